@@ -1,0 +1,151 @@
+// Recognises a model family and variant from state-dict key names and shapes.
+// One function per family, tried in order by recogniseArchitecture(); each reads the
+// hyper-parameters that the official code stores in the shapes.
+#include "posescope/models/checkpoint_info.h"
+
+#include <map>
+#include <set>
+#include <string>
+
+namespace posescope::models {
+namespace {
+
+class Keys {
+public:
+    explicit Keys(const std::vector<TensorInfo>& tensors) {
+        for (const TensorInfo& t : tensors) m_shapes.emplace(t.name, t.shape);
+    }
+    bool has(const std::string& name) const { return m_shapes.count(name) > 0; }
+    /// Size of dimension `dim` of `name`, or -1.
+    int64_t dim(const std::string& name, size_t dim) const {
+        auto it = m_shapes.find(name);
+        return it == m_shapes.end() || it->second.size() <= dim ? -1 : it->second[dim];
+    }
+    /// Number of distinct N in keys that start with "<prefix>N.".
+    int count(const std::string& prefix) const {
+        std::set<long> seen;
+        for (auto it = m_shapes.lower_bound(prefix); it != m_shapes.end() && it->first.rfind(prefix, 0) == 0; ++it) {
+            const std::string rest = it->first.substr(prefix.size());
+            const size_t dot = rest.find('.');
+            if (dot == 0 || dot == std::string::npos) continue;
+            try {
+                size_t used = 0;
+                const long n = std::stol(rest.substr(0, dot), &used);
+                if (used == dot) seen.insert(n);
+            } catch (const std::exception&) {
+            }
+        }
+        return static_cast<int>(seen.size());
+    }
+
+private:
+    std::map<std::string, std::vector<int64_t>> m_shapes;
+};
+
+std::string encoderDetails(const Keys& k, const std::string& p, int64_t* d, int64_t* ffn, int* layers) {
+    *layers = k.count(p + "global_encoder.layers.");
+    *d = k.dim(p + "global_encoder.layers.0.self_attn.in_proj_weight", 1);
+    *ffn = k.dim(p + "global_encoder.layers.0.linear1.weight", 0);
+    return "d_model " + std::to_string(*d) + ", FFN " + std::to_string(*ffn) + ", " + std::to_string(*layers) +
+           " encoder layers";
+}
+
+bool transpose(const Keys& k, ArchitectureMatch& m) {
+    if (!k.has("global_encoder.layers.0.self_attn.in_proj_weight") || !k.has("reduce.weight")) return false;
+    int64_t d = 0, ffn = 0;
+    int layers = 0;
+    const std::string enc = encoderDetails(k, "", &d, &ffn, &layers);
+    if (k.has("transition1.0.0.weight")) {
+        const int64_t w = k.dim("transition1.0.0.weight", 0);
+        m.family = "TransPose-H";
+        m.details = "HRNet-W" + std::to_string(w) + ", " + enc;
+        if (w == 32 && d == 64 && ffn == 128 && layers == 4) m.variant = "H-S";
+        if (w == 48 && d == 96 && ffn == 192 && layers >= 4 && layers <= 6) m.variant = "H-A" + std::to_string(layers);
+        return true;
+    }
+    if (k.has("layer2.0.conv1.weight") && k.has("deconv_layers.0.weight")) {
+        m.family = "TransPose-R";
+        m.details = "ResNet-50 to layer2, " + enc;
+        if (d == 256 && ffn == 1024 && (layers == 3 || layers == 4)) m.variant = "R-A" + std::to_string(layers);
+        return true;
+    }
+    return false;
+}
+
+bool btranspose(const Keys& k, ArchitectureMatch& m) {
+    if (!k.has("model_alpha.global_encoder.layers.0.self_attn.in_proj_weight")) return false;
+    int64_t d = 0, ffn = 0;
+    int layers = 0;
+    const std::string enc = encoderDetails(k, "model_alpha.", &d, &ffn, &layers);
+    const int64_t w2 = k.dim("model_alpha.layer2.0.conv1.weight", 0);
+    const int64_t heads = k.dim("model_alpha.layer4.0.conv2.0.rel_h", 1);
+    m.family = "BTranspose";
+    m.details = "blocks [" + std::to_string(k.count("model_alpha.layer1.")) + "," +
+                std::to_string(k.count("model_alpha.layer2.")) + "," + std::to_string(k.count("model_alpha.layer3.")) +
+                "," + std::to_string(k.count("model_alpha.layer4.")) + "], " + std::to_string(heads) +
+                " BoT heads, " + enc;
+    if (w2 == 96) m.variant = "C3A1(4)";
+    if (w2 == 128) m.variant = "C3A1(4)-Large";
+    return true;
+}
+
+bool tokenpose(const Keys& k, ArchitectureMatch& m) {
+    if (!k.has("features.keypoint_token")) return false;
+    const std::string l0 = "features.transformer.layers.0.";
+    const bool tokenposeLayout = k.has(l0 + "0.fn.fn.to_qkv.weight");
+    const bool pptLayout = k.has(l0 + "0.fn.to_qkv.weight");
+    if (!tokenposeLayout && !pptLayout) return false;
+    const int64_t dim = k.dim("features.keypoint_token", 2);
+    const int64_t joints = k.dim("features.keypoint_token", 1);
+    const int depth = k.count("features.transformer.layers.");
+    const int64_t mlp = k.dim(l0 + "1.fn.fn.net.0.weight", 0);
+    const int64_t tokens = k.dim("features.pos_embedding", 1);
+    m.family = tokenposeLayout ? "TokenPose" : "PPT";
+    m.details = "dim " + std::to_string(dim) + ", depth " + std::to_string(depth) + ", MLP " + std::to_string(mlp) +
+                ", " + std::to_string(joints) + " keypoint tokens, " + std::to_string(tokens) + " visual tokens";
+    if (k.has("features.stage3.0.fuse_layers.0.1.0.weight") || k.has("features.stage2.0.branches.0.0.conv1.weight"))
+        m.variant = "B";
+    else if (k.has("features.layer1.0.conv1.weight") && dim == 192 && depth == 12)
+        m.variant = "S-v1";
+    return true;
+}
+
+bool pvt(const Keys& k, ArchitectureMatch& m) {
+    for (const std::string p : {"", "backbone."}) {
+        if (!k.has(p + "patch_embed1.proj.weight") || !k.has(p + "block1.0.attn.q.weight")) continue;
+        std::vector<int64_t> dims;
+        std::vector<int> depths;
+        for (int s = 1; s <= 4; ++s) {
+            dims.push_back(k.dim(p + "patch_embed" + std::to_string(s) + ".proj.weight", 0));
+            depths.push_back(k.count(p + "block" + std::to_string(s) + "."));
+        }
+        auto list = [](const auto& v) {
+            std::string s;
+            for (size_t i = 0; i < v.size(); ++i) s += (i ? "/" : "") + std::to_string(v[i]);
+            return s;
+        };
+        m.family = "PVT v2";
+        m.details = "dims " + list(dims) + ", depths " + list(depths);
+        if (k.has(p + "head.weight")) m.details += ", ImageNet classifier head";
+        const bool small = dims == std::vector<int64_t>{32, 64, 160, 256};
+        const bool wide = dims == std::vector<int64_t>{64, 128, 320, 512};
+        const std::map<std::vector<int>, std::string> named = {
+            {{3, 4, 6, 3}, "b2"}, {{3, 4, 18, 3}, "b3"}, {{3, 8, 27, 3}, "b4"}, {{3, 6, 40, 3}, "b5"}};
+        if (small && depths == std::vector<int>{2, 2, 2, 2}) m.variant = "b0";
+        if (wide && depths == std::vector<int>{2, 2, 2, 2}) m.variant = "b1";
+        if (wide && named.count(depths)) m.variant = named.at(depths);
+        return true;
+    }
+    return false;
+}
+
+}  // namespace
+
+ArchitectureMatch recogniseArchitecture(const std::vector<TensorInfo>& tensors) {
+    const Keys keys(tensors);
+    ArchitectureMatch m;
+    if (transpose(keys, m) || btranspose(keys, m) || tokenpose(keys, m) || pvt(keys, m)) return m;
+    return {};
+}
+
+}  // namespace posescope::models

@@ -1,0 +1,263 @@
+#include "posescope/models/checkpoint.h"
+
+#include "pth/pth_reader.h"
+#include "pth/zip_archive.h"
+
+#include <torch/torch.h>
+
+#include <cstdio>
+#include <cstring>
+#include <map>
+#include <unordered_map>
+
+namespace posescope::models {
+namespace {
+
+torch::ScalarType scalarType(pth::DType t) {
+    switch (t) {
+        case pth::DType::Float32: return torch::kFloat32;
+        case pth::DType::Float16: return torch::kFloat16;
+        case pth::DType::BFloat16: return torch::kBFloat16;
+        case pth::DType::Float64: return torch::kFloat64;
+        case pth::DType::Int64: return torch::kInt64;
+        case pth::DType::Int32: return torch::kInt32;
+        case pth::DType::Int16: return torch::kInt16;
+        case pth::DType::UInt8: return torch::kUInt8;
+        case pth::DType::Int8: return torch::kInt8;
+        case pth::DType::Bool: return torch::kBool;
+    }
+    return torch::kFloat32;
+}
+
+// PyTorch's storage class name for a dtype, as written in persistent ids.
+const char* storageClass(torch::ScalarType t, const std::string& path) {
+    switch (t) {
+        case torch::kFloat32: return "FloatStorage";
+        case torch::kFloat16: return "HalfStorage";
+        case torch::kBFloat16: return "BFloat16Storage";
+        case torch::kFloat64: return "DoubleStorage";
+        case torch::kInt64: return "LongStorage";
+        case torch::kInt32: return "IntStorage";
+        case torch::kInt16: return "ShortStorage";
+        case torch::kUInt8: return "ByteStorage";
+        case torch::kInt8: return "CharStorage";
+        case torch::kBool: return "BoolStorage";
+        default: break;
+    }
+    throw FileError(path, std::string("cannot save tensors of type ") + c10::toString(t));
+}
+
+// Protocol-2 pickle writer: just the opcodes a state dict needs.
+class PickleWriter {
+public:
+    void op(uint8_t code) { m_out.push_back(code); }
+    void global(const std::string& module, const std::string& name) {
+        op('c');
+        m_out.insert(m_out.end(), module.begin(), module.end());
+        m_out.push_back('\n');
+        m_out.insert(m_out.end(), name.begin(), name.end());
+        m_out.push_back('\n');
+    }
+    void text(const std::string& s) {
+        op('X');
+        put(static_cast<uint64_t>(s.size()), 4);
+        m_out.insert(m_out.end(), s.begin(), s.end());
+    }
+    void integer(int64_t v) {
+        if (v >= 0 && v < 256) {
+            op('K');
+            put(static_cast<uint64_t>(v), 1);
+        } else if (v >= 0 && v < 65536) {
+            op('M');
+            put(static_cast<uint64_t>(v), 2);
+        } else if (v >= INT32_MIN && v <= INT32_MAX) {
+            op('J');
+            put(static_cast<uint64_t>(static_cast<uint32_t>(static_cast<int32_t>(v))), 4);
+        } else {
+            op(0x8a);  // LONG1, 8 bytes two's complement
+            put(8, 1);
+            put(static_cast<uint64_t>(v), 8);
+        }
+    }
+    void intTuple(const std::vector<int64_t>& v) {
+        op('(');
+        for (int64_t x : v) integer(x);
+        op('t');
+    }
+    std::vector<uint8_t>& bytes() { return m_out; }
+
+private:
+    void put(uint64_t v, int n) {
+        for (int i = 0; i < n; ++i) m_out.push_back(static_cast<uint8_t>(v >> (8 * i)));
+    }
+    std::vector<uint8_t> m_out;
+};
+
+std::string joined(const std::vector<std::string>& v) {
+    std::string s;
+    for (const std::string& x : v) s += (s.empty() ? "" : ", ") + x;
+    return s;
+}
+
+std::string shapeText(const torch::Tensor& t) {
+    std::string s = "[";
+    for (int64_t i = 0; i < t.dim(); ++i) s += (i ? ", " : "") + std::to_string(t.size(i));
+    return s + "]";
+}
+
+}  // namespace
+
+Checkpoint loadCheckpoint(const std::string& path) {
+    const std::vector<uint8_t> bytes = pth::readFileBytes(path);
+    const pth::RawCheckpoint raw = pth::parseCheckpoint(bytes.data(), bytes.size(), path);
+    Checkpoint ckpt;
+    ckpt.info = pth::summarise(raw);
+
+    std::unordered_map<const pth::RawStorage*, torch::Tensor> storages;
+    for (const auto& s : raw.storages) {
+        torch::Tensor flat = torch::empty({s->numel}, torch::TensorOptions().dtype(scalarType(s->dtype)));
+        if (!s->bytes.empty()) std::memcpy(flat.data_ptr(), s->bytes.data(), s->bytes.size());
+        storages.emplace(s.get(), flat);
+    }
+    for (const pth::RawTensor& t : raw.tensors) {
+        const torch::Tensor& base = storages.at(t.storage);
+        torch::Tensor view = torch::empty({0}, base.options());
+        view.set_(base.storage(), t.offset, t.sizes, t.strides);
+        ckpt.tensors.emplace_back(t.name, view);
+    }
+    return ckpt;
+}
+
+void saveStateDict(const StateDict& tensors, const std::string& path) {
+    const std::string archive = "archive/";
+    PickleWriter p;
+    p.op(0x80);
+    p.op(2);
+    p.global("collections", "OrderedDict");
+    p.op(')');
+    p.op('R');
+    p.op('(');
+
+    // One record per distinct storage; tensors that share a storage keep sharing it.
+    std::vector<std::pair<std::string, torch::Tensor>> records;
+    std::map<const void*, std::string> keyOf;
+    for (const auto& [name, tensor] : tensors) {
+        if (!tensor.defined()) throw FileError(path, "cannot save '" + name + "': tensor is undefined");
+        torch::Tensor t = tensor.device().is_cpu() ? tensor.detach() : tensor.detach().to(torch::kCPU);
+        const void* impl = t.storage().unsafeGetStorageImpl();
+        auto it = keyOf.find(impl);
+        if (it == keyOf.end()) {
+            it = keyOf.emplace(impl, std::to_string(records.size())).first;
+            records.emplace_back(it->second, t);
+        }
+        const int64_t itemSize = static_cast<int64_t>(t.element_size());
+        p.text(name);
+        p.global("torch._utils", "_rebuild_tensor_v2");
+        p.op('(');
+        p.op('(');
+        p.text("storage");
+        p.global("torch", storageClass(t.scalar_type(), path));
+        p.text(it->second);
+        p.text("cpu");
+        p.integer(static_cast<int64_t>(t.storage().nbytes()) / itemSize);
+        p.op('t');
+        p.op('Q');
+        p.integer(t.storage_offset());
+        p.intTuple(t.sizes().vec());
+        p.intTuple(t.strides().vec());
+        p.op(0x89);  // requires_grad = False
+        p.global("collections", "OrderedDict");
+        p.op(')');
+        p.op('R');
+        p.op('t');
+        p.op('R');
+    }
+    p.op('u');
+    p.op('.');
+
+    const std::string tmp = path + ".partial";
+    try {
+        pth::ZipWriter zip(tmp);
+        zip.add(archive + "data.pkl", p.bytes().data(), p.bytes().size());
+        zip.add(archive + "byteorder", "little", 6);
+        for (const auto& [key, t] : records)
+            zip.add(archive + "data/" + key, t.storage().data(), t.storage().nbytes());
+        zip.add(archive + "version", "3\n", 2);
+        zip.finish();
+    } catch (const FileError& e) {
+        std::remove(tmp.c_str());
+        throw FileError(path, e.problem());
+    }
+    if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+        const std::string why = std::strerror(errno);
+        std::remove(tmp.c_str());
+        throw FileError(path, "cannot replace the file: " + why);
+    }
+}
+
+StateDict stateDictOf(const torch::nn::Module& module) {
+    StateDict out;
+    for (const auto& item : module.named_modules("", /*include_self=*/true)) {
+        const std::string prefix = item.key().empty() ? "" : item.key() + ".";
+        for (const auto& p : item.value()->named_parameters(/*recurse=*/false))
+            if (p.value().defined()) out.emplace_back(prefix + p.key(), p.value());
+        for (const auto& b : item.value()->named_buffers(/*recurse=*/false))
+            if (b.value().defined()) out.emplace_back(prefix + b.key(), b.value());
+    }
+    return out;
+}
+
+StateDictMismatch::StateDictMismatch(const std::string& source, std::vector<std::string> missing,
+                                     std::vector<std::string> unexpected, std::vector<std::string> misshaped)
+    : FileError(source,
+                "the checkpoint does not match the model (" +
+                    [&] {
+                        std::string s;
+                        if (!missing.empty())
+                            s += std::to_string(missing.size()) + " missing: " + joined(missing);
+                        if (!unexpected.empty())
+                            s += (s.empty() ? "" : "; ") + std::to_string(unexpected.size()) +
+                                 " unexpected: " + joined(unexpected);
+                        if (!misshaped.empty())
+                            s += (s.empty() ? "" : "; ") + std::to_string(misshaped.size()) +
+                                 " with a different shape: " + joined(misshaped);
+                        return s;
+                    }() +
+                    ")"),
+      m_missing(std::move(missing)),
+      m_unexpected(std::move(unexpected)),
+      m_misshaped(std::move(misshaped)) {}
+
+void loadStateDict(torch::nn::Module& module, const StateDict& tensors, const std::string& source,
+                   const LoadOptions& options) {
+    StateDict targets = stateDictOf(module);
+    std::map<std::string, torch::Tensor> byName(targets.begin(), targets.end());
+    std::map<std::string, const torch::Tensor*> given;
+    std::vector<std::string> unexpected;
+    std::vector<std::string> misshaped;
+    for (const auto& [fileKey, tensor] : tensors) {
+        std::optional<std::string> key = options.keyMap ? options.keyMap(fileKey) : std::optional(fileKey);
+        if (!key) continue;
+        auto it = byName.find(*key);
+        if (it == byName.end()) {
+            unexpected.push_back(fileKey);
+            continue;
+        }
+        if (!given.emplace(*key, &tensor).second) {
+            unexpected.push_back(fileKey + " (maps onto '" + *key + "' a second time)");
+            continue;
+        }
+        if (it->second.sizes() != tensor.sizes())
+            misshaped.push_back(*key + ": file " + shapeText(tensor) + " vs model " + shapeText(it->second));
+    }
+    std::vector<std::string> missing;
+    for (const auto& [name, tensor] : targets)
+        if (!given.count(name)) missing.push_back(name);
+    if (!missing.empty() || !unexpected.empty() || !misshaped.empty())
+        throw StateDictMismatch(source, std::move(missing), std::move(unexpected), std::move(misshaped));
+
+    torch::NoGradGuard noGrad;
+    for (auto& [name, target] : byName) target.copy_(*given.at(name));
+}
+
+}  // namespace posescope::models

@@ -1,0 +1,363 @@
+#include "pth/pth_reader.h"
+
+#include "posescope/datasets/error.h"
+#include "pth/zip_archive.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <functional>
+#include <map>
+#include <sstream>
+
+namespace posescope::models::pth {
+namespace {
+
+using Kind = Node::Kind;
+
+// torch.save's legacy format starts with this integer (0x1950a86a20f9469cfc6c), little-endian.
+const std::string kLegacyMagic("\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19", 10);
+
+// Keys under which training scripts keep the model's weights, in order of preference.
+const char* const kWrapperKeys[] = {"state_dict", "model_state_dict", "model_state", "model", "net", "module"};
+
+bool isTensorDict(const Node* n) {
+    if (n->kind != Kind::Dict) return false;
+    for (const auto& [k, v] : n->entries)
+        if (k->kind != Kind::Str || v->kind != Kind::Tensor) return false;
+    return true;
+}
+
+const Node* dictGet(const Node* dict, const std::string& key) {
+    for (const auto& [k, v] : dict->entries)
+        if (k->kind == Kind::Str && k->text == key) return v;
+    return nullptr;
+}
+
+std::string describe(const Node* n, int depth = 0) {
+    if (depth > 3) return "…";
+    switch (n->kind) {
+        case Kind::None: return "None";
+        case Kind::Bool: return n->boolean ? "True" : "False";
+        case Kind::Int: return std::to_string(n->integer);
+        case Kind::Float: {
+            std::ostringstream s;
+            s.precision(10);
+            s << n->real;
+            return s.str();
+        }
+        case Kind::Str: return n->text.size() > 200 ? n->text.substr(0, 200) + "…" : n->text;
+        case Kind::Bytes: return "<" + std::to_string(n->text.size()) + " bytes>";
+        case Kind::BigInt: return "<" + std::to_string(n->text.size() * 8) + "-bit integer>";
+        case Kind::Tensor: {
+            std::string s = "tensor " + std::string(dtypeName(n->storage->dtype)) + " [";
+            for (size_t i = 0; i < n->sizes.size(); ++i) s += (i ? ", " : "") + std::to_string(n->sizes[i]);
+            return s + "]";
+        }
+        case Kind::Dict: return "dict with " + std::to_string(n->entries.size()) + " entries";
+        case Kind::Tuple:
+        case Kind::List: {
+            if (n->items.size() > 8) return (n->kind == Kind::List ? "list of " : "tuple of ") +
+                                            std::to_string(n->items.size()) + " items";
+            std::string s = n->kind == Kind::List ? "[" : "(";
+            for (size_t i = 0; i < n->items.size(); ++i) s += (i ? ", " : "") + describe(n->items[i], depth + 1);
+            return s + (n->kind == Kind::List ? "]" : ")");
+        }
+        case Kind::Set: return "set of " + std::to_string(n->items.size()) + " items";
+        case Kind::Global: return n->text;
+        case Kind::Storage: return "storage";
+        case Kind::Dtype: return "dtype " + n->text;
+    }
+    return "?";
+}
+
+struct Located {
+    const Node* dict = nullptr;
+    std::string key;
+};
+
+// Finds the state dict: the root itself, or a tensor dict under a known key, searched breadth-first
+// through nested dicts (depth-limited: pickles can hold cycles).
+Located locateStateDict(const Node* root, const std::string& path) {
+    if (root->kind != Kind::Dict)
+        throw FileError(path, "the checkpoint holds a " + describe(root) + ", not a state dict (a dict of tensors)");
+    if (isTensorDict(root)) return {root, ""};
+    std::vector<std::pair<const Node*, std::string>> level = {{root, ""}};
+    for (int depth = 0; depth < 4 && !level.empty(); ++depth) {
+        std::vector<std::pair<const Node*, std::string>> next;
+        for (const auto& [dict, prefix] : level) {
+            for (const char* key : kWrapperKeys) {
+                const Node* v = dictGet(dict, key);
+                if (v && isTensorDict(v)) return {v, prefix + key};
+            }
+            for (const auto& [k, v] : dict->entries)
+                if (k->kind == Kind::Str && v->kind == Kind::Dict) next.emplace_back(v, prefix + k->text + ".");
+        }
+        level = std::move(next);
+    }
+    std::string keys;
+    for (const auto& [k, v] : root->entries) {
+        if (keys.size() > 200) {
+            keys += ", …";
+            break;
+        }
+        keys += (keys.empty() ? "" : ", ") + describe(k);
+    }
+    throw FileError(path, "no state dict found: the checkpoint is a dict with keys {" + keys +
+                              "} and none of them (or 'state_dict', 'model', 'model_state') holds only tensors");
+}
+
+std::vector<std::pair<std::string, std::string>> metadataOf(const Node* root, const Node* stateDict) {
+    std::vector<std::pair<std::string, std::string>> out;
+    if (root == stateDict || root->kind != Kind::Dict) return out;
+    for (const auto& [k, v] : root->entries) {
+        if (v == stateDict) continue;
+        out.emplace_back(describe(k), describe(v));
+    }
+    return out;
+}
+
+void byteSwap(std::vector<uint8_t>& bytes, size_t width) {
+    if (width < 2) return;
+    for (size_t i = 0; i + width <= bytes.size(); i += width) std::reverse(bytes.begin() + i, bytes.begin() + i + width);
+}
+
+RawCheckpoint assemble(const std::string& path, const std::string& format, const PickleResult& pickle,
+                       const std::function<std::vector<uint8_t>(const Node&)>& storageBytes, bool bigEndian) {
+    RawCheckpoint raw;
+    raw.path = path;
+    raw.format = format;
+    const Located located = locateStateDict(pickle.root, path);
+    raw.stateDictKey = located.key;
+    raw.metadata = metadataOf(pickle.root, located.dict);
+
+    // Load the storages the state dict uses (root storages; legacy views point into them).
+    std::map<const Node*, const RawStorage*> loaded;
+    auto storageFor = [&](const Node* s) -> const RawStorage* {
+        const Node* root = s->viewOf ? s->viewOf : s;
+        auto it = loaded.find(root);
+        if (it != loaded.end()) return it->second;
+        auto st = std::make_unique<RawStorage>();
+        st->dtype = root->dtype;
+        st->key = root->key;
+        st->location = root->location;
+        st->numel = root->numel;
+        st->bytes = storageBytes(*root);
+        const uint64_t want = static_cast<uint64_t>(root->numel) * elementSize(root->dtype);
+        if (st->bytes.size() < want)
+            throw FileError(path, "storage '" + root->key + "' holds " + std::to_string(st->bytes.size()) +
+                                      " bytes, but the checkpoint declares " + std::to_string(root->numel) + " " +
+                                      dtypeName(root->dtype) + " elements (" + std::to_string(want) + " bytes)");
+        st->bytes.resize(want);
+        if (bigEndian) byteSwap(st->bytes, elementSize(root->dtype));
+        raw.storages.push_back(std::move(st));
+        loaded.emplace(root, raw.storages.back().get());
+        return raw.storages.back().get();
+    };
+
+    std::vector<std::pair<std::string, const Node*>> entries;
+    for (const auto& [k, v] : located.dict->entries) entries.emplace_back(k->text, v);
+    raw.strippedModulePrefix = !entries.empty() && std::all_of(entries.begin(), entries.end(), [](const auto& e) {
+        return e.first.rfind("module.", 0) == 0;
+    });
+    for (const auto& [name, t] : entries) {
+        RawTensor rt;
+        rt.name = raw.strippedModulePrefix ? name.substr(7) : name;
+        rt.storage = storageFor(t->storage);
+        rt.offset = t->offset + (t->storage->viewOf ? t->storage->viewOffset : 0);
+        rt.sizes = t->sizes;
+        rt.strides = t->strides;
+        raw.tensors.push_back(std::move(rt));
+    }
+    return raw;
+}
+
+RawCheckpoint parseZip(const uint8_t* data, size_t size, const std::string& path) {
+    ZipReader zip(data, size, path);
+    if (std::any_of(zip.entries().begin(), zip.entries().end(),
+                    [](const ZipEntry& e) { return e.name.find("/code/") != std::string::npos; }))
+        throw FileError(path, "this is a TorchScript archive, not a state-dict checkpoint");
+    std::string prefix;
+    for (const ZipEntry& e : zip.entries()) {
+        const size_t slash = e.name.find('/');
+        if (slash != std::string::npos && e.name.compare(slash, std::string::npos, "/data.pkl") == 0) {
+            prefix = e.name.substr(0, slash + 1);
+            break;
+        }
+    }
+    if (prefix.empty()) throw FileError(path, "not a PyTorch checkpoint: the ZIP archive has no data.pkl record");
+    const long versionIndex = zip.find(prefix + "version");
+    if (versionIndex < 0) throw FileError(path, "not a PyTorch checkpoint: the ZIP archive has no version record");
+    const std::vector<uint8_t> versionBytes = zip.read(zip.entries()[static_cast<size_t>(versionIndex)]);
+    const std::string version(versionBytes.begin(), versionBytes.end());
+    if (version.empty() || !std::isdigit(static_cast<unsigned char>(version[0])))
+        throw FileError(path, "malformed version record '" + version.substr(0, 20) + "'");
+    bool bigEndian = false;
+    const long order = zip.find(prefix + "byteorder");
+    if (order >= 0) {
+        const std::vector<uint8_t> b = zip.read(zip.entries()[static_cast<size_t>(order)]);
+        const std::string s(b.begin(), b.end());
+        if (s != "little" && s != "big") throw FileError(path, "malformed byteorder record '" + s.substr(0, 20) + "'");
+        bigEndian = s == "big";
+    }
+    const std::vector<uint8_t> pkl = zip.read(zip.entries()[static_cast<size_t>(zip.find(prefix + "data.pkl"))]);
+    const PickleResult pickle = Unpickler(pkl.data(), pkl.size(), path, "data.pkl").load();
+    auto storageBytes = [&](const Node& s) {
+        const std::string record = prefix + "data/" + s.key;
+        const long i = zip.find(record);
+        if (i < 0) throw FileError(path, "storage record '" + record + "' is missing from the archive");
+        return zip.read(zip.entries()[static_cast<size_t>(i)]);
+    };
+    return assemble(path, "zip", pickle, storageBytes, bigEndian);
+}
+
+RawCheckpoint parseLegacy(const uint8_t* data, size_t size, const std::string& path) {
+    size_t pos = 0;
+    auto next = [&](const char* what) {
+        if (pos >= size) throw FileError(path, std::string("truncated legacy checkpoint (") + what + " missing)");
+        PickleResult r = Unpickler(data + pos, size - pos, path, what).load();
+        pos += r.bytesConsumed;
+        return r;
+    };
+    const PickleResult magic = next("magic number");
+    if (magic.root->kind != Kind::BigInt || magic.root->text != kLegacyMagic)
+        throw FileError(path, "not a PyTorch checkpoint: a plain pickle file, not written by torch.save");
+    const PickleResult protocol = next("protocol version");
+    if (protocol.root->kind != Kind::Int || protocol.root->integer != 1001)
+        throw FileError(path, "unsupported legacy checkpoint protocol " + describe(protocol.root));
+    const PickleResult sysInfo = next("system info");
+    bool bigEndian = false;
+    if (sysInfo.root->kind == Kind::Dict) {
+        const Node* little = dictGet(sysInfo.root, "little_endian");
+        bigEndian = little && little->kind == Kind::Bool && !little->boolean;
+    }
+    const PickleResult main = next("data pickle");
+    const PickleResult keys = next("storage key list");
+    if (keys.root->kind != Kind::List) throw FileError(path, "malformed legacy checkpoint (storage key list)");
+
+    // After the key list, each storage follows as <int64 numel><raw data>, in key-list order.
+    std::map<std::string, const Node*> byKey;
+    for (const Node* s : main.storages) byKey[s->key] = s;
+    std::map<std::string, std::pair<size_t, size_t>> spans;  // key -> (offset, bytes)
+    for (const Node* k : keys.root->items) {
+        if (k->kind != Kind::Str) throw FileError(path, "malformed legacy checkpoint (storage key list)");
+        auto it = byKey.find(k->text);
+        if (it == byKey.end())
+            throw FileError(path, "malformed legacy checkpoint (storage '" + k->text + "' is not used by any tensor)");
+        if (size - pos < 8) throw FileError(path, "truncated file: storage '" + k->text + "' is missing");
+        int64_t numel = 0;
+        std::memcpy(&numel, data + pos, 8);
+        if (bigEndian) {
+            uint8_t* p = reinterpret_cast<uint8_t*>(&numel);
+            std::reverse(p, p + 8);
+        }
+        pos += 8;
+        if (numel != it->second->numel)
+            throw FileError(path, "storage '" + k->text + "' has " + std::to_string(numel) +
+                                      " elements on disk, but the checkpoint declares " +
+                                      std::to_string(it->second->numel));
+        const uint64_t bytes = static_cast<uint64_t>(numel) * elementSize(it->second->dtype);
+        if (bytes > size - pos)
+            throw FileError(path, "truncated file: storage '" + k->text + "' needs " + std::to_string(bytes) +
+                                      " bytes, only " + std::to_string(size - pos) + " remain");
+        spans[k->text] = {pos, static_cast<size_t>(bytes)};
+        pos += static_cast<size_t>(bytes);
+    }
+    auto storageBytes = [&](const Node& s) {
+        auto it = spans.find(s.key);
+        if (it == spans.end()) throw FileError(path, "truncated file: storage '" + s.key + "' is missing");
+        return std::vector<uint8_t>(data + it->second.first, data + it->second.first + it->second.second);
+    };
+    return assemble(path, "legacy", main, storageBytes, bigEndian);
+}
+
+}  // namespace
+
+RawCheckpoint parseCheckpoint(const uint8_t* data, size_t size, const std::string& path) {
+    if (size == 0) throw FileError(path, "empty file");
+    if (looksLikeZip(data, size)) return parseZip(data, size, path);
+    if (size >= 2 && data[0] == 0x80 && data[1] <= 5) return parseLegacy(data, size, path);
+    if (size > 262 && std::memcmp(data + 257, "ustar", 5) == 0)
+        throw FileError(path, "tar-based checkpoints (PyTorch < 0.4) are not supported; re-save with a newer PyTorch");
+    throw FileError(path, "not a PyTorch checkpoint (neither a ZIP archive nor a pickle)");
+}
+
+std::vector<uint8_t> readFileBytes(const std::string& path) {
+    std::FILE* f = std::fopen(path.c_str(), "rb");
+    if (!f) throw FileError(path, std::string("cannot open: ") + std::strerror(errno));
+    std::vector<uint8_t> bytes;
+    uint8_t buf[1 << 16];
+    size_t n = 0;
+    while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) bytes.insert(bytes.end(), buf, buf + n);
+    const bool failed = std::ferror(f) != 0;
+    const int err = errno;
+    std::fclose(f);
+    if (failed) throw FileError(path, std::string("read failed: ") + std::strerror(err));
+    return bytes;
+}
+
+CheckpointInfo summarise(const RawCheckpoint& raw) {
+    CheckpointInfo info;
+    info.path = raw.path;
+    info.format = raw.format;
+    info.stateDictKey = raw.stateDictKey;
+    info.strippedModulePrefix = raw.strippedModulePrefix;
+    info.metadata = raw.metadata;
+    for (const RawTensor& t : raw.tensors) {
+        TensorInfo ti;
+        ti.name = t.name;
+        ti.shape = t.sizes;
+        ti.dtype = dtypeName(t.storage->dtype);
+        info.elementCount += ti.numel();
+        info.byteCount += ti.numel() * static_cast<int64_t>(elementSize(t.storage->dtype));
+        info.tensors.push_back(std::move(ti));
+    }
+    info.parameterCount = countParameters(info.tensors);
+    info.architecture = recogniseArchitecture(info.tensors);
+    return info;
+}
+
+}  // namespace posescope::models::pth
+
+namespace posescope::models {
+
+int64_t TensorInfo::numel() const {
+    int64_t n = 1;
+    for (int64_t d : shape) n *= d;
+    return n;
+}
+
+std::string TensorInfo::shapeText() const {
+    std::string s = "[";
+    for (size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
+    return s + "]";
+}
+
+std::string ArchitectureMatch::text() const {
+    if (!recognised()) return "not recognised";
+    std::string s = family;
+    if (!variant.empty()) s += " " + variant;
+    if (!details.empty()) s += " (" + details + ")";
+    return s;
+}
+
+int64_t countParameters(const std::vector<TensorInfo>& tensors) {
+    auto endsWith = [](const std::string& s, const std::string& suffix) {
+        return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+    };
+    int64_t n = 0;
+    for (const TensorInfo& t : tensors)
+        if (!endsWith(t.name, "running_mean") && !endsWith(t.name, "running_var") &&
+            !endsWith(t.name, "num_batches_tracked"))
+            n += t.numel();
+    return n;
+}
+
+CheckpointInfo inspectCheckpoint(const std::string& path) {
+    const std::vector<uint8_t> bytes = pth::readFileBytes(path);
+    return pth::summarise(pth::parseCheckpoint(bytes.data(), bytes.size(), path));
+}
+
+}  // namespace posescope::models

@@ -1,0 +1,52 @@
+// Parses a .pth file into plain data: storages (raw bytes) and the state dict as views into
+// them. No LibTorch here, so the fuzzer and the GUI-side summary use the same code as loading.
+//
+// Errors: posescope::FileError naming the file and the problem.
+// Thread-safety: pure function of its input.
+#pragma once
+
+#include "posescope/models/checkpoint_info.h"
+#include "pth/pickle.h"
+
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace posescope::models::pth {
+
+struct RawStorage {
+    DType dtype = DType::Float32;
+    std::string key;
+    std::string location;         // as saved, e.g. "cpu" or "cuda:0" (always loaded to CPU)
+    int64_t numel = 0;
+    std::vector<uint8_t> bytes;   // numel * elementSize(dtype) bytes, little-endian
+};
+
+struct RawTensor {
+    std::string name;
+    const RawStorage* storage = nullptr;
+    int64_t offset = 0;  // in elements of storage->dtype
+    std::vector<int64_t> sizes;
+    std::vector<int64_t> strides;
+};
+
+struct RawCheckpoint {
+    std::string path;
+    std::string format;  // "zip" or "legacy"
+    std::string stateDictKey;
+    bool strippedModulePrefix = false;
+    std::vector<std::unique_ptr<RawStorage>> storages;
+    std::vector<RawTensor> tensors;  // the state dict, in file order
+    std::vector<std::pair<std::string, std::string>> metadata;
+};
+
+RawCheckpoint parseCheckpoint(const uint8_t* data, size_t size, const std::string& path);
+
+/// Reads a whole file; throws FileError (missing, unreadable, empty).
+std::vector<uint8_t> readFileBytes(const std::string& path);
+
+/// The summary of a parsed checkpoint (shapes, dtypes, counts, architecture).
+CheckpointInfo summarise(const RawCheckpoint& raw);
+
+}  // namespace posescope::models::pth

@@ -7,8 +7,8 @@
 #include "posescope/models/runtime.h"
 
 #include <functional>
-#include <stdexcept>
 #include <iostream>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -41,7 +41,8 @@ Args parse(const std::vector<std::string>& argv, const std::vector<std::string>&
     for (const std::string& s : argv) {
         if (s.size() > 1 && s[0] == '-') {
             bool ok = false;
-            for (const auto& k : known) ok = ok || k == s;
+            for (const auto& k : known)
+                ok = ok || k == s;
             if (!ok) throw UsageError("unknown option '" + s + "'");
             a.flags.push_back(s);
         } else {
@@ -94,7 +95,8 @@ const std::vector<Command>& commands() {
 
 void printHelp(std::ostream& out) {
     out << "usage: posescope-cli <command> [options]\n\nPoseScope, headless.\n\ncommands:\n";
-    for (const Command& c : commands()) out << "  " << c.name << std::string(12 - c.name.size(), ' ') << c.summary << '\n';
+    for (const Command& c : commands())
+        out << "  " << c.name << std::string(12 - c.name.size(), ' ') << c.summary << '\n';
     out << "\nRun 'posescope-cli <command> --help' for a command's options.\n";
 }
 

@@ -73,7 +73,8 @@ std::string formatCheckpointText(const models::CheckpointInfo& info, bool listTe
     s << "tensors:       " << info.tensors.size() << '\n';
     s << "parameters:    " << grouped(info.parameterCount) << " (without BatchNorm running statistics)\n";
     s << "elements:      " << grouped(info.elementCount) << " (" << grouped(info.byteCount) << " bytes)\n";
-    for (const auto& [k, v] : info.metadata) s << "metadata:      " << k << " = " << v << '\n';
+    for (const auto& [k, v] : info.metadata)
+        s << "metadata:      " << k << " = " << v << '\n';
     if (listTensors) {
         s << '\n';
         for (const models::TensorInfo& t : info.tensors)

@@ -42,8 +42,8 @@ bool MainWindow::openCheckpoint(const QString& path) {
 }
 
 void MainWindow::chooseCheckpoint() {
-    const QString path = QFileDialog::getOpenFileName(this, tr("Open Checkpoint"), QString(),
-                                                      tr("PyTorch checkpoints (*.pth *.pt *.pth.tar *.ckpt);;All files (*)"));
+    const QString path = QFileDialog::getOpenFileName(
+        this, tr("Open Checkpoint"), QString(), tr("PyTorch checkpoints (*.pth *.pt *.pth.tar *.ckpt);;All files (*)"));
     if (!path.isEmpty()) openCheckpoint(path);
 }
 

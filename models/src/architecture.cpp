@@ -13,7 +13,8 @@ namespace {
 class Keys {
 public:
     explicit Keys(const std::vector<TensorInfo>& tensors) {
-        for (const TensorInfo& t : tensors) m_shapes.emplace(t.name, t.shape);
+        for (const TensorInfo& t : tensors)
+            m_shapes.emplace(t.name, t.shape);
     }
     bool has(const std::string& name) const { return m_shapes.count(name) > 0; }
     /// Size of dimension `dim` of `name`, or -1.
@@ -82,8 +83,8 @@ bool btranspose(const Keys& k, ArchitectureMatch& m) {
     m.family = "BTranspose";
     m.details = "blocks [" + std::to_string(k.count("model_alpha.layer1.")) + "," +
                 std::to_string(k.count("model_alpha.layer2.")) + "," + std::to_string(k.count("model_alpha.layer3.")) +
-                "," + std::to_string(k.count("model_alpha.layer4.")) + "], " + std::to_string(heads) +
-                " BoT heads, " + enc;
+                "," + std::to_string(k.count("model_alpha.layer4.")) + "], " + std::to_string(heads) + " BoT heads, " +
+                enc;
     if (w2 == 96) m.variant = "C3A1(4)";
     if (w2 == 128) m.variant = "C3A1(4)-Large";
     return true;
@@ -121,7 +122,8 @@ bool pvt(const Keys& k, ArchitectureMatch& m) {
         }
         auto list = [](const auto& v) {
             std::string s;
-            for (size_t i = 0; i < v.size(); ++i) s += (i ? "/" : "") + std::to_string(v[i]);
+            for (size_t i = 0; i < v.size(); ++i)
+                s += (i ? "/" : "") + std::to_string(v[i]);
             return s;
         };
         m.family = "PVT v2";

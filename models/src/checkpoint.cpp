@@ -81,27 +81,31 @@ public:
     }
     void intTuple(const std::vector<int64_t>& v) {
         op('(');
-        for (int64_t x : v) integer(x);
+        for (int64_t x : v)
+            integer(x);
         op('t');
     }
     std::vector<uint8_t>& bytes() { return m_out; }
 
 private:
     void put(uint64_t v, int n) {
-        for (int i = 0; i < n; ++i) m_out.push_back(static_cast<uint8_t>(v >> (8 * i)));
+        for (int i = 0; i < n; ++i)
+            m_out.push_back(static_cast<uint8_t>(v >> (8 * i)));
     }
     std::vector<uint8_t> m_out;
 };
 
 std::string joined(const std::vector<std::string>& v) {
     std::string s;
-    for (const std::string& x : v) s += (s.empty() ? "" : ", ") + x;
+    for (const std::string& x : v)
+        s += (s.empty() ? "" : ", ") + x;
     return s;
 }
 
 std::string shapeText(const torch::Tensor& t) {
     std::string s = "[";
-    for (int64_t i = 0; i < t.dim(); ++i) s += (i ? ", " : "") + std::to_string(t.size(i));
+    for (int64_t i = 0; i < t.dim(); ++i)
+        s += (i ? ", " : "") + std::to_string(t.size(i));
     return s + "]";
 }
 
@@ -209,21 +213,20 @@ StateDict stateDictOf(const torch::nn::Module& module) {
 
 StateDictMismatch::StateDictMismatch(const std::string& source, std::vector<std::string> missing,
                                      std::vector<std::string> unexpected, std::vector<std::string> misshaped)
-    : FileError(source,
-                "the checkpoint does not match the model (" +
-                    [&] {
-                        std::string s;
-                        if (!missing.empty())
-                            s += std::to_string(missing.size()) + " missing: " + joined(missing);
-                        if (!unexpected.empty())
-                            s += (s.empty() ? "" : "; ") + std::to_string(unexpected.size()) +
-                                 " unexpected: " + joined(unexpected);
-                        if (!misshaped.empty())
-                            s += (s.empty() ? "" : "; ") + std::to_string(misshaped.size()) +
-                                 " with a different shape: " + joined(misshaped);
-                        return s;
-                    }() +
-                    ")"),
+    : FileError(
+          source, "the checkpoint does not match the model (" +
+                      [&] {
+                          std::string s;
+                          if (!missing.empty()) s += std::to_string(missing.size()) + " missing: " + joined(missing);
+                          if (!unexpected.empty())
+                              s += (s.empty() ? "" : "; ") + std::to_string(unexpected.size()) +
+                                   " unexpected: " + joined(unexpected);
+                          if (!misshaped.empty())
+                              s += (s.empty() ? "" : "; ") + std::to_string(misshaped.size()) +
+                                   " with a different shape: " + joined(misshaped);
+                          return s;
+                      }() +
+                      ")"),
       m_missing(std::move(missing)),
       m_unexpected(std::move(unexpected)),
       m_misshaped(std::move(misshaped)) {}
@@ -257,7 +260,8 @@ void loadStateDict(torch::nn::Module& module, const StateDict& tensors, const st
         throw StateDictMismatch(source, std::move(missing), std::move(unexpected), std::move(misshaped));
 
     torch::NoGradGuard noGrad;
-    for (auto& [name, target] : byName) target.copy_(*given.at(name));
+    for (auto& [name, target] : byName)
+        target.copy_(*given.at(name));
 }
 
 }  // namespace posescope::models

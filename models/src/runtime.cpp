@@ -11,6 +11,8 @@ void initialiseRuntime() {
     if (cores > 0) at::set_num_threads(static_cast<int>(cores));
 }
 
-int intraOpThreads() { return at::get_num_threads(); }
+int intraOpThreads() {
+    return at::get_num_threads();
+}
 
 }  // namespace posescope::models

@@ -48,6 +48,7 @@ TEST(CheckpointReport, TextListsEverything) {
 TEST(CheckpointReport, JsonEscapesStrings) {
     const std::string json = analysis::formatCheckpointJson(sample());
     EXPECT_NE(json.find("\"note\": \"a \\\"quoted\\\"\\ttab\""), std::string::npos) << json;
-    EXPECT_NE(json.find("{\"name\": \"final_layer.bias\", \"shape\": [17], \"dtype\": \"float32\"}"), std::string::npos);
+    EXPECT_NE(json.find("{\"name\": \"final_layer.bias\", \"shape\": [17], \"dtype\": \"float32\"}"),
+              std::string::npos);
     EXPECT_NE(json.find("\"parameters\": 33"), std::string::npos);
 }

@@ -3,11 +3,11 @@
 #include "main_window.h"
 #include "test_paths.h"
 
+#include <gtest/gtest.h>
 #include <QApplication>
 #include <QLabel>
 #include <QStatusBar>
 #include <QTableWidget>
-#include <gtest/gtest.h>
 #include "qcustomplot_include.h"
 
 using namespace posescope;
@@ -43,7 +43,8 @@ TEST(MainWindow, CorruptFileShowsOneMessageAndKeepsTheView) {
     ASSERT_TRUE(w.openCheckpoint(QString::fromStdString(test::dataPath("pth/plain.pth"))));
     const QString bad = QString::fromStdString(test::dataPath("pth/plain.expected.tsv"));
     EXPECT_FALSE(w.openCheckpoint(bad));
-    EXPECT_TRUE(w.lastError().startsWith(bad + QStringLiteral(": not a PyTorch checkpoint"))) << w.lastError().toStdString();
+    EXPECT_TRUE(w.lastError().startsWith(bad + QStringLiteral(": not a PyTorch checkpoint")))
+        << w.lastError().toStdString();
     EXPECT_EQ(w.statusBar()->currentMessage(), w.lastError());
     EXPECT_EQ(w.checkpointView()->table()->rowCount(), 5);
 }

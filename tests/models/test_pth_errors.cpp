@@ -13,12 +13,14 @@ using namespace posescope;
 
 namespace {
 
-std::vector<uint8_t> readBytes(const std::string& path) { return models::pth::readFileBytes(path); }
+std::vector<uint8_t> readBytes(const std::string& path) {
+    return models::pth::readFileBytes(path);
+}
 
 std::string writeBytes(const std::string& name, const std::vector<uint8_t>& bytes) {
     const std::string path = test::outputPath(name);
-    std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(bytes.data()),
-                                                static_cast<std::streamsize>(bytes.size()));
+    std::ofstream(path, std::ios::binary)
+        .write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
     return path;
 }
 
@@ -58,13 +60,16 @@ struct Pickle {
     }
     Pickle& global(const std::string& module, const std::string& name) {
         op('c');
-        for (char c : module + "\n" + name + "\n") op(c);
+        for (char c : module + "\n" + name + "\n")
+            op(c);
         return *this;
     }
     Pickle& text(const std::string& s) {
         op('X');
-        for (int i = 0; i < 4; ++i) b.push_back(static_cast<uint8_t>(s.size() >> (8 * i)));
-        for (char c : s) op(c);
+        for (int i = 0; i < 4; ++i)
+            b.push_back(static_cast<uint8_t>(s.size() >> (8 * i)));
+        for (char c : s)
+            op(c);
         return *this;
     }
     Pickle& small(int v) {
@@ -87,12 +92,15 @@ struct Pickle {
 std::string zipFile(const std::string& name, const std::vector<std::pair<std::string, std::vector<uint8_t>>>& records) {
     const std::string path = test::outputPath(name);
     models::pth::ZipWriter zip(path);
-    for (const auto& [n, data] : records) zip.add(n, data.data(), data.size());
+    for (const auto& [n, data] : records)
+        zip.add(n, data.data(), data.size());
     zip.finish();
     return path;
 }
 
-std::vector<uint8_t> bytesOf(const std::string& s) { return {s.begin(), s.end()}; }
+std::vector<uint8_t> bytesOf(const std::string& s) {
+    return {s.begin(), s.end()};
+}
 
 std::string checkpointWith(const std::string& name, const Pickle& p, std::vector<uint8_t> storage) {
     return zipFile(name, {{"a/data.pkl", p.b}, {"a/data/0", std::move(storage)}, {"a/version", bytesOf("3\n")}});
@@ -121,17 +129,17 @@ TEST(PthErrors, EveryTruncationOfALegacyCheckpointIsACleanError) {
 }
 
 TEST(PthErrors, NotACheckpoint) {
-    EXPECT_NE(errorOf(writeBytes("text.pth", bytesOf("hello, this is not a checkpoint"))).find(
-                  "not a PyTorch checkpoint (neither a ZIP archive nor a pickle)"),
+    EXPECT_NE(errorOf(writeBytes("text.pth", bytesOf("hello, this is not a checkpoint")))
+                  .find("not a PyTorch checkpoint (neither a ZIP archive nor a pickle)"),
               std::string::npos);
     EXPECT_NE(errorOf(writeBytes("empty.pth", {})).find("empty.pth: empty file"), std::string::npos);
     EXPECT_NE(errorOf(test::outputPath("does_not_exist.pth")).find("cannot open: No such file or directory"),
               std::string::npos);
     const std::string noPkl = zipFile("no_pkl.pth", {{"a/readme.txt", bytesOf("hi")}});
     EXPECT_NE(errorOf(noPkl).find("the ZIP archive has no data.pkl record"), std::string::npos);
-    const std::string script =
-        zipFile("script.pth", {{"m/data.pkl", Pickle().op('N').op('.').b}, {"m/code/__torch__.py", bytesOf("")},
-                               {"m/version", bytesOf("3\n")}});
+    const std::string script = zipFile("script.pth", {{"m/data.pkl", Pickle().op('N').op('.').b},
+                                                      {"m/code/__torch__.py", bytesOf("")},
+                                                      {"m/version", bytesOf("3\n")}});
     EXPECT_NE(errorOf(script).find("TorchScript archive"), std::string::npos);
 }
 
@@ -139,7 +147,8 @@ TEST(PthErrors, UnknownOpcodeIsNamedWithItsOffset) {
     Pickle p;
     p.raw({0xff});
     const std::string msg = errorOf(checkpointWith("opcode.pth", p, {}));
-    EXPECT_NE(msg.find("opcode.pth: data.pkl: unknown or unsupported pickle opcode 0xff (at byte 2)"), std::string::npos)
+    EXPECT_NE(msg.find("opcode.pth: data.pkl: unknown or unsupported pickle opcode 0xff (at byte 2)"),
+              std::string::npos)
         << msg;
 }
 
@@ -169,7 +178,8 @@ TEST(PthErrors, MissingStorageRecord) {
 }
 
 TEST(PthErrors, ViewLargerThanItsStorage) {
-    const std::string msg = errorOf(checkpointWith("big_view.pth", Pickle::tensorDict(4, 10), std::vector<uint8_t>(16)));
+    const std::string msg =
+        errorOf(checkpointWith("big_view.pth", Pickle::tensorDict(4, 10), std::vector<uint8_t>(16)));
     EXPECT_NE(msg.find("tensor view needs 10 elements of storage '0', which holds only 4"), std::string::npos) << msg;
 }
 

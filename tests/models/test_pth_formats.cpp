@@ -70,7 +70,8 @@ TEST(PthFormats, EveryStorageDtype) {
     EXPECT_EQ(get(c, "scalar").dim(), 0);
     EXPECT_EQ(get(c, "empty").numel(), 0);
     std::vector<std::string> dtypes;
-    for (const auto& t : c.info.tensors) dtypes.push_back(t.dtype);
+    for (const auto& t : c.info.tensors)
+        dtypes.push_back(t.dtype);
     EXPECT_EQ(dtypes, (std::vector<std::string>{"float16", "bfloat16", "float64", "int64", "int32", "int16", "uint8",
                                                 "int8", "bool", "float32", "float32"}));
 }
@@ -97,7 +98,8 @@ TEST(PthFormats, DataParallelPrefixIsRemoved) {
 
 TEST(PthFormats, TensorsSavedOnCudaLoadOnCpu) {
     const auto c = loadAndCompare("cuda_saved", "cuda_saved");
-    for (const auto& [k, t] : c.tensors) EXPECT_TRUE(t.device().is_cpu()) << k;
+    for (const auto& [k, t] : c.tensors)
+        EXPECT_TRUE(t.device().is_cpu()) << k;
 }
 
 TEST(PthFormats, CountsExcludeBatchNormStatistics) {

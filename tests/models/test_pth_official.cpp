@@ -38,7 +38,8 @@ TEST(PthOfficial, LoadsEveryFixtureWithExactlyTheListedKeysShapesAndDtypes) {
 TEST(PthOfficial, ValuesEqualWhatPythonTorchLoadReads) {
     const auto expected = test::readExpected(test::dataPath("pth/official_reference.tsv"), /*withFile=*/true);
     std::map<std::string, std::vector<test::ExpectedTensor>> byFile;
-    for (const auto& e : expected) byFile[e.file].push_back(e);
+    for (const auto& e : expected)
+        byFile[e.file].push_back(e);
     ASSERT_EQ(byFile.size(), std::size(kFixtures));
     for (const auto& [file, tensors] : byFile) {
         const auto ckpt = models::loadCheckpoint(test::officialPath(file));

@@ -2,8 +2,8 @@
 #include "posescope/models/checkpoint.h"
 #include "test_paths.h"
 
-#include <torch/torch.h>
 #include <gtest/gtest.h>
+#include <torch/torch.h>
 
 #include <fstream>
 
@@ -13,9 +13,7 @@ namespace {
 
 // conv (with bias) -> bn -> a nested block with a bias-free conv, like the official stems.
 struct BlockImpl : torch::nn::Module {
-    BlockImpl() {
-        conv = register_module("conv", torch::nn::Conv2d(torch::nn::Conv2dOptions(4, 2, 1).bias(false)));
-    }
+    BlockImpl() { conv = register_module("conv", torch::nn::Conv2d(torch::nn::Conv2dOptions(4, 2, 1).bias(false))); }
     torch::nn::Conv2d conv{nullptr};
 };
 TORCH_MODULE(Block);
@@ -36,7 +34,8 @@ TORCH_MODULE(Net);
 
 std::vector<std::string> keysOf(const models::StateDict& sd) {
     std::vector<std::string> k;
-    for (const auto& [name, t] : sd) k.push_back(name);
+    for (const auto& [name, t] : sd)
+        k.push_back(name);
     return k;
 }
 
@@ -44,10 +43,10 @@ std::vector<std::string> keysOf(const models::StateDict& sd) {
 
 TEST(StateDict, OrderMatchesPythonStateDict) {
     Net net;
-    EXPECT_EQ(keysOf(models::stateDictOf(*net)),
-              (std::vector<std::string>{"scale", "conv1.weight", "conv1.bias", "bn1.weight", "bn1.bias",
-                                        "bn1.running_mean", "bn1.running_var", "bn1.num_batches_tracked",
-                                        "block.conv.weight"}));
+    EXPECT_EQ(
+        keysOf(models::stateDictOf(*net)),
+        (std::vector<std::string>{"scale", "conv1.weight", "conv1.bias", "bn1.weight", "bn1.bias", "bn1.running_mean",
+                                  "bn1.running_var", "bn1.num_batches_tracked", "block.conv.weight"}));
 }
 
 TEST(StateDict, SaveThenLoadRoundTripsEveryValueAndDtype) {
@@ -79,7 +78,8 @@ TEST(StateDict, SavedViewsShareOneStorage) {
     models::saveStateDict(sd, path);
     const auto back = models::loadCheckpoint(path);
     ASSERT_EQ(back.tensors.size(), 4u);
-    for (size_t i = 0; i < sd.size(); ++i) EXPECT_TRUE(torch::equal(back.tensors[i].second, sd[i].second));
+    for (size_t i = 0; i < sd.size(); ++i)
+        EXPECT_TRUE(torch::equal(back.tensors[i].second, sd[i].second));
     EXPECT_TRUE(back.tensors[1].second.is_alias_of(back.tensors[0].second));
     EXPECT_TRUE(back.tensors[2].second.is_alias_of(back.tensors[0].second));
     EXPECT_EQ(back.tensors[2].second.storage_offset(), 10);
@@ -103,11 +103,11 @@ TEST(StateDict, StrictLoadListsEveryMismatchAndChangesNothing) {
     Net net;
     auto sd = models::stateDictOf(*Net());
     // Drop one key, add two unknown ones, and give one a wrong shape.
-    sd.erase(sd.begin() + 1);                                   // conv1.weight missing
-    sd.emplace_back("head.weight", torch::zeros({3}));          // unexpected
-    sd.emplace_back("head.bias", torch::zeros({3}));            // unexpected
+    sd.erase(sd.begin() + 1);                           // conv1.weight missing
+    sd.emplace_back("head.weight", torch::zeros({3}));  // unexpected
+    sd.emplace_back("head.bias", torch::zeros({3}));    // unexpected
     for (auto& [k, t] : sd)
-        if (k == "bn1.weight") t = torch::zeros({5});           // wrong shape
+        if (k == "bn1.weight") t = torch::zeros({5});  // wrong shape
     const torch::Tensor before = net->conv1->bias.clone();
     try {
         models::loadStateDict(*net, sd, "wrong.pth");
@@ -126,7 +126,8 @@ TEST(StateDict, StrictLoadListsEveryMismatchAndChangesNothing) {
 TEST(StateDict, KeyMapRenamesAndDrops) {
     Net source;
     models::StateDict renamed;
-    for (const auto& [k, t] : models::stateDictOf(*source)) renamed.emplace_back("backbone." + k, t);
+    for (const auto& [k, t] : models::stateDictOf(*source))
+        renamed.emplace_back("backbone." + k, t);
     renamed.emplace_back("backbone.extra", torch::zeros({1}));
     Net target;
     models::LoadOptions options;

@@ -2,8 +2,8 @@
 // (what Python's torch.load sees) and compares loaded tensors with them.
 #pragma once
 
-#include <torch/torch.h>
 #include <gtest/gtest.h>
+#include <torch/torch.h>
 
 #include <cmath>
 #include <fstream>
@@ -26,7 +26,8 @@ inline std::vector<std::string> splitOn(const std::string& s, char sep) {
     std::vector<std::string> out;
     std::string cur;
     std::istringstream in(s);
-    while (std::getline(in, cur, sep)) out.push_back(cur);
+    while (std::getline(in, cur, sep))
+        out.push_back(cur);
     if (!s.empty() && s.back() == sep) out.emplace_back();
     return out;
 }
@@ -56,7 +57,8 @@ inline std::vector<ExpectedTensor> readExpected(const std::string& path, bool wi
 
 inline std::string shapeOf(const torch::Tensor& t) {
     std::string s = "[";
-    for (int64_t i = 0; i < t.dim(); ++i) s += (i ? ", " : "") + std::to_string(t.size(i));
+    for (int64_t i = 0; i < t.dim(); ++i)
+        s += (i ? ", " : "") + std::to_string(t.size(i));
     return s + "]";
 }
 
@@ -66,16 +68,16 @@ inline void expectMatches(const ExpectedTensor& e, const std::string& name, cons
     EXPECT_EQ(name, e.name);
     EXPECT_EQ(shapeOf(t), e.shape);
     EXPECT_EQ(std::string(c10::toString(t.scalar_type())), e.dtype == "float32"    ? "Float"
-                                                          : e.dtype == "float16"  ? "Half"
-                                                          : e.dtype == "bfloat16" ? "BFloat16"
-                                                          : e.dtype == "float64"  ? "Double"
-                                                          : e.dtype == "int64"    ? "Long"
-                                                          : e.dtype == "int32"    ? "Int"
-                                                          : e.dtype == "int16"    ? "Short"
-                                                          : e.dtype == "uint8"    ? "Byte"
-                                                          : e.dtype == "int8"     ? "Char"
-                                                          : e.dtype == "bool"     ? "Bool"
-                                                                                  : e.dtype);
+                                                           : e.dtype == "float16"  ? "Half"
+                                                           : e.dtype == "bfloat16" ? "BFloat16"
+                                                           : e.dtype == "float64"  ? "Double"
+                                                           : e.dtype == "int64"    ? "Long"
+                                                           : e.dtype == "int32"    ? "Int"
+                                                           : e.dtype == "int16"    ? "Short"
+                                                           : e.dtype == "uint8"    ? "Byte"
+                                                           : e.dtype == "int8"     ? "Char"
+                                                           : e.dtype == "bool"     ? "Bool"
+                                                                                   : e.dtype);
     const torch::Tensor flat = t.reshape({-1}).to(torch::kFloat64);
     const double sum = flat.numel() ? flat.sum().item<double>() : 0.0;
     const double scale = flat.numel() ? flat.abs().sum().item<double>() : 0.0;

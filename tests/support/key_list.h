@@ -25,7 +25,8 @@ inline std::vector<models::TensorInfo> readKeyList(const std::string& path) {
         std::string dims = line.substr(a + 2, b - a - 3);  // inside the brackets
         std::istringstream s(dims);
         std::string d;
-        while (std::getline(s, d, ',')) t.shape.push_back(std::stoll(d));
+        while (std::getline(s, d, ','))
+            t.shape.push_back(std::stoll(d));
         out.push_back(t);
     }
     return out;

@@ -5,10 +5,14 @@
 
 namespace posescope::test {
 
-inline std::string dataPath(const std::string& rel) { return std::string(POSESCOPE_TEST_DATA) + "/" + rel; }
+inline std::string dataPath(const std::string& rel) {
+    return std::string(POSESCOPE_TEST_DATA) + "/" + rel;
+}
 inline std::string officialPath(const std::string& rel) {
     return std::string(POSESCOPE_OFFICIAL_FIXTURES) + "/" + rel;
 }
-inline std::string outputPath(const std::string& rel) { return std::string(POSESCOPE_TEST_OUTPUT) + "/" + rel; }
+inline std::string outputPath(const std::string& rel) {
+    return std::string(POSESCOPE_TEST_OUTPUT) + "/" + rel;
+}
 
 }  // namespace posescope::test

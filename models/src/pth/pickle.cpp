@@ -47,11 +47,11 @@ using Kind = Node::Kind;
 // Storage classes PyTorch names in persistent ids, and their element types.
 const std::unordered_map<std::string, DType>& storageTypes() {
     static const std::unordered_map<std::string, DType> types = {
-        {"torch.FloatStorage", DType::Float32},   {"torch.HalfStorage", DType::Float16},
+        {"torch.FloatStorage", DType::Float32},     {"torch.HalfStorage", DType::Float16},
         {"torch.BFloat16Storage", DType::BFloat16}, {"torch.DoubleStorage", DType::Float64},
-        {"torch.LongStorage", DType::Int64},      {"torch.IntStorage", DType::Int32},
-        {"torch.ShortStorage", DType::Int16},     {"torch.ByteStorage", DType::UInt8},
-        {"torch.CharStorage", DType::Int8},       {"torch.BoolStorage", DType::Bool},
+        {"torch.LongStorage", DType::Int64},        {"torch.IntStorage", DType::Int32},
+        {"torch.ShortStorage", DType::Int16},       {"torch.ByteStorage", DType::UInt8},
+        {"torch.CharStorage", DType::Int8},         {"torch.BoolStorage", DType::Bool},
         {"torch.UntypedStorage", DType::UInt8},
     };
     return types;
@@ -100,8 +100,7 @@ private:
         m_stack.push_back(n);
     }
     Node* pop() {
-        if (m_stack.empty() || (!m_marks.empty() && m_stack.size() <= m_marks.back()))
-            fail("pickle stack underflow");
+        if (m_stack.empty() || (!m_marks.empty() && m_stack.size() <= m_marks.back())) fail("pickle stack underflow");
         Node* n = m_stack.back();
         m_stack.pop_back();
         return n;
@@ -128,7 +127,8 @@ private:
     uint64_t le(size_t n) {
         const uint8_t* p = take(n);
         uint64_t v = 0;
-        for (size_t i = 0; i < n; ++i) v |= static_cast<uint64_t>(p[i]) << (8 * i);
+        for (size_t i = 0; i < n; ++i)
+            v |= static_cast<uint64_t>(p[i]) << (8 * i);
         return v;
     }
     std::string bytes(uint64_t n) {
@@ -138,7 +138,8 @@ private:
     }
     std::string line() {
         const size_t start = m_pos;
-        while (m_pos < m_size && m_data[m_pos] != '\n') ++m_pos;
+        while (m_pos < m_size && m_data[m_pos] != '\n')
+            ++m_pos;
         if (m_pos >= m_size) fail("pickle truncated (unterminated line)");
         std::string s(reinterpret_cast<const char*>(m_data + start), m_pos - start);
         ++m_pos;
@@ -167,7 +168,8 @@ private:
         }
         const uint8_t* p = take(n);
         uint64_t v = 0;
-        for (size_t i = 0; i < n; ++i) v |= static_cast<uint64_t>(p[i]) << (8 * i);
+        for (size_t i = 0; i < n; ++i)
+            v |= static_cast<uint64_t>(p[i]) << (8 * i);
         if (n > 0 && n < 8 && (p[n - 1] & 0x80)) v |= ~uint64_t(0) << (8 * n);  // sign-extend
         return integer(static_cast<int64_t>(v));
     }
@@ -313,14 +315,14 @@ Node* Machine::rebuildTensor(const std::vector<Node*>& a) {
 }
 
 Node* Machine::numpyScalar(const std::vector<Node*>& a) {
-    if (a.size() != 2 || a[0]->kind != Kind::Dtype || a[1]->kind != Kind::Bytes)
-        fail("malformed numpy scalar");
+    if (a.size() != 2 || a[0]->kind != Kind::Dtype || a[1]->kind != Kind::Bytes) fail("malformed numpy scalar");
     const std::string code = a[0]->text;
     const std::string& raw = a[1]->text;
     auto read = [&](size_t n) {
         if (raw.size() != n) fail("numpy scalar of type '" + code + "' has " + std::to_string(raw.size()) + " bytes");
         uint64_t v = 0;
-        for (size_t i = 0; i < n; ++i) v |= static_cast<uint64_t>(static_cast<uint8_t>(raw[i])) << (8 * i);
+        for (size_t i = 0; i < n; ++i)
+            v |= static_cast<uint64_t>(static_cast<uint8_t>(raw[i])) << (8 * i);
         return v;
     };
     if (code == "f8") {
@@ -343,8 +345,8 @@ Node* Machine::numpyScalar(const std::vector<Node*>& a) {
         n->integer = n->boolean;
         return n;
     }
-    if (code.size() == 2 && (code[0] == 'i' || code[0] == 'u') && (code[1] == '1' || code[1] == '2' ||
-                                                                   code[1] == '4' || code[1] == '8')) {
+    if (code.size() == 2 && (code[0] == 'i' || code[0] == 'u') &&
+        (code[1] == '1' || code[1] == '2' || code[1] == '4' || code[1] == '8')) {
         const size_t n = static_cast<size_t>(code[1] - '0');
         uint64_t v = read(n);
         if (code[0] == 'i' && n < 8 && (v >> (8 * n - 1)) & 1) v |= ~uint64_t(0) << (8 * n);
@@ -487,7 +489,8 @@ PickleResult Machine::run() {
             case 'G': {  // BINFLOAT, big-endian
                 const uint8_t* p = take(8);
                 uint64_t bits = 0;
-                for (int i = 0; i < 8; ++i) bits = (bits << 8) | p[i];
+                for (int i = 0; i < 8; ++i)
+                    bits = (bits << 8) | p[i];
                 Node* n = make(Kind::Float);
                 std::memcpy(&n->real, &bits, 8);
                 push(n);
@@ -531,7 +534,8 @@ PickleResult Machine::run() {
                 const std::vector<Node*> items = popMark();
                 if (items.size() % 2) fail("DICT with an odd number of items");
                 Node* d = make(Kind::Dict);
-                for (size_t i = 0; i < items.size(); i += 2) d->entries.emplace_back(items[i], items[i + 1]);
+                for (size_t i = 0; i < items.size(); i += 2)
+                    d->entries.emplace_back(items[i], items[i + 1]);
                 push(d);
                 break;
             }
@@ -569,7 +573,8 @@ PickleResult Machine::run() {
                 if (items.size() % 2) fail("SETITEMS with an odd number of items");
                 Node* d = top();
                 if (d->kind != Kind::Dict) fail("SETITEMS on something that is not a dict");
-                for (size_t i = 0; i < items.size(); i += 2) d->entries.emplace_back(items[i], items[i + 1]);
+                for (size_t i = 0; i < items.size(); i += 2)
+                    d->entries.emplace_back(items[i], items[i + 1]);
                 break;
             }
             case 'b': {  // BUILD: object state (OrderedDict._metadata, numpy dtype flags) is not needed

@@ -27,22 +27,38 @@ size_t elementSize(DType t);
 const char* dtypeName(DType t);  // "float32", "int64", … (PyTorch's names without "torch.")
 
 struct Node {
-    enum class Kind { None, Bool, Int, Float, Str, Bytes, Tuple, List, Dict, Set, Global, Storage, Tensor, Dtype, BigInt };
+    enum class Kind {
+        None,
+        Bool,
+        Int,
+        Float,
+        Str,
+        Bytes,
+        Tuple,
+        List,
+        Dict,
+        Set,
+        Global,
+        Storage,
+        Tensor,
+        Dtype,
+        BigInt
+    };
     Kind kind = Kind::None;
     bool boolean = false;
     int64_t integer = 0;
     double real = 0.0;
-    std::string text;  // Str, Bytes, Global ("module.name"), Dtype (numpy code, e.g. "f8"),
-                       // BigInt (integers over 64 bits, raw little-endian two's complement)
-    std::vector<Node*> items;                       // Tuple, List, Set
-    std::vector<std::pair<Node*, Node*>> entries;   // Dict (insertion order)
+    std::string text;                              // Str, Bytes, Global ("module.name"), Dtype (numpy code, e.g. "f8"),
+                                                   // BigInt (integers over 64 bits, raw little-endian two's complement)
+    std::vector<Node*> items;                      // Tuple, List, Set
+    std::vector<std::pair<Node*, Node*>> entries;  // Dict (insertion order)
 
     // Storage: a persistent id. numel counts elements of `dtype`.
     DType dtype = DType::Float32;
     std::string key;
     std::string location;
     int64_t numel = 0;
-    Node* viewOf = nullptr;   // legacy storage views: root storage, offset in elements
+    Node* viewOf = nullptr;  // legacy storage views: root storage, offset in elements
     int64_t viewOffset = 0;
 
     // Tensor: a view into `storage`.
@@ -56,8 +72,8 @@ struct Node {
 struct PickleResult {
     std::vector<std::unique_ptr<Node>> arena;  // owns every node; nodes refer to each other raw
     Node* root = nullptr;
-    std::vector<Node*> storages;               // Storage nodes in first-seen order
-    size_t bytesConsumed = 0;                  // where the STOP opcode ended
+    std::vector<Node*> storages;  // Storage nodes in first-seen order
+    size_t bytesConsumed = 0;     // where the STOP opcode ended
 };
 
 class Unpickler {

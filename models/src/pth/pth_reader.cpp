@@ -53,16 +53,18 @@ std::string describe(const Node* n, int depth = 0) {
         case Kind::BigInt: return "<" + std::to_string(n->text.size() * 8) + "-bit integer>";
         case Kind::Tensor: {
             std::string s = "tensor " + std::string(dtypeName(n->storage->dtype)) + " [";
-            for (size_t i = 0; i < n->sizes.size(); ++i) s += (i ? ", " : "") + std::to_string(n->sizes[i]);
+            for (size_t i = 0; i < n->sizes.size(); ++i)
+                s += (i ? ", " : "") + std::to_string(n->sizes[i]);
             return s + "]";
         }
         case Kind::Dict: return "dict with " + std::to_string(n->entries.size()) + " entries";
         case Kind::Tuple:
         case Kind::List: {
-            if (n->items.size() > 8) return (n->kind == Kind::List ? "list of " : "tuple of ") +
-                                            std::to_string(n->items.size()) + " items";
+            if (n->items.size() > 8)
+                return (n->kind == Kind::List ? "list of " : "tuple of ") + std::to_string(n->items.size()) + " items";
             std::string s = n->kind == Kind::List ? "[" : "(";
-            for (size_t i = 0; i < n->items.size(); ++i) s += (i ? ", " : "") + describe(n->items[i], depth + 1);
+            for (size_t i = 0; i < n->items.size(); ++i)
+                s += (i ? ", " : "") + describe(n->items[i], depth + 1);
             return s + (n->kind == Kind::List ? "]" : ")");
         }
         case Kind::Set: return "set of " + std::to_string(n->items.size()) + " items";
@@ -121,7 +123,8 @@ std::vector<std::pair<std::string, std::string>> metadataOf(const Node* root, co
 
 void byteSwap(std::vector<uint8_t>& bytes, size_t width) {
     if (width < 2) return;
-    for (size_t i = 0; i + width <= bytes.size(); i += width) std::reverse(bytes.begin() + i, bytes.begin() + i + width);
+    for (size_t i = 0; i + width <= bytes.size(); i += width)
+        std::reverse(bytes.begin() + i, bytes.begin() + i + width);
 }
 
 RawCheckpoint assemble(const std::string& path, const std::string& format, const PickleResult& pickle,
@@ -158,7 +161,8 @@ RawCheckpoint assemble(const std::string& path, const std::string& format, const
     };
 
     std::vector<std::pair<std::string, const Node*>> entries;
-    for (const auto& [k, v] : located.dict->entries) entries.emplace_back(k->text, v);
+    for (const auto& [k, v] : located.dict->entries)
+        entries.emplace_back(k->text, v);
     raw.strippedModulePrefix = !entries.empty() && std::all_of(entries.begin(), entries.end(), [](const auto& e) {
         return e.first.rfind("module.", 0) == 0;
     });
@@ -239,7 +243,8 @@ RawCheckpoint parseLegacy(const uint8_t* data, size_t size, const std::string& p
 
     // After the key list, each storage follows as <int64 numel><raw data>, in key-list order.
     std::map<std::string, const Node*> byKey;
-    for (const Node* s : main.storages) byKey[s->key] = s;
+    for (const Node* s : main.storages)
+        byKey[s->key] = s;
     std::map<std::string, std::pair<size_t, size_t>> spans;  // key -> (offset, bytes)
     for (const Node* k : keys.root->items) {
         if (k->kind != Kind::Str) throw FileError(path, "malformed legacy checkpoint (storage key list)");
@@ -290,7 +295,8 @@ std::vector<uint8_t> readFileBytes(const std::string& path) {
     std::vector<uint8_t> bytes;
     uint8_t buf[1 << 16];
     size_t n = 0;
-    while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) bytes.insert(bytes.end(), buf, buf + n);
+    while ((n = std::fread(buf, 1, sizeof buf, f)) > 0)
+        bytes.insert(bytes.end(), buf, buf + n);
     const bool failed = std::ferror(f) != 0;
     const int err = errno;
     std::fclose(f);
@@ -325,13 +331,15 @@ namespace posescope::models {
 
 int64_t TensorInfo::numel() const {
     int64_t n = 1;
-    for (int64_t d : shape) n *= d;
+    for (int64_t d : shape)
+        n *= d;
     return n;
 }
 
 std::string TensorInfo::shapeText() const {
     std::string s = "[";
-    for (size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
+    for (size_t i = 0; i < shape.size(); ++i)
+        s += (i ? ", " : "") + std::to_string(shape[i]);
     return s + "]";
 }
 

@@ -18,9 +18,9 @@ namespace posescope::models::pth {
 struct RawStorage {
     DType dtype = DType::Float32;
     std::string key;
-    std::string location;         // as saved, e.g. "cpu" or "cuda:0" (always loaded to CPU)
+    std::string location;  // as saved, e.g. "cpu" or "cuda:0" (always loaded to CPU)
     int64_t numel = 0;
-    std::vector<uint8_t> bytes;   // numel * elementSize(dtype) bytes, little-endian
+    std::vector<uint8_t> bytes;  // numel * elementSize(dtype) bytes, little-endian
 };
 
 struct RawTensor {

@@ -18,7 +18,7 @@ namespace posescope::models::pth {
 
 struct ZipEntry {
     std::string name;
-    uint16_t method = 0;            // 0 = stored, 8 = deflate
+    uint16_t method = 0;  // 0 = stored, 8 = deflate
     uint64_t compressedSize = 0;
     uint64_t uncompressedSize = 0;
     uint64_t localHeaderOffset = 0;

@@ -17,10 +17,10 @@
 namespace posescope {
 
 struct Skeleton {
-    std::string name;                           // "coco17", "mpii16"
-    std::vector<std::string> keypoints;         // in dataset order
-    std::vector<std::pair<int, int>> flipPairs; // left/right partners (swapped by flip testing)
-    std::vector<std::pair<int, int>> limbs;     // pairs to draw, in COCO's "skeleton" order (0-based)
+    std::string name;                            // "coco17", "mpii16"
+    std::vector<std::string> keypoints;          // in dataset order
+    std::vector<std::pair<int, int>> flipPairs;  // left/right partners (swapped by flip testing)
+    std::vector<std::pair<int, int>> limbs;      // pairs to draw, in COCO's "skeleton" order (0-based)
 
     int size() const { return static_cast<int>(keypoints.size()); }
     int indexOf(const std::string& keypoint) const;

@@ -25,7 +25,8 @@ namespace posescope::models {
 struct TensorInfo {
     std::string name;
     std::vector<int64_t> shape;
-    std::string dtype;  // "float32", "float16", "bfloat16", "float64", "int64", "int32", "int16", "uint8", "int8", "bool"
+    std::string
+        dtype;  // "float32", "float16", "bfloat16", "float64", "int64", "int32", "int16", "uint8", "int8", "bool"
 
     int64_t numel() const;
     std::string shapeText() const;  // "[64, 3, 7, 7]", "[]" for scalars
@@ -43,8 +44,8 @@ struct ArchitectureMatch {
 
 struct CheckpointInfo {
     std::string path;
-    std::string format;          // "zip" (PyTorch >= 1.6) or "legacy" (pre-1.6)
-    std::string stateDictKey;    // where the state dict was found ("" = the file is a bare state dict)
+    std::string format;                 // "zip" (PyTorch >= 1.6) or "legacy" (pre-1.6)
+    std::string stateDictKey;           // where the state dict was found ("" = the file is a bare state dict)
     bool strippedModulePrefix = false;  // keys had DataParallel's "module." prefix, removed
     std::vector<TensorInfo> tensors;    // state-dict order
     std::vector<std::pair<std::string, std::string>> metadata;  // other entries, e.g. {"epoch", "140"}

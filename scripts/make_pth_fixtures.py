@@ -83,6 +83,12 @@ def main(out, official=None):
     dt["empty"] = torch.zeros(0, 3)
     save(out, "dtypes", dt, dt)
 
+    # nn.Parameter objects (a dict of parameters rather than a state dict) pickle through
+    # torch._utils._rebuild_parameter.
+    params = collections.OrderedDict((k, torch.nn.Parameter(v, requires_grad=v.is_floating_point()))
+                                     for k, v in sd.items())
+    save(out, "parameters", params, sd)
+
     # Wrapped checkpoints, as training scripts write them.
     save(out, "wrapped_state_dict",
          {"epoch": 140, "perf": np.float64(0.7421), "model": "transpose_r", "state_dict": sd,

@@ -120,7 +120,7 @@ Checkpoint loadCheckpoint(const std::string& path) {
     std::unordered_map<const pth::RawStorage*, torch::Tensor> storages;
     for (const auto& s : raw.storages) {
         torch::Tensor flat = torch::empty({s->numel}, torch::TensorOptions().dtype(scalarType(s->dtype)));
-        if (!s->bytes.empty()) std::memcpy(flat.data_ptr(), s->bytes.data(), s->bytes.size());
+        if (s->size > 0) std::memcpy(flat.data_ptr(), s->data, s->size);
         storages.emplace(s.get(), flat);
     }
     for (const pth::RawTensor& t : raw.tensors) {

@@ -1,7 +1,11 @@
 #include "posescope/models/runtime.h"
 
 #include <ATen/Parallel.h>
+#include <link.h>
+#include <torch/torch.h>
 
+#include <climits>
+#include <cstdlib>
 #include <thread>
 
 namespace posescope::models {
@@ -13,6 +17,22 @@ void initialiseRuntime() {
 
 int intraOpThreads() {
     return at::get_num_threads();
+}
+
+std::string blasLibrary() {
+    // A matrix product makes sure LibTorch has bound its BLAS; then look at what is loaded.
+    (void)torch::mm(torch::ones({2, 2}), torch::ones({2, 2}));
+    std::string found;
+    dl_iterate_phdr(
+        [](dl_phdr_info* info, size_t, void* out) {
+            const std::string name = info->dlpi_name ? info->dlpi_name : "";
+            if (name.find("libblas") == std::string::npos) return 0;
+            char real[PATH_MAX];
+            *static_cast<std::string*>(out) = realpath(name.c_str(), real) ? real : name;
+            return 1;
+        },
+        &found);
+    return found;
 }
 
 }  // namespace posescope::models

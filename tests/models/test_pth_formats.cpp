@@ -109,3 +109,8 @@ TEST(PthFormats, CountsExcludeBatchNormStatistics) {
     EXPECT_EQ(info.elementCount, 133);
     EXPECT_EQ(info.byteCount, 128 * 4 + 4 * 4 + 8);
 }
+
+TEST(PthFormats, ParameterObjectsRebuildAsTensors) {
+    // A dict of nn.Parameter pickles through torch._utils._rebuild_parameter.
+    loadAndCompare("parameters", "parameters");
+}

@@ -11,6 +11,7 @@
 #include <functional>
 #include <map>
 #include <sstream>
+#include <tuple>
 
 namespace posescope::models::pth {
 namespace {
@@ -121,6 +122,13 @@ std::vector<std::pair<std::string, std::string>> metadataOf(const Node* root, co
     return out;
 }
 
+// A storage's bytes: a span of the file buffer, or a vector of their own (inflated records).
+struct Bytes {
+    const uint8_t* data = nullptr;
+    size_t size = 0;
+    std::vector<uint8_t> owned;
+};
+
 void byteSwap(std::vector<uint8_t>& bytes, size_t width) {
     if (width < 2) return;
     for (size_t i = 0; i + width <= bytes.size(); i += width)
@@ -128,7 +136,7 @@ void byteSwap(std::vector<uint8_t>& bytes, size_t width) {
 }
 
 RawCheckpoint assemble(const std::string& path, const std::string& format, const PickleResult& pickle,
-                       const std::function<std::vector<uint8_t>(const Node&)>& storageBytes, bool bigEndian) {
+                       const std::function<Bytes(const Node&)>& storageBytes, bool bigEndian) {
     RawCheckpoint raw;
     raw.path = path;
     raw.format = format;
@@ -147,14 +155,22 @@ RawCheckpoint assemble(const std::string& path, const std::string& format, const
         st->key = root->key;
         st->location = root->location;
         st->numel = root->numel;
-        st->bytes = storageBytes(*root);
+        Bytes b = storageBytes(*root);
+        st->owned = std::move(b.owned);
+        st->data = b.data ? b.data : st->owned.data();
+        st->size = b.data ? b.size : st->owned.size();
         const uint64_t want = static_cast<uint64_t>(root->numel) * elementSize(root->dtype);
-        if (st->bytes.size() < want)
-            throw FileError(path, "storage '" + root->key + "' holds " + std::to_string(st->bytes.size()) +
+        if (st->size < want)
+            throw FileError(path, "storage '" + root->key + "' holds " + std::to_string(st->size) +
                                       " bytes, but the checkpoint declares " + std::to_string(root->numel) + " " +
                                       dtypeName(root->dtype) + " elements (" + std::to_string(want) + " bytes)");
-        st->bytes.resize(want);
-        if (bigEndian) byteSwap(st->bytes, elementSize(root->dtype));
+        st->size = static_cast<size_t>(want);
+        if (bigEndian) {
+            if (st->owned.empty()) st->owned.assign(st->data, st->data + st->size);
+            st->owned.resize(st->size);
+            byteSwap(st->owned, elementSize(root->dtype));
+            st->data = st->owned.data();
+        }
         raw.storages.push_back(std::move(st));
         loaded.emplace(root, raw.storages.back().get());
         return raw.storages.back().get();
@@ -212,7 +228,11 @@ RawCheckpoint parseZip(const uint8_t* data, size_t size, const std::string& path
         const std::string record = prefix + "data/" + s.key;
         const long i = zip.find(record);
         if (i < 0) throw FileError(path, "storage record '" + record + "' is missing from the archive");
-        return zip.read(zip.entries()[static_cast<size_t>(i)]);
+        const ZipEntry& entry = zip.entries()[static_cast<size_t>(i)];
+        Bytes b;
+        std::tie(b.data, b.size) = zip.storedSpan(entry);
+        if (!b.data) b.owned = zip.read(entry);
+        return b;
     };
     return assemble(path, "zip", pickle, storageBytes, bigEndian);
 }
@@ -273,7 +293,7 @@ RawCheckpoint parseLegacy(const uint8_t* data, size_t size, const std::string& p
     auto storageBytes = [&](const Node& s) {
         auto it = spans.find(s.key);
         if (it == spans.end()) throw FileError(path, "truncated file: storage '" + s.key + "' is missing");
-        return std::vector<uint8_t>(data + it->second.first, data + it->second.first + it->second.second);
+        return Bytes{data + it->second.first, it->second.second, {}};
     };
     return assemble(path, "legacy", main, storageBytes, bigEndian);
 }

@@ -20,7 +20,11 @@ struct RawStorage {
     std::string key;
     std::string location;  // as saved, e.g. "cpu" or "cuda:0" (always loaded to CPU)
     int64_t numel = 0;
-    std::vector<uint8_t> bytes;  // numel * elementSize(dtype) bytes, little-endian
+    // numel * elementSize(dtype) bytes, little-endian: a span of the buffer given to
+    // parseCheckpoint (valid while it lives), or `owned` when they had to be inflated or swapped.
+    const uint8_t* data = nullptr;
+    size_t size = 0;
+    std::vector<uint8_t> owned;
 };
 
 struct RawTensor {
@@ -41,6 +45,7 @@ struct RawCheckpoint {
     std::vector<std::pair<std::string, std::string>> metadata;
 };
 
+/// `data` must outlive the result: storages point into it.
 RawCheckpoint parseCheckpoint(const uint8_t* data, size_t size, const std::string& path);
 
 /// Reads a whole file; throws FileError (missing, unreadable, empty).

@@ -185,7 +185,7 @@ long ZipReader::find(const std::string& name) const {
     return -1;
 }
 
-std::vector<uint8_t> ZipReader::read(const ZipEntry& e) const {
+size_t ZipReader::dataStart(const ZipEntry& e) const {
     const std::string what = "ZIP entry '" + e.name + "'";
     if (e.localHeaderOffset > m_size) throw FileError(m_path, "truncated ZIP archive (" + what + " lies past the end)");
     Cursor local(m_data, m_size, static_cast<size_t>(e.localHeaderOffset), m_path, "local file header");
@@ -198,11 +198,33 @@ std::vector<uint8_t> ZipReader::read(const ZipEntry& e) const {
     if (e.compressedSize > m_size - start)
         throw FileError(m_path, "truncated file: " + what + " needs " + std::to_string(e.compressedSize) +
                                     " bytes, only " + std::to_string(m_size - start) + " remain");
+    if (e.method == 0 && e.uncompressedSize != e.compressedSize)
+        throw FileError(m_path, "corrupt ZIP archive (" + what + " is stored but sizes differ)");
+    return start;
+}
+
+void ZipReader::checkCrc(const ZipEntry& e, const uint8_t* data, size_t size) const {
+#ifndef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION  // let the fuzzer reach the pickle behind the checksum
+    if (crcOf(data, size) != e.crc32)
+        throw FileError(m_path, "corrupt ZIP archive (ZIP entry '" + e.name + "' fails its CRC check)");
+#else
+    (void)e, (void)data, (void)size;
+#endif
+}
+
+std::pair<const uint8_t*, size_t> ZipReader::storedSpan(const ZipEntry& e) const {
+    if (e.method != 0) return {nullptr, 0};
+    const size_t start = dataStart(e);
+    checkCrc(e, m_data + start, static_cast<size_t>(e.compressedSize));
+    return {m_data + start, static_cast<size_t>(e.compressedSize)};
+}
+
+std::vector<uint8_t> ZipReader::read(const ZipEntry& e) const {
+    const std::string what = "ZIP entry '" + e.name + "'";
+    const size_t start = dataStart(e);
     const uint8_t* src = m_data + start;
     std::vector<uint8_t> out;
     if (e.method == 0) {
-        if (e.uncompressedSize != e.compressedSize)
-            throw FileError(m_path, "corrupt ZIP archive (" + what + " is stored but sizes differ)");
         out.assign(src, src + e.compressedSize);
     } else {
         // DEFLATE can expand at most ~1032:1; anything claiming more is corrupt (or a bomb).
@@ -221,10 +243,7 @@ std::vector<uint8_t> ZipReader::read(const ZipEntry& e) const {
         if (rc != Z_STREAM_END || produced != e.uncompressedSize)
             throw FileError(m_path, "corrupt ZIP archive (" + what + " does not inflate to its stated size)");
     }
-#ifndef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION  // let the fuzzer reach the pickle behind the checksum
-    if (crcOf(out.data(), out.size()) != e.crc32)
-        throw FileError(m_path, "corrupt ZIP archive (" + what + " fails its CRC check)");
-#endif
+    checkCrc(e, out.data(), out.size());
     return out;
 }
 

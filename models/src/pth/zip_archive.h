@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace posescope::models::pth {
@@ -38,8 +39,14 @@ public:
     long find(const std::string& name) const;
     /// The entry's uncompressed bytes (inflated when needed), CRC-checked.
     std::vector<uint8_t> read(const ZipEntry& entry) const;
+    /// A STORED entry's bytes inside the archive buffer, CRC-checked, without copying;
+    /// {nullptr, 0} for a compressed entry (use read()).
+    std::pair<const uint8_t*, size_t> storedSpan(const ZipEntry& entry) const;
 
 private:
+    size_t dataStart(const ZipEntry& entry) const;
+    void checkCrc(const ZipEntry& entry, const uint8_t* data, size_t size) const;
+
     const uint8_t* m_data;
     size_t m_size;
     std::string m_path;

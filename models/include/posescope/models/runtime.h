@@ -2,16 +2,22 @@
 //
 // Usage:
 //   int main() { posescope::models::initialiseRuntime(); … }
+//   std::cout << posescope::models::blasLibrary();   // ".../openblas-pthread/libblas.so.3"
 //
 // initialiseRuntime() sets LibTorch's intra-op thread count to the number of cores (LibTorch's
 // own default can be lower in containers).
-// Errors: none. Thread-safety: call once from main() before any model runs.
+// Errors: none. Thread-safety: call initialiseRuntime once from main() before any model runs.
 #pragma once
+
+#include <string>
 
 namespace posescope::models {
 
 void initialiseRuntime();
 /// LibTorch's current intra-op thread count.
 int intraOpThreads();
+/// The resolved path of the BLAS library LibTorch's matrix products run on ("" if none is
+/// loaded). Debian's reference BLAS is ~14x slower than OpenBLAS, so this is worth checking.
+std::string blasLibrary();
 
 }  // namespace posescope::models

@@ -1,0 +1,51 @@
+// The pieces every posescope-cli subcommand uses: argument parsing and the command table.
+// Each subcommand lives in its own cmd_<name>.cpp and is listed in commands() (main.cpp).
+#pragma once
+
+#include <functional>
+#include <map>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace posescope::cli {
+
+/// A mistake in the command line: reported with a pointer to --help, exit code 2.
+struct UsageError : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+/// Parsed arguments: positionals, boolean --flags, and --options with a value
+/// (`--out DIR` or `--out=DIR`). Unknown --names are a UsageError.
+class Args {
+public:
+    Args(const std::vector<std::string>& argv, const std::vector<std::string>& flags,
+         const std::vector<std::string>& options);
+
+    const std::vector<std::string>& positional() const { return m_positional; }
+    bool flag(const std::string& name) const { return m_flags.count(name) > 0; }
+    bool has(const std::string& option) const { return m_values.count(option) > 0; }
+    /// The option's value; UsageError if it is missing and no fallback is given.
+    std::string value(const std::string& option) const;
+    std::string value(const std::string& option, const std::string& fallback) const;
+    long long integer(const std::string& option, long long fallback) const;
+    double number(const std::string& option, double fallback) const;
+
+private:
+    std::vector<std::string> m_positional;
+    std::map<std::string, bool> m_flags;
+    std::map<std::string, std::string> m_values;
+};
+
+struct Command {
+    std::string name;
+    std::string summary;  // one line for the command list
+    std::string usage;    // the whole --help text
+    std::function<int(const std::vector<std::string>&)> run;
+};
+
+// Subcommands (one file each).
+Command infoCommand();
+Command convertCommand();
+
+}  // namespace posescope::cli

@@ -112,17 +112,25 @@ std::string shapeText(const torch::Tensor& t) {
 }  // namespace
 
 Checkpoint loadCheckpoint(const std::string& path) {
-    const std::vector<uint8_t> bytes = pth::readFileBytes(path);
-    const pth::RawCheckpoint raw = pth::parseCheckpoint(bytes.data(), bytes.size(), path);
+    const pth::MappedFile file(path);
+    const pth::RawCheckpoint raw = pth::parseCheckpoint(file.data(), file.size(), path);
     Checkpoint ckpt;
     ckpt.info = pth::summarise(raw);
 
+    // Copy the storages out of the mapped file, spread over LibTorch's threads.
+    std::vector<torch::Tensor> flat(raw.storages.size());
+    for (size_t i = 0; i < raw.storages.size(); ++i)
+        flat[i] =
+            torch::empty({raw.storages[i]->numel}, torch::TensorOptions().dtype(scalarType(raw.storages[i]->dtype)));
+    at::parallel_for(0, static_cast<int64_t>(flat.size()), 1, [&](int64_t begin, int64_t end) {
+        for (int64_t i = begin; i < end; ++i) {
+            const pth::RawStorage& s = *raw.storages[static_cast<size_t>(i)];
+            if (s.size > 0) std::memcpy(flat[static_cast<size_t>(i)].data_ptr(), s.data, s.size);
+        }
+    });
     std::unordered_map<const pth::RawStorage*, torch::Tensor> storages;
-    for (const auto& s : raw.storages) {
-        torch::Tensor flat = torch::empty({s->numel}, torch::TensorOptions().dtype(scalarType(s->dtype)));
-        if (s->size > 0) std::memcpy(flat.data_ptr(), s->data, s->size);
-        storages.emplace(s.get(), flat);
-    }
+    for (size_t i = 0; i < flat.size(); ++i)
+        storages.emplace(raw.storages[i].get(), flat[i]);
     for (const pth::RawTensor& t : raw.tensors) {
         const torch::Tensor& base = storages.at(t.storage);
         torch::Tensor view = torch::empty({0}, base.options());

@@ -135,6 +135,7 @@ TEST(PthErrors, NotACheckpoint) {
     EXPECT_NE(errorOf(writeBytes("empty.pth", {})).find("empty.pth: empty file"), std::string::npos);
     EXPECT_NE(errorOf(test::outputPath("does_not_exist.pth")).find("cannot open: No such file or directory"),
               std::string::npos);
+    EXPECT_NE(errorOf(test::outputPath("")).find("cannot read: Is a directory"), std::string::npos);
     const std::string noPkl = zipFile("no_pkl.pth", {{"a/readme.txt", bytesOf("hi")}});
     EXPECT_NE(errorOf(noPkl).find("the ZIP archive has no data.pkl record"), std::string::npos);
     const std::string script = zipFile("script.pth", {{"m/data.pkl", Pickle().op('N').op('.').b},

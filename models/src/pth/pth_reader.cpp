@@ -3,6 +3,10 @@
 #include "posescope/datasets/error.h"
 #include "pth/zip_archive.h"
 
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
@@ -309,19 +313,35 @@ RawCheckpoint parseCheckpoint(const uint8_t* data, size_t size, const std::strin
     throw FileError(path, "not a PyTorch checkpoint (neither a ZIP archive nor a pickle)");
 }
 
+MappedFile::MappedFile(const std::string& path) {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) throw FileError(path, std::string("cannot open: ") + std::strerror(errno));
+    struct stat st {};
+    if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        const int err = S_ISDIR(st.st_mode) ? EISDIR : errno;
+        ::close(fd);
+        throw FileError(path, std::string("cannot read: ") + std::strerror(err ? err : EINVAL));
+    }
+    m_size = static_cast<size_t>(st.st_size);
+    if (m_size > 0) {
+        void* p = ::mmap(nullptr, m_size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+        if (p == MAP_FAILED) {
+            const int err = errno;
+            ::close(fd);
+            throw FileError(path, std::string("cannot read: ") + std::strerror(err));
+        }
+        m_data = static_cast<const uint8_t*>(p);
+    }
+    ::close(fd);
+}
+
+MappedFile::~MappedFile() {
+    if (m_data) ::munmap(const_cast<uint8_t*>(m_data), m_size);
+}
+
 std::vector<uint8_t> readFileBytes(const std::string& path) {
-    std::FILE* f = std::fopen(path.c_str(), "rb");
-    if (!f) throw FileError(path, std::string("cannot open: ") + std::strerror(errno));
-    std::vector<uint8_t> bytes;
-    uint8_t buf[1 << 16];
-    size_t n = 0;
-    while ((n = std::fread(buf, 1, sizeof buf, f)) > 0)
-        bytes.insert(bytes.end(), buf, buf + n);
-    const bool failed = std::ferror(f) != 0;
-    const int err = errno;
-    std::fclose(f);
-    if (failed) throw FileError(path, std::string("read failed: ") + std::strerror(err));
-    return bytes;
+    const MappedFile file(path);
+    return std::vector<uint8_t>(file.data(), file.data() + file.size());
 }
 
 CheckpointInfo summarise(const RawCheckpoint& raw) {
@@ -384,8 +404,8 @@ int64_t countParameters(const std::vector<TensorInfo>& tensors) {
 }
 
 CheckpointInfo inspectCheckpoint(const std::string& path) {
-    const std::vector<uint8_t> bytes = pth::readFileBytes(path);
-    return pth::summarise(pth::parseCheckpoint(bytes.data(), bytes.size(), path));
+    const pth::MappedFile file(path);
+    return pth::summarise(pth::parseCheckpoint(file.data(), file.size(), path));
 }
 
 }  // namespace posescope::models

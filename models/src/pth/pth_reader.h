@@ -48,7 +48,24 @@ struct RawCheckpoint {
 /// `data` must outlive the result: storages point into it.
 RawCheckpoint parseCheckpoint(const uint8_t* data, size_t size, const std::string& path);
 
-/// Reads a whole file; throws FileError (missing, unreadable, empty).
+/// A whole file, mapped read-only into memory (empty files map to size 0).
+/// Throws FileError (missing, unreadable, a directory).
+class MappedFile {
+public:
+    explicit MappedFile(const std::string& path);
+    ~MappedFile();
+    MappedFile(const MappedFile&) = delete;
+    MappedFile& operator=(const MappedFile&) = delete;
+
+    const uint8_t* data() const { return m_data; }
+    size_t size() const { return m_size; }
+
+private:
+    const uint8_t* m_data = nullptr;
+    size_t m_size = 0;
+};
+
+/// Reads a whole file into memory; throws FileError as MappedFile does.
 std::vector<uint8_t> readFileBytes(const std::string& path);
 
 /// The summary of a parsed checkpoint (shapes, dtypes, counts, architecture).

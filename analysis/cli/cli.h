@@ -47,5 +47,7 @@ struct Command {
 // Subcommands (one file each).
 Command infoCommand();
 Command convertCommand();
+Command synthCommand();
+Command evalCommand();
 
 }  // namespace posescope::cli

@@ -15,6 +15,8 @@ const std::vector<posescope::cli::Command>& commands() {
     static const std::vector<posescope::cli::Command> list = {
         posescope::cli::infoCommand(),
         posescope::cli::convertCommand(),
+        posescope::cli::synthCommand(),
+        posescope::cli::evalCommand(),
     };
     return list;
 }

@@ -13,123 +13,347 @@ namespace posescope {
 namespace {
 
 using json::JsonValue;
+namespace od = simdjson::ondemand;
 
-std::vector<CocoCategory> readCategories(const JsonValue& root) {
-    std::vector<CocoCategory> out;
-    for (const JsonValue& c : root.field("categories").array()) {
-        CocoCategory cat;
-        cat.id = c.field("id").integer();
-        cat.name = c.field("name").string();
-        JsonValue v = c;
-        if (c.optional("supercategory", &v)) cat.supercategory = v.string();
-        if (c.optional("keypoints", &v))
-            for (const JsonValue& k : v.array())
-                cat.keypoints.push_back(k.string());
-        if (c.optional("skeleton", &v)) {
-            for (const JsonValue& limb : v.array()) {
-                const std::vector<double> pair = limb.numbers(2);
-                const int a = static_cast<int>(pair[0]);
-                const int b = static_cast<int>(pair[1]);
-                const int k = static_cast<int>(cat.keypoints.size());
-                if (a < 1 || b < 1 || a > k || b > k || a != pair[0] || b != pair[1])
-                    limb.fail("expected two keypoint numbers between 1 and " + std::to_string(k));
-                cat.skeleton.emplace_back(a, b);
-            }
-        }
-        for (const CocoCategory& other : out)
-            if (other.id == cat.id) c.field("id").fail("duplicate category id " + std::to_string(cat.id));
-        out.push_back(std::move(cat));
+// A JSON path built on demand, e.g. "annotations[412].keypoints".
+struct Path {
+    const char* section = nullptr;
+    int64_t index = -1;
+    const char* field = nullptr;
+    std::string text() const {
+        std::string s = section ? section : "(top level)";
+        if (index >= 0) s += "[" + std::to_string(index) + "]";
+        if (field) s += std::string(".") + field;
+        return s;
     }
-    return out;
-}
+    Path at(const char* f) const { return {section, index, f}; }
+};
+
+// Streams the file once with simdjson's On-Demand API (no DOM: memory stays near the file size)
+// and checks everything that can be checked in place; cross-references are checked afterwards.
+class Reader {
+public:
+    explicit Reader(const std::string& file) : m_file(file) {}
+
+    [[noreturn]] void fail(const Path& p, const std::string& problem) const {
+        throw FileError(m_file, p.text() + ": " + problem);
+    }
+    [[noreturn]] void failCode(const Path& p, simdjson::error_code code, od::value* v, const char* expected) const {
+        if (code == simdjson::INCORRECT_TYPE && v) {
+            od::json_type t;
+            if (!v->type().get(t)) fail(p, std::string("expected ") + expected + ", got " + typeName(*v, t));
+        }
+        if (code == simdjson::NUMBER_ERROR || code == simdjson::NUMBER_OUT_OF_RANGE)
+            fail(p, std::string("expected ") + expected + ", got a malformed or out-of-range number");
+        throw FileError(m_file,
+                        std::string("malformed JSON: ") + simdjson::error_message(code) + " (at " + p.text() + ")");
+    }
+    static std::string typeName(od::value& v, od::json_type t) {
+        switch (t) {
+            case od::json_type::array: return "an array";
+            case od::json_type::object: return "an object";
+            case od::json_type::number: {
+                od::number_type nt;
+                return !v.get_number_type().get(nt) && nt == od::number_type::floating_point_number ? "a number"
+                                                                                                    : "an integer";
+            }
+            case od::json_type::string: return "a string";
+            case od::json_type::boolean: return "a boolean";
+            case od::json_type::null: return "null";
+        }
+        return "something else";
+    }
+
+    int64_t integer(od::value v, const Path& p) const {
+        int64_t i = 0;
+        auto e = v.get_int64().get(i);
+        if (!e) return i;
+        double d = 0;
+        if (e == simdjson::INCORRECT_TYPE || e == simdjson::NUMBER_ERROR) {
+            // 3.0 is an integer too (some writers emit every number as a float).
+            if (!v.get_double().get(d) && std::isfinite(d) && d == std::floor(d) && std::fabs(d) < 9.0e15)
+                return static_cast<int64_t>(d);
+        }
+        failCode(p, e, &v, "an integer");
+    }
+    double number(od::value v, const Path& p) const {
+        double d = 0;
+        const auto e = v.get_double().get(d);
+        if (e) failCode(p, e, &v, "a number");
+        return d;
+    }
+    std::string string(od::value v, const Path& p) const {
+        std::string_view sv;
+        const auto e = v.get_string().get(sv);
+        if (e) failCode(p, e, &v, "a string");
+        return std::string(sv);
+    }
+    bool boolean(od::value v, const Path& p) const {
+        bool b = false;
+        if (!v.get_bool().get(b)) return b;
+        int64_t i = 0;
+        if (!v.get_int64().get(i) && (i == 0 || i == 1)) return i == 1;
+        failCode(p, simdjson::INCORRECT_TYPE, &v, "true/false or 0/1");
+    }
+    std::vector<double> numbers(od::value v, const Path& p) const {
+        od::array arr;
+        auto e = v.get_array().get(arr);
+        if (e) failCode(p, e, &v, "an array of numbers");
+        std::vector<double> out;
+        for (auto item : arr) {
+            od::value x;
+            if ((e = item.get(x))) failCode(p, e, nullptr, "a number");
+            double d = 0;
+            if ((e = x.get_double().get(d))) {
+                Path q = p;
+                failCode(Path{q.section, q.index, q.field}, e, &x, "a number");
+            }
+            out.push_back(d);
+        }
+        return out;
+    }
+    template <typename F>
+    void objects(od::value v, const Path& p, F&& each) const {
+        od::array arr;
+        auto e = v.get_array().get(arr);
+        if (e) failCode(p, e, &v, "an array");
+        int64_t i = 0;
+        for (auto item : arr) {
+            const Path ip{p.section, i++, nullptr};
+            od::object obj;
+            if ((e = item.get_object().get(obj))) {
+                od::value iv;
+                if (!item.get(iv)) failCode(ip, e, &iv, "an object");
+                failCode(ip, e, nullptr, "an object");
+            }
+            each(obj, ip);
+        }
+    }
+    template <typename F>
+    void fields(od::object& obj, const Path& p, F&& each) const {
+        for (auto field : obj) {
+            std::string_view key;
+            auto e = field.unescaped_key().get(key);
+            if (e) failCode(p, e, nullptr, "a key");
+            od::value v;
+            if ((e = field.value().get(v))) failCode(p, e, nullptr, "a value");
+            each(key, v);
+        }
+    }
+
+private:
+    const std::string& m_file;
+};
+
+struct RawAnnotation {
+    bool hasKeypoints = false, hasId = false, hasImage = false, hasCategory = false, hasBox = false, hasArea = false,
+         hasNumKeypoints = false;
+    std::vector<double> box;
+};
 
 }  // namespace
 
 struct CocoBuilder {
-    static CocoDataset build(const json::JsonDocument& doc, const std::string& imageDir);
+    static CocoDataset build(const simdjson::padded_string& text, const std::string& file, const std::string& imageDir);
 };
 
 CocoDataset CocoDataset::load(const std::string& annotationFile, const std::string& imageDir) {
-    return CocoBuilder::build(json::JsonDocument(annotationFile), imageDir);
+    simdjson::padded_string text;
+    const auto error = simdjson::padded_string::load(annotationFile).get(text);
+    if (error) {
+        const int err = errno;
+        throw FileError(annotationFile,
+                        std::string("cannot read: ") + (err ? std::strerror(err) : simdjson::error_message(error)));
+    }
+    return CocoBuilder::build(text, annotationFile, imageDir);
 }
 
 CocoDataset CocoDataset::parse(const std::string& jsonText, const std::string& name, const std::string& imageDir) {
-    return CocoBuilder::build(json::JsonDocument(jsonText, name), imageDir);
+    return CocoBuilder::build(simdjson::padded_string(jsonText), name, imageDir);
 }
 
-CocoDataset CocoBuilder::build(const json::JsonDocument& doc, const std::string& imageDir) {
+CocoDataset CocoBuilder::build(const simdjson::padded_string& text, const std::string& file,
+                               const std::string& imageDir) {
+    const Reader r(file);
     CocoDataset d;
-    d.m_file = doc.path();
+    d.m_file = file;
     d.m_imageDir = imageDir;
-    const JsonValue root = doc.root();
 
-    d.m_categories = readCategories(root);
+    od::parser parser;
+    od::document doc;
+    auto e = parser.iterate(text).get(doc);
+    if (e) throw FileError(file, std::string("malformed JSON: ") + simdjson::error_message(e));
+    od::object root;
+    if ((e = doc.get_object().get(root))) {
+        od::json_type t;
+        if (e == simdjson::INCORRECT_TYPE && !doc.type().get(t))
+            r.fail(Path{}, std::string("expected an object, got ") +
+                               (t == od::json_type::array ? "an array" : "something else"));
+        throw FileError(file, std::string("malformed JSON: ") + simdjson::error_message(e));
+    }
+
+    bool haveImages = false, haveAnnotations = false, haveCategories = false;
+    std::vector<RawAnnotation> raw;
+    r.fields(root, Path{}, [&](std::string_view key, od::value v) {
+        if (key == "images") {
+            haveImages = true;
+            r.objects(v, Path{"images"}, [&](od::object& obj, const Path& p) {
+                ImageInfo info;
+                bool id = false, name = false, w = false, h = false;
+                r.fields(obj, p, [&](std::string_view k, od::value x) {
+                    if (k == "id")
+                        info.id = r.integer(x, p.at("id")), id = true;
+                    else if (k == "file_name")
+                        info.fileName = r.string(x, p.at("file_name")), name = true;
+                    else if (k == "width")
+                        info.width = static_cast<int>(r.integer(x, p.at("width"))), w = true;
+                    else if (k == "height")
+                        info.height = static_cast<int>(r.integer(x, p.at("height"))), h = true;
+                });
+                if (!id) r.fail(p.at("id"), "missing");
+                if (!name) r.fail(p.at("file_name"), "missing");
+                if (!w) r.fail(p.at("width"), "missing");
+                if (!h) r.fail(p.at("height"), "missing");
+                if (info.width <= 0 || info.height <= 0) r.fail(p.at("width"), "image size must be positive");
+                if (!d.m_imageIndex.emplace(info.id, d.m_images.size()).second)
+                    r.fail(p.at("id"), "duplicate image id " + std::to_string(info.id));
+                d.m_images.push_back(std::move(info));
+            });
+        } else if (key == "annotations") {
+            haveAnnotations = true;
+            r.objects(v, Path{"annotations"}, [&](od::object& obj, const Path& p) {
+                PersonAnnotation a;
+                RawAnnotation ra;
+                r.fields(obj, p, [&](std::string_view k, od::value x) {
+                    if (k == "id")
+                        a.id = r.integer(x, p.at("id")), ra.hasId = true;
+                    else if (k == "image_id")
+                        a.imageId = r.integer(x, p.at("image_id")), ra.hasImage = true;
+                    else if (k == "category_id")
+                        a.categoryId = r.integer(x, p.at("category_id")), ra.hasCategory = true;
+                    else if (k == "keypoints")
+                        a.keypoints = r.numbers(x, p.at("keypoints")), ra.hasKeypoints = true;
+                    else if (k == "num_keypoints")
+                        a.numKeypoints = static_cast<int>(r.integer(x, p.at("num_keypoints"))),
+                        ra.hasNumKeypoints = true;
+                    else if (k == "bbox")
+                        ra.box = r.numbers(x, p.at("bbox")), ra.hasBox = true;
+                    else if (k == "area")
+                        a.area = r.number(x, p.at("area")), ra.hasArea = true;
+                    else if (k == "iscrowd")
+                        a.iscrowd = r.boolean(x, p.at("iscrowd"));
+                    else if (k == "occluded_by") {
+                        const std::vector<double> ids = r.numbers(x, p.at("occluded_by"));
+                        a.occludedBy.assign(ids.begin(), ids.end());
+                    }
+                });
+                d.m_annotations.push_back(std::move(a));
+                raw.push_back(std::move(ra));
+            });
+        } else if (key == "categories") {
+            haveCategories = true;
+            r.objects(v, Path{"categories"}, [&](od::object& obj, const Path& p) {
+                CocoCategory cat;
+                bool id = false, name = false;
+                std::vector<std::vector<double>> limbs;
+                r.fields(obj, p, [&](std::string_view k, od::value x) {
+                    if (k == "id")
+                        cat.id = r.integer(x, p.at("id")), id = true;
+                    else if (k == "name")
+                        cat.name = r.string(x, p.at("name")), name = true;
+                    else if (k == "supercategory")
+                        cat.supercategory = r.string(x, p.at("supercategory"));
+                    else if (k == "keypoints") {
+                        od::array arr;
+                        if (auto err = x.get_array().get(arr)) r.failCode(p.at("keypoints"), err, &x, "an array");
+                        for (auto item : arr) {
+                            od::value n;
+                            if (auto err = item.get(n)) r.failCode(p.at("keypoints"), err, nullptr, "a string");
+                            cat.keypoints.push_back(r.string(n, p.at("keypoints")));
+                        }
+                    } else if (k == "skeleton") {
+                        od::array arr;
+                        if (auto err = x.get_array().get(arr)) r.failCode(p.at("skeleton"), err, &x, "an array");
+                        for (auto item : arr) {
+                            od::value n;
+                            if (auto err = item.get(n)) r.failCode(p.at("skeleton"), err, nullptr, "an array");
+                            limbs.push_back(r.numbers(n, p.at("skeleton")));
+                        }
+                    }
+                });
+                if (!id) r.fail(p.at("id"), "missing");
+                if (!name) r.fail(p.at("name"), "missing");
+                const int k = static_cast<int>(cat.keypoints.size());
+                for (size_t i = 0; i < limbs.size(); ++i) {
+                    const auto& l = limbs[i];
+                    const bool ok = l.size() == 2 && l[0] >= 1 && l[1] >= 1 && l[0] <= k && l[1] <= k &&
+                                    l[0] == std::floor(l[0]) && l[1] == std::floor(l[1]);
+                    if (!ok)
+                        throw FileError(file, p.text() + ".skeleton[" + std::to_string(i) +
+                                                  "]: expected two keypoint numbers between 1 and " +
+                                                  std::to_string(k));
+                    cat.skeleton.emplace_back(static_cast<int>(l[0]), static_cast<int>(l[1]));
+                }
+                for (const CocoCategory& other : d.m_categories)
+                    if (other.id == cat.id) r.fail(p.at("id"), "duplicate category id " + std::to_string(cat.id));
+                d.m_categories.push_back(std::move(cat));
+            });
+        }
+    });
+    if (!haveImages) r.fail(Path{"images"}, "missing");
+    if (!haveAnnotations) r.fail(Path{"annotations"}, "missing");
+    if (!haveCategories) r.fail(Path{"categories"}, "missing");
+
     const auto person = std::find_if(d.m_categories.begin(), d.m_categories.end(),
                                      [](const CocoCategory& c) { return c.name == "person"; });
     if (person == d.m_categories.end() && d.m_categories.size() != 1)
-        root.field("categories").fail("no 'person' category");
+        r.fail(Path{"categories"}, "no 'person' category");
     d.m_personCategory = person == d.m_categories.end() ? 0 : static_cast<size_t>(person - d.m_categories.begin());
     const CocoCategory& personCat = d.m_categories[d.m_personCategory];
     if (personCat.keypoints.empty())
-        root.field("categories")
-            .fail("the '" + personCat.name + "' category has no keypoint names (not a keypoints file)");
-    const long k = static_cast<long>(personCat.keypoints.size());
+        r.fail(Path{"categories"},
+               "the '" + personCat.name + "' category has no keypoint names (not a keypoints file)");
+    const size_t k = personCat.keypoints.size();
 
-    const std::vector<JsonValue> images = root.field("images").array();
-    d.m_images.reserve(images.size());
-    for (const JsonValue& im : images) {
-        ImageInfo info;
-        info.id = im.field("id").integer();
-        info.fileName = im.field("file_name").string();
-        info.width = static_cast<int>(im.field("width").integer());
-        info.height = static_cast<int>(im.field("height").integer());
-        if (info.width <= 0 || info.height <= 0) im.field("width").fail("image size must be positive");
-        if (!d.m_imageIndex.emplace(info.id, d.m_images.size()).second)
-            im.field("id").fail("duplicate image id " + std::to_string(info.id));
-        d.m_images.push_back(std::move(info));
-    }
-
-    const std::vector<JsonValue> annotations = root.field("annotations").array();
-    d.m_annotations.reserve(annotations.size());
-    for (const JsonValue& an : annotations) {
-        PersonAnnotation a;
-        a.id = an.field("id").integer();
-        a.imageId = an.field("image_id").integer();
-        if (!d.m_imageIndex.count(a.imageId))
-            an.field("image_id").fail("unknown image id " + std::to_string(a.imageId));
-        a.categoryId = an.field("category_id").integer();
+    // Cross-references and value checks, in file order so the first problem is reported.
+    for (size_t i = 0; i < d.m_annotations.size(); ++i) {
+        PersonAnnotation& a = d.m_annotations[i];
+        const RawAnnotation& ra = raw[i];
+        const Path p{"annotations", static_cast<int64_t>(i), nullptr};
+        if (!ra.hasId) r.fail(p.at("id"), "missing");
+        if (!ra.hasImage) r.fail(p.at("image_id"), "missing");
+        if (!d.m_imageIndex.count(a.imageId)) r.fail(p.at("image_id"), "unknown image id " + std::to_string(a.imageId));
+        if (!ra.hasCategory) r.fail(p.at("category_id"), "missing");
         const bool isPerson = a.categoryId == personCat.id;
         if (!isPerson && std::none_of(d.m_categories.begin(), d.m_categories.end(),
                                       [&](const CocoCategory& c) { return c.id == a.categoryId; }))
-            an.field("category_id").fail("unknown category id " + std::to_string(a.categoryId));
-        JsonValue v = an;
-        if (isPerson || an.optional("keypoints", &v)) {
-            const JsonValue kp = an.field("keypoints");
-            a.keypoints = kp.numbers(3 * k);
-            for (long i = 0; i < k; ++i) {
-                const double vis = a.keypoints[static_cast<size_t>(3 * i + 2)];
+            r.fail(p.at("category_id"), "unknown category id " + std::to_string(a.categoryId));
+        if (isPerson && !ra.hasKeypoints) r.fail(p.at("keypoints"), "missing");
+        if (ra.hasKeypoints) {
+            if (a.keypoints.size() != 3 * k)
+                r.fail(p.at("keypoints"),
+                       "expected " + std::to_string(3 * k) + " numbers, got " + std::to_string(a.keypoints.size()));
+            for (size_t j = 0; j < k; ++j) {
+                const double vis = a.keypoints[3 * j + 2];
                 if (vis != 0 && vis != 1 && vis != 2)
-                    kp.fail("keypoint " + std::to_string(i) + " has visibility " + std::to_string(vis) +
-                            " (expected 0, 1 or 2)");
+                    r.fail(p.at("keypoints"), "keypoint " + std::to_string(j) + " has visibility " +
+                                                  std::to_string(vis) + " (expected 0, 1 or 2)");
             }
         }
-        a.numKeypoints = an.optional("num_keypoints", &v) ? static_cast<int>(v.integer()) : a.labelledKeypoints();
-        const JsonValue bbox = an.field("bbox");
-        const std::vector<double> b = bbox.numbers(4);
-        a.bbox = {b[0], b[1], b[2], b[3]};
-        if (b[2] < 0 || b[3] < 0) bbox.fail("negative width or height");
-        if ((b[2] == 0 || b[3] == 0) && a.labelledKeypoints() > 0)
-            bbox.fail("empty box for a person with labelled keypoints");
-        a.area = an.field("area").number();
-        if (a.area < 0) an.field("area").fail("negative area");
-        a.iscrowd = an.optional("iscrowd", &v) && v.boolean();
-        if (an.optional("occluded_by", &v)) {
-            const std::vector<double> ids = v.numbers(k);
-            a.occludedBy.assign(ids.begin(), ids.end());
-        }
-        if (!d.m_annotationIndex.emplace(a.id, d.m_annotations.size()).second)
-            an.field("id").fail("duplicate annotation id " + std::to_string(a.id));
-        d.m_annotations.push_back(std::move(a));
+        if (!ra.hasNumKeypoints) a.numKeypoints = a.labelledKeypoints();
+        if (!ra.hasBox) r.fail(p.at("bbox"), "missing");
+        if (ra.box.size() != 4) r.fail(p.at("bbox"), "expected 4 numbers, got " + std::to_string(ra.box.size()));
+        a.bbox = {ra.box[0], ra.box[1], ra.box[2], ra.box[3]};
+        if (a.bbox.w < 0 || a.bbox.h < 0) r.fail(p.at("bbox"), "negative width or height");
+        if ((a.bbox.w == 0 || a.bbox.h == 0) && a.labelledKeypoints() > 0)
+            r.fail(p.at("bbox"), "empty box for a person with labelled keypoints");
+        if (!ra.hasArea) r.fail(p.at("area"), "missing");
+        if (a.area < 0) r.fail(p.at("area"), "negative area");
+        if (!a.occludedBy.empty() && a.occludedBy.size() != k)
+            r.fail(p.at("occluded_by"),
+                   "expected " + std::to_string(k) + " numbers, got " + std::to_string(a.occludedBy.size()));
+        if (!d.m_annotationIndex.emplace(a.id, i).second)
+            r.fail(p.at("id"), "duplicate annotation id " + std::to_string(a.id));
     }
     d.index();
     return d;

@@ -2,7 +2,9 @@
 
 #include "posescope/datasets/error.h"
 
+#include <cerrno>
 #include <cmath>
+#include <cstring>
 
 namespace posescope::json {
 
@@ -98,6 +100,15 @@ std::vector<JsonValue> JsonValue::array() const {
     int64_t i = 0;
     for (simdjson::dom::element e : arr)
         out.push_back(child(e, nullptr, i++));
+    return out;
+}
+
+std::vector<std::pair<std::string, JsonValue>> JsonValue::members() const {
+    simdjson::dom::object obj;
+    if (m_e.get_object().get(obj)) fail(std::string("expected an object, got ") + kindName());
+    std::vector<std::pair<std::string, JsonValue>> out;
+    for (const auto field : obj)  // keys live in the parser's string buffer, NUL-terminated
+        out.emplace_back(std::string(field.key), child(field.value, field.key.data(), 0));
     return out;
 }
 

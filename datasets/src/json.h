@@ -50,6 +50,8 @@ public:
     /// true and `out` set when the member exists (and is not null).
     bool optional(const char* name, JsonValue* out) const;
     std::vector<JsonValue> array() const;
+    /// An object's members in file order.
+    std::vector<std::pair<std::string, JsonValue>> members() const;
     int64_t integer() const;
     double number() const;
     bool boolean() const;  // true/false, or 0/1 as COCO's iscrowd is written

@@ -95,11 +95,13 @@ public:
         if (!v.get_int64().get(i) && (i == 0 || i == 1)) return i == 1;
         failCode(p, simdjson::INCORRECT_TYPE, &v, "true/false or 0/1");
     }
-    std::vector<double> numbers(od::value v, const Path& p) const {
+    /// `expected`: the usual count, reserved up front so the array fills without regrowing.
+    std::vector<double> numbers(od::value v, const Path& p, size_t expected = 4) const {
         od::array arr;
         auto e = v.get_array().get(arr);
         if (e) failCode(p, e, &v, "an array of numbers");
         std::vector<double> out;
+        out.reserve(expected);
         for (auto item : arr) {
             od::value x;
             if ((e = item.get(x))) failCode(p, e, nullptr, "a number");
@@ -232,7 +234,7 @@ CocoDataset CocoBuilder::build(const simdjson::padded_string& text, const std::s
                     else if (k == "category_id")
                         a.categoryId = r.integer(x, p.at("category_id")), ra.hasCategory = true;
                     else if (k == "keypoints")
-                        a.keypoints = r.numbers(x, p.at("keypoints")), ra.hasKeypoints = true;
+                        a.keypoints = r.numbers(x, p.at("keypoints"), 51), ra.hasKeypoints = true;
                     else if (k == "num_keypoints")
                         a.numKeypoints = static_cast<int>(r.integer(x, p.at("num_keypoints"))),
                         ra.hasNumKeypoints = true;
@@ -243,8 +245,11 @@ CocoDataset CocoBuilder::build(const simdjson::padded_string& text, const std::s
                     else if (k == "iscrowd")
                         a.iscrowd = r.boolean(x, p.at("iscrowd"));
                     else if (k == "occluded_by") {
-                        const std::vector<double> ids = r.numbers(x, p.at("occluded_by"));
-                        a.occludedBy.assign(ids.begin(), ids.end());
+                        for (const double id : r.numbers(x, p.at("occluded_by"), 17)) {
+                            if (!(std::fabs(id) < 9.0e15) || id != std::floor(id))
+                                r.fail(p.at("occluded_by"), "expected integer ids");
+                            a.occludedBy.push_back(static_cast<int64_t>(id));
+                        }
                     }
                 });
                 d.m_annotations.push_back(std::move(a));
@@ -316,13 +321,17 @@ CocoDataset CocoBuilder::build(const simdjson::padded_string& text, const std::s
     const size_t k = personCat.keypoints.size();
 
     // Cross-references and value checks, in file order so the first problem is reported.
+    std::vector<size_t> imageSlot(d.m_annotations.size());
+    d.m_annotationIndex.reserve(d.m_annotations.size());
     for (size_t i = 0; i < d.m_annotations.size(); ++i) {
         PersonAnnotation& a = d.m_annotations[i];
         const RawAnnotation& ra = raw[i];
         const Path p{"annotations", static_cast<int64_t>(i), nullptr};
         if (!ra.hasId) r.fail(p.at("id"), "missing");
         if (!ra.hasImage) r.fail(p.at("image_id"), "missing");
-        if (!d.m_imageIndex.count(a.imageId)) r.fail(p.at("image_id"), "unknown image id " + std::to_string(a.imageId));
+        const auto image = d.m_imageIndex.find(a.imageId);
+        if (image == d.m_imageIndex.end()) r.fail(p.at("image_id"), "unknown image id " + std::to_string(a.imageId));
+        imageSlot[i] = image->second;
         if (!ra.hasCategory) r.fail(p.at("category_id"), "missing");
         const bool isPerson = a.categoryId == personCat.id;
         if (!isPerson && std::none_of(d.m_categories.begin(), d.m_categories.end(),
@@ -355,14 +364,14 @@ CocoDataset CocoBuilder::build(const simdjson::padded_string& text, const std::s
         if (!d.m_annotationIndex.emplace(a.id, i).second)
             r.fail(p.at("id"), "duplicate annotation id " + std::to_string(a.id));
     }
-    d.index();
+    d.index(imageSlot);
     return d;
 }
 
-void CocoDataset::index() {
+void CocoDataset::index(const std::vector<size_t>& imageSlot) {
     m_annotationsByImage.assign(m_images.size(), {});
     for (size_t i = 0; i < m_annotations.size(); ++i)
-        m_annotationsByImage[m_imageIndex.at(m_annotations[i].imageId)].push_back(i);
+        m_annotationsByImage[imageSlot[i]].push_back(i);
 
     // The official selection (TransPose lib/dataset/coco.py, _load_coco_keypoint_annotation_kernal).
     const int64_t person = m_categories[m_personCategory].id;
@@ -379,7 +388,7 @@ void CocoDataset::index() {
             if (!(a.area > 0 && x2 >= x1 && y2 >= y1)) continue;
             if (a.categoryId != person) continue;
             if (a.keypoints.empty() || *std::max_element(a.keypoints.begin(), a.keypoints.end()) == 0) continue;
-            m_persons.push_back({a.id, a.imageId, Box{x1, y1, x2 - x1 + 1, y2 - y1 + 1}, &a});
+            m_persons.push_back({a.id, a.imageId, Box{x1, y1, x2 - x1 + 1, y2 - y1 + 1}, 1.0, &a});
         }
     }
 }
@@ -426,6 +435,20 @@ std::vector<Detection> loadDetections(const std::string& path) {
         det.bbox = {b[0], b[1], b[2], b[3]};
         det.score = d.field("score").number();
         out.push_back(det);
+    }
+    return out;
+}
+
+std::vector<PersonInstance> detectedPersons(const CocoDataset& coco, const std::vector<Detection>& detections,
+                                            const std::string& detectionsFile, double minScore) {
+    std::vector<PersonInstance> out;
+    for (size_t i = 0; i < detections.size(); ++i) {
+        const Detection& d = detections[i];
+        if (d.categoryId != 1 || d.score < minScore) continue;
+        if (!coco.image(d.imageId))
+            throw FileError(detectionsFile, "[" + std::to_string(i) + "].image_id: image " + std::to_string(d.imageId) +
+                                                " is not in " + coco.annotationFile());
+        out.push_back({0, d.imageId, d.bbox, d.score, nullptr});
     }
     return out;
 }

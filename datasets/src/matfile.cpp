@@ -4,6 +4,7 @@
 
 #include <zlib.h>
 
+#include <cmath>
 #include <cstring>
 #include <fstream>
 #include <iterator>
@@ -108,9 +109,11 @@ void readMatrix(const Reader& r, const Element& m, std::map<std::string, MatArra
     MatArray a;
     int64_t count = 1;
     for (double d : numbers(r, dimsEl)) {
-        if (d < 0) r.fail("corrupt MAT file (negative dimension)");
+        // Real dimensions are int32; the product is bounded by the data that must follow.
+        if (!(d >= 0 && d <= 2147483647.0) || d != std::floor(d)) r.fail("corrupt MAT file (bad dimension)");
         a.dims.push_back(static_cast<int64_t>(d));
-        count *= a.dims.back();
+        count = a.dims.back() == 0 || count <= (int64_t(1) << 40) / a.dims.back() ? count * a.dims.back()
+                                                                                  : (int64_t(1) << 40) + 1;
     }
     const std::string name(reinterpret_cast<const char*>(nameEl.body), nameEl.bytes);
     a.data = numbers(r, element(inner, nameEl.next));
@@ -165,7 +168,7 @@ std::map<std::string, MatArray> parseMatNumeric(const uint8_t* data, size_t size
     const Reader r{data, size, name};
     if (size < 128) r.fail("not a MATLAB 5 .mat file (too short)");
     if (std::memcmp(data, "MATLAB 5.0 MAT-file", 19) != 0) {
-        r.fail(std::memcmp(data, "\x89HDF", 4) == 0 || std::memcmp(data + 512, "\x89HDF", 4) == 0
+        r.fail(std::memcmp(data, "\x89HDF", 4) == 0 || (size >= 516 && std::memcmp(data + 512, "\x89HDF", 4) == 0)
                    ? "MATLAB 7.3 (HDF5) .mat files are not supported; save with -v7"
                    : "not a MATLAB 5 .mat file");
     }

@@ -31,8 +31,10 @@ MpiiDataset MpiiDataset::load(const std::string& jsonFile, const std::string& im
                 s.joints[2 * j + 1] = xy[1];
             }
             const std::vector<double> vis = a.field("joints_vis").numbers(kMpiiJoints);
-            for (size_t j = 0; j < vis.size(); ++j)
+            for (size_t j = 0; j < vis.size(); ++j) {
+                if (vis[j] != 0 && vis[j] != 1) a.field("joints_vis").fail("expected 0 or 1 per joint");
                 s.visible[j] = static_cast<int>(vis[j]);
+            }
             s.hasJoints = true;
         }
         d.m_samples.push_back(s);

@@ -7,7 +7,9 @@
 
 #include <cstdio>
 #include <cstring>
+#include <exception>
 #include <map>
+#include <mutex>
 #include <unordered_map>
 
 namespace posescope::models {
@@ -113,7 +115,9 @@ std::string shapeText(const torch::Tensor& t) {
 
 Checkpoint loadCheckpoint(const std::string& path) {
     const pth::MappedFile file(path);
-    const pth::RawCheckpoint raw = pth::parseCheckpoint(file.data(), file.size(), path);
+    pth::ParseOptions parse;
+    parse.deferCrc = true;  // checked below, on the copies, spread over LibTorch's threads
+    const pth::RawCheckpoint raw = pth::parseCheckpoint(file.data(), file.size(), path, parse);
     Checkpoint ckpt;
     ckpt.info = pth::summarise(raw);
 
@@ -122,12 +126,24 @@ Checkpoint loadCheckpoint(const std::string& path) {
     for (size_t i = 0; i < raw.storages.size(); ++i)
         flat[i] =
             torch::empty({raw.storages[i]->numel}, torch::TensorOptions().dtype(scalarType(raw.storages[i]->dtype)));
+    // Exceptions must not leave a parallel region: the first failure is kept and rethrown.
+    std::mutex failureLock;
+    std::exception_ptr failure;
     at::parallel_for(0, static_cast<int64_t>(flat.size()), 1, [&](int64_t begin, int64_t end) {
         for (int64_t i = begin; i < end; ++i) {
             const pth::RawStorage& s = *raw.storages[static_cast<size_t>(i)];
-            if (s.size > 0) std::memcpy(flat[static_cast<size_t>(i)].data_ptr(), s.data, s.size);
+            if (s.size == 0) continue;
+            uint8_t* dst = static_cast<uint8_t*>(flat[static_cast<size_t>(i)].data_ptr());
+            std::memcpy(dst, s.data, s.size);
+            try {
+                if (s.verify) s.verify(dst, s.size);
+            } catch (...) {
+                const std::lock_guard<std::mutex> lock(failureLock);
+                if (!failure) failure = std::current_exception();
+            }
         }
     });
+    if (failure) std::rethrow_exception(failure);
     std::unordered_map<const pth::RawStorage*, torch::Tensor> storages;
     for (size_t i = 0; i < flat.size(); ++i)
         storages.emplace(raw.storages[i].get(), flat[i]);

@@ -207,3 +207,21 @@ TEST(CocoResults, DetectionsAndKeypointResults) {
         EXPECT_EQ(std::string(e.what()), bad + ": [0].keypoints: expected 51 numbers, got 3");
     }
 }
+
+TEST(CocoResults, DetectedPersonsAsTheOfficialPipeline) {
+    const CocoDataset coco = CocoDataset::parse(sampleJson(), "ann.json");
+    const std::vector<Detection> dets = {
+        {7, 1, {-5, 1, 30, 40}, 0.9}, {9, 3, {0, 0, 10, 10}, 0.8}, {9, 1, {0, 0, 10, 10}, 0.0}};
+    const auto persons = detectedPersons(coco, dets, "dets.json");
+    ASSERT_EQ(persons.size(), 2u);    // the car is dropped; score 0 passes IMAGE_THRE = 0
+    EXPECT_EQ(persons[0].box.x, -5);  // not clipped
+    EXPECT_EQ(persons[0].score, 0.9);
+    EXPECT_EQ(persons[0].annotation, nullptr);
+    EXPECT_EQ(detectedPersons(coco, dets, "dets.json", 0.5).size(), 1u);
+    try {
+        detectedPersons(coco, {{42, 1, {0, 0, 1, 1}, 1}}, "dets.json");
+        FAIL();
+    } catch (const FileError& e) {
+        EXPECT_EQ(std::string(e.what()), "dets.json: [0].image_id: image 42 is not in ann.json");
+    }
+}

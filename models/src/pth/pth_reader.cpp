@@ -131,6 +131,7 @@ struct Bytes {
     const uint8_t* data = nullptr;
     size_t size = 0;
     std::vector<uint8_t> owned;
+    std::function<void(const uint8_t*, size_t)> verify;  // pending CRC check of a span, if any
 };
 
 void byteSwap(std::vector<uint8_t>& bytes, size_t width) {
@@ -160,6 +161,7 @@ RawCheckpoint assemble(const std::string& path, const std::string& format, const
         st->location = root->location;
         st->numel = root->numel;
         Bytes b = storageBytes(*root);
+        st->verify = std::move(b.verify);
         st->owned = std::move(b.owned);
         st->data = b.data ? b.data : st->owned.data();
         st->size = b.data ? b.size : st->owned.size();
@@ -170,6 +172,10 @@ RawCheckpoint assemble(const std::string& path, const std::string& format, const
                                       dtypeName(root->dtype) + " elements (" + std::to_string(want) + " bytes)");
         st->size = static_cast<size_t>(want);
         if (bigEndian) {
+            if (st->verify) {  // the checksum covers the bytes as stored
+                st->verify(st->data, b.size);
+                st->verify = nullptr;
+            }
             if (st->owned.empty()) st->owned.assign(st->data, st->data + st->size);
             st->owned.resize(st->size);
             byteSwap(st->owned, elementSize(root->dtype));
@@ -198,7 +204,7 @@ RawCheckpoint assemble(const std::string& path, const std::string& format, const
     return raw;
 }
 
-RawCheckpoint parseZip(const uint8_t* data, size_t size, const std::string& path) {
+RawCheckpoint parseZip(const uint8_t* data, size_t size, const std::string& path, const ParseOptions& options) {
     ZipReader zip(data, size, path);
     if (std::any_of(zip.entries().begin(), zip.entries().end(),
                     [](const ZipEntry& e) { return e.name.find("/code/") != std::string::npos; }))
@@ -235,7 +241,13 @@ RawCheckpoint parseZip(const uint8_t* data, size_t size, const std::string& path
         const ZipEntry& entry = zip.entries()[static_cast<size_t>(i)];
         Bytes b;
         std::tie(b.data, b.size) = zip.storedSpan(entry);
-        if (!b.data) b.owned = zip.read(entry);
+        if (!b.data) {
+            b.owned = zip.read(entry);  // inflated and checked
+        } else if (options.deferCrc) {
+            b.verify = [path, entry](const uint8_t* bytes, size_t n) { checkEntryCrc(path, entry, bytes, n); };
+        } else {
+            zip.checkCrc(entry, b.data, b.size);
+        }
         return b;
     };
     return assemble(path, "zip", pickle, storageBytes, bigEndian);
@@ -304,9 +316,9 @@ RawCheckpoint parseLegacy(const uint8_t* data, size_t size, const std::string& p
 
 }  // namespace
 
-RawCheckpoint parseCheckpoint(const uint8_t* data, size_t size, const std::string& path) {
+RawCheckpoint parseCheckpoint(const uint8_t* data, size_t size, const std::string& path, const ParseOptions& options) {
     if (size == 0) throw FileError(path, "empty file");
-    if (looksLikeZip(data, size)) return parseZip(data, size, path);
+    if (looksLikeZip(data, size)) return parseZip(data, size, path, options);
     if (size >= 2 && data[0] == 0x80 && data[1] <= 5) return parseLegacy(data, size, path);
     if (size > 262 && std::memcmp(data + 257, "ustar", 5) == 0)
         throw FileError(path, "tar-based checkpoints (PyTorch < 0.4) are not supported; re-save with a newer PyTorch");

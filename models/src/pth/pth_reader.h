@@ -8,6 +8,7 @@
 #include "posescope/models/checkpoint_info.h"
 #include "pth/pickle.h"
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <utility>
@@ -25,6 +26,8 @@ struct RawStorage {
     const uint8_t* data = nullptr;
     size_t size = 0;
     std::vector<uint8_t> owned;
+    // Set while the bytes still await their ZIP CRC-32 check (see ParseOptions::deferCrc).
+    std::function<void(const uint8_t* data, size_t size)> verify;
 };
 
 struct RawTensor {
@@ -45,8 +48,15 @@ struct RawCheckpoint {
     std::vector<std::pair<std::string, std::string>> metadata;
 };
 
+struct ParseOptions {
+    /// Leave the storages' CRC-32 checks to the caller (RawStorage::verify), who can run them in
+    /// parallel, on the copies it makes anyway. Otherwise every storage is checked while parsing.
+    bool deferCrc = false;
+};
+
 /// `data` must outlive the result: storages point into it.
-RawCheckpoint parseCheckpoint(const uint8_t* data, size_t size, const std::string& path);
+RawCheckpoint parseCheckpoint(const uint8_t* data, size_t size, const std::string& path,
+                              const ParseOptions& options = {});
 
 /// A whole file, mapped read-only into memory (empty files map to size 0).
 /// Throws FileError (missing, unreadable, a directory).

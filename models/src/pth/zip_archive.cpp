@@ -203,19 +203,22 @@ size_t ZipReader::dataStart(const ZipEntry& e) const {
     return start;
 }
 
-void ZipReader::checkCrc(const ZipEntry& e, const uint8_t* data, size_t size) const {
+void checkEntryCrc(const std::string& archivePath, const ZipEntry& e, const uint8_t* data, size_t size) {
 #ifndef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION  // let the fuzzer reach the pickle behind the checksum
     if (crcOf(data, size) != e.crc32)
-        throw FileError(m_path, "corrupt ZIP archive (ZIP entry '" + e.name + "' fails its CRC check)");
+        throw FileError(archivePath, "corrupt ZIP archive (ZIP entry '" + e.name + "' fails its CRC check)");
 #else
-    (void)e, (void)data, (void)size;
+    (void)archivePath, (void)e, (void)data, (void)size;
 #endif
+}
+
+void ZipReader::checkCrc(const ZipEntry& e, const uint8_t* data, size_t size) const {
+    checkEntryCrc(m_path, e, data, size);
 }
 
 std::pair<const uint8_t*, size_t> ZipReader::storedSpan(const ZipEntry& e) const {
     if (e.method != 0) return {nullptr, 0};
     const size_t start = dataStart(e);
-    checkCrc(e, m_data + start, static_cast<size_t>(e.compressedSize));
     return {m_data + start, static_cast<size_t>(e.compressedSize)};
 }
 

@@ -26,6 +26,9 @@ struct ZipEntry {
     uint32_t crc32 = 0;
 };
 
+/// Throws FileError naming `archivePath` when `data` does not have the entry's CRC-32.
+void checkEntryCrc(const std::string& archivePath, const ZipEntry& entry, const uint8_t* data, size_t size);
+
 /// True when the buffer starts like a ZIP archive (local file header signature).
 bool looksLikeZip(const uint8_t* data, size_t size);
 
@@ -39,13 +42,14 @@ public:
     long find(const std::string& name) const;
     /// The entry's uncompressed bytes (inflated when needed), CRC-checked.
     std::vector<uint8_t> read(const ZipEntry& entry) const;
-    /// A STORED entry's bytes inside the archive buffer, CRC-checked, without copying;
-    /// {nullptr, 0} for a compressed entry (use read()).
+    /// A STORED entry's bytes inside the archive buffer, without copying and NOT yet CRC-checked
+    /// (check with checkCrc, e.g. in parallel); {nullptr, 0} for a compressed entry (use read()).
     std::pair<const uint8_t*, size_t> storedSpan(const ZipEntry& entry) const;
+    /// Throws FileError when `data` does not have the entry's CRC-32 (see checkEntryCrc).
+    void checkCrc(const ZipEntry& entry, const uint8_t* data, size_t size) const;
 
 private:
     size_t dataStart(const ZipEntry& entry) const;
-    void checkCrc(const ZipEntry& entry, const uint8_t* data, size_t size) const;
 
     const uint8_t* m_data;
     size_t m_size;

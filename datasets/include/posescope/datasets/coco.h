@@ -36,9 +36,10 @@ struct CocoCategory {
 /// coordinate > 0, area > 0, with its box clipped to the image (DarkPose/TransPose convention:
 /// x1 = max(0, x), x2 = min(W−1, x1 + max(0, w−1)), box = [x1, y1, x2−x1+1, y2−y1+1]).
 struct PersonInstance {
-    int64_t annotationId = 0;
+    int64_t annotationId = 0;  // 0 for detected boxes
     int64_t imageId = 0;
     Box box;
+    double score = 1;  // 1 for ground-truth boxes, the detector's score for detected ones
     const PersonAnnotation* annotation = nullptr;
 };
 
@@ -67,7 +68,7 @@ public:
 
 private:
     friend struct CocoBuilder;
-    void index();
+    void index(const std::vector<size_t>& imageSlot);  // imageSlot[i]: position of annotation i's image
 
     std::string m_file;
     std::string m_imageDir;
@@ -84,6 +85,12 @@ private:
 /// Detected person boxes in the COCO results format ([{image_id, category_id, bbox, score}, …]),
 /// e.g. COCO_val2017_detections_AP_H_56_person.json. Throws FileError with the JSON path.
 std::vector<Detection> loadDetections(const std::string& path);
+
+/// The person instances of a detections file as the official pipelines use them for detected-box
+/// evaluation (TEST.USE_GT_BBOX false): category 1 only, score ≥ `minScore` (IMAGE_THRE, 0.0),
+/// boxes as detected, not clipped. Images unknown to `coco` are a FileError naming `detectionsFile`.
+std::vector<PersonInstance> detectedPersons(const CocoDataset& coco, const std::vector<Detection>& detections,
+                                            const std::string& detectionsFile, double minScore = 0.0);
 
 /// Keypoint predictions in the COCO results format ([{image_id, category_id, keypoints, score}, …]),
 /// each with 3 × `keypointCount` numbers. Throws FileError with the JSON path.

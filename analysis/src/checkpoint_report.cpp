@@ -1,33 +1,13 @@
 #include "posescope/analysis/checkpoint_report.h"
 
+#include "posescope/datasets/json_text.h"
+
 #include <cstdio>
 #include <map>
 #include <sstream>
 
 namespace posescope::analysis {
 namespace {
-
-std::string jsonString(const std::string& s) {
-    std::string out = "\"";
-    for (const char c : s) {
-        switch (c) {
-            case '"': out += "\\\""; break;
-            case '\\': out += "\\\\"; break;
-            case '\n': out += "\\n"; break;
-            case '\r': out += "\\r"; break;
-            case '\t': out += "\\t"; break;
-            default:
-                if (static_cast<unsigned char>(c) < 0x20) {
-                    char buf[8];
-                    std::snprintf(buf, sizeof buf, "\\u%04x", c);
-                    out += buf;
-                } else {
-                    out += c;
-                }
-        }
-    }
-    return out + "\"";
-}
 
 std::string grouped(int64_t n) {
     std::string digits = std::to_string(n);

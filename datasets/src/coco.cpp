@@ -160,14 +160,7 @@ struct CocoBuilder {
 };
 
 CocoDataset CocoDataset::load(const std::string& annotationFile, const std::string& imageDir) {
-    simdjson::padded_string text;
-    const auto error = simdjson::padded_string::load(annotationFile).get(text);
-    if (error) {
-        const int err = errno;
-        throw FileError(annotationFile,
-                        std::string("cannot read: ") + (err ? std::strerror(err) : simdjson::error_message(error)));
-    }
-    return CocoBuilder::build(text, annotationFile, imageDir);
+    return CocoBuilder::build(json::readJsonFile(annotationFile), annotationFile, imageDir);
 }
 
 CocoDataset CocoDataset::parse(const std::string& jsonText, const std::string& name, const std::string& imageDir) {

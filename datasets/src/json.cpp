@@ -8,14 +8,20 @@
 
 namespace posescope::json {
 
-JsonDocument::JsonDocument(const std::string& path) : m_path(path), m_parser(new simdjson::dom::parser) {
+simdjson::padded_string readJsonFile(const std::string& path) {
     simdjson::padded_string text;
-    const auto loadError = simdjson::padded_string::load(path).get(text);
-    if (loadError) {
+    errno = 0;
+    const auto error = simdjson::padded_string::load(path).get(text);
+    if (error) {
         const int err = errno;
         throw FileError(path,
-                        std::string("cannot read: ") + (err ? std::strerror(err) : simdjson::error_message(loadError)));
+                        std::string("cannot read: ") + (err ? std::strerror(err) : simdjson::error_message(error)));
     }
+    return text;
+}
+
+JsonDocument::JsonDocument(const std::string& path) : m_path(path), m_parser(new simdjson::dom::parser) {
+    const simdjson::padded_string text = readJsonFile(path);
     const auto error = m_parser->parse(text).get(m_root);
     if (error) throw FileError(path, std::string("malformed JSON: ") + simdjson::error_message(error));
 }

@@ -20,6 +20,9 @@ namespace posescope::json {
 
 class JsonValue;
 
+/// A file's bytes, padded as simdjson needs them. Throws FileError "cannot read: …".
+simdjson::padded_string readJsonFile(const std::string& path);
+
 /// A parsed JSON file. Values refer into it and must not outlive it.
 class JsonDocument {
 public:

@@ -1,6 +1,8 @@
 // SynthPose: options, the worker threads, and the files (JPEG images, the COCO JSON).
 #include "posescope/datasets/synthpose.h"
 
+#include "posescope/datasets/json_text.h"
+
 #include <opencv2/imgcodecs.hpp>
 
 #include <atomic>
@@ -63,29 +65,6 @@ void writeJpeg(const fs::path& path, const cv::Mat& image, int quality) {
 
 // --- JSON, by hand: strings escaped, numbers independent of the C locale.
 
-void appendString(std::string& out, const std::string& s) {
-    out += '"';
-    for (const char ch : s) {
-        const auto c = static_cast<unsigned char>(ch);
-        switch (c) {
-            case '"': out += "\\\""; break;
-            case '\\': out += "\\\\"; break;
-            case '\n': out += "\\n"; break;
-            case '\r': out += "\\r"; break;
-            case '\t': out += "\\t"; break;
-            default:
-                if (c < 0x20) {
-                    char buf[8];
-                    std::snprintf(buf, sizeof buf, "\\u%04x", c);
-                    out += buf;
-                } else {
-                    out += ch;
-                }
-        }
-    }
-    out += '"';
-}
-
 void appendInt(std::string& out, long long v) {
     out += std::to_string(v);
 }
@@ -109,7 +88,7 @@ std::string cocoJson(const SynthOptions& o, const SynthResult& r) {
     j += "\"version\": \"1.0\", \"contributor\": \"PoseScope\", \"url\": \"\", \"date_created\": \"\", \"seed\": ";
     j += std::to_string(o.seed);
     j += ", \"split\": ";
-    appendString(j, o.split);
+    appendJsonString(j, o.split);
     j += "},\n\"licenses\": [],\n\"images\": [";
     for (size_t i = 0; i < r.images.size(); ++i) {
         const ImageInfo& im = r.images[i];
@@ -117,7 +96,7 @@ std::string cocoJson(const SynthOptions& o, const SynthResult& r) {
         j += "{\"id\": ";
         appendInt(j, im.id);
         j += ", \"file_name\": ";
-        appendString(j, im.fileName);
+        appendJsonString(j, im.fileName);
         j += ", \"width\": ";
         appendInt(j, im.width);
         j += ", \"height\": ";
@@ -158,7 +137,7 @@ std::string cocoJson(const SynthOptions& o, const SynthResult& r) {
     j += "],\n\"categories\": [{\"id\": 1, \"name\": \"person\", \"supercategory\": \"person\", \"keypoints\": [";
     for (int k = 0; k < coco.size(); ++k) {
         if (k) j += ", ";
-        appendString(j, coco.keypoints[static_cast<size_t>(k)]);
+        appendJsonString(j, coco.keypoints[static_cast<size_t>(k)]);
     }
     j += "], \"skeleton\": [";
     for (size_t k = 0; k < coco.limbs.size(); ++k) {

@@ -1,5 +1,6 @@
 // Own images: folder listing, boxes from CSV and JSON, whole-image default, clear errors.
 #include "posescope/datasets/error.h"
+#include "posescope/datasets/image.h"
 #include "posescope/datasets/image_folder.h"
 #include "test_paths.h"
 
@@ -75,4 +76,24 @@ TEST(ImageFolder, ErrorsNameTheFileAndPlace) {
     EXPECT_EQ(errorOf(dir, dir + "/other.csv"), dir + "/other.csv: no image 'zzz.png' in " + dir);
     std::ofstream(dir + "/bad.json") << R"({"b.png": [[1, 2, 3]]})";
     EXPECT_EQ(errorOf(dir, dir + "/bad.json"), dir + "/bad.json: b.png[0]: expected 4 numbers, got 3");
+}
+
+TEST(ImageFolder, ABrokenImageFailsAloneAndTheRestStaysUsable) {
+    const std::string dir = makeFolder();
+    std::ofstream(dir + "/c_broken.jpg") << "truncated";
+    const ImageFolder f = ImageFolder::open(dir);
+    ASSERT_EQ(f.items().size(), 3u);
+    int loaded = 0;
+    std::vector<std::string> errors;
+    for (const FolderImage& item : f.items()) {
+        try {
+            loadImageRgb(item.path);
+            ++loaded;
+        } catch (const FileError& e) {
+            errors.push_back(e.what());
+        }
+    }
+    EXPECT_EQ(loaded, 2);
+    ASSERT_EQ(errors.size(), 1u);
+    EXPECT_EQ(errors[0], dir + "/c_broken.jpg: not a readable image (corrupt or unsupported format)");
 }

@@ -11,7 +11,7 @@ packages=(
   qt6-base-dev qt6-svg-dev qt6-qpa-plugins libqcustomplot-dev
   libopencv-dev libhdf5-dev hdf5-tools libsimdjson-dev libyaml-cpp-dev zlib1g-dev
   libgtest-dev libgmock-dev clang libclang-rt-14-dev clang-format
-  python3-torch                              # tests check that Python's torch.load opens what we write
+  python3-torch python3-h5py                 # tests check our files with Python's torch.load and h5py
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -21,10 +21,10 @@ Args::Args(const std::vector<std::string>& argv, const std::vector<std::string>&
             m_flags[name] = true;
         } else if (known(options, name)) {
             if (eq != std::string::npos) {
-                m_values[name] = a.substr(eq + 1);
+                m_values[name].push_back(a.substr(eq + 1));
             } else {
                 if (i + 1 >= argv.size()) throw UsageError("option '" + name + "' needs a value");
-                m_values[name] = argv[++i];
+                m_values[name].push_back(argv[++i]);
             }
         } else {
             throw UsageError("unknown option '" + a + "'");
@@ -32,15 +32,20 @@ Args::Args(const std::vector<std::string>& argv, const std::vector<std::string>&
     }
 }
 
+std::vector<std::string> Args::values(const std::string& option) const {
+    auto it = m_values.find(option);
+    return it == m_values.end() ? std::vector<std::string>{} : it->second;
+}
+
 std::string Args::value(const std::string& option) const {
     auto it = m_values.find(option);
     if (it == m_values.end()) throw UsageError("option '" + option + "' is required");
-    return it->second;
+    return it->second.back();
 }
 
 std::string Args::value(const std::string& option, const std::string& fallback) const {
     auto it = m_values.find(option);
-    return it == m_values.end() ? fallback : it->second;
+    return it == m_values.end() ? fallback : it->second.back();
 }
 
 long long Args::integer(const std::string& option, long long fallback) const {

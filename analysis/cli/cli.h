@@ -25,7 +25,9 @@ public:
     const std::vector<std::string>& positional() const { return m_positional; }
     bool flag(const std::string& name) const { return m_flags.count(name) > 0; }
     bool has(const std::string& option) const { return m_values.count(option) > 0; }
-    /// The option's value; UsageError if it is missing and no fallback is given.
+    /// Every value of a repeatable option (`--set A=1 --set B=2`), in order.
+    std::vector<std::string> values(const std::string& option) const;
+    /// The option's value (the last one given); UsageError if it is missing and no fallback is given.
     std::string value(const std::string& option) const;
     std::string value(const std::string& option, const std::string& fallback) const;
     long long integer(const std::string& option, long long fallback) const;
@@ -34,7 +36,7 @@ public:
 private:
     std::vector<std::string> m_positional;
     std::map<std::string, bool> m_flags;
-    std::map<std::string, std::string> m_values;
+    std::map<std::string, std::vector<std::string>> m_values;
 };
 
 struct Command {
@@ -49,5 +51,7 @@ Command infoCommand();
 Command convertCommand();
 Command synthCommand();
 Command evalCommand();
+Command forwardCommand();
+Command predictCommand();
 
 }  // namespace posescope::cli

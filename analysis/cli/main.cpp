@@ -13,10 +13,8 @@ namespace {
 // Every subcommand, in the order --help lists them.
 const std::vector<posescope::cli::Command>& commands() {
     static const std::vector<posescope::cli::Command> list = {
-        posescope::cli::infoCommand(),
-        posescope::cli::convertCommand(),
-        posescope::cli::synthCommand(),
-        posescope::cli::evalCommand(),
+        posescope::cli::infoCommand(), posescope::cli::convertCommand(), posescope::cli::synthCommand(),
+        posescope::cli::evalCommand(), posescope::cli::forwardCommand(), posescope::cli::predictCommand(),
     };
     return list;
 }

@@ -12,7 +12,7 @@ if [ "$got_exit" != "$want_exit" ]; then
   printf 'exit code %s, wanted %s\noutput:\n%s\n' "$got_exit" "$want_exit" "$output"
   exit 1
 fi
-if ! printf '%s' "$output" | grep -qzE "$regex"; then
+if ! printf '%s' "$output" | grep -qzE -e "$regex"; then
   printf 'output does not match /%s/:\n%s\n' "$regex" "$output"
   exit 1
 fi

@@ -1,0 +1,211 @@
+// posescope-cli forward: run a model on an input tensor stored in HDF5 (the bridge to Python).
+#include "cli.h"
+#include "posescope/analysis/dependencies.h"
+#include "posescope/analysis/dependency_figure.h"
+#include "posescope/analysis/h5_file.h"
+#include "posescope/datasets/image.h"
+#include "posescope/datasets/json_text.h"
+#include "posescope/datasets/skeleton.h"
+#include "posescope/models/flip.h"
+#include "posescope/models/heatmap_decode.h"
+#include "posescope/models/model_config.h"
+#include "posescope/models/pose_model.h"
+#include "posescope/models/preprocess.h"
+
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <optional>
+#include <sstream>
+
+namespace posescope::cli {
+namespace {
+
+models::ModelConfig configFrom(const Args& a) {
+    models::ModelConfig config = models::ModelConfig::resolve(a.value("--config"));
+    for (const std::string& s : a.values("--set"))
+        config.set(s);
+    return config;
+}
+
+std::string presetList() {
+    std::string s;
+    for (const auto& p : models::ModelConfig::presetNames())
+        s += (s.empty() ? "" : ", ") + p;
+    return s;
+}
+
+/// "x,y,w,h"; an empty text means the whole image (resolved once its size is known).
+std::optional<Box> parseBox(const std::string& text) {
+    if (text.empty()) return std::nullopt;
+    std::vector<double> v;
+    std::stringstream in(text);
+    for (std::string part; std::getline(in, part, ',');) {
+        try {
+            v.push_back(std::stod(part));
+        } catch (const std::exception&) {
+            throw UsageError("--box must be x,y,w,h");
+        }
+    }
+    if (v.size() != 4 || !(v[2] > 0 && v[3] > 0)) throw UsageError("--box must be x,y,w,h with a positive size");
+    return Box{v[0], v[1], v[2], v[3]};
+}
+
+models::DecodeMethod decodeMethod(const std::string& name) {
+    if (name == "dark") return models::DecodeMethod::Dark;
+    if (name == "argmax") return models::DecodeMethod::Argmax;
+    if (name == "quarter") return models::DecodeMethod::ArgmaxQuarterOffset;
+    throw UsageError("--decode must be dark, argmax or quarter");
+}
+
+const Skeleton& skeletonFor(int keypoints) {
+    return keypoints == 16 ? mpiiSkeleton() : cocoSkeleton();
+}
+
+std::string keypointsJson(const std::vector<models::Keypoint>& kps, const Skeleton& skeleton) {
+    std::string s = "[";
+    char buf[128];
+    for (size_t i = 0; i < kps.size(); ++i) {
+        s += i ? ", " : "";
+        s += "{\"name\": ";
+        appendJsonString(s, static_cast<int>(i) < skeleton.size() ? skeleton.keypoints[i] : std::to_string(i));
+        std::snprintf(buf, sizeof buf, ", \"x\": %.4f, \"y\": %.4f, \"score\": %.6f}", kps[i].x, kps[i].y,
+                      kps[i].score);
+        s += buf;
+    }
+    return s + "]";
+}
+
+int runPredict(const std::vector<std::string>& argv) {
+    const Args a(
+        argv, {"--flip", "--layerwise"},
+        {"--config", "--set", "--checkpoint", "--image", "--box", "--decode", "--out", "--figure", "--threshold"});
+    if (!a.positional().empty()) throw UsageError("predict takes no positional arguments");
+    const std::optional<Box> givenBox = parseBox(a.value("--box", ""));
+    const models::ModelConfig config = configFrom(a);
+    const models::DecodeOptions decode{decodeMethod(a.value("--decode", "dark")),
+                                       static_cast<int>(config.integer("TEST.BLUR_KERNEL", 11))};
+    const auto model = models::loadModel(config, a.value("--checkpoint"));
+    const models::ModelInfo& info = model->info();
+    const Skeleton& skeleton = skeletonFor(info.keypoints);
+
+    const cv::Mat rgb = loadImageRgb(a.value("--image"));
+    const Box box = givenBox ? *givenBox : Box{0, 0, static_cast<double>(rgb.cols), static_cast<double>(rgb.rows)};
+    const models::PersonInput person = models::preprocessPerson(rgb, box, {info.inputWidth, info.inputHeight});
+    const torch::Tensor input = person.tensor.unsqueeze(0);
+    const bool figure = a.has("--figure");
+    models::Trace trace;
+    torch::Tensor heatmaps = model->forward(input, figure || a.flag("--layerwise") ? &trace : nullptr);
+    if (a.flag("--flip"))
+        heatmaps = models::averageFlip(heatmaps,
+                                       models::flipBack(model->forward(models::flipWidth(input)), skeleton.flipPairs));
+    const auto keypoints = models::decodeToImage(heatmaps, {person.centerScale}, decode)[0];
+
+    std::ostringstream json;
+    json << "{\"image\": " << jsonString(a.value("--image")) << ", \"box\": [" << box.x << ", " << box.y << ", "
+         << box.w << ", " << box.h
+         << "], \"model\": " << jsonString(info.family + (info.variant.empty() ? "" : " " + info.variant))
+         << ", \"checkpoint\": " << jsonString(a.value("--checkpoint"))
+         << ", \"decode\": " << jsonString(a.value("--decode", "dark"))
+         << ", \"flip\": " << (a.flag("--flip") ? "true" : "false")
+         << ",\n \"keypoints\": " << keypointsJson(keypoints, skeleton);
+    if (a.flag("--layerwise")) {
+        json << ",\n \"layerwise\": [";
+        const auto perLayer = analysis::layerwiseHeatmaps(*model, trace);
+        for (size_t l = 0; l < perLayer.size(); ++l)
+            json << (l ? ",\n  " : "")
+                 << keypointsJson(models::decodeToImage(perLayer[l], {person.centerScale}, decode)[0], skeleton);
+        json << "]";
+    }
+    json << "}\n";
+    {
+        std::ofstream out(a.value("--out"));
+        out << json.str();
+        if (!out.flush()) throw FileError(a.value("--out"), "cannot write");
+    }
+    if (figure) {
+        analysis::DependencyFigure fig;
+        fig.crop = analysis::denormalizeCrop(person.tensor);
+        fig.queries = analysis::keypointQueries(models::decodeHeatmaps(heatmaps, decode)[0], info);
+        fig.labels = skeleton.keypoints;
+        fig.skeleton = &skeleton;
+        const double threshold = a.number("--threshold", 0.0);
+        for (const models::LayerTrace& layer : trace.layers) {
+            std::vector<torch::Tensor> row;
+            for (const cv::Point2d& q : fig.queries)
+                row.push_back(
+                    analysis::upsampleToCrop(analysis::attentionMap(layer, analysis::queryToken(q, layer, info),
+                                                                    analysis::AttentionDirection::Dependency),
+                                             info, threshold));
+            fig.maps.push_back(std::move(row));
+        }
+        analysis::saveFigure(analysis::renderDependencyFigure(fig), a.value("--figure"));
+    }
+    std::cout << "wrote " << keypoints.size() << " keypoints to " << a.value("--out")
+              << (figure ? " and the dependency figure to " + a.value("--figure") : std::string()) << '\n';
+    return 0;
+}
+
+}  // namespace
+
+Command predictCommand() {
+    return {"predict", "keypoints of one person in an image, with the dependency figure",
+            "usage: posescope-cli predict --config PRESET|FILE.yaml [--set KEY=VALUE]... --checkpoint F.pth\n"
+            "                             --image I.jpg [--box x,y,w,h] [--flip] [--decode dark|argmax|quarter]\n"
+            "                             --out result.json [--figure fig.png [--threshold T]] [--layerwise]\n"
+            "\n"
+            "Crops the box (default: the whole image) as the official pipeline does, runs the model\n"
+            "(with --flip: averaged with the flipped pass), decodes the heatmaps (DARK by default, or plain\n"
+            "argmax, or argmax + quarter offset) and writes the keypoints in image coordinates.\n"
+            "  --figure     the dependency areas: rows = encoder layers, columns = keypoints, over the crop\n"
+            "  --threshold  attention values at or below T are left out of the figure\n"
+            "  --layerwise  also the keypoints decoded from the head applied to every encoder layer\n",
+            runPredict};
+}
+
+Command forwardCommand() {
+    return {
+        "forward", "run a model on an input tensor from HDF5; write heatmaps and attention",
+        "usage: posescope-cli forward --config PRESET|FILE.yaml [--set KEY=VALUE]... --checkpoint F.pth\n"
+        "                             --input IN.h5:/dataset --out OUT.h5\n"
+        "\n"
+        "Runs the model once on the [N, 3, H, W] float32 tensor IN.h5:/dataset (normalised RGB, as\n"
+        "the official pipelines feed it) and writes OUT.h5 with /heatmaps (the raw output),\n"
+        "/attention/layer_<i> (the head-averaged attention [N, L, L], as nn.MultiheadAttention\n"
+        "returns it; rows are queries) and /features/* (backbone, reduce, encoder, …).\n"
+        "\n"
+        "  --config   a preset (" +
+            presetList() +
+            ")\n"
+            "             or an official YAML experiment file\n"
+            "  --set      override a configuration key, e.g. --set MODEL.ENCODER_LAYERS=3 (repeatable)\n",
+        [](const std::vector<std::string>& argv) {
+            const Args a(argv, {}, {"--config", "--set", "--checkpoint", "--input", "--out"});
+            if (!a.positional().empty()) throw UsageError("forward takes no positional arguments");
+            const std::string input = a.value("--input");
+            const size_t colon = input.rfind(":/");
+            if (colon == std::string::npos) throw UsageError("--input must be FILE.h5:/dataset");
+            const models::ModelConfig config = configFrom(a);
+            const auto model = models::loadModel(config, a.value("--checkpoint"));
+            const torch::Tensor x =
+                analysis::H5File::open(input.substr(0, colon)).readTensor(input.substr(colon + 1)).to(torch::kFloat32);
+            models::Trace trace;
+            const torch::Tensor heatmaps = model->forward(x, &trace);
+            analysis::H5File out = analysis::H5File::create(a.value("--out"));
+            out.writeTensor("/heatmaps", heatmaps);
+            for (const models::LayerTrace& t : trace.layers)
+                out.writeTensor("/attention/layer_" + std::to_string(t.index), t.attentionMean);
+            for (const auto& [name, value] : trace.extras)
+                out.writeTensor("/" + name, value);
+            const models::ModelInfo& info = model->info();
+            out.writeAttribute("/", "model", info.family + (info.variant.empty() ? "" : " " + info.variant));
+            out.writeAttribute("/", "config", config.source());
+            out.writeAttribute("/", "checkpoint", a.value("--checkpoint"));
+            out.close();
+            std::cout << "wrote heatmaps " << c10::str(heatmaps.sizes()) << " and " << trace.layers.size()
+                      << " attention layers to " << a.value("--out") << '\n';
+            return 0;
+        }};
+}
+
+}  // namespace posescope::cli

@@ -1,0 +1,191 @@
+#include "posescope/analysis/h5_file.h"
+
+#include <hdf5.h>
+#include <torch/torch.h>
+
+#include <vector>
+
+namespace posescope::analysis {
+namespace {
+
+// Collects HDF5's error stack into one line, innermost message last.
+std::string hdf5Message() {
+    std::string out;
+    H5Ewalk2(
+        H5E_DEFAULT, H5E_WALK_DOWNWARD,
+        [](unsigned, const H5E_error2_t* e, void* data) -> herr_t {
+            auto* s = static_cast<std::string*>(data);
+            if (e->desc && *e->desc) *s = e->desc;  // keep the innermost description
+            return 0;
+        },
+        &out);
+    H5Eclear2(H5E_DEFAULT);
+    return out.empty() ? "unknown HDF5 error" : out;
+}
+
+[[noreturn]] void fail(const std::string& path, const std::string& what) {
+    throw H5Error(path, what + " (" + hdf5Message() + ")");
+}
+
+void quiet() {
+    static const bool once = [] {
+        H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+        return true;
+    }();
+    (void)once;
+}
+
+// Owns one hid_t and closes it with the right function.
+class Handle {
+public:
+    Handle(hid_t id, herr_t (*close)(hid_t)) : m_id(id), m_close(close) {}
+    ~Handle() {
+        if (m_id >= 0) m_close(m_id);
+    }
+    Handle(const Handle&) = delete;
+    Handle& operator=(const Handle&) = delete;
+    hid_t get() const { return m_id; }
+    bool ok() const { return m_id >= 0; }
+
+private:
+    hid_t m_id;
+    herr_t (*m_close)(hid_t);
+};
+
+hid_t memType(torch::ScalarType t) {
+    switch (t) {
+        case torch::kFloat32: return H5T_NATIVE_FLOAT;
+        case torch::kFloat64: return H5T_NATIVE_DOUBLE;
+        case torch::kInt64: return H5T_NATIVE_INT64;
+        default: return -1;
+    }
+}
+
+}  // namespace
+
+H5File H5File::create(const std::string& path) {
+    quiet();
+    const hid_t id = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    if (id < 0) fail(path, "cannot create the file");
+    return H5File(id, path);
+}
+
+H5File H5File::open(const std::string& path, bool writable) {
+    quiet();
+    const hid_t id = H5Fopen(path.c_str(), writable ? H5F_ACC_RDWR : H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (id < 0) fail(path, "cannot open as HDF5");
+    return H5File(id, path);
+}
+
+H5File::H5File(H5File&& other) noexcept : m_id(other.m_id), m_path(std::move(other.m_path)) {
+    other.m_id = -1;
+}
+
+H5File& H5File::operator=(H5File&& other) noexcept {
+    if (this != &other) {
+        if (m_id >= 0) H5Fclose(static_cast<hid_t>(m_id));
+        m_id = other.m_id;
+        m_path = std::move(other.m_path);
+        other.m_id = -1;
+    }
+    return *this;
+}
+
+H5File::~H5File() {
+    if (m_id >= 0) H5Fclose(static_cast<hid_t>(m_id));
+}
+
+void H5File::close() {
+    if (m_id < 0) return;
+    const hid_t id = static_cast<hid_t>(m_id);
+    m_id = -1;
+    if (H5Fflush(id, H5F_SCOPE_GLOBAL) < 0) {
+        H5Fclose(id);
+        fail(m_path, "cannot write the file");
+    }
+    if (H5Fclose(id) < 0) fail(m_path, "cannot close the file");
+}
+
+bool H5File::exists(const std::string& object) const {
+    // Check each level: H5Lexists fails on a missing intermediate group.
+    size_t pos = 0;
+    while ((pos = object.find('/', pos + 1)) != std::string::npos)
+        if (H5Lexists(static_cast<hid_t>(m_id), object.substr(0, pos).c_str(), H5P_DEFAULT) <= 0) return false;
+    return H5Lexists(static_cast<hid_t>(m_id), object.c_str(), H5P_DEFAULT) > 0;
+}
+
+void H5File::writeTensor(const std::string& dataset, const torch::Tensor& tensor) {
+    const torch::Tensor t = tensor.detach().to(torch::kCPU).contiguous();
+    const hid_t type = memType(t.scalar_type());
+    if (type < 0)
+        throw H5Error(m_path,
+                      dataset + ": cannot store tensors of type " + std::string(c10::toString(t.scalar_type())));
+    std::vector<hsize_t> dims(t.sizes().begin(), t.sizes().end());
+    Handle lcpl(H5Pcreate(H5P_LINK_CREATE), H5Pclose);
+    H5Pset_create_intermediate_group(lcpl.get(), 1);
+    Handle space(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr), H5Sclose);
+    Handle dcpl(H5Pcreate(H5P_DATASET_CREATE), H5Pclose);
+    if (t.numel() > 0 && !dims.empty()) {
+        std::vector<hsize_t> chunk = dims;
+        // Chunks of at most ~1 MiB: shrink the leading dimensions first.
+        hsize_t bytes = static_cast<hsize_t>(t.numel() * t.element_size());
+        for (size_t i = 0; i < chunk.size() && bytes > (1u << 20); ++i) {
+            while (chunk[i] > 1 && bytes > (1u << 20)) {
+                bytes = bytes / chunk[i] * ((chunk[i] + 1) / 2);
+                chunk[i] = (chunk[i] + 1) / 2;
+            }
+        }
+        H5Pset_chunk(dcpl.get(), static_cast<int>(chunk.size()), chunk.data());
+        H5Pset_deflate(dcpl.get(), 4);
+    }
+    const hid_t fileType = t.scalar_type() == torch::kFloat32   ? H5T_IEEE_F32LE
+                           : t.scalar_type() == torch::kFloat64 ? H5T_IEEE_F64LE
+                                                                : H5T_STD_I64LE;
+    Handle d(H5Dcreate2(static_cast<hid_t>(m_id), dataset.c_str(), fileType, space.get(), lcpl.get(), dcpl.get(),
+                        H5P_DEFAULT),
+             H5Dclose);
+    if (!d.ok()) fail(m_path, "cannot create dataset " + dataset);
+    if (t.numel() > 0 && H5Dwrite(d.get(), type, H5S_ALL, H5S_ALL, H5P_DEFAULT, t.data_ptr()) < 0)
+        fail(m_path, "cannot write dataset " + dataset);
+}
+
+torch::Tensor H5File::readTensor(const std::string& dataset) const {
+    if (!exists(dataset)) throw H5Error(m_path, "no dataset " + dataset);
+    Handle d(H5Dopen2(static_cast<hid_t>(m_id), dataset.c_str(), H5P_DEFAULT), H5Dclose);
+    if (!d.ok()) fail(m_path, "cannot open dataset " + dataset);
+    Handle space(H5Dget_space(d.get()), H5Sclose);
+    const int rank = H5Sget_simple_extent_ndims(space.get());
+    if (rank < 0) fail(m_path, dataset + ": cannot read its shape");
+    std::vector<hsize_t> dims(static_cast<size_t>(rank));
+    H5Sget_simple_extent_dims(space.get(), dims.data(), nullptr);
+    Handle type(H5Dget_type(d.get()), H5Tclose);
+    const H5T_class_t cls = H5Tget_class(type.get());
+    torch::ScalarType st = torch::kFloat32;
+    if (cls == H5T_INTEGER)
+        st = torch::kInt64;
+    else if (cls == H5T_FLOAT)
+        st = H5Tget_size(type.get()) == 8 ? torch::kFloat64 : torch::kFloat32;
+    else
+        throw H5Error(m_path, dataset + ": not a numeric dataset");
+    torch::Tensor out = torch::empty(std::vector<int64_t>(dims.begin(), dims.end()), st);
+    if (out.numel() > 0 && H5Dread(d.get(), memType(st), H5S_ALL, H5S_ALL, H5P_DEFAULT, out.data_ptr()) < 0)
+        fail(m_path, "cannot read dataset " + dataset);
+    return out;
+}
+
+void H5File::writeAttribute(const std::string& object, const std::string& name, const std::string& value) {
+    Handle type(H5Tcopy(H5T_C_S1), H5Tclose);
+    H5Tset_size(type.get(), value.empty() ? 1 : value.size());
+    H5Tset_cset(type.get(), H5T_CSET_UTF8);
+    Handle space(H5Screate(H5S_SCALAR), H5Sclose);
+    if (H5Aexists_by_name(static_cast<hid_t>(m_id), object.c_str(), name.c_str(), H5P_DEFAULT) > 0)
+        H5Adelete_by_name(static_cast<hid_t>(m_id), object.c_str(), name.c_str(), H5P_DEFAULT);
+    Handle a(H5Acreate_by_name(static_cast<hid_t>(m_id), object.c_str(), name.c_str(), type.get(), space.get(),
+                               H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+             H5Aclose);
+    if (!a.ok()) fail(m_path, "cannot create attribute " + object + "@" + name);
+    if (H5Awrite(a.get(), type.get(), value.empty() ? "" : value.data()) < 0)
+        fail(m_path, "cannot write attribute " + object + "@" + name);
+}
+
+}  // namespace posescope::analysis

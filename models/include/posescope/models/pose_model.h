@@ -1,0 +1,98 @@
+// The interface every model family implements (TransPose, TokenPose/PPT, BTranspose, HRPVT),
+// and the trace through which attention leaves a model.
+//
+// Usage:
+//   std::shared_ptr<const PoseModel> model = loadModel(ModelConfig::resolve("transpose-r-a4"), "tp_r_a4.pth");
+//   torch::Tensor heatmaps = model->forward(input);            // [N, K, 64, 48], no trace: no cost
+//   Trace trace;                                                 // or your own TraceObserver
+//   heatmaps = model->forward(input, &trace);                    // the same forward pass, observed
+//   torch::Tensor a = trace.layers[0].attentionMean;             // [N, Q, K]
+//
+// A loaded model is immutable: forward() is const and safe to call from several threads at once
+// (each call builds its own tensors). Per-run state (traces, buffers) belongs to the caller.
+// Errors: forward() throws ModelError for an input of the wrong shape; LibTorch errors are
+// translated into ModelError naming the model. Loading throws FileError/StateDictMismatch/ConfigError.
+#pragma once
+
+#include "posescope/datasets/error.h"
+#include "posescope/models/model_config.h"
+
+#include <torch/nn/module.h>
+#include <torch/types.h>
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace posescope::models {
+
+class ModelError : public Error {
+public:
+    using Error::Error;
+};
+
+struct ModelInfo {
+    std::string family;   // "TransPose-R"
+    std::string variant;  // "R-A4", or "" for a configuration that is no paper variant
+    int inputWidth = 192, inputHeight = 256;
+    int outputWidth = 48, outputHeight = 64;  // heatmap size
+    int keypoints = 17;
+    int encoderLayers = 0;
+    int heads = 0;
+    int dModel = 0;
+    int gridRows = 0, gridCols = 0;  // the encoder's token grid (visual tokens)
+    int prefixTokens = 0;            // tokens before the visual ones (TokenPose: one per keypoint)
+};
+
+/// One encoder layer as a forward pass saw it. Queries are rows, keys are columns; the sequence is
+/// the prefix tokens, then the visual tokens still present (all of them unless the family prunes).
+struct LayerTrace {
+    int index = 0;
+    torch::Tensor attention;         // [N, heads, L, L] post-softmax, per head
+    torch::Tensor attentionMean;     // [N, L, L] averaged over heads (as nn.MultiheadAttention returns it)
+    torch::Tensor tokens;            // [N, L, d] the layer's output
+    torch::Tensor visualTokens;      // [N, L − prefix] int64: the grid index (row·cols + col) of each visual token
+    int gridRows = 0, gridCols = 0;  // the visual token grid of this pass (depends on the input size)
+};
+
+/// Receives what a forward pass computes, during that pass. Implementations must not keep
+/// references to tensors they do not copy or hold (holding a torch::Tensor is fine).
+class TraceObserver {
+public:
+    virtual ~TraceObserver() = default;
+    virtual void onLayer(const LayerTrace& layer) = 0;
+    /// Family-specific tensors, e.g. "features/backbone", "kept_tokens/stage_1".
+    virtual void onExtra(const std::string& name, const torch::Tensor& value) {
+        (void)name;
+        (void)value;
+    }
+};
+
+/// A TraceObserver that keeps everything.
+struct Trace : TraceObserver {
+    std::vector<LayerTrace> layers;
+    std::map<std::string, torch::Tensor> extras;
+    void onLayer(const LayerTrace& layer) override { layers.push_back(layer); }
+    void onExtra(const std::string& name, const torch::Tensor& value) override { extras[name] = value; }
+};
+
+class PoseModel {
+public:
+    virtual ~PoseModel() = default;
+    virtual const ModelInfo& info() const = 0;
+    /// `input`: [N, 3, H, W] float32, RGB, ImageNet-normalised. Returns the raw heatmaps.
+    virtual torch::Tensor forward(const torch::Tensor& input, TraceObserver* observer = nullptr) const = 0;
+    /// The model's head applied to an encoder layer's output (LayerTrace::tokens on its grid):
+    /// layer-wise heatmaps, decoded like the final ones.
+    virtual torch::Tensor headOnTokens(const LayerTrace& layer) const = 0;
+    /// The module holding the weights, with the official state-dict key names.
+    virtual torch::nn::Module& module() = 0;
+};
+
+/// Builds the model a configuration describes (random weights). ConfigError for unknown families.
+std::shared_ptr<PoseModel> createModel(const ModelConfig& config);
+/// createModel + strict loading of a checkpoint; the model is then immutable.
+std::shared_ptr<const PoseModel> loadModel(const ModelConfig& config, const std::string& checkpointPath);
+
+}  // namespace posescope::models

@@ -1,0 +1,688 @@
+// ModelConfig: yacs-style YAML read with yaml-cpp, flattened to dotted keys; the built-in presets.
+#include "posescope/models/model_config.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <charconv>
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <sstream>
+
+namespace posescope::models {
+namespace {
+
+using Value = detail::ConfigValue;
+
+// ---------------------------------------------------------------------------------------------
+// Built-in presets. Each is a yacs YAML text holding the MODEL section of the official TransPose
+// experiment file (github:yangsenius/TransPose, experiments/coco/transpose_{r,h}/), the keys of
+// DATASET and TEST that inference and evaluation read, and — marked "default" — the values of
+// lib/config/default.py for keys the experiment file leaves out.
+
+// The TransPose-R experiment files differ only in ENCODER_LAYERS; {LAYERS} and {CHECKPOINT} are
+// filled in.
+const char* const kTransposeR =
+    R"(# TransPose-R-A{LAYERS}: ResNet-S (ResNet-50 stem, layer1, layer2; stride 8), one deconv and a 1x1
+# head, {LAYERS} encoder layers of width 256 with 8 heads and FFN 1024. The values of the official
+# experiments/coco/transpose_r/TP_R_256x192_d256_h1024_enc{LAYERS}_mh8.yaml.
+MODEL:
+  NAME: transpose_r
+  INIT_WEIGHTS: true           # default
+  PRETRAINED: models/pytorch/imagenet/resnet50-19c8e357.pth
+  NUM_JOINTS: 17
+  TAG_PER_JOINT: true          # default
+  TARGET_TYPE: gaussian
+  IMAGE_SIZE: [192, 256]       # width, height
+  HEATMAP_SIZE: [48, 64]
+  SIGMA: 2
+  # Transformer encoder
+  BOTTLENECK_NUM: 0            # default
+  DIM_MODEL: 256
+  DIM_FEEDFORWARD: 1024
+  N_HEAD: 8
+  ENCODER_LAYERS: {LAYERS}
+  ATTENTION_ACTIVATION: relu
+  POS_EMBEDDING: sine          # the default is learnable
+  INTERMEDIATE_SUP: false      # default
+  PE_ONLY_AT_BEGIN: false      # default
+  EXTRA:
+    FINAL_CONV_KERNEL: 1
+    DECONV_WITH_BIAS: false
+    NUM_DECONV_LAYERS: 1
+    NUM_DECONV_FILTERS: [256]
+    NUM_DECONV_KERNELS: [4]
+    NUM_LAYERS: 50
+{COMMON})";
+
+// The TransPose-H experiment files differ in the HRNet width W, the encoder and the weights.
+const char* const kTransposeH =
+    R"(# TransPose-H-{VARIANT}: HRNet-S-W{W} (stem and stages 1 to 3, highest-resolution branch; stride 4),
+# a 1x1 head, {LAYERS} encoder layers of width {D} with 1 head and FFN {FFN}. The values of the official
+# experiments/coco/transpose_h/{EXPERIMENT}.
+MODEL:
+  NAME: transpose_h
+  INIT_WEIGHTS: true
+  PRETRAINED: models/pytorch/imagenet/{BACKBONE}
+  NUM_JOINTS: 17
+  TAG_PER_JOINT: true          # default
+  TARGET_TYPE: gaussian
+  IMAGE_SIZE: [192, 256]       # width, height
+  HEATMAP_SIZE: [48, 64]
+  SIGMA: 2
+  # Transformer encoder
+  BOTTLENECK_NUM: 0            # default
+  DIM_MODEL: {D}
+  DIM_FEEDFORWARD: {FFN}
+  N_HEAD: 1
+  ENCODER_LAYERS: {LAYERS}
+  ATTENTION_ACTIVATION: relu
+  POS_EMBEDDING: sine          # the default is learnable
+  INTERMEDIATE_SUP: false      # default
+  PE_ONLY_AT_BEGIN: false      # default
+  EXTRA:
+    PRETRAINED_LAYERS: [conv1, bn1, conv2, bn2, layer1, transition1, stage2, transition2, stage3]
+    FINAL_CONV_KERNEL: 1
+    STAGE2:
+      NUM_MODULES: 1
+      NUM_BRANCHES: 2
+      BLOCK: BASIC
+      NUM_BLOCKS: [4, 4]
+      NUM_CHANNELS: [{W}, {2W}]
+      FUSE_METHOD: SUM
+    STAGE3:
+      NUM_MODULES: 4
+      NUM_BRANCHES: 3
+      BLOCK: BASIC
+      NUM_BLOCKS: [4, 4, 4]
+      NUM_CHANNELS: [{W}, {2W}, {4W}]
+      FUSE_METHOD: SUM
+{COMMON})";
+
+// DATASET and TEST as every TransPose experiment file sets them for COCO val2017.
+const char* const kTransposeCommon = R"(DATASET:
+  DATASET: coco
+  TEST_SET: val2017
+  DATA_FORMAT: jpg
+  COLOR_RGB: true
+  FLIP: true
+  SELECT_DATA: false           # default
+TEST:
+  MODEL_FILE: models/pytorch/transpose_coco/{CHECKPOINT}
+  FLIP_TEST: true
+  SHIFT_HEATMAP: true
+  POST_PROCESS: true
+  BLUR_KERNEL: 11
+  USE_GT_BBOX: true
+  BBOX_THRE: 1.0
+  IMAGE_THRE: 0.0
+  IN_VIS_THRE: 0.2
+  NMS_THRE: 1.0
+  OKS_THRE: 0.9
+  SOFT_NMS: false              # default
+)";
+
+/// `text` with every {NAME} replaced by its value.
+std::string fill(std::string text, const std::vector<std::pair<std::string, std::string>>& values) {
+    for (const auto& [name, value] : values) {
+        const std::string placeholder = "{" + name + "}";
+        for (auto at = text.find(placeholder); at != std::string::npos; at = text.find(placeholder, at + value.size()))
+            text.replace(at, placeholder.size(), value);
+    }
+    return text;
+}
+
+std::string transposeR(int layers, const std::string& checkpoint) {
+    return fill(kTransposeR,
+                {{"COMMON", kTransposeCommon}, {"LAYERS", std::to_string(layers)}, {"CHECKPOINT", checkpoint}});
+}
+
+std::string transposeH(const std::string& variant, int width, int dModel, int ffn, int layers,
+                       const std::string& backbone, const std::string& experiment, const std::string& checkpoint) {
+    return fill(kTransposeH, {{"COMMON", kTransposeCommon},
+                              {"VARIANT", variant},
+                              {"W", std::to_string(width)},
+                              {"2W", std::to_string(2 * width)},
+                              {"4W", std::to_string(4 * width)},
+                              {"D", std::to_string(dModel)},
+                              {"FFN", std::to_string(ffn)},
+                              {"LAYERS", std::to_string(layers)},
+                              {"BACKBONE", backbone},
+                              {"EXPERIMENT", experiment},
+                              {"CHECKPOINT", checkpoint}});
+}
+
+struct Preset {
+    const char* name;
+    std::string (*text)();
+};
+
+// The checkpoint names are those of the released weights (README, release tag "Hub"); the official
+// R-A3 experiment file points at a training output folder instead.
+const Preset kPresets[] = {
+    {"transpose-r-a3", [] { return transposeR(3, "tp_r_256x192_enc3_d256_h1024_mh8.pth"); }},
+    {"transpose-r-a4", [] { return transposeR(4, "tp_r_256x192_enc4_d256_h1024_mh8.pth"); }},
+    {"transpose-h-s",
+     [] {
+         return transposeH("S", 32, 64, 128, 4, "hrnet_w32-36af842e.pth",
+                           "TP_H_w32_256x192_stage3_1_4_d64_h128_relu_enc4_mh1.yaml",
+                           "tp_h_32_256x192_enc4_d64_h128_mh1.pth");
+     }},
+    {"transpose-h-a4",
+     [] {
+         return transposeH("A4", 48, 96, 192, 4, "hrnet_w48-8ef0771d.pth",
+                           "TP_H_w48_256x192_stage3_1_4_d96_h192_relu_enc4_mh1.yaml",
+                           "tp_h_48_256x192_enc4_d96_h192_mh1.pth");
+     }},
+    {"transpose-h-a6",
+     [] {
+         return transposeH("A6", 48, 96, 192, 6, "hrnet_w48-8ef0771d.pth",
+                           "TP_H_w48_256x192_stage3_1_4_d96_h192_relu_enc6_mh1.yaml",
+                           "tp_h_48_256x192_enc6_d96_h192_mh1.pth");
+     }},
+};
+
+// ---------------------------------------------------------------------------------------------
+// Text helpers.
+
+std::string trim(const std::string& s) {
+    const auto begin = s.find_first_not_of(" \t\r\n");
+    if (begin == std::string::npos) return "";
+    const auto end = s.find_last_not_of(" \t\r\n");
+    return s.substr(begin, end - begin + 1);
+}
+
+std::string upper(std::string s) {
+    for (char& c : s)
+        c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    return s;
+}
+
+std::string join(const std::vector<std::string>& items, const std::string& separator) {
+    std::string out;
+    for (size_t i = 0; i < items.size(); ++i)
+        out += (i ? separator : "") + items[i];
+    return out;
+}
+
+/// Optimal-string-alignment distance (Levenshtein plus adjacent transpositions), case-insensitive.
+size_t editDistance(const std::string& a0, const std::string& b0) {
+    const std::string a = upper(a0), b = upper(b0);
+    std::vector<std::vector<size_t>> d(a.size() + 1, std::vector<size_t>(b.size() + 1));
+    for (size_t i = 0; i <= a.size(); ++i)
+        d[i][0] = i;
+    for (size_t j = 0; j <= b.size(); ++j)
+        d[0][j] = j;
+    for (size_t i = 1; i <= a.size(); ++i) {
+        for (size_t j = 1; j <= b.size(); ++j) {
+            const size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
+            d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost});
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1])
+                d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
+        }
+    }
+    return d[a.size()][b.size()];
+}
+
+/// The candidate closest to `word`, or "" when none is close enough to be a typo of it.
+std::string closest(const std::string& word, const std::vector<std::string>& candidates) {
+    const size_t limit = std::max<size_t>(2, word.size() / 4);
+    std::string best;
+    size_t bestDistance = limit + 1;
+    for (const auto& c : candidates) {
+        const size_t distance = editDistance(word, c);
+        if (distance < bestDistance) best = c, bestDistance = distance;
+    }
+    return best;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Scalars as yacs sees them after yaml.safe_load and literal_eval.
+
+bool parseBool(const std::string& s, bool& out) {
+    static const char* const kTrue[] = {"true", "True", "TRUE", "yes", "Yes", "YES", "on", "On", "ON"};
+    static const char* const kFalse[] = {"false", "False", "FALSE", "no", "No", "NO", "off", "Off", "OFF"};
+    for (const char* t : kTrue)
+        if (s == t) return out = true, true;
+    for (const char* f : kFalse)
+        if (s == f) return out = false, true;
+    return false;
+}
+
+enum class IntParse { Ok, NotInteger, OutOfRange };
+
+IntParse parseInteger(const std::string& s, long long& out) {
+    const char* begin = s.data();
+    const char* end = s.data() + s.size();
+    if (begin != end && *begin == '+') ++begin;
+    if (begin == end || !(std::isdigit(static_cast<unsigned char>(*begin)) || *begin == '-'))
+        return IntParse::NotInteger;
+    const auto [ptr, ec] = std::from_chars(begin, end, out);
+    if (ptr != end) return IntParse::NotInteger;
+    if (ec == std::errc::result_out_of_range) return IntParse::OutOfRange;
+    return ec == std::errc() ? IntParse::Ok : IntParse::NotInteger;
+}
+
+bool parseNumber(const std::string& s, double& out) {
+    static const char* const kInf[] = {".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF"};
+    static const char* const kNegInf[] = {"-.inf", "-.Inf", "-.INF"};
+    static const char* const kNan[] = {".nan", ".NaN", ".NAN"};
+    for (const char* t : kInf)
+        if (s == t) return out = std::numeric_limits<double>::infinity(), true;
+    for (const char* t : kNegInf)
+        if (s == t) return out = -std::numeric_limits<double>::infinity(), true;
+    for (const char* t : kNan)
+        if (s == t) return out = std::numeric_limits<double>::quiet_NaN(), true;
+    const char* begin = s.data();
+    const char* end = s.data() + s.size();
+    if (begin != end && *begin == '+') ++begin;
+    // from_chars would also take "inf" and "nan"; YAML and Python literals spell them differently.
+    if (begin == end || !(std::isdigit(static_cast<unsigned char>(*begin)) || *begin == '-' || *begin == '.'))
+        return false;
+    const auto [ptr, ec] = std::from_chars(begin, end, out);
+    return ptr == end && ec == std::errc() && std::isfinite(out);  // 1e999 is out of range, no number
+}
+
+enum class Kind { Text, Bool, Integer, Number };
+
+Kind kindOf(const std::string& s) {
+    bool b;
+    long long i;
+    double d;
+    if (parseBool(s, b)) return Kind::Bool;
+    if (parseInteger(s, i) != IntParse::NotInteger) return Kind::Integer;
+    if (parseNumber(s, d)) return Kind::Number;
+    return Kind::Text;
+}
+
+const char* describe(Kind kind) {
+    switch (kind) {
+        case Kind::Bool: return "true or false";
+        case Kind::Integer: return "an integer";
+        case Kind::Number: return "a number";
+        case Kind::Text: break;
+    }
+    return "a value";
+}
+
+/// Whether `item` may replace a value of kind `kind` (yacs keeps types; an integer may become a
+/// float-valued number, any scalar a string).
+bool fits(Kind kind, const std::string& item) {
+    const Kind k = kindOf(item);
+    switch (kind) {
+        case Kind::Text: return true;
+        case Kind::Number: return k == Kind::Number || k == Kind::Integer;
+        default: return k == kind;
+    }
+}
+
+/// A yacs tuple of numbers or booleans written as a YAML scalar ("(0,1,2,3)", "(0,)", "()"): its
+/// items, or false for anything else (a string like "(see notes)" stays a string).
+bool tupleItems(const Value& v, std::vector<std::string>& items) {
+    if (v.isList || v.null || v.items.size() != 1) return false;
+    const std::string s = trim(v.items[0]);
+    if (s.size() < 2 || s.front() != '(' || s.back() != ')') return false;
+    items.clear();
+    std::string inner = s.substr(1, s.size() - 2);
+    if (trim(inner).empty()) return true;
+    std::stringstream in(inner);
+    std::string item;
+    while (std::getline(in, item, ','))  // "(0,)" gives one item, as in Python
+        items.push_back(trim(item));
+    return std::all_of(items.begin(), items.end(), [](const std::string& i) { return kindOf(i) != Kind::Text; });
+}
+
+/// The items of a list, or of a yacs tuple scalar.
+bool listItems(const Value& v, std::vector<std::string>& items) {
+    if (v.isList) {
+        items = v.items;
+        return true;
+    }
+    return tupleItems(v, items);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Display: YAML text that set() reads back to the same value.
+
+bool needsQuotes(const std::string& s, bool inList) {
+    if (s.empty() || s != trim(s)) return true;
+    if (s == "~" || s == "null" || s == "Null" || s == "NULL") return true;
+    if (std::strchr("[]{}!&*|>'\"%@`#,", s.front())) return true;
+    if (std::strchr("?:-", s.front()) && (s.size() == 1 || s[1] == ' ')) return true;
+    if (s.find(": ") != std::string::npos || s.find(" #") != std::string::npos || s.back() == ':') return true;
+    for (char c : s)
+        if (static_cast<unsigned char>(c) < 0x20) return true;
+    return inList && s.find_first_of(",[]{}") != std::string::npos;
+}
+
+std::string quoted(const std::string& s, bool inList) {
+    if (!needsQuotes(s, inList)) return s;
+    std::string out = "'";
+    for (char c : s)
+        out += c == '\'' ? std::string("''") : std::string(1, c);
+    return out + "'";
+}
+
+std::string display(const Value& v) {
+    if (v.null) return "null";
+    if (!v.isList) return quoted(v.items.at(0), false);
+    std::vector<std::string> items;
+    for (const auto& item : v.items)
+        items.push_back(quoted(item, true));
+    return "[" + join(items, ", ") + "]";
+}
+
+// ---------------------------------------------------------------------------------------------
+// YAML → flat keys.
+
+const char* nodeKind(const YAML::Node& node) {
+    switch (node.Type()) {
+        case YAML::NodeType::Map: return "a map";
+        case YAML::NodeType::Sequence: return "a list";
+        case YAML::NodeType::Null: return "empty";
+        case YAML::NodeType::Scalar: return "a value";
+        case YAML::NodeType::Undefined: break;
+    }
+    return "undefined";
+}
+
+std::string lineOf(const YAML::Node& node) {
+    const YAML::Mark mark = node.Mark();
+    return mark.is_null() ? std::string() : " (line " + std::to_string(mark.line + 1) + ")";
+}
+
+std::string position(const YAML::Mark& mark) {
+    if (mark.is_null()) return "";
+    return " at line " + std::to_string(mark.line + 1) + ", column " + std::to_string(mark.column + 1);
+}
+
+/// A value node as a Value; `problem` is set when it is a map or a list holding anything but values.
+Value toValue(const YAML::Node& node, std::string& problem) {
+    Value v;
+    switch (node.Type()) {
+        case YAML::NodeType::Null:
+            v.null = true;
+            v.items = {""};
+            break;
+        case YAML::NodeType::Scalar: v.items = {node.Scalar()}; break;
+        case YAML::NodeType::Sequence:
+            v.isList = true;
+            for (size_t i = 0; i < node.size(); ++i) {
+                const YAML::Node item = node[i];
+                if (!item.IsScalar()) {
+                    problem = "a list may hold only single values, but item " + std::to_string(i + 1) + " is " +
+                              nodeKind(item) + lineOf(item);
+                    return v;
+                }
+                v.items.push_back(item.Scalar());
+            }
+            break;
+        default: problem = std::string("expected a value or a list, got ") + nodeKind(node) + lineOf(node);
+    }
+    return v;
+}
+
+void flatten(const YAML::Node& map, const std::string& prefix, std::map<std::string, Value>& out,
+             const std::string& source) {
+    for (const auto& entry : map) {
+        const YAML::Node& k = entry.first;
+        const YAML::Node& v = entry.second;
+        const std::string where = prefix.empty() ? std::string("the top level") : prefix;
+        if (!k.IsScalar() || trim(k.Scalar()).empty())
+            throw FileError(source, where + ": a key must be a plain name" + lineOf(k));
+        const std::string key = prefix.empty() ? k.Scalar() : prefix + "." + k.Scalar();
+        if (v.IsMap()) {
+            flatten(v, key, out, source);
+            continue;
+        }
+        std::string problem;
+        Value value = toValue(v, problem);
+        if (!problem.empty()) throw FileError(source, key + ": " + problem);
+        out[key] = std::move(value);
+    }
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+
+ModelConfig ModelConfig::fromYamlFile(const std::string& path) {
+    std::error_code ec;
+    if (std::filesystem::is_directory(path, ec)) throw FileError(path, "cannot read (it is a directory)");
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw FileError(path, std::string("cannot read (") + std::strerror(errno) + ")");
+    std::ostringstream text;
+    text << in.rdbuf();
+    if (in.bad()) throw FileError(path, std::string("cannot read (") + std::strerror(errno) + ")");
+    return fromYamlText(text.str(), path);
+}
+
+ModelConfig ModelConfig::fromYamlText(const std::string& text, const std::string& source) {
+    YAML::Node root;
+    try {
+        root = YAML::Load(text);
+    } catch (const YAML::Exception& e) {
+        throw FileError(source, "malformed YAML" + position(e.mark) + ": " + e.msg);
+    }
+    if (!root.IsDefined() || root.IsNull()) throw FileError(source, "no configuration keys (empty document)");
+    if (!root.IsMap())
+        throw FileError(source,
+                        std::string("expected a map of configuration keys at the top level, got ") + nodeKind(root));
+    ModelConfig config;
+    config.m_source = source;
+    flatten(root, "", config.m_values, source);
+    if (config.m_values.empty()) throw FileError(source, "no configuration keys");
+    return config;
+}
+
+std::vector<std::string> ModelConfig::presetNames() {
+    std::vector<std::string> names;
+    for (const Preset& p : kPresets)
+        names.emplace_back(p.name);
+    return names;
+}
+
+ModelConfig ModelConfig::preset(const std::string& name) {
+    for (const Preset& p : kPresets)
+        if (name == p.name) return fromYamlText(p.text(), "preset " + name);
+    const std::string guess = closest(name, presetNames());
+    throw ConfigError("unknown preset '" + name + "'" + (guess.empty() ? "" : " (did you mean '" + guess + "'?)") +
+                      "; known presets: " + join(presetNames(), ", "));
+}
+
+ModelConfig ModelConfig::resolve(const std::string& presetOrFile) {
+    const auto names = presetNames();
+    if (std::find(names.begin(), names.end(), presetOrFile) != names.end()) return preset(presetOrFile);
+    std::error_code ec;
+    if (std::filesystem::exists(presetOrFile, ec)) return fromYamlFile(presetOrFile);
+    // Not a file: a bare name without a YAML extension is most likely a mistyped preset.
+    const std::string ext = upper(std::filesystem::path(presetOrFile).extension().string());
+    const bool bareName = presetOrFile.find_first_of("/\\") == std::string::npos && ext != ".YAML" && ext != ".YML";
+    if (bareName) {
+        const std::string guess = closest(presetOrFile, names);
+        if (!guess.empty())
+            throw ConfigError("unknown preset '" + presetOrFile + "' and no such file (did you mean '" + guess +
+                              "'?); known presets: " + join(names, ", "));
+        throw FileError(presetOrFile, std::string("cannot read (") + std::strerror(ENOENT) +
+                                          "), and no preset has this name (known presets: " + join(names, ", ") + ")");
+    }
+    return fromYamlFile(presetOrFile);
+}
+
+void ModelConfig::set(const std::string& assignment) {
+    const auto eq = assignment.find('=');
+    if (eq == std::string::npos) throw ConfigError("expected KEY=VALUE, got '" + assignment + "'");
+    const std::string key = trim(assignment.substr(0, eq));
+    const std::string text = trim(assignment.substr(eq + 1));
+    if (key.empty()) throw ConfigError("expected KEY=VALUE, got '" + assignment + "' (no key)");
+    const auto it = m_values.find(key);
+    if (it == m_values.end()) throw ConfigError(unknownKeyMessage(key));
+
+    YAML::Node node;
+    try {
+        node = YAML::Load(text);
+    } catch (const YAML::Exception& e) {
+        fail(key, "cannot set to '" + text + "': malformed YAML" + position(e.mark) + ": " + e.msg);
+    }
+    std::string problem;
+    Value value = toValue(node, problem);
+    if (!problem.empty()) fail(key, "cannot set to '" + text + "': " + problem);
+
+    const Value& old = it->second;
+    if (!old.null && !value.null) {
+        std::vector<std::string> oldItems, newItems;
+        const bool oldIsList = listItems(old, oldItems);
+        const bool newIsList = listItems(value, newItems);
+        if (oldIsList != newIsList)
+            fail(key, "cannot set to '" + text + "': expected " +
+                          (oldIsList ? "a list like " + display(old) : "a single value like " + display(old)));
+        if (!oldIsList) {
+            const Kind kind = kindOf(old.items[0]);
+            if (!fits(kind, value.items[0]))
+                fail(key, "cannot set to '" + text + "': expected " + describe(kind) + " like " + display(old));
+        } else if (!oldItems.empty()) {
+            // The kind all old items share (an integer list accepts only integers, …).
+            Kind kind = kindOf(oldItems[0]);
+            for (const auto& item : oldItems) {
+                const Kind k = kindOf(item);
+                if (k == kind) continue;
+                const bool numeric =
+                    (k == Kind::Integer || k == Kind::Number) && (kind == Kind::Integer || kind == Kind::Number);
+                kind = numeric ? Kind::Number : Kind::Text;
+            }
+            for (size_t i = 0; i < newItems.size(); ++i)
+                if (!fits(kind, newItems[i]))
+                    fail(key, "cannot set to '" + text + "': item " + std::to_string(i + 1) + " ('" + newItems[i] +
+                                  "') is not " + describe(kind) + " like the items of " + display(old));
+        }
+    }
+    it->second = std::move(value);
+    m_source += " + " + key + "=" + text;
+}
+
+bool ModelConfig::has(const std::string& key) const {
+    return m_values.count(key) != 0;
+}
+
+const ModelConfig::Value& ModelConfig::get(const std::string& key) const {
+    const auto it = m_values.find(key);
+    if (it == m_values.end()) {
+        std::vector<std::string> keys;
+        for (const auto& kv : m_values)
+            keys.push_back(kv.first);
+        const std::string guess = closest(key, keys);
+        fail(key, "missing" + (guess.empty() ? std::string() : "; did you mean '" + guess + "'?"));
+    }
+    return it->second;
+}
+
+const ModelConfig::Value* ModelConfig::find(const std::string& key) const {
+    const auto it = m_values.find(key);
+    return it == m_values.end() || it->second.null ? nullptr : &it->second;
+}
+
+const std::string& ModelConfig::scalar(const std::string& key, const Value& value, const char* expected) const {
+    if (value.null) fail(key, std::string("expected ") + expected + ", got null");
+    if (value.isList) fail(key, std::string("expected ") + expected + ", got a list " + display(value));
+    return value.items[0];
+}
+
+std::string ModelConfig::string(const std::string& key) const {
+    const Value& v = get(key);
+    return v.null ? std::string() : scalar(key, v, "a single value");
+}
+
+std::string ModelConfig::string(const std::string& key, const std::string& fallback) const {
+    const Value* v = find(key);
+    return v ? scalar(key, *v, "a single value") : fallback;
+}
+
+long long ModelConfig::integer(const std::string& key) const {
+    const std::string& s = scalar(key, get(key), "an integer");
+    long long out = 0;
+    switch (parseInteger(s, out)) {
+        case IntParse::Ok: return out;
+        case IntParse::OutOfRange: fail(key, "expected an integer, got '" + s + "' (out of range)");
+        case IntParse::NotInteger: break;
+    }
+    fail(key, "expected an integer, got '" + s + "'");
+}
+
+long long ModelConfig::integer(const std::string& key, long long fallback) const {
+    return find(key) ? integer(key) : fallback;
+}
+
+double ModelConfig::number(const std::string& key) const {
+    const std::string& s = scalar(key, get(key), "a number");
+    double out = 0;
+    if (!parseNumber(s, out)) fail(key, "expected a number, got '" + s + "'");
+    return out;
+}
+
+double ModelConfig::number(const std::string& key, double fallback) const {
+    return find(key) ? number(key) : fallback;
+}
+
+bool ModelConfig::boolean(const std::string& key) const {
+    const std::string& s = scalar(key, get(key), "true or false");
+    bool out = false;
+    if (!parseBool(s, out)) fail(key, "expected true or false, got '" + s + "'");
+    return out;
+}
+
+bool ModelConfig::boolean(const std::string& key, bool fallback) const {
+    return find(key) ? boolean(key) : fallback;
+}
+
+std::vector<long long> ModelConfig::integers(const std::string& key) const {
+    const Value& v = get(key);
+    std::vector<std::string> items;
+    if (v.null || !listItems(v, items)) fail(key, "expected a list of integers, got " + display(v));
+    std::vector<long long> out;
+    for (size_t i = 0; i < items.size(); ++i) {
+        long long n = 0;
+        if (parseInteger(items[i], n) != IntParse::Ok)
+            fail(key, "expected a list of integers, got " + display(v) + " (item " + std::to_string(i + 1) + ")");
+        out.push_back(n);
+    }
+    return out;
+}
+
+std::vector<long long> ModelConfig::integers(const std::string& key, const std::vector<long long>& fallback) const {
+    return find(key) ? integers(key) : fallback;
+}
+
+std::vector<std::pair<std::string, std::string>> ModelConfig::entries() const {
+    std::vector<std::pair<std::string, std::string>> out;
+    out.reserve(m_values.size());
+    for (const auto& [key, value] : m_values)
+        out.emplace_back(key, display(value));  // std::map: sorted
+    return out;
+}
+
+std::string ModelConfig::unknownKeyMessage(const std::string& key) const {
+    std::vector<std::string> keys, section;
+    for (const auto& kv : m_values) {
+        keys.push_back(kv.first);
+        if (kv.first.compare(0, key.size() + 1, key + ".") == 0) section.push_back(kv.first);
+    }
+    std::string message = "unknown key '" + key + "'";
+    if (!section.empty()) {
+        if (section.size() > 4) section.resize(4), section.push_back("…");
+        return message + " (a section; set one of its keys: " + join(section, ", ") + ")";
+    }
+    const std::string guess = closest(key, keys);
+    if (!guess.empty()) return message + " (did you mean '" + guess + "'?)";
+    return message + " (" + m_source + " has no such key)";
+}
+
+void ModelConfig::fail(const std::string& key, const std::string& problem) const {
+    throw ConfigError(key + ": " + problem + " (" + m_source + ")");
+}
+
+}  // namespace posescope::models

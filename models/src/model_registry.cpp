@@ -1,0 +1,51 @@
+#include "posescope/models/model_registry.h"
+
+#include "posescope/models/checkpoint.h"
+#include "transpose/transpose_model.h"
+
+namespace posescope::models {
+
+void registerBuiltinModels(ModelRegistry& registry) {
+    registry.add({"TransPose", {"transpose_r", "transpose_h"}, [](const ModelConfig& c) -> std::shared_ptr<PoseModel> {
+                      return std::make_shared<transpose::TransPoseModel>(transpose::transposeConfig(c));
+                  }});
+}
+
+void ModelRegistry::add(ModelFamily family) {
+    m_families.push_back(std::move(family));
+}
+
+std::shared_ptr<PoseModel> ModelRegistry::create(const ModelConfig& config) const {
+    const std::string name = config.string("MODEL.NAME");
+    std::string known;
+    for (const ModelFamily& f : m_families)
+        for (const std::string& n : f.modelNames) {
+            if (n == name) return f.create(config);
+            known += (known.empty() ? "" : ", ") + n;
+        }
+    throw ConfigError("MODEL.NAME: no model family builds '" + name + "' (known: " + known + ") (" + config.source() +
+                      ")");
+}
+
+const ModelRegistry& ModelRegistry::builtin() {
+    static const ModelRegistry registry = [] {
+        ModelRegistry r;
+        registerBuiltinModels(r);
+        return r;
+    }();
+    return registry;
+}
+
+std::shared_ptr<PoseModel> createModel(const ModelConfig& config) {
+    return ModelRegistry::builtin().create(config);
+}
+
+std::shared_ptr<const PoseModel> loadModel(const ModelConfig& config, const std::string& checkpointPath) {
+    std::shared_ptr<PoseModel> model = createModel(config);
+    const Checkpoint ckpt = loadCheckpoint(checkpointPath);
+    loadStateDict(model->module(), ckpt.tensors, checkpointPath);
+    model->module().eval();
+    return model;
+}
+
+}  // namespace posescope::models

@@ -1,0 +1,115 @@
+#include "transpose/encoder.h"
+
+#include <cmath>
+
+namespace posescope::models::transpose {
+
+SelfAttentionImpl::SelfAttentionImpl(int64_t d_, int64_t heads_) : d(d_), heads(heads_) {
+    in_proj_weight = register_parameter("in_proj_weight", torch::empty({3 * d, d}));
+    in_proj_bias = register_parameter("in_proj_bias", torch::zeros({3 * d}));
+    out_proj = register_module("out_proj", torch::nn::Linear(d, d));
+    torch::nn::init::xavier_uniform_(in_proj_weight);
+}
+
+torch::Tensor SelfAttentionImpl::forward(const torch::Tensor& x, const torch::Tensor& pos, torch::Tensor* weights) {
+    const int64_t n = x.size(0), l = x.size(1), hd = d / heads;
+    const auto w = in_proj_weight.chunk(3);
+    const auto b = in_proj_bias.chunk(3);
+    const torch::Tensor qk = x + pos;
+    // [N, L, d] -> [N, H, L, hd]
+    auto split = [&](const torch::Tensor& t) { return t.view({n, l, heads, hd}).transpose(1, 2); };
+    const torch::Tensor q = split(torch::nn::functional::linear(qk, w[0], b[0])) / std::sqrt(static_cast<double>(hd));
+    const torch::Tensor k = split(torch::nn::functional::linear(qk, w[1], b[1]));
+    const torch::Tensor v = split(torch::nn::functional::linear(x, w[2], b[2]));
+    const torch::Tensor attn = torch::softmax(torch::matmul(q, k.transpose(-2, -1)), -1);
+    if (weights) *weights = attn;
+    const torch::Tensor out = torch::matmul(attn, v).transpose(1, 2).reshape({n, l, d});
+    return out_proj->forward(out);
+}
+
+EncoderLayerImpl::EncoderLayerImpl(int64_t d, int64_t heads, int64_t ffn) {
+    self_attn = register_module("self_attn", SelfAttention(d, heads));
+    linear1 = register_module("linear1", torch::nn::Linear(d, ffn));
+    linear2 = register_module("linear2", torch::nn::Linear(ffn, d));
+    norm1 = register_module("norm1", torch::nn::LayerNorm(torch::nn::LayerNormOptions({d}).eps(1e-5)));
+    norm2 = register_module("norm2", torch::nn::LayerNorm(torch::nn::LayerNormOptions({d}).eps(1e-5)));
+}
+
+torch::Tensor EncoderLayerImpl::forward(const torch::Tensor& x, const torch::Tensor& pos, torch::Tensor* weights) {
+    torch::Tensor src = norm1->forward(x + self_attn->forward(x, pos, weights));
+    return norm2->forward(src + linear2->forward(torch::relu(linear1->forward(src))));
+}
+
+EncoderImpl::EncoderImpl(int64_t count, int64_t d, int64_t heads, int64_t ffn) {
+    layers = register_module("layers", torch::nn::ModuleList());
+    for (int64_t i = 0; i < count; ++i)
+        layers->push_back(EncoderLayer(d, heads, ffn));
+}
+
+torch::Tensor EncoderImpl::forward(const torch::Tensor& x, const torch::Tensor& pos, TraceObserver* observer, int rows,
+                                   int cols) {
+    torch::Tensor out = x;
+    torch::Tensor grid;
+    for (size_t i = 0; i < layers->size(); ++i) {
+        torch::Tensor weights;
+        out = layers->ptr<EncoderLayerImpl>(i)->forward(out, pos, observer ? &weights : nullptr);
+        if (observer) {
+            LayerTrace t;
+            t.index = static_cast<int>(i);
+            t.attention = weights;
+            t.attentionMean = weights.sum(1) / static_cast<double>(weights.size(1));
+            t.tokens = out;
+            if (!grid.defined()) grid = torch::arange(out.size(1), torch::kInt64).expand({out.size(0), out.size(1)});
+            t.visualTokens = grid;
+            t.gridRows = rows;
+            t.gridCols = cols;
+            observer->onLayer(t);
+        }
+    }
+    return out;
+}
+
+torch::Tensor sinePositionEmbedding(int64_t h, int64_t w, int64_t d) {
+    // float32 throughout, as the official code computes it.
+    const double scale = 2 * M_PI;
+    const float eps = 1e-6f;
+    const torch::Tensor ones = torch::ones({1, h, w}, torch::kFloat32);
+    torch::Tensor y = ones.cumsum(1, torch::kFloat32);
+    torch::Tensor x = ones.cumsum(2, torch::kFloat32);
+    y = y / (y.index({torch::indexing::Slice(), torch::indexing::Slice(-1, torch::indexing::None)}) + eps) * scale;
+    x = x /
+        (x.index(
+             {torch::indexing::Slice(), torch::indexing::Slice(), torch::indexing::Slice(-1, torch::indexing::None)}) +
+         eps) *
+        scale;
+    const int64_t f = d / 2;
+    torch::Tensor dimT = torch::arange(f, torch::kFloat32);
+    dimT = torch::pow(10000.0, 2 * torch::div(dimT, 2, "floor") / f);
+    torch::Tensor px = x.unsqueeze(-1) / dimT;
+    torch::Tensor py = y.unsqueeze(-1) / dimT;
+    using torch::indexing::Slice;
+    px = torch::stack({px.index({Slice(), Slice(), Slice(), Slice(0, torch::indexing::None, 2)}).sin(),
+                       px.index({Slice(), Slice(), Slice(), Slice(1, torch::indexing::None, 2)}).cos()},
+                      4)
+             .flatten(3);
+    py = torch::stack({py.index({Slice(), Slice(), Slice(), Slice(0, torch::indexing::None, 2)}).sin(),
+                       py.index({Slice(), Slice(), Slice(), Slice(1, torch::indexing::None, 2)}).cos()},
+                      4)
+             .flatten(3);
+    // [1, h, w, d] -> [1, d, h, w] -> [h·w, 1, d]
+    const torch::Tensor pos = torch::cat({py, px}, 3).permute({0, 3, 1, 2});
+    return pos.flatten(2).permute({2, 0, 1}).contiguous();
+}
+
+torch::Tensor resizePositionEmbedding(const torch::Tensor& pos, int64_t h, int64_t w, int64_t newH, int64_t newW) {
+    const int64_t d = pos.size(2);
+    const torch::Tensor grid = pos.view({h, w, 1, d}).permute({2, 3, 0, 1});  // [1, d, h, w]
+    const torch::Tensor resized =
+        torch::nn::functional::interpolate(grid, torch::nn::functional::InterpolateFuncOptions()
+                                                     .size(std::vector<int64_t>{newH, newW})
+                                                     .mode(torch::kBilinear)
+                                                     .align_corners(true));
+    return resized.flatten(2).permute({2, 0, 1}).contiguous();  // [newH·newW, 1, d]
+}
+
+}  // namespace posescope::models::transpose

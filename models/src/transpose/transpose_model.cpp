@@ -1,0 +1,203 @@
+#include "transpose/transpose_model.h"
+
+#include "posescope/models/checkpoint.h"
+
+namespace posescope::models::transpose {
+namespace {
+
+HrnetStageSpec stageSpec(const ModelConfig& c, const std::string& stage) {
+    const std::string k = "MODEL.EXTRA." + stage + ".";
+    if (c.string(k + "BLOCK", "BASIC") != "BASIC")
+        throw ConfigError(k + "BLOCK: TransPose-H uses BASIC blocks in " + stage + " (" + c.source() + ")");
+    if (c.string(k + "FUSE_METHOD", "SUM") != "SUM")
+        throw ConfigError(k + "FUSE_METHOD: only SUM is defined (" + c.source() + ")");
+    HrnetStageSpec s;
+    s.modules = static_cast<int>(c.integer(k + "NUM_MODULES"));
+    s.branches = static_cast<int>(c.integer(k + "NUM_BRANCHES"));
+    for (long long v : c.integers(k + "NUM_BLOCKS"))
+        s.blocks.push_back(static_cast<int>(v));
+    for (long long v : c.integers(k + "NUM_CHANNELS"))
+        s.channels.push_back(static_cast<int>(v));
+    if (static_cast<int>(s.blocks.size()) != s.branches || static_cast<int>(s.channels.size()) != s.branches)
+        throw ConfigError(k + "NUM_BLOCKS/NUM_CHANNELS must have NUM_BRANCHES entries (" + c.source() + ")");
+    return s;
+}
+
+torch::nn::Sequential makeDeconvLayers(const TransPoseConfig& c) {
+    torch::nn::Sequential layers;
+    int64_t in = c.dModel;
+    for (int64_t i = 0; i < c.deconvLayers; ++i) {
+        const int64_t k = c.deconvKernels.at(static_cast<size_t>(i));
+        // _get_deconv_cfg: kernel 4 → padding 1, output padding 0; 3 → 1, 1; 2 → 0, 0.
+        const int64_t pad = k == 2 ? 0 : 1;
+        const int64_t outPad = k == 3 ? 1 : 0;
+        const int64_t planes = c.deconvFilters.at(static_cast<size_t>(i));
+        layers->push_back(torch::nn::ConvTranspose2d(torch::nn::ConvTranspose2dOptions(in, planes, k)
+                                                         .stride(2)
+                                                         .padding(pad)
+                                                         .output_padding(outPad)
+                                                         .bias(c.deconvBias)));
+        layers->push_back(torch::nn::BatchNorm2d(torch::nn::BatchNorm2dOptions(planes).eps(1e-5).momentum(0.1)));
+        layers->push_back(torch::nn::ReLU());
+        in = planes;
+    }
+    return layers;
+}
+
+}  // namespace
+
+TransPoseConfig transposeConfig(const ModelConfig& c) {
+    TransPoseConfig t;
+    const std::string name = c.string("MODEL.NAME");
+    if (name != "transpose_r" && name != "transpose_h")
+        throw ConfigError("MODEL.NAME: '" + name + "' is not a TransPose model (" + c.source() + ")");
+    t.hrnet = name == "transpose_h";
+    const auto image = c.integers("MODEL.IMAGE_SIZE");
+    const auto heatmap = c.integers("MODEL.HEATMAP_SIZE");
+    if (image.size() != 2 || heatmap.size() != 2)
+        throw ConfigError("MODEL.IMAGE_SIZE and MODEL.HEATMAP_SIZE are [width, height] (" + c.source() + ")");
+    t.imageWidth = image[0];
+    t.imageHeight = image[1];
+    t.heatmapWidth = heatmap[0];
+    t.heatmapHeight = heatmap[1];
+    t.joints = c.integer("MODEL.NUM_JOINTS", 17);
+    t.dModel = c.integer("MODEL.DIM_MODEL", 256);
+    t.ffn = c.integer("MODEL.DIM_FEEDFORWARD", 512);
+    t.heads = c.integer("MODEL.N_HEAD", 8);
+    t.layers = c.integer("MODEL.ENCODER_LAYERS", 6);
+    t.posEmbedding = c.string("MODEL.POS_EMBEDDING", "learnable");
+    if (t.posEmbedding != "sine" && t.posEmbedding != "learnable" && t.posEmbedding != "none")
+        throw ConfigError("MODEL.POS_EMBEDDING: expected sine, learnable or none (" + c.source() + ")");
+    if (t.dModel % t.heads != 0)
+        throw ConfigError("MODEL.DIM_MODEL must be divisible by MODEL.N_HEAD (" + c.source() + ")");
+    t.finalKernel = c.integer("MODEL.EXTRA.FINAL_CONV_KERNEL", 1);
+    if (t.hrnet) {
+        t.hrnetSpec.stage2 = stageSpec(c, "STAGE2");
+        t.hrnetSpec.stage3 = stageSpec(c, "STAGE3");
+    } else {
+        const long long depth = c.integer("MODEL.EXTRA.NUM_LAYERS", 50);
+        if (depth == 50 || depth == 101)
+            t.resnetBlocks = {3, 4};  // resnet_spec[depth][:2]: TransPose-R keeps layer1 and layer2
+        else if (depth == 152)
+            t.resnetBlocks = {3, 8};
+        else
+            throw ConfigError("MODEL.EXTRA.NUM_LAYERS: TransPose-R is defined for ResNet-50/101/152 (" + c.source() +
+                              ")");
+        t.deconvLayers = c.integer("MODEL.EXTRA.NUM_DECONV_LAYERS", 1);
+        t.deconvFilters.clear();
+        t.deconvKernels.clear();
+        for (long long v : c.integers("MODEL.EXTRA.NUM_DECONV_FILTERS", {256}))
+            t.deconvFilters.push_back(v);
+        for (long long v : c.integers("MODEL.EXTRA.NUM_DECONV_KERNELS", {4}))
+            t.deconvKernels.push_back(v);
+        t.deconvBias = c.boolean("MODEL.EXTRA.DECONV_WITH_BIAS", false);
+        if (static_cast<int64_t>(t.deconvFilters.size()) != t.deconvLayers ||
+            static_cast<int64_t>(t.deconvKernels.size()) != t.deconvLayers)
+            throw ConfigError("MODEL.EXTRA.NUM_DECONV_FILTERS/KERNELS need NUM_DECONV_LAYERS entries (" + c.source() +
+                              ")");
+    }
+    return t;
+}
+
+TransPoseImpl::TransPoseImpl(const TransPoseConfig& c) : config(c), stride(c.hrnet ? 4 : 8) {
+    int64_t channels = 0;
+    if (c.hrnet) {
+        hrnet = std::make_unique<HrnetStem>(*this, c.hrnetSpec);
+        channels = c.hrnetSpec.stage3.channels.at(0);
+    } else {
+        resnet = std::make_unique<ResnetStem>(*this, c.resnetBlocks);
+        channels = resnet->outChannels();
+    }
+    reduce = register_module("reduce", torch::nn::Conv2d(torch::nn::Conv2dOptions(channels, c.dModel, 1).bias(false)));
+    const int64_t h = c.imageHeight / stride, w = c.imageWidth / stride;
+    if (c.posEmbedding == "sine")
+        pos_embedding = register_parameter("pos_embedding", sinePositionEmbedding(h, w, c.dModel), false);
+    else if (c.posEmbedding == "learnable")
+        pos_embedding = register_parameter("pos_embedding", torch::randn({h * w, 1, c.dModel}));
+    global_encoder = register_module("global_encoder", Encoder(c.layers, c.dModel, c.heads, c.ffn));
+    int64_t headIn = c.dModel;
+    if (!c.hrnet) {
+        deconv_layers = register_module("deconv_layers", makeDeconvLayers(c));
+        headIn = c.deconvFilters.back();
+    }
+    final_layer = register_module(
+        "final_layer",
+        torch::nn::Conv2d(
+            torch::nn::Conv2dOptions(headIn, c.joints, c.finalKernel).padding(c.finalKernel == 3 ? 1 : 0)));
+}
+
+torch::Tensor TransPoseImpl::head(const torch::Tensor& tokens, int64_t h, int64_t w) {
+    const torch::Tensor x = tokens.transpose(1, 2).reshape({tokens.size(0), tokens.size(2), h, w});
+    return final_layer->forward(deconv_layers ? deconv_layers->forward(x) : x);
+}
+
+torch::Tensor TransPoseImpl::forward(const torch::Tensor& x, TraceObserver* observer) {
+    const torch::Tensor features = hrnet ? hrnet->forward(x) : resnet->forward(x);
+    const torch::Tensor reduced = reduce->forward(features);
+    const int64_t n = reduced.size(0), d = reduced.size(1), h = reduced.size(2), w = reduced.size(3);
+    torch::Tensor pos;
+    if (pos_embedding.defined()) {
+        const int64_t peH = config.imageHeight / stride, peW = config.imageWidth / stride;
+        pos = (h == peH && w == peW) ? pos_embedding : resizePositionEmbedding(pos_embedding, peH, peW, h, w);
+        pos = pos.permute({1, 0, 2});  // [1, L, d]
+    } else {
+        pos = torch::zeros({1, h * w, d}, reduced.options());
+    }
+    const torch::Tensor tokens = global_encoder->forward(reduced.flatten(2).transpose(1, 2), pos, observer,
+                                                         static_cast<int>(h), static_cast<int>(w));
+    const torch::Tensor encoded = tokens.transpose(1, 2).reshape({n, d, h, w});
+    torch::Tensor deconv;
+    if (deconv_layers) deconv = deconv_layers->forward(encoded);
+    if (observer) {
+        observer->onExtra("features/backbone", features);
+        observer->onExtra("features/reduce", reduced);
+        observer->onExtra("features/encoder", encoded);
+        if (deconv.defined()) observer->onExtra("features/deconv", deconv);
+    }
+    return final_layer->forward(deconv.defined() ? deconv : encoded);
+}
+
+TransPoseModel::TransPoseModel(const TransPoseConfig& c) : m_net(std::make_shared<TransPoseImpl>(c)) {
+    m_net->eval();
+    m_info.family = c.hrnet ? "TransPose-H" : "TransPose-R";
+    std::vector<TensorInfo> keys;
+    for (const auto& [name, t] : stateDictOf(*m_net))
+        keys.push_back({name, t.sizes().vec(), ""});
+    m_info.variant = recogniseArchitecture(keys).variant;
+    m_info.inputWidth = static_cast<int>(c.imageWidth);
+    m_info.inputHeight = static_cast<int>(c.imageHeight);
+    m_info.outputWidth = static_cast<int>(c.heatmapWidth);
+    m_info.outputHeight = static_cast<int>(c.heatmapHeight);
+    m_info.keypoints = static_cast<int>(c.joints);
+    m_info.encoderLayers = static_cast<int>(c.layers);
+    m_info.heads = static_cast<int>(c.heads);
+    m_info.dModel = static_cast<int>(c.dModel);
+    m_info.gridRows = static_cast<int>(c.imageHeight / m_net->stride);
+    m_info.gridCols = static_cast<int>(c.imageWidth / m_net->stride);
+}
+
+torch::Tensor TransPoseModel::forward(const torch::Tensor& input, TraceObserver* observer) const {
+    const std::string name = m_info.family + (m_info.variant.empty() ? "" : " " + m_info.variant);
+    const int64_t multiple = m_net->config.hrnet ? 16 : 8;  // the backbone's coarsest stride
+    if (input.dim() != 4 || input.size(1) != 3 || input.size(2) % multiple != 0 || input.size(3) % multiple != 0)
+        throw ModelError(name + ": expected an input [N, 3, H, W] with H and W multiples of " +
+                         std::to_string(multiple) + ", got " + c10::str(input.sizes()));
+    if (input.scalar_type() != torch::kFloat32) throw ModelError(name + ": expected a float32 input");
+    try {
+        torch::NoGradGuard noGrad;
+        return m_net->forward(input, observer);
+    } catch (const c10::Error& e) {
+        throw ModelError(name + ": " + e.what_without_backtrace());
+    }
+}
+
+torch::Tensor TransPoseModel::headOnTokens(const LayerTrace& layer) const {
+    try {
+        torch::NoGradGuard noGrad;
+        return m_net->head(layer.tokens, layer.gridRows, layer.gridCols);
+    } catch (const c10::Error& e) {
+        throw ModelError(m_info.family + ": " + e.what_without_backtrace());
+    }
+}
+
+}  // namespace posescope::models::transpose

@@ -3,6 +3,8 @@
 // _make_layer / _make_transition_layer / _make_stage / forward).
 #include "transpose/hrnet.h"
 
+#include "transpose/resnet.h"
+
 #include "posescope/datasets/error.h"
 
 #include <torch/nn/modules/activation.h>
@@ -71,7 +73,7 @@ HrnetSpec HrnetSpec::official(int width) {
     return spec;
 }
 
-// --- BasicBlock / Bottleneck ---------------------------------------------------------------------
+// --- BasicBlock ---------------------------------------------------------------------
 
 namespace hrnet {
 
@@ -87,25 +89,6 @@ BasicBlockImpl::BasicBlockImpl(int inplanes, int planes, int stride) {
 torch::Tensor BasicBlockImpl::forward(const torch::Tensor& x) {
     torch::Tensor out = torch::relu(bn1->forward(conv1->forward(x)));
     out = bn2->forward(conv2->forward(out));
-    out += downsample ? downsample->forward(x) : x;
-    return torch::relu(out);
-}
-
-BottleneckImpl::BottleneckImpl(int inplanes, int planes, int stride) {
-    conv1 = register_module("conv1", conv(inplanes, planes, 1, 1, 0));
-    bn1 = register_module("bn1", bn(planes));
-    conv2 = register_module("conv2", conv(planes, planes, 3, stride, 1));
-    bn2 = register_module("bn2", bn(planes));
-    conv3 = register_module("conv3", conv(planes, planes * kExpansion, 1, 1, 0));
-    bn3 = register_module("bn3", bn(planes * kExpansion));
-    if (stride != 1 || inplanes != planes * kExpansion)
-        downsample = register_module("downsample", convBn(inplanes, planes * kExpansion, 1, stride, 0, false));
-}
-
-torch::Tensor BottleneckImpl::forward(const torch::Tensor& x) {
-    torch::Tensor out = torch::relu(bn1->forward(conv1->forward(x)));
-    out = torch::relu(bn2->forward(conv2->forward(out)));
-    out = bn3->forward(conv3->forward(out));
     out += downsample ? downsample->forward(x) : x;
     return torch::relu(out);
 }
@@ -263,17 +246,10 @@ HrnetStem::HrnetStem(torch::nn::Module& parent, const HrnetSpec& spec) : m_spec(
     m_conv2 = parent.register_module("conv2", conv(64, 64, 3, 2, 1));
     m_bn2 = parent.register_module("bn2", bn(64));
 
-    auto layer1 = nn::ModuleList();
-    int inplanes = 64;
-    for (int k = 0; k < 4; ++k) {
-        hrnet::Bottleneck block(inplanes, 64);
-        inplanes = 64 * hrnet::BottleneckImpl::kExpansion;
-        layer1->push_back(block);
-        m_layer1.push_back(block);
-    }
-    parent.register_module("layer1", layer1);
+    int64_t inplanes = 64;  // layer1: 4 Bottlenecks of planes 64, as TransPose-R's (resnet.h)
+    m_layer1 = parent.register_module("layer1", makeBottleneckLayer(inplanes, 64, 4, 1));
 
-    std::vector<int> channels{inplanes};
+    std::vector<int> channels{static_cast<int>(inplanes)};
     parent.register_module("transition1", makeTransition(channels, spec.stage2.channels, m_transition1));
     channels = spec.stage2.channels;
     parent.register_module("stage2", makeStage(spec.stage2, channels, true, m_stage2));
@@ -287,8 +263,7 @@ torch::Tensor HrnetStem::forward(const torch::Tensor& input) {
     TORCH_CHECK(m_conv1, "HrnetStem: forward() on an empty stem");
     torch::Tensor x = torch::relu(m_bn1->forward(m_conv1->forward(input)));
     x = torch::relu(m_bn2->forward(m_conv2->forward(x)));
-    for (auto& block : m_layer1)
-        x = block->forward(x);
+    x = m_layer1->forward(x);
 
     std::vector<torch::Tensor> y = applyTransition(m_transition1, {x});
     for (auto& module : m_stage2)

@@ -84,7 +84,7 @@ struct HrnetSpec {
 };
 
 // --- Building blocks (registered under the official attribute names) -------------------------
-// In their own namespace: TransPose-R's ResNet-S (resnet.h) has a Bottleneck of its own.
+// HRNet's own blocks; layer1 uses the Bottleneck of TransPose-R's ResNet-S (resnet.h).
 namespace hrnet {
 
 /// HRNet's BasicBlock: conv1 (3x3, stride), bn1, ReLU, conv2 (3x3), bn2, + residual, ReLU.
@@ -100,21 +100,6 @@ private:
     torch::nn::Sequential downsample{nullptr};
 };
 TORCH_MODULE(BasicBlock);
-
-/// ResNet's Bottleneck (expansion 4): 1x1 conv1/bn1, 3x3 conv2/bn2 (stride), 1x1 conv3/bn3 to
-/// 4·planes, + residual (through `downsample` when the shape changes), ReLU.
-class BottleneckImpl : public torch::nn::Module {
-public:
-    static constexpr int kExpansion = 4;
-    BottleneckImpl(int inplanes, int planes, int stride = 1);
-    torch::Tensor forward(const torch::Tensor& x);
-
-private:
-    torch::nn::Conv2d conv1{nullptr}, conv2{nullptr}, conv3{nullptr};
-    torch::nn::BatchNorm2d bn1{nullptr}, bn2{nullptr}, bn3{nullptr};
-    torch::nn::Sequential downsample{nullptr};
-};
-TORCH_MODULE(Bottleneck);
 
 /// The official HighResolutionModule (BASIC blocks, SUM fusion): children `branches`
 /// (ModuleList of Sequential-like lists of BasicBlocks) and `fuse_layers` (absent for a single
@@ -162,7 +147,7 @@ private:
     int m_outChannels = 0;
     torch::nn::Conv2d m_conv1{nullptr}, m_conv2{nullptr};
     torch::nn::BatchNorm2d m_bn1{nullptr}, m_bn2{nullptr};
-    std::vector<hrnet::Bottleneck> m_layer1;
+    torch::nn::Sequential m_layer1{nullptr};  // ResNet Bottlenecks (resnet.h)
     Transition m_transition1, m_transition2;
     std::vector<hrnet::HighResolutionModule> m_stage2, m_stage3;
 };

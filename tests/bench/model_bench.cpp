@@ -34,9 +34,11 @@ int main(int argc, char** argv) {
         (void)model->forward(input, capture ? &trace : nullptr);
         return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
     };
-    for (int i = 0; i < 2; ++i) once();  // warm-up
+    for (int i = 0; i < 2; ++i)
+        once();  // warm-up
     std::vector<double> ms;
-    for (int i = 0; i < repeats; ++i) ms.push_back(once());
+    for (int i = 0; i < repeats; ++i)
+        ms.push_back(once());
     std::sort(ms.begin(), ms.end());
     std::cout << ms[ms.size() / 2] << ' ' << ms.front() << '\n';
     return 0;

@@ -1,16 +1,16 @@
 #!/usr/bin/python3
 """TransPose inference speed, C++ (PoseScope, LibTorch) vs PyTorch eager, side by side (issue #4).
 
-    /usr/bin/python3 scripts/bench_transpose.py [--rounds N] [--repeats R] [--repeats8 R8]
-                                                [--bench PATH] [--models r,h] [--batches 1,8]
-                                                [--profile]
+    /usr/bin/python3 scripts/bench_transpose.py [--rounds N] [--rounds8 N8] [--repeats R] [--repeats8 R8]
+                                                [--bench PATH] [--models r,h] [--batches 1,8] [--profile]
 
 For TransPose-R-A4 and TransPose-H-A6 on 256x192 crops, batch 1 and 8, capture off and on, each
 round runs the C++ benchmark binary (tests/bench/model_bench.cpp, a fresh process: 2 warm-up passes
 then the median of R passes) and the same architecture written here as a plain PyTorch nn.Module
 (eval(), torch.no_grad(), nn.MultiheadAttention with need_weights=True as the official code calls
-it; 2 warm-up passes then the median of R passes), alternating which side goes first, N rounds.
-The reported time is the median over the rounds. Both sides use os.cpu_count() intra-op threads,
+it; 2 warm-up passes then the median of R passes), alternating which side goes first, N rounds
+(N8 rounds of R8 passes at batch 8). The reported time is the median over the rounds, with the
+fastest single pass beside it. Both sides use os.cpu_count() intra-op threads,
 the same LibTorch (Debian's 1.13) and the same BLAS.
 
 Capture: C++ passes a Trace that keeps every layer's per-head and head-averaged attention and its
@@ -389,13 +389,15 @@ def python_ms(model, x, capture, repeats, warmup=2):
 
     for _ in range(warmup):
         once()
-    return statistics.median(once() for _ in range(repeats))
+    ms = [once() for _ in range(repeats)]
+    return statistics.median(ms), min(ms)
 
 
 def cpp_ms(bench, preset, batch, capture, repeats, threads):
+    """(median, min) of `repeats` passes of model_bench, after its 2 warm-up passes."""
     out = subprocess.run([bench, preset, str(batch), "1" if capture else "0", str(repeats), str(threads)],
-                         check=True, capture_output=True, text=True).stdout
-    return float(out.split()[0])
+                         check=True, capture_output=True, text=True).stdout.split()
+    return float(out[0]), float(out[1])
 
 
 # --------------------------------------------------------------------------------------------
@@ -403,19 +405,20 @@ def cpp_ms(bench, preset, batch, capture, repeats, threads):
 
 CLASSES = [
     ("convolution (incl. deconv)", ("conv", "mkldnn_convolution", "thnn_conv", "slow_conv")),
-    ("linear layers (addmm/mm/linear)", ("aten::addmm", "aten::mm", "aten::linear")),
-    ("attention products (bmm/matmul)", ("aten::bmm", "aten::baddbmm", "aten::matmul")),
+    ("linear layers (addmm/mm)", ("aten::addmm", "aten::mm", "aten::linear")),
+    ("attention products (bmm)", ("aten::bmm", "aten::baddbmm", "aten::matmul")),
     ("softmax", ("softmax",)),
+    ("sum / div / fill_ (need_weights' head average, q scaling)", ("aten::sum", "aten::div", "aten::fill_",
+                                                                   "aten::zero_")),
     ("layer norm", ("layer_norm",)),
     ("batch norm", ("batch_norm",)),
-    ("relu / add / mul / div / sum (elementwise)", ("aten::relu", "aten::add", "aten::mul", "aten::div",
-                                                    "aten::sum", "aten::clamp_min", "aten::threshold",
-                                                    "aten::max_pool2d", "upsample")),
-    ("copies and allocation (copy_/contiguous/cat/empty)", ("copy", "contiguous", "clone", "empty", "cat",
-                                                            "reshape", "view", "transpose", "permute",
-                                                            "zero", "fill", "as_strided", "_unsafe_view",
-                                                            "expand", "split", "chunk", "select", "slice",
-                                                            "unflatten", "flatten", "t")),
+    ("relu / add / max pool / upsample", ("aten::relu", "aten::add", "aten::mul", "aten::clamp_min",
+                                          "aten::threshold", "max_pool2d", "upsample")),
+    ("copies and views (copy_, contiguous, cat, empty, ...)", ("copy", "contiguous", "clone", "empty", "cat",
+                                                               "reshape", "view", "transpose", "permute",
+                                                               "as_strided", "_unsafe_view", "expand", "split",
+                                                               "chunk", "select", "slice", "unflatten",
+                                                               "flatten", "stack", "t")),
 ]
 
 
@@ -473,23 +476,35 @@ def cpu_name():
     return platform.processor()
 
 
-def blas_name():
-    import ctypes.util  # noqa: F401
-    try:
-        return os.path.realpath("/lib/x86_64-linux-gnu/libblas.so.3")
-    except OSError:
-        return "?"
+def loaded_blas():
+    """The BLAS libraries this process has mapped (after a matrix product)."""
+    torch.mm(torch.ones(2, 2), torch.ones(2, 2))
+    found = []
+    with open("/proc/self/maps") as f:
+        for line in f:
+            path = line.split()[-1]
+            if "blas" in os.path.basename(path) and path not in found:
+                found.append(path)
+    return ", ".join(found) or "?"
+
+
+def runtime_environment():
+    """Variables that change how LibTorch, OpenMP, OpenBLAS or malloc behave (inherited by the C++ side)."""
+    names = ("OMP_NUM_THREADS", "OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "OPENBLAS_NUM_THREADS", "OPENBLAS_CORETYPE",
+             "LD_LIBRARY_PATH", "LD_PRELOAD", "GLIBC_TUNABLES", "MALLOC_ARENA_MAX")
+    return " ".join(f"{n}={os.environ[n]}" for n in names if n in os.environ)
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--rounds", type=int, default=3)
-    ap.add_argument("--repeats", type=int, default=5, help="timed passes per side per round at batch 1")
+    ap.add_argument("--rounds", type=int, default=7, help="rounds at batch 1")
+    ap.add_argument("--rounds8", type=int, default=3, help="rounds at batch 8")
+    ap.add_argument("--repeats", type=int, default=7, help="timed passes per side per round at batch 1")
     ap.add_argument("--repeats8", type=int, default=3, help="timed passes per side per round at batch 8")
-    ap.add_argument("--bench", default=None)
-    ap.add_argument("--models", default="r,h")
+    ap.add_argument("--bench", default=None, help="the model_bench binary")
+    ap.add_argument("--models", default="r,h", help="r (TransPose-R-A4), h (TransPose-H-A6)")
     ap.add_argument("--batches", default="1,8")
-    ap.add_argument("--profile", action="store_true")
+    ap.add_argument("--profile", action="store_true", help="also profile PyTorch eager by operator class")
     args = ap.parse_args()
 
     threads = os.cpu_count()
@@ -500,12 +515,14 @@ def main():
     load_before = os.getloadavg()
     t_start = time.time()
 
+    def log(text):
+        print(text, file=sys.stderr, flush=True)
+
     peak = sgemm_peak()
     peak_best = max(peak.values())
-    print(f"sgemm peak (GFLOP/s, {threads} threads): " + ", ".join(f"n={n}: {g:.1f}" for n, g in peak.items()),
-          file=sys.stderr, flush=True)
+    log(f"sgemm peak (GFLOP/s, {threads} threads): " + ", ".join(f"n={n}: {g:.1f}" for n, g in peak.items()))
 
-    results = {}  # (model, batch, capture) -> dict
+    results = {}  # (title, batch, capture) -> dict(c=median, p=median, cmin=min, pmin=min)
     flops = {}
     profiles = {}
     for key in args.models.split(","):
@@ -515,105 +532,105 @@ def main():
         analytic = analytic_flops(model, x1)
         products, elementwise = profiler_flops(model, x1)
         flops[title] = (analytic, products, elementwise)
-        print(f"{title}: analytic {analytic / 1e9:.2f} GFLOP, profiler {products / 1e9:.2f} GFLOP "
-              f"(+{elementwise / 1e9:.3f} add/mul)", file=sys.stderr, flush=True)
+        log(f"{title}: analytic {analytic / 1e9:.2f} GFLOP, profiler {products / 1e9:.2f} GFLOP "
+            f"(+{elementwise / 1e9:.3f} add/mul)")
         for batch in batches:
             x = torch.randn(batch, 3, 256, 192)
             repeats = args.repeats if batch == 1 else args.repeats8
+            rounds = args.rounds if batch == 1 else args.rounds8
             for capture in (False, True):
                 cs, ps = [], []
-                for r in range(args.rounds):
-                    sides = [("c", lambda: cpp_ms(bench, preset, batch, capture, repeats, threads)),
-                             ("p", lambda: python_ms(model, x, capture, repeats))]
+                for r in range(rounds):
+                    sides = [(cs, lambda: cpp_ms(bench, preset, batch, capture, repeats, threads)),
+                             (ps, lambda: python_ms(model, x, capture, repeats))]
                     if r % 2:
                         sides.reverse()
-                    for side, fn in sides:
-                        (cs if side == "c" else ps).append(fn())
-                c, p = statistics.median(cs), statistics.median(ps)
-                results[(title, batch, capture)] = dict(c=c, p=p, cs=cs, ps=ps)
-                print(f"{title} batch {batch} capture {int(capture)}: C++ {c:.1f} ms {['%.1f' % v for v in cs]}, "
-                      f"Python {p:.1f} ms {['%.1f' % v for v in ps]}", file=sys.stderr, flush=True)
+                    for out, fn in sides:
+                        out.append(fn())
+                res = dict(c=statistics.median(m for m, _ in cs), p=statistics.median(m for m, _ in ps),
+                           cmin=min(m for _, m in cs), pmin=min(m for _, m in ps))
+                results[(title, batch, capture)] = res
+                log(f"{title} batch {batch} capture {int(capture)}: C++ {res['c']:.1f} (min {res['cmin']:.1f}) "
+                    f"{['%.0f' % m for m, _ in cs]}, Python {res['p']:.1f} (min {res['pmin']:.1f}) "
+                    f"{['%.0f' % m for m, _ in ps]}")
         if args.profile:
             profiles[title] = python_profile(model, x1, False)
-        del model
 
     load_after = os.getloadavg()
     minutes = (time.time() - t_start) / 60
 
     # ---- Markdown ----
-    cmd = "/usr/bin/python3 scripts/bench_transpose.py" + "".join(
+    env = runtime_environment()
+    cmd = (env + " " if env else "") + "/usr/bin/python3 scripts/bench_transpose.py" + "".join(
         f" {a}" for a in sys.argv[1:])
     print("## TransPose inference speed (issue #4)\n")
-    print("Goals: C++ ≥ 1.2× PyTorch eager at batch 1; capture overhead ≤ 10 %; ≥ 50 % of the machine's "
-          "sgemm peak.\n")
-    print(f"Command: `{cmd}` ({args.rounds} rounds; in each round the C++ binary `{os.path.relpath(bench, ROOT)}` "
-          f"runs in a fresh process, 2 warm-up passes then the median of {args.repeats} passes at batch 1, "
-          f"{args.repeats8} at batch 8, and the same architecture in PyTorch eager likewise in-process; the side "
-          f"that goes first alternates; the table shows the median over the rounds). Random weights, "
-          f"256×192 input, {threads} intra-op threads on both sides, torch {torch.__version__} "
-          f"(the same LibTorch .so on both sides), BLAS `{blas_name()}`"
-          + (f", OPENBLAS_CORETYPE={os.environ['OPENBLAS_CORETYPE']}" if "OPENBLAS_CORETYPE" in os.environ else "")
-          + f". CPU: {cpu_name()}, {threads} cores. Load average before {load_before[0]:.2f}, "
-          f"after {load_after[0]:.2f}; the run took {minutes:.1f} min.\n")
+    print("Goals: C++ ≥ 1.2× PyTorch eager at batch 1; capture overhead ≤ 10 %; ≥ 50 % of this machine's sgemm "
+          "peak.\n")
+    print(f"Command: `{cmd}`. {args.rounds} rounds at batch 1, {args.rounds8} at batch 8; in each round the C++ "
+          f"binary (`{os.path.relpath(bench, ROOT)}`, a fresh process) and the same architecture in PyTorch "
+          f"eager (in-process) each run 2 warm-up passes and then {args.repeats} timed passes at batch 1, "
+          f"{args.repeats8} at batch 8; the side that goes first alternates. Times are the median over the "
+          f"rounds of each round's median (the fastest single pass in brackets). Random weights, 256×192 input, "
+          f"{threads} intra-op threads on both sides, torch {torch.__version__} (the same LibTorch .so on both "
+          f"sides), BLAS {loaded_blas()}. CPU: {cpu_name()}, {threads} cores. Load average before "
+          f"{load_before[0]:.2f}, after {load_after[0]:.2f} (the benchmark itself keeps {threads} threads busy); "
+          f"{minutes:.1f} min.\n")
     print(f"sgemm peak (torch.mm, float32, best of 7, {threads} threads): "
           + ", ".join(f"n = {n}: {g:.1f} GFLOP/s" for n, g in peak.items())
           + f"; the peak used below is {peak_best:.1f} GFLOP/s.\n")
-    print("| model | GFLOP / forward (analytic: conv, deconv, linear, attention) | torch.profiler (conv2d, mm/addmm, bmm; no deconv) |")
+    print("| model | GFLOP per forward, batch 1 (analytic: conv, deconv, linear, attention) | "
+          "torch.profiler with_flops (conv2d, addmm, mm, bmm; it skips the deconv) |")
     print("|---|---:|---:|")
     for title, (a, pr, el) in flops.items():
-        print(f"| {title} | {a / 1e9:.2f} ({a / 2e9:.2f} GMAC) | {pr / 1e9:.2f} (+{el / 1e9:.3f} add/mul) |")
+        print(f"| {title} | {a / 1e9:.2f} ({a / 2e9:.2f} GMAC) | {pr / 1e9:.2f} (+{el / 1e9:.3f} for add/mul) |")
     print()
-    print("| model | batch | capture | C++ (ms) | Python eager (ms) | Python / C++ | C++ capture overhead | "
-          "Python capture overhead | C++ GFLOP/s (% peak) | Python GFLOP/s (% peak) |")
-    print("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|")
+    print("| model | batch | capture | C++ (ms) | Python eager (ms) | Python / C++ | capture overhead C++ / Python "
+          "| C++ GFLOP/s (% of peak) | Python GFLOP/s (% of peak) |")
+    print("|---|---:|---|---:|---:|---:|---:|---:|---:|")
     for (title, batch, capture), r in results.items():
         base = results.get((title, batch, False))
         f = flops[title][0] * batch
         cg, pg = f / (r["c"] / 1000) / 1e9, f / (r["p"] / 1000) / 1e9
-        co = po = "–"
+        over = "–"
         if capture and base:
-            co = f"{(r['c'] / base['c'] - 1) * 100:+.1f} %"
-            po = f"{(r['p'] / base['p'] - 1) * 100:+.1f} %"
-        print(f"| {title} | {batch} | {'on' if capture else 'off'} | {r['c']:.1f} | {r['p']:.1f} | "
-              f"{r['p'] / r['c']:.2f}× | {co} | {po} | {cg:.1f} ({cg / peak_best * 100:.0f} %) | "
-              f"{pg:.1f} ({pg / peak_best * 100:.0f} %) |")
+            over = f"{(r['c'] / base['c'] - 1) * 100:+.0f} % / {(r['p'] / base['p'] - 1) * 100:+.0f} %"
+        print(f"| {title} | {batch} | {'on' if capture else 'off'} | {r['c']:.0f} ({r['cmin']:.0f}) | "
+              f"{r['p']:.0f} ({r['pmin']:.0f}) | {r['p'] / r['c']:.2f}× | {over} | "
+              f"{cg:.1f} ({cg / peak_best * 100:.0f} %) | {pg:.1f} ({pg / peak_best * 100:.0f} %) |")
     print()
-    # Goals.
     lines = []
     for (title, batch, capture), r in results.items():
         if batch == 1:
             ratio = r["p"] / r["c"]
-            lines.append(f"- C++ ≥ 1.2× Python, {title}, batch 1, capture {'on' if capture else 'off'}: "
-                         f"{ratio:.2f}× — {'met' if ratio >= 1.2 else 'MISSED'}")
+            lines.append(f"- C++ ≥ 1.2× Python eager, {title}, batch 1, capture {'on' if capture else 'off'}: "
+                         f"{ratio:.2f}× — {'met' if ratio >= 1.2 else 'missed'}")
     for (title, batch, capture), r in results.items():
         if capture and (title, batch, False) in results:
             o = r["c"] / results[(title, batch, False)]["c"] - 1
-            lines.append(f"- capture overhead ≤ 10 %, {title}, batch {batch}: {o * 100:+.1f} % — "
-                         f"{'met' if o <= 0.10 else 'MISSED'}")
+            lines.append(f"- C++ capture overhead ≤ 10 %, {title}, batch {batch}: {o * 100:+.0f} % — "
+                         f"{'met' if o <= 0.10 else 'missed'}")
     for (title, batch, capture), r in results.items():
         if not capture:
             g = flops[title][0] * batch / (r["c"] / 1000) / 1e9
-            lines.append(f"- ≥ 50 % of sgemm peak, {title}, batch {batch}: {g / peak_best * 100:.0f} % — "
-                         f"{'met' if g >= 0.5 * peak_best else 'MISSED'}")
+            lines.append(f"- C++ ≥ 50 % of sgemm peak, {title}, batch {batch}: {g / peak_best * 100:.0f} % — "
+                         f"{'met' if g >= 0.5 * peak_best else 'missed'}")
     print("\n".join(lines))
     print()
     if profiles:
-        print("PyTorch eager, batch 1, capture off: self CPU time by operator class "
-              "(torch.autograd.profiler, one pass; the profiler adds overhead per operator):\n")
+        print("PyTorch eager, batch 1, capture off, self CPU time by operator class (torch.autograd.profiler, "
+              "one pass after two warm-ups; the profiler adds a little per operator):\n")
         titles = list(profiles)
         print("| operator class | " + " | ".join(f"{t} (ms)" for t in titles) + " |")
         print("|---|" + "---:|" * len(titles))
-        names = [n for n, _ in CLASSES] + ["other"]
-        for n in names:
+        for n in [n for n, _ in CLASSES] + ["other"]:
             print(f"| {n} | " + " | ".join(f"{profiles[t][0].get(n, 0.0):.1f} "
                                             f"({profiles[t][0].get(n, 0.0) / profiles[t][1] * 100:.0f} %)"
                                             for t in titles) + " |")
         print("| total | " + " | ".join(f"{profiles[t][1]:.1f}" for t in titles) + " |")
         print()
         for t in titles:
-            print(f"<!-- {t} top operators:\n"
-                  + profiles[t][2].key_averages().table(sort_by="self_cpu_time_total", row_limit=15)
-                  + "\n-->")
+            log(f"{t} top operators:\n"
+                + profiles[t][2].key_averages().table(sort_by="self_cpu_time_total", row_limit=20))
 
 
 if __name__ == "__main__":

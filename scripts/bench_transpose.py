@@ -29,7 +29,7 @@ Prints a Markdown section for docs/benchmarks.md. Needs the C++ binary (build/te
 build-lead/tests/model_bench; --bench to choose).
 
 The Python models below are written from the architecture description in
-/work/shared/research/transpose.md section 1 and the C++ models in models/src/transpose/; they
+../shared/research/transpose.md section 1 and the C++ models in models/src/transpose/; they
 use the official module names so the structure is easy to compare, but only speed matters here:
 weights are random (as in model_bench).
 """

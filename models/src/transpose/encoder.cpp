@@ -16,15 +16,28 @@ torch::Tensor SelfAttentionImpl::forward(const torch::Tensor& x, const torch::Te
     const auto w = in_proj_weight.chunk(3);
     const auto b = in_proj_bias.chunk(3);
     const torch::Tensor qk = x + pos;
-    // [N, L, d] -> [N, H, L, hd]
-    auto split = [&](const torch::Tensor& t) { return t.view({n, l, heads, hd}).transpose(1, 2); };
-    const torch::Tensor q = split(torch::nn::functional::linear(qk, w[0], b[0])) / std::sqrt(static_cast<double>(hd));
-    const torch::Tensor k = split(torch::nn::functional::linear(qk, w[1], b[1]));
-    const torch::Tensor v = split(torch::nn::functional::linear(x, w[2], b[2]));
-    const torch::Tensor attn = torch::softmax(torch::matmul(q, k.transpose(-2, -1)), -1);
+    const torch::Tensor q = torch::nn::functional::linear(qk, w[0], b[0]);  // [N, L, d], contiguous
+    const torch::Tensor k = torch::nn::functional::linear(qk, w[1], b[1]);
+    const torch::Tensor v = torch::nn::functional::linear(x, w[2], b[2]);
+    // Per sample, the heads of a [L, d] matrix are [H, L, hd] views with row stride d: the batched
+    // products read them in place (no head-split copies), the 1/sqrt(hd) scale rides on the product
+    // (alpha) and the softmax runs in place, so the only [H, L, L] buffer is the one returned.
+    const double scale = 1.0 / std::sqrt(static_cast<double>(hd));
+    torch::Tensor attn = torch::empty({n, heads, l, l}, x.options());
+    torch::Tensor context = torch::empty({n, heads, l, hd}, x.options());
+    for (int64_t i = 0; i < n; ++i) {
+        const torch::Tensor qi = q[i].view({l, heads, hd}).transpose(0, 1);
+        const torch::Tensor ki = k[i].view({l, heads, hd}).transpose(0, 1);
+        torch::Tensor ai = attn[i];
+        at::baddbmm_out(ai, ai, qi, ki.transpose(1, 2), /*beta=*/0.0, /*alpha=*/scale);
+    }
+    at::_softmax_out(attn, attn, -1, false);
+    for (int64_t i = 0; i < n; ++i) {
+        torch::Tensor ci = context[i];
+        at::bmm_out(ci, attn[i], v[i].view({l, heads, hd}).transpose(0, 1));
+    }
     if (weights) *weights = attn;
-    const torch::Tensor out = torch::matmul(attn, v).transpose(1, 2).reshape({n, l, d});
-    return out_proj->forward(out);
+    return out_proj->forward(context.transpose(1, 2).reshape({n, l, d}));
 }
 
 EncoderLayerImpl::EncoderLayerImpl(int64_t d, int64_t heads, int64_t ffn) {
@@ -36,8 +49,8 @@ EncoderLayerImpl::EncoderLayerImpl(int64_t d, int64_t heads, int64_t ffn) {
 }
 
 torch::Tensor EncoderLayerImpl::forward(const torch::Tensor& x, const torch::Tensor& pos, torch::Tensor* weights) {
-    torch::Tensor src = norm1->forward(x + self_attn->forward(x, pos, weights));
-    return norm2->forward(src + linear2->forward(torch::relu(linear1->forward(src))));
+    const torch::Tensor src = norm1->forward(self_attn->forward(x, pos, weights).add_(x));
+    return norm2->forward(linear2->forward(linear1->forward(src).relu_()).add_(src));
 }
 
 EncoderImpl::EncoderImpl(int64_t count, int64_t d, int64_t heads, int64_t ffn) {

@@ -149,16 +149,24 @@ torch::Tensor TransPoseImpl::forward(const torch::Tensor& x, TraceObserver* obse
     torch::Tensor deconv;
     if (deconv_layers) deconv = deconv_layers->forward(encoded);
     if (observer) {
-        observer->onExtra("features/backbone", features);
-        observer->onExtra("features/reduce", reduced);
-        observer->onExtra("features/encoder", encoded);
-        if (deconv.defined()) observer->onExtra("features/deconv", deconv);
+        observer->onExtra("features/backbone", features.contiguous());
+        observer->onExtra("features/reduce", reduced.contiguous());
+        observer->onExtra("features/encoder", encoded.contiguous());
+        if (deconv.defined()) observer->onExtra("features/deconv", deconv.contiguous());
     }
     return final_layer->forward(deconv.defined() ? deconv : encoded);
 }
 
 TransPoseModel::TransPoseModel(const TransPoseConfig& c) : m_net(std::make_shared<TransPoseImpl>(c)) {
     m_net->eval();
+    // Convolutions run about twice as fast on channels-last (NHWC) tensors with LibTorch's oneDNN
+    // kernels; the weights are stored that way once (loading copies values in and keeps the layout)
+    // and forward() feeds the input that way. Values and state-dict keys are unchanged.
+    {
+        torch::NoGradGuard noGrad;
+        for (torch::Tensor& p : m_net->parameters())
+            if (p.dim() == 4) p.set_data(p.contiguous(torch::MemoryFormat::ChannelsLast));
+    }
     m_info.family = c.hrnet ? "TransPose-H" : "TransPose-R";
     std::vector<TensorInfo> keys;
     for (const auto& [name, t] : stateDictOf(*m_net))
@@ -185,7 +193,7 @@ torch::Tensor TransPoseModel::forward(const torch::Tensor& input, TraceObserver*
     if (input.scalar_type() != torch::kFloat32) throw ModelError(name + ": expected a float32 input");
     try {
         torch::NoGradGuard noGrad;
-        return m_net->forward(input, observer);
+        return m_net->forward(input.contiguous(torch::MemoryFormat::ChannelsLast), observer).contiguous();
     } catch (const c10::Error& e) {
         throw ModelError(name + ": " + e.what_without_backtrace());
     }
@@ -194,7 +202,7 @@ torch::Tensor TransPoseModel::forward(const torch::Tensor& input, TraceObserver*
 torch::Tensor TransPoseModel::headOnTokens(const LayerTrace& layer) const {
     try {
         torch::NoGradGuard noGrad;
-        return m_net->head(layer.tokens, layer.gridRows, layer.gridCols);
+        return m_net->head(layer.tokens, layer.gridRows, layer.gridCols).contiguous();
     } catch (const c10::Error& e) {
         throw ModelError(m_info.family + ": " + e.what_without_backtrace());
     }

@@ -53,5 +53,8 @@ Command synthCommand();
 Command evalCommand();
 Command forwardCommand();
 Command predictCommand();
+Command recordCommand();
+Command inspectCommand();
+Command mergeCommand();
 
 }  // namespace posescope::cli

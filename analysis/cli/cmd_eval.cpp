@@ -2,12 +2,15 @@
 #include "cli.h"
 #include "posescope/analysis/coco_eval.h"
 #include "posescope/analysis/pckh.h"
+#include "posescope/analysis/pose_nms.h"
+#include "posescope/analysis/run_store.h"
 #include "posescope/datasets/coco.h"
 #include "posescope/datasets/error.h"
 #include "posescope/datasets/mpii.h"
 
 #include <cstdio>
 #include <iostream>
+#include <set>
 
 namespace posescope::cli {
 namespace {
@@ -31,6 +34,8 @@ int evalCoco(const Args& a) {
     return 0;
 }
 
+void printPckh(const analysis::PckhResult& r, size_t samples);
+
 int evalMpii(const Args& a) {
     const MpiiGroundTruth gt = loadMpiiGroundTruth(a.value("--mpii-gt"));
     const std::vector<std::array<double, 2 * kMpiiJoints>> preds = loadMpiiPredictions(a.value("--mpii-preds"));
@@ -45,7 +50,11 @@ int evalMpii(const Args& a) {
             samples[i].visible[static_cast<size_t>(j)] = !gt.missing[i][static_cast<size_t>(j)];
         samples[i].headSize = gt.headSize[i];
     }
-    const analysis::PckhResult r = analysis::evaluatePckh(samples);
+    printPckh(analysis::evaluatePckh(samples), samples.size());
+    return 0;
+}
+
+void printPckh(const analysis::PckhResult& r, size_t samples) {
     std::printf("| Head | Shoulder | Elbow | Wrist | Hip | Knee | Ankle | Mean | Mean@0.1 |\n");
     std::printf("|---|---|---|---|---|---|---|---|---|\n");
     std::printf("| %.3f | %.3f | %.3f | %.3f | %.3f | %.3f | %.3f | %.3f | %.3f |\n", r.head, r.shoulder, r.elbow,
@@ -53,7 +62,71 @@ int evalMpii(const Args& a) {
     std::printf(
         "PCKh@0.5 over %zu samples. Mean@0.1 uses threshold 0.1; HRNet's table reports threshold 0.11 "
         "as \"Mean@0.1\": %.3f.\n",
-        samples.size(), r.meanAt01);
+        samples, r.meanAt01);
+}
+
+// Scores a recorded run: its final keypoints, or one layer's layer-wise keypoints (--layer).
+int evalRun(const Args& a, const std::string& path) {
+    const analysis::RunReader run = analysis::RunReader::open(path);
+    const analysis::RunHeader& h = run.header();
+    const long long layer = a.integer("--layer", -1);
+    if (layer < -1 || layer >= h.layers)
+        throw UsageError("--layer must be between 0 and " + std::to_string(h.layers - 1));
+    const int K = h.keypoints();
+    auto keypointsOf = [&](const analysis::RunSample& s) {
+        const float* p = layer < 0 ? s.keypoints.data() : s.layerKeypoints.data() + 3 * K * layer;
+        return std::vector<double>(p, p + 3 * K);
+    };
+    const std::string what = layer < 0 ? "final keypoints" : "layer " + std::to_string(layer) + " keypoints";
+    if (h.datasetKind == "coco") {
+        const std::string gtFile = a.value("--gt", h.dataset);
+        const CocoDataset gt = CocoDataset::load(gtFile);
+        std::vector<analysis::PersonPose> people;
+        std::set<int64_t> imageIds;
+        for (int64_t row = 0; row < run.size(); ++row) {
+            const analysis::RunSample s = run.sample(row);
+            people.push_back({s.imageId, keypointsOf(s), analysis::areaFromScale(s.scale[0], s.scale[1]), s.boxScore});
+            imageIds.insert(s.imageId);
+        }
+        std::vector<ImageInfo> images;
+        for (const ImageInfo& img : gt.images())
+            if (imageIds.count(img.id)) images.push_back(img);
+        std::vector<PersonAnnotation> annotations;
+        for (const PersonAnnotation& ann : gt.annotations())
+            if (imageIds.count(ann.imageId)) annotations.push_back(ann);
+        try {
+            const auto r = analysis::evaluateCocoKeypoints(images, annotations, analysis::rescoreAndNms(people));
+            std::cout << analysis::formatCocoKeypointSummary(r);
+        } catch (const analysis::EvaluationError& e) {
+            throw FileError(path, e.what());
+        }
+        std::printf("OKS AP of the %s of %lld samples in %zu images (rescored and OKS-NMS as the official code)%s\n",
+                    what.c_str(), static_cast<long long>(run.size()), images.size(),
+                    h.complete ? "" : "; the run is incomplete");
+        return 0;
+    }
+    if (!a.has("--mpii-gt")) throw UsageError("an MPII run needs --mpii-gt gt_valid.mat for the head sizes");
+    const MpiiGroundTruth gt = loadMpiiGroundTruth(a.value("--mpii-gt"));
+    std::vector<analysis::PckhSample> samples;
+    for (int64_t row = 0; row < run.size(); ++row) {
+        const analysis::RunSample s = run.sample(row);
+        if (s.imageId < 0 || static_cast<size_t>(s.imageId) >= gt.size())
+            throw FileError(a.value("--mpii-gt"), "has no sample " + std::to_string(s.imageId) + " of the run");
+        const auto i = static_cast<size_t>(s.imageId);
+        const std::vector<double> kps = keypointsOf(s);
+        analysis::PckhSample p;
+        for (int j = 0; j < kMpiiJoints; ++j) {
+            // The run stores 0-based pixels; MPII's ground truth is 1-based.
+            p.predicted[static_cast<size_t>(2 * j)] = kps[static_cast<size_t>(3 * j)] + 1;
+            p.predicted[static_cast<size_t>(2 * j + 1)] = kps[static_cast<size_t>(3 * j + 1)] + 1;
+            p.visible[static_cast<size_t>(j)] = !gt.missing[i][static_cast<size_t>(j)];
+        }
+        p.groundTruth = gt.joints[i];
+        p.headSize = gt.headSize[i];
+        samples.push_back(p);
+    }
+    printPckh(analysis::evaluatePckh(samples), samples.size());
+    std::printf("(%s)\n", what.c_str());
     return 0;
 }
 
@@ -63,6 +136,7 @@ Command evalCommand() {
     return {"eval", "score keypoint results: COCO OKS AP/AR, or MPII PCKh",
             "usage: posescope-cli eval --gt person_keypoints.json --results results.json [--max-dets N]\n"
             "       posescope-cli eval --mpii-gt gt_valid.mat --mpii-preds pred.mat\n"
+            "       posescope-cli eval run.h5 [--layer L] [--gt person_keypoints.json | --mpii-gt gt_valid.mat]\n"
             "\n"
             "COCO: scores a keypoint results file (COCO results format: image_id, category_id,\n"
             "keypoints, score; any model's) exactly as pycocotools' COCOeval for keypoints does, and\n"
@@ -72,10 +146,15 @@ Command evalCommand() {
             "1-based pixels; or JSON [[[x, y], …16], …]) against gt_valid.mat and prints PCKh@0.5 per\n"
             "joint group with Mean and Mean@0.1, as lib/dataset/mpii.py reports them.\n"
             "\n"
+            "A run file (posescope-cli record): COCO runs get OKS AP over the images they cover, after\n"
+            "the official rescoring and OKS-NMS, against the annotation file the run names (or --gt);\n"
+            "MPII runs get PCKh (--mpii-gt is needed). --layer L scores layer L's layer-wise keypoints.\n"
+            "\n"
             "  --max-dets N   detections per image kept by score (default 20)\n",
             [](const std::vector<std::string>& argv) {
-                const Args a(argv, {}, {"--gt", "--results", "--max-dets", "--mpii-gt", "--mpii-preds"});
-                if (!a.positional().empty()) throw UsageError("eval takes no positional arguments");
+                const Args a(argv, {}, {"--gt", "--results", "--max-dets", "--mpii-gt", "--mpii-preds", "--layer"});
+                if (a.positional().size() > 1) throw UsageError("eval takes at most one run file");
+                if (a.positional().size() == 1) return evalRun(a, a.positional()[0]);
                 if (a.has("--mpii-gt") || a.has("--mpii-preds")) return evalMpii(a);
                 if (!a.has("--gt") || !a.has("--results"))
                     throw UsageError("give --gt and --results (COCO), or --mpii-gt and --mpii-preds (MPII)");

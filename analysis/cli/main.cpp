@@ -13,8 +13,9 @@ namespace {
 // Every subcommand, in the order --help lists them.
 const std::vector<posescope::cli::Command>& commands() {
     static const std::vector<posescope::cli::Command> list = {
-        posescope::cli::infoCommand(), posescope::cli::convertCommand(), posescope::cli::synthCommand(),
-        posescope::cli::evalCommand(), posescope::cli::forwardCommand(), posescope::cli::predictCommand(),
+        posescope::cli::infoCommand(),   posescope::cli::convertCommand(), posescope::cli::synthCommand(),
+        posescope::cli::evalCommand(),   posescope::cli::forwardCommand(), posescope::cli::predictCommand(),
+        posescope::cli::recordCommand(), posescope::cli::inspectCommand(), posescope::cli::mergeCommand(),
     };
     return list;
 }

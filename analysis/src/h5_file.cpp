@@ -1,56 +1,19 @@
 #include "posescope/analysis/h5_file.h"
 
+#include "h5_detail.h"
+
 #include <hdf5.h>
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <vector>
 
 namespace posescope::analysis {
 namespace {
 
-// Collects HDF5's error stack into one line, innermost message last.
-std::string hdf5Message() {
-    std::string out;
-    H5Ewalk2(
-        H5E_DEFAULT, H5E_WALK_DOWNWARD,
-        [](unsigned, const H5E_error2_t* e, void* data) -> herr_t {
-            auto* s = static_cast<std::string*>(data);
-            if (e->desc && *e->desc) *s = e->desc;  // keep the innermost description
-            return 0;
-        },
-        &out);
-    H5Eclear2(H5E_DEFAULT);
-    return out.empty() ? "unknown HDF5 error" : out;
-}
-
-[[noreturn]] void fail(const std::string& path, const std::string& what) {
-    throw H5Error(path, what + " (" + hdf5Message() + ")");
-}
-
-void quiet() {
-    static const bool once = [] {
-        H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
-        return true;
-    }();
-    (void)once;
-}
-
-// Owns one hid_t and closes it with the right function.
-class Handle {
-public:
-    Handle(hid_t id, herr_t (*close)(hid_t)) : m_id(id), m_close(close) {}
-    ~Handle() {
-        if (m_id >= 0) m_close(m_id);
-    }
-    Handle(const Handle&) = delete;
-    Handle& operator=(const Handle&) = delete;
-    hid_t get() const { return m_id; }
-    bool ok() const { return m_id >= 0; }
-
-private:
-    hid_t m_id;
-    herr_t (*m_close)(hid_t);
-};
+using h5::fail;
+using h5::Handle;
+using h5::quiet;
 
 hid_t memType(torch::ScalarType t) {
     switch (t) {
@@ -62,6 +25,60 @@ hid_t memType(torch::ScalarType t) {
 }
 
 }  // namespace
+
+namespace h5 {
+
+std::string errorStack() {
+    // Innermost first; the driver's long errno report is cut down to its message, repeats dropped.
+    std::vector<std::string> entries;
+    H5Ewalk2(
+        H5E_DEFAULT, H5E_WALK_UPWARD,
+        [](unsigned, const H5E_error2_t* e, void* data) -> herr_t {
+            std::string desc = e->desc && *e->desc ? e->desc : "failed";
+            const std::string tag = "error message = '";
+            if (const size_t at = desc.find(tag); at != std::string::npos) {
+                const size_t end = desc.find('\'', at + tag.size());
+                desc = desc.substr(0, desc.find(':')) + ": " + desc.substr(at + tag.size(), end - at - tag.size());
+            }
+            auto* list = static_cast<std::vector<std::string>*>(data);
+            const std::string entry = std::string(e->func_name ? e->func_name : "?") + ": " + desc;
+            if (std::find(list->begin(), list->end(), entry) == list->end()) list->push_back(entry);
+            return 0;
+        },
+        &entries);
+    H5Eclear2(H5E_DEFAULT);
+    std::string out;
+    for (size_t i = 0; i < entries.size() && i < 4; ++i)
+        out += (i ? "; " : "") + entries[i];
+    if (entries.size() > 4) out += "; …";
+    return out.empty() ? "unknown HDF5 error" : out;
+}
+
+[[noreturn]] void fail(const std::string& path, const std::string& what) {
+    throw H5Error(path, what + " (" + errorStack() + ")");
+}
+
+void quiet() {
+    static const bool once = [] {
+        H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+        return true;
+    }();
+    (void)once;
+}
+
+hid_t float16Type() {
+    static const hid_t type = [] {
+        const hid_t t = H5Tcopy(H5T_IEEE_F32LE);
+        H5Tset_fields(t, 15, 10, 5, 0, 10);
+        H5Tset_size(t, 2);
+        H5Tset_ebias(t, 15);
+        H5Tlock(t);
+        return t;
+    }();
+    return type;
+}
+
+}  // namespace h5
 
 H5File H5File::create(const std::string& path) {
     quiet();

@@ -1,0 +1,236 @@
+// posescope-cli record / inspect / merge: recording runs to HDF5 and looking into them.
+#include "cli.h"
+#include "posescope/analysis/record.h"
+#include "posescope/analysis/run_merge.h"
+#include "posescope/analysis/run_store.h"
+
+#include <unistd.h>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <iostream>
+#include <sstream>
+
+namespace posescope::cli {
+namespace {
+
+std::vector<int64_t> parseIds(const std::string& text) {
+    std::vector<int64_t> ids;
+    std::stringstream in(text);
+    for (std::string part; std::getline(in, part, ',');) {
+        try {
+            size_t used = 0;
+            ids.push_back(std::stoll(part, &used));
+            if (used != part.size()) throw std::invalid_argument(part);
+        } catch (const std::exception&) {
+            throw UsageError("--ids must be image ids separated by commas, got '" + text + "'");
+        }
+    }
+    return ids;
+}
+
+std::pair<int, int> parseShard(const std::string& text) {
+    int i = 0, n = 0;
+    char slash = 0, extra = 0;
+    if (std::sscanf(text.c_str(), "%d%c%d%c", &i, &slash, &n, &extra) != 3 || slash != '/' || n < 1 || i < 0 || i >= n)
+        throw UsageError("--shard must be i/n with 0 <= i < n, got '" + text + "'");
+    return {i, n};
+}
+
+std::string duration(double seconds) {
+    if (!std::isfinite(seconds) || seconds < 0) return "?";
+    const long s = std::lround(seconds);
+    char buf[32];
+    if (s >= 3600)
+        std::snprintf(buf, sizeof buf, "%ldh%02ldm", s / 3600, (s / 60) % 60);
+    else
+        std::snprintf(buf, sizeof buf, "%ldm%02lds", s / 60, s % 60);
+    return buf;
+}
+
+// A bar redrawn in place on a terminal; plain lines every few seconds otherwise (logs, SLURM).
+class ProgressPrinter {
+public:
+    ProgressPrinter() : m_tty(::isatty(STDERR_FILENO) != 0) {}
+    void operator()(const analysis::RecordProgress& p) {
+        const double pct = p.total > 0 ? 100.0 * static_cast<double>(p.done) / static_cast<double>(p.total) : 100;
+        char line[160];
+        if (m_tty) {
+            const int width = 30, filled = static_cast<int>(pct / 100 * width);
+            std::string bar(static_cast<size_t>(filled), '#');
+            bar.resize(width, ' ');
+            std::snprintf(line, sizeof line, "\r[%s] %lld/%lld %3.0f%% %.2f samples/s ETA %s ", bar.c_str(),
+                          static_cast<long long>(p.done), static_cast<long long>(p.total), pct, p.samplesPerSecond,
+                          duration(p.etaSeconds).c_str());
+            std::cerr << line << std::flush;
+            return;
+        }
+        const auto now = std::chrono::steady_clock::now();
+        if (p.done < p.total && now - m_last < std::chrono::seconds(5)) return;
+        m_last = now;
+        std::snprintf(line, sizeof line, "recorded %lld/%lld (%.0f%%), %.2f samples/s, ETA %s\n",
+                      static_cast<long long>(p.done), static_cast<long long>(p.total), pct, p.samplesPerSecond,
+                      duration(p.etaSeconds).c_str());
+        std::cerr << line << std::flush;
+    }
+    void end() {
+        if (m_tty) std::cerr << '\n';
+    }
+
+private:
+    bool m_tty;
+    std::chrono::steady_clock::time_point m_last{};
+};
+
+int runRecord(const std::vector<std::string>& argv) {
+    const Args a(argv, {"--flip", "--resume"},
+                 {"--config", "--set", "--checkpoint", "--dataset", "--images", "--subset", "--ids", "--boxes",
+                  "--level", "--decode", "--shard", "--out", "--batch", "--flush-seconds"});
+    if (!a.positional().empty()) throw UsageError("record takes no positional arguments");
+    analysis::RecordOptions o;
+    o.config = models::ModelConfig::resolve(a.value("--config"));
+    for (const std::string& s : a.values("--set"))
+        o.config.set(s);
+    o.checkpoint = a.value("--checkpoint");
+    o.dataset = a.value("--dataset");
+    o.images = a.value("--images", "");
+    o.boxes = a.value("--boxes", "");
+    o.subset = a.integer("--subset", -1);
+    if (a.has("--subset") && o.subset < 0) throw UsageError("--subset must be a count >= 0");
+    if (a.has("--ids")) o.imageIds = parseIds(a.value("--ids"));
+    try {
+        o.level = analysis::parseRunLevel(a.value("--level", "keypoints"));
+    } catch (const std::invalid_argument& e) {
+        throw UsageError(std::string("--level: ") + e.what());
+    }
+    const std::string decode = a.value("--decode", "dark");
+    if (decode == "dark")
+        o.decode = models::DecodeMethod::Dark;
+    else if (decode == "argmax")
+        o.decode = models::DecodeMethod::Argmax;
+    else if (decode == "quarter")
+        o.decode = models::DecodeMethod::ArgmaxQuarterOffset;
+    else
+        throw UsageError("--decode must be dark, argmax or quarter");
+    o.flip = a.flag("--flip");
+    if (a.has("--shard")) std::tie(o.shardIndex, o.shardCount) = parseShard(a.value("--shard"));
+    o.out = a.value("--out");
+    o.resume = a.flag("--resume");
+    o.batchSize = static_cast<int>(a.integer("--batch", 8));
+    if (o.batchSize < 1) throw UsageError("--batch must be at least 1");
+    o.flushSeconds = a.number("--flush-seconds", 2.0);
+    if (!(o.flushSeconds >= 0)) throw UsageError("--flush-seconds must be >= 0");
+    o.posescopeVersion = POSESCOPE_VERSION;
+
+    ProgressPrinter printer;
+    analysis::RecordCallbacks cb;
+    cb.progress = [&](const analysis::RecordProgress& p) { printer(p); };
+    cb.issue = [](int64_t index, const std::string& problem) {
+        std::cerr << "\nskipped sample " << index << ": " << problem << '\n';
+    };
+    const analysis::RecordResult r = analysis::recordRun(o, cb);
+    printer.end();
+    std::printf("recorded %lld of %lld samples into %s in %.1f s", static_cast<long long>(r.recorded),
+                static_cast<long long>(r.total), r.out.c_str(), r.seconds);
+    if (r.resumedFrom > 0) std::printf(" (resumed after %lld)", static_cast<long long>(r.resumedFrom));
+    if (r.skipped > 0) std::printf(", %lld skipped", static_cast<long long>(r.skipped));
+    std::printf("\n");
+    return 0;
+}
+
+int runInspect(const std::vector<std::string>& argv) {
+    const Args a(argv, {}, {"--sample"});
+    if (a.positional().size() != 1) throw UsageError("inspect takes one run file");
+    const analysis::RunReader r = analysis::RunReader::open(a.positional()[0]);
+    const analysis::RunHeader& h = r.header();
+    std::printf("run:         %s (%.1f MB)\n", r.path().c_str(), static_cast<double>(r.fileBytes()) / 1e6);
+    std::printf("state:       %s\n", h.complete ? ("complete, finished " + h.finished).c_str()
+                                                : "incomplete (recording, cancelled or killed; --resume continues it)");
+    std::printf("samples:     %lld of %lld planned", static_cast<long long>(r.size()),
+                static_cast<long long>(h.plannedSamples));
+    if (h.shardCount > 1)
+        std::printf(" (shard %d/%d: samples %lld..%lld of %lld)", h.shardIndex, h.shardCount,
+                    static_cast<long long>(h.firstIndex), static_cast<long long>(h.firstIndex + h.plannedSamples - 1),
+                    static_cast<long long>(h.totalSamples));
+    if (h.skippedSamples > 0) std::printf(", %lld skipped", static_cast<long long>(h.skippedSamples));
+    std::printf("\nmodel:       %s%s, %d layers, %d heads, token grid %dx%d, input %dx%d, heatmaps %dx%d\n",
+                h.modelFamily.c_str(), h.modelVariant.empty() ? "" : (" " + h.modelVariant).c_str(), h.layers, h.heads,
+                h.gridRows, h.gridCols, h.inputWidth, h.inputHeight, h.heatmapWidth, h.heatmapHeight);
+    std::printf("config:      %s\n", h.configSource.c_str());
+    std::printf("checkpoint:  %s (sha256 %s)\n", h.checkpoint.c_str(), h.checkpointSha256.c_str());
+    std::printf("dataset:     %s %s (sha256 %s), images %s, %s\n", h.datasetKind.c_str(), h.dataset.c_str(),
+                h.datasetSha256.c_str(), h.images.c_str(), h.selection.c_str());
+    std::printf("boxes:       %s\n", h.boxes.empty() ? "ground truth" : h.boxes.c_str());
+    std::printf("level:       %s, decoder %s, flip %s\n", analysis::runLevelName(h.level).c_str(), h.decoder.c_str(),
+                h.flip ? "on" : "off");
+    std::printf("keypoints:   %d (", h.keypoints());
+    for (int k = 0; k < h.keypoints(); ++k)
+        std::printf("%s%s", k ? ", " : "", h.keypointNames[static_cast<size_t>(k)].c_str());
+    std::printf(")\nrecorded by: PoseScope %s on %s\n", h.posescopeVersion.c_str(), h.created.c_str());
+    if (a.has("--sample")) {
+        const long long row = a.integer("--sample", 0);
+        const analysis::RunSample s = r.sample(row);
+        std::printf("\nsample row %lld: index %lld, image %lld, annotation %lld, box [%.1f, %.1f, %.1f, %.1f]\n", row,
+                    static_cast<long long>(s.index), static_cast<long long>(s.imageId),
+                    static_cast<long long>(s.annotationId), s.box[0], s.box[1], s.box[2], s.box[3]);
+        for (int k = 0; k < h.keypoints(); ++k)
+            std::printf("  %-16s x %8.2f  y %8.2f  score %.3f  token %d\n",
+                        h.keypointNames[static_cast<size_t>(k)].c_str(), s.keypoints[static_cast<size_t>(3 * k)],
+                        s.keypoints[static_cast<size_t>(3 * k + 1)], s.keypoints[static_cast<size_t>(3 * k + 2)],
+                        s.queryTokens[static_cast<size_t>(k)]);
+    }
+    return 0;
+}
+
+int runMerge(const std::vector<std::string>& argv) {
+    const Args a(argv, {}, {"--out"});
+    if (a.positional().empty()) throw UsageError("merge takes the shard files to join");
+    const analysis::MergeResult r = analysis::mergeRuns(a.positional(), a.value("--out"));
+    std::printf("merged %zu shards: %lld samples into %s (%s", a.positional().size(), static_cast<long long>(r.samples),
+                a.value("--out").c_str(), r.complete ? "complete" : "incomplete");
+    if (r.missing > 0) std::printf(", %lld samples missing", static_cast<long long>(r.missing));
+    std::printf(")\n");
+    return 0;
+}
+
+}  // namespace
+
+Command recordCommand() {
+    return {"record", "record a model over a dataset into a run file (HDF5)",
+            "usage: posescope-cli record --config PRESET|YAML [--set KEY=VALUE]… --checkpoint F.pth\n"
+            "         --dataset ann.json [--images DIR] [--subset N | --ids ID,ID…] [--boxes det.json]\n"
+            "         [--level keypoints|heatmaps|full] [--flip] [--decode dark|argmax|quarter]\n"
+            "         [--shard i/n] [--batch N] [--flush-seconds S] --out run.h5 [--resume]\n"
+            "\n"
+            "Runs the model on every person instance of a COCO keypoints file (ground-truth boxes, or\n"
+            "the detected boxes of --boxes) or an MPII annotation file, and records per sample the\n"
+            "ground truth, the predicted keypoints, the crop (JPEG), the layer-wise keypoints and the\n"
+            "keypoint dependencies of every layer (per head and averaged). --level heatmaps adds the\n"
+            "heatmaps, --level full the whole attention matrices (large). Layout: docs/hdf5-schema.md.\n"
+            "\n"
+            "Samples are made durable at least every --flush-seconds (default 2): a killed run keeps\n"
+            "them, and --resume continues it with nothing missing or repeated. --shard i/n records the\n"
+            "i-th of n contiguous slices (join them with merge). Progress goes to stderr: a bar on a\n"
+            "terminal, a line every 5 s otherwise.\n",
+            runRecord};
+}
+
+Command inspectCommand() {
+    return {"inspect", "describe what a run file holds",
+            "usage: posescope-cli inspect run.h5 [--sample ROW]\n"
+            "\n"
+            "Prints the run's model, checkpoint, dataset, level and how many samples it holds (also for a\n"
+            "run being recorded or killed); --sample prints one sample's keypoints and query tokens.\n",
+            runInspect};
+}
+
+Command mergeCommand() {
+    return {"merge", "join the shards of a run into one run file",
+            "usage: posescope-cli merge shard0.h5 shard1.h5 … --out run.h5\n"
+            "\n"
+            "Checks that the shards come from the same run (checkpoint, config, dataset, selection, level)\n"
+            "and hold disjoint samples, and copies them in sample order into a new file.\n",
+            runMerge};
+}
+
+}  // namespace posescope::cli

@@ -1,0 +1,81 @@
+// Recording a run: a model + checkpoint over the person instances of a dataset, into the run
+// store (run_store.h). Images are read, cropped and normalised on a separate thread while the
+// model runs on the previous batch (LibTorch uses every core for the model itself).
+//
+// Usage:
+//   RecordOptions o;
+//   o.config = models::ModelConfig::resolve("transpose-h-a4");  o.checkpoint = "tp_h.pth";
+//   o.dataset = "person_keypoints_val2017.json";  o.images = "val2017";  o.out = "run.h5";
+//   RecordCallbacks cb;  cb.progress = [](const RecordProgress& p) { … };
+//   RecordResult r = recordRun(o, cb);
+//
+// Samples: COCO (.json) person instances as the official pipelines select them, or the detected
+// boxes of `boxes`; MPII (.json) people. The order is the dataset's; --subset/--ids select, the
+// shard i/n takes the i-th of n contiguous slices. Every per-sample failure (a missing or corrupt
+// image) goes to `issue` and the sample is skipped; everything else is an exception (FileError,
+// ModelError, H5Error, RunFormatError) raised before any sample is lost: samples recorded up to
+// the error stay in the file, which `resume` continues.
+// Thread-safety: one call per output file.
+#pragma once
+
+#include "posescope/analysis/run_store.h"
+#include "posescope/models/heatmap_decode.h"
+#include "posescope/models/model_config.h"
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace posescope::analysis {
+
+struct RecordOptions {
+    models::ModelConfig config;
+    std::string checkpoint;
+    std::string dataset;  // COCO or MPII annotation JSON
+    std::string images;   // image folder
+    std::string boxes;    // COCO detections JSON; "" = ground-truth boxes
+    int64_t subset = -1;  // first N samples; -1 = all
+    std::vector<int64_t> imageIds;
+    RunLevel level = RunLevel::Keypoints;
+    bool flip = false;
+    models::DecodeMethod decode = models::DecodeMethod::Dark;
+    int shardIndex = 0, shardCount = 1;
+    std::string out;
+    bool resume = false;
+    int batchSize = 8;
+    double flushSeconds = 2.0;  // make samples durable at least this often
+    int jpegQuality = 92;
+    std::string posescopeVersion;
+};
+
+struct RecordProgress {
+    int64_t done = 0;   // samples of this file recorded (resumed ones included)
+    int64_t total = 0;  // samples this file will hold
+    double samplesPerSecond = 0;
+    double etaSeconds = 0;
+};
+
+struct RecordCallbacks {
+    std::function<void(const RecordProgress&)> progress;
+    std::function<bool()> cancel;  // true stops after the current batch; the file stays resumable
+    std::function<void(int64_t index, const std::string& problem)> issue;
+};
+
+struct RecordResult {
+    std::string out;
+    int64_t recorded = 0;  // rows in the file at the end
+    int64_t resumedFrom = 0;
+    int64_t skipped = 0;
+    int64_t total = 0;
+    double seconds = 0;
+    bool cancelled = false;
+};
+
+RecordResult recordRun(const RecordOptions& options, const RecordCallbacks& callbacks = {});
+
+/// The bytes per sample the store will need at `level` for a model (an upper bound, before
+/// compression), used to refuse a run that cannot fit on the disk before it starts.
+int64_t estimatedBytesPerSample(const RunHeader& header);
+
+}  // namespace posescope::analysis

@@ -1,0 +1,172 @@
+// The run store: one HDF5 file per recorded run (layout: docs/hdf5-schema.md). Per-sample arrays
+// are extensible chunked datasets indexed by sample row; the run's description is attributes.
+//
+// Usage:
+//   auto w = RunWriter::create("run.h5", header);       // refuses an existing file
+//   w.append(batch);  w.flush();  …  w.finish();         // finish() marks the run complete
+//   auto r = RunReader::open("run.h5");                   // works on a killed run too
+//   RunSample s = r.sample(12);                           // keypoints, boxes, transform
+//   torch::Tensor dep = r.dependency(12);                 // [layers, K, rows·cols] float32
+//   torch::Tensor map = r.dependencyMap(12, /*layer*/2, /*keypoint*/9);   // [rows, cols]
+//
+// Crash safety: the writer runs in HDF5's single-writer/multiple-reader mode, so the file on disk
+// is consistent at every moment; a killed run keeps every sample appended before its last flush().
+// After a failed write (a full disk) the writer lets go of the file without another byte, which
+// leaves it in the same state. RunWriter::resume() reopens such a file (or a finished one) and
+// continues after its last flushed row; opening extends a file that a full disk cut short, with
+// zeros, to the length its superblock records (the lost tail held only unflushed rows).
+// Errors: H5Error naming the file and carrying HDF5's error stack; RunFormatError for a file that
+// is not a PoseScope run or whose arrays disagree with its header.
+// Thread-safety: one writer or reader per thread; readers may run while a writer appends.
+#pragma once
+
+#include "posescope/analysis/h5_file.h"
+
+#include <torch/types.h>
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace posescope::analysis {
+
+class RunFormatError : public FileError {
+public:
+    using FileError::FileError;
+};
+
+/// What is stored per sample beyond keypoints: dependencies, the crop and layer-wise keypoints
+/// always; heatmaps (float16) from Heatmaps up; full attention matrices (float16) only at Full.
+enum class RunLevel { Keypoints, Heatmaps, Full };
+std::string runLevelName(RunLevel level);
+/// "keypoints", "heatmaps" or "full"; throws std::invalid_argument otherwise.
+RunLevel parseRunLevel(const std::string& name);
+
+/// The run's description, stored as attributes of "/" (names in docs/hdf5-schema.md).
+struct RunHeader {
+    std::string modelFamily, modelVariant;
+    std::string config;        // the full model configuration as a JSON object
+    std::string configSource;  // preset name or YAML file
+    std::string checkpoint, checkpointSha256;
+    std::string datasetKind;  // "coco" or "mpii"
+    std::string dataset, datasetSha256, images;
+    std::string boxes, boxesSha256;  // detections file, "" for ground-truth boxes
+    std::string selection;           // "all", "first N" or "image ids …"
+    std::vector<std::string> keypointNames;
+    std::vector<std::pair<int, int>> skeleton;  // 0-based keypoint pairs
+    std::vector<std::pair<int, int>> flipPairs;
+    int inputWidth = 0, inputHeight = 0, heatmapWidth = 0, heatmapHeight = 0;
+    int gridRows = 0, gridCols = 0, layers = 0, heads = 0;
+    std::string decoder = "dark";
+    bool flip = false;
+    RunLevel level = RunLevel::Keypoints;
+    int shardIndex = 0, shardCount = 1;
+    int64_t totalSamples = 0;  // samples of the whole (unsharded) selection
+    int64_t firstIndex = 0;    // this file's slice: [firstIndex, firstIndex + plannedSamples)
+    int64_t plannedSamples = 0;
+    std::string posescopeVersion, created;
+    // Written by finish(); empty/false while recording or after a crash.
+    bool complete = false;
+    std::string finished;
+    int64_t skippedSamples = 0;
+
+    int keypoints() const { return static_cast<int>(keypointNames.size()); }
+    int tokens() const { return gridRows * gridCols; }
+};
+
+/// One recorded person instance. Coordinates are original-image pixels unless stated otherwise.
+struct RunSample {
+    int64_t index = 0;  // position in the run's whole selection (shards share the numbering)
+    int64_t imageId = 0, annotationId = 0;
+    std::array<float, 4> box{};
+    float boxScore = 1;
+    std::array<float, 2> center{}, scale{};
+    std::array<float, 6> cropTransform{};  // 2×3 affine image → crop (input) pixels, row-major
+    std::vector<float> groundTruth;        // K × (x, y, v); v = 0 where unlabelled (all 0 without GT)
+    std::vector<float> keypoints;          // K × (x, y, score)
+    std::vector<float> layerKeypoints;     // layers × K × (x, y, score): layer-wise heatmaps decoded
+    std::vector<int32_t> queryTokens;      // K: the token whose row is each keypoint's dependency
+    torch::Tensor dependency;              // [layers, K, tokens]: head-averaged rows
+    torch::Tensor dependencyHeads;         // [layers, heads, K, tokens]; undefined when heads == 1
+    std::string cropJpeg;                  // the model input crop as JPEG bytes (RGB)
+    torch::Tensor heatmaps;                // [K, h, w], level ≥ Heatmaps
+    torch::Tensor attention;               // [layers, heads, tokens, tokens], level Full
+};
+
+class RunWriter {
+public:
+    /// Creates `path` (which must not exist) with the header's attributes and empty datasets.
+    static RunWriter create(const std::string& path, const RunHeader& header);
+    /// Reopens a run for appending after its last complete row (rows some arrays got beyond
+    /// it in a crash are dropped). `header` receives the stored header.
+    static RunWriter resume(const std::string& path, RunHeader& header);
+    RunWriter(RunWriter&&) noexcept;
+    RunWriter& operator=(RunWriter&&) noexcept;
+    ~RunWriter();
+
+    const RunHeader& header() const;
+    /// Rows recorded so far.
+    int64_t size() const;
+    /// The `index` of the last row, or -1 when empty.
+    int64_t lastIndex() const;
+    /// Rows made durable by the last flush().
+    int64_t durableSize() const;
+    /// Appends samples (shapes must follow the header; float arrays are stored as float16 where
+    /// the schema says so). Throws H5Error when writing fails, e.g. on a full disk: the writer
+    /// then lets go of the file without writing anything more, so it holds the rows of the last
+    /// flush() (durableSize()) and resume() continues it.
+    void append(const std::vector<RunSample>& samples);
+    /// Makes every appended sample durable. Throws H5Error as append() does.
+    void flush();
+    /// Flushes, closes and marks the run complete (attributes complete, finished, skipped).
+    void finish(int64_t skippedSamples = 0);
+    /// Flushes and closes without marking it complete (cancelled runs, to be resumed).
+    void close();
+
+private:
+    struct State;
+    explicit RunWriter(std::unique_ptr<State> s);
+    void appendBatch(const std::vector<RunSample>& samples);
+    void flushNow();
+    std::unique_ptr<State> m;
+};
+
+class RunReader {
+public:
+    static RunReader open(const std::string& path);
+    RunReader(RunReader&&) noexcept;
+    RunReader& operator=(RunReader&&) noexcept;
+    ~RunReader();
+
+    const RunHeader& header() const;
+    const std::string& path() const;
+    /// Complete rows (for a killed run: those flushed before it died).
+    int64_t size() const;
+    /// Everything but the large arrays (dependency, heatmaps, attention stay undefined).
+    RunSample sample(int64_t row) const;
+    /// [layers, K, tokens] float32, head-averaged.
+    torch::Tensor dependency(int64_t row) const;
+    /// [layers, heads, K, tokens] float32 (for one-head models the averaged rows).
+    torch::Tensor dependencyHeads(int64_t row) const;
+    /// [gridRows, gridCols] dependency of one keypoint in one layer; head −1 averages.
+    torch::Tensor dependencyMap(int64_t row, int layer, int keypoint, int head = -1) const;
+    std::string cropJpeg(int64_t row) const;
+    /// [K, h, w] float32; throws RunFormatError when the run has no heatmaps.
+    torch::Tensor heatmaps(int64_t row) const;
+    /// [tokens, tokens] float32 of one layer and head; throws RunFormatError below level Full.
+    torch::Tensor attention(int64_t row, int layer, int head) const;
+    /// One column of every row: the `index`, image id … of all samples (for listing and eval).
+    std::vector<int64_t> indices() const;
+    /// Bytes the file takes on disk.
+    int64_t fileBytes() const;
+
+private:
+    struct State;
+    explicit RunReader(std::unique_ptr<State> s);
+    std::unique_ptr<State> m;
+};
+
+}  // namespace posescope::analysis

@@ -1,0 +1,546 @@
+#include "posescope/analysis/record.h"
+
+#include "posescope/analysis/dependencies.h"
+#include "posescope/datasets/coco.h"
+#include "posescope/datasets/crop.h"
+#include "posescope/datasets/image.h"
+#include "posescope/datasets/json_text.h"
+#include "posescope/datasets/mpii.h"
+#include "posescope/datasets/sha256.h"
+#include "posescope/datasets/skeleton.h"
+#include "posescope/models/flip.h"
+#include "posescope/models/pose_model.h"
+#include "posescope/models/preprocess.h"
+
+#include <torch/torch.h>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include <sys/statvfs.h>
+#include <unistd.h>
+#include <chrono>
+#include <condition_variable>
+#include <ctime>
+#include <deque>
+#include <exception>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <thread>
+
+namespace posescope::analysis {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// One person instance of the selection, before any image is read.
+struct Planned {
+    int64_t index = 0;
+    int64_t imageId = 0, annotationId = 0;
+    std::string imagePath;
+    Box box;
+    float score = 1;
+    CenterScale cs;
+    std::vector<float> groundTruth;  // K × 3, empty without ground truth
+};
+
+struct Selection {
+    std::string kind;  // coco or mpii
+    std::vector<Planned> samples;
+    int keypoints = 0;
+    std::string description;
+};
+
+bool looksLikeMpii(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw FileError(path, "cannot open");
+    char c = 0;
+    while (in.get(c))
+        if (!std::isspace(static_cast<unsigned char>(c))) break;
+    return c == '[';
+}
+
+Selection select(const RecordOptions& o, cv::Size inputSize) {
+    Selection sel;
+    const double aspect = inputSize.width * 1.0 / inputSize.height;
+    const std::set<int64_t> ids(o.imageIds.begin(), o.imageIds.end());
+    if (looksLikeMpii(o.dataset)) {
+        if (!o.boxes.empty()) throw FileError(o.boxes, "detected boxes are for COCO datasets, not MPII");
+        const MpiiDataset mpii = MpiiDataset::load(o.dataset, o.images);
+        sel.kind = "mpii";
+        sel.keypoints = kMpiiJoints;
+        for (size_t i = 0; i < mpii.samples().size(); ++i) {
+            const MpiiSample& s = mpii.samples()[i];
+            if (!ids.empty() && !ids.count(static_cast<int64_t>(i))) continue;
+            Planned p;
+            p.imageId = p.annotationId = static_cast<int64_t>(i);
+            p.imagePath = mpii.imagePath(s);
+            p.cs = mpiiCenterScale(s);
+            p.box = Box{p.cs.cx - p.cs.sw * 100.0, p.cs.cy - p.cs.sh * 100.0, p.cs.sw * 200.0, p.cs.sh * 200.0};
+            if (s.hasJoints)
+                for (double v : mpiiJoints(s))
+                    p.groundTruth.push_back(static_cast<float>(v));
+            sel.samples.push_back(std::move(p));
+        }
+    } else {
+        const CocoDataset coco = CocoDataset::load(o.dataset, o.images);
+        sel.kind = "coco";
+        sel.keypoints = static_cast<int>(coco.keypointNames().size());
+        const std::vector<PersonInstance> persons =
+            o.boxes.empty() ? coco.personInstances() : detectedPersons(coco, loadDetections(o.boxes), o.boxes);
+        for (const PersonInstance& person : persons) {
+            if (!ids.empty() && !ids.count(person.imageId)) continue;
+            Planned p;
+            p.imageId = person.imageId;
+            p.annotationId = person.annotationId;
+            p.imagePath = coco.imagePath(*coco.image(person.imageId));
+            p.box = person.box;
+            p.score = static_cast<float>(person.score);
+            p.cs = boxToCenterScale(person.box, aspect, 1.25);
+            if (person.annotation)
+                for (double v : person.annotation->keypoints)
+                    p.groundTruth.push_back(static_cast<float>(v));
+            sel.samples.push_back(std::move(p));
+        }
+    }
+    sel.description = ids.empty() ? "all" : "image ids";
+    if (!ids.empty())
+        for (int64_t id : o.imageIds)
+            sel.description += " " + std::to_string(id);
+    if (o.subset >= 0 && static_cast<size_t>(o.subset) < sel.samples.size()) {
+        sel.samples.resize(static_cast<size_t>(o.subset));
+        sel.description = "first " + std::to_string(o.subset) + (ids.empty() ? "" : " of " + sel.description);
+    }
+    for (size_t i = 0; i < sel.samples.size(); ++i)
+        sel.samples[i].index = static_cast<int64_t>(i);
+    return sel;
+}
+
+std::string configJson(const models::ModelConfig& config) {
+    std::string s = "{";
+    for (const auto& [key, value] : config.entries()) {
+        if (s.size() > 1) s += ", ";
+        appendJsonString(s, key);
+        s += ": ";
+        appendJsonString(s, value);
+    }
+    return s + "}";
+}
+
+std::string nowUtc() {
+    const std::time_t t = std::time(nullptr);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
+    return buf;
+}
+
+// ---- the prefetching stage ----------------------------------------------------------------
+
+struct Prepared {
+    const Planned* planned = nullptr;
+    torch::Tensor input;  // [3, H, W]
+    std::string jpeg;
+    std::string problem;  // non-empty: skip with this issue
+};
+
+struct Batch {
+    std::vector<Prepared> items;
+    std::exception_ptr error;
+    bool last = false;
+};
+
+// Reads, crops and encodes samples on its own thread, one batch ahead of the model.
+class Prefetcher {
+public:
+    Prefetcher(const std::vector<const Planned*>& todo, int batchSize, cv::Size inputSize, int jpegQuality)
+        : m_todo(todo), m_batch(std::max(1, batchSize)), m_size(inputSize), m_quality(jpegQuality) {
+        m_thread = std::thread([this] { run(); });
+    }
+    ~Prefetcher() {
+        {
+            std::lock_guard<std::mutex> lock(m_mutex);
+            m_stop = true;
+        }
+        m_changed.notify_all();
+        m_thread.join();
+    }
+
+    Batch next() {
+        std::unique_lock<std::mutex> lock(m_mutex);
+        m_changed.wait(lock, [this] { return !m_queue.empty(); });
+        Batch b = std::move(m_queue.front());
+        m_queue.pop_front();
+        m_changed.notify_all();
+        return b;
+    }
+
+private:
+    void run() {
+        std::string cachedPath;
+        cv::Mat cached;
+        std::string cachedProblem;
+        size_t i = 0;
+        while (true) {
+            Batch b;
+            try {
+                for (; i < m_todo.size() && b.items.size() < static_cast<size_t>(m_batch); ++i) {
+                    Prepared p;
+                    p.planned = m_todo[i];
+                    if (p.planned->imagePath != cachedPath) {
+                        cachedPath = p.planned->imagePath;
+                        cachedProblem.clear();
+                        try {
+                            cached = loadImageRgb(cachedPath);
+                        } catch (const Error& e) {
+                            cached = cv::Mat();
+                            cachedProblem = e.what();
+                        }
+                    }
+                    if (!cachedProblem.empty()) {
+                        p.problem = cachedProblem;
+                    } else {
+                        const cv::Mat crop = cropPerson(cached, p.planned->cs, m_size);
+                        p.input = models::normalizeCrop(crop);
+                        cv::Mat bgr;
+                        cv::cvtColor(crop, bgr, cv::COLOR_RGB2BGR);
+                        std::vector<uchar> bytes;
+                        cv::imencode(".jpg", bgr, bytes, {cv::IMWRITE_JPEG_QUALITY, m_quality});
+                        p.jpeg.assign(bytes.begin(), bytes.end());
+                    }
+                    b.items.push_back(std::move(p));
+                }
+                b.last = i >= m_todo.size();
+            } catch (...) {
+                b.error = std::current_exception();
+                b.last = true;
+            }
+            const bool last = b.last;
+            std::unique_lock<std::mutex> lock(m_mutex);
+            m_changed.wait(lock, [this] { return m_stop || m_queue.size() < 2; });
+            if (m_stop) return;
+            m_queue.push_back(std::move(b));
+            m_changed.notify_all();
+            if (last) return;
+        }
+    }
+
+    std::vector<const Planned*> m_todo;
+    int m_batch;
+    cv::Size m_size;
+    int m_quality;
+    std::mutex m_mutex;
+    std::condition_variable m_changed;
+    std::deque<Batch> m_queue;
+    bool m_stop = false;
+    std::thread m_thread;
+};
+
+// ---- per batch ----------------------------------------------------------------------------
+
+std::vector<float> flatKeypoints(const std::vector<models::Keypoint>& kps) {
+    std::vector<float> v;
+    for (const auto& k : kps) {
+        v.push_back(static_cast<float>(k.x));
+        v.push_back(static_cast<float>(k.y));
+        v.push_back(static_cast<float>(k.score));
+    }
+    return v;
+}
+
+std::vector<RunSample> runBatch(const models::PoseModel& model, const RunHeader& header,
+                                const std::vector<const Prepared*>& items, const RecordOptions& o,
+                                const std::vector<std::pair<int, int>>& flipPairs) {
+    const models::ModelInfo& info = model.info();
+    const models::DecodeOptions decode{o.decode, static_cast<int>(o.config.integer("TEST.BLUR_KERNEL", 11))};
+    std::vector<torch::Tensor> inputs;
+    std::vector<CenterScale> cs;
+    for (const Prepared* p : items) {
+        inputs.push_back(p->input);
+        cs.push_back(p->planned->cs);
+    }
+    const torch::Tensor input = torch::stack(inputs);
+    models::Trace trace;
+    torch::Tensor heatmaps = model.forward(input, &trace);
+    if (o.flip)
+        heatmaps = models::averageFlip(heatmaps, models::flipBack(model.forward(models::flipWidth(input)), flipPairs));
+    const auto inImage = models::decodeToImage(heatmaps, cs, decode);
+    const auto inHeatmap = models::decodeHeatmaps(heatmaps, decode);
+    const auto perLayer = layerwiseHeatmaps(model, trace);
+    std::vector<std::vector<std::vector<models::Keypoint>>> layerKps;  // [layer][sample][k]
+    for (const torch::Tensor& hm : perLayer)
+        layerKps.push_back(models::decodeToImage(hm, cs, decode));
+
+    const int K = header.keypoints(), T = header.tokens(), prefix = info.prefixTokens;
+    std::vector<RunSample> out;
+    for (size_t b = 0; b < items.size(); ++b) {
+        const Planned& pl = *items[b]->planned;
+        RunSample s;
+        s.index = pl.index;
+        s.imageId = pl.imageId;
+        s.annotationId = pl.annotationId;
+        s.box = {static_cast<float>(pl.box.x), static_cast<float>(pl.box.y), static_cast<float>(pl.box.w),
+                 static_cast<float>(pl.box.h)};
+        s.boxScore = pl.score;
+        s.center = {pl.cs.cx, pl.cs.cy};
+        s.scale = {pl.cs.sw, pl.cs.sh};
+        const cv::Mat m = cropTransform(pl.cs, cv::Size(info.inputWidth, info.inputHeight));
+        for (int r = 0; r < 2; ++r)
+            for (int c = 0; c < 3; ++c)
+                s.cropTransform[static_cast<size_t>(3 * r + c)] = static_cast<float>(m.at<double>(r, c));
+        s.groundTruth = pl.groundTruth;
+        s.keypoints = flatKeypoints(inImage[b]);
+        for (const auto& layer : layerKps) {
+            const auto v = flatKeypoints(layer[b]);
+            s.layerKeypoints.insert(s.layerKeypoints.end(), v.begin(), v.end());
+        }
+        const auto queries = keypointQueries(inHeatmap[b], info);
+        std::vector<int64_t> rows;
+        for (int k = 0; k < K; ++k) {
+            const int token = queryToken(queries[static_cast<size_t>(k)], trace.layers.front(), info);
+            s.queryTokens.push_back(token);
+            rows.push_back(prefix + token);
+        }
+        const torch::Tensor rowIndex = torch::tensor(rows, torch::kInt64);
+        std::vector<torch::Tensor> mean, heads, full;
+        for (const models::LayerTrace& lt : trace.layers) {
+            // Visual-token columns only (prefix tokens, if any, come first).
+            const int64_t L = lt.attention.size(-1);
+            const torch::Tensor perHead = lt.attention[static_cast<int64_t>(b)].narrow(-1, L - T, T);  // [H, L, T]
+            mean.push_back(lt.attentionMean[static_cast<int64_t>(b)].narrow(-1, L - T, T).index_select(0, rowIndex));
+            if (header.heads > 1) heads.push_back(perHead.index_select(1, rowIndex));
+            if (header.level == RunLevel::Full) full.push_back(perHead.narrow(1, L - T, T));
+        }
+        s.dependency = torch::stack(mean);
+        if (header.heads > 1) s.dependencyHeads = torch::stack(heads);
+        if (header.level != RunLevel::Keypoints) s.heatmaps = heatmaps[static_cast<int64_t>(b)];
+        if (header.level == RunLevel::Full) s.attention = torch::stack(full);
+        s.cropJpeg = items[b]->jpeg;
+        out.push_back(std::move(s));
+    }
+    return out;
+}
+
+void checkResumable(const RunHeader& stored, const RunHeader& now, const std::string& path) {
+    auto differ = [&](const char* what, const std::string& a, const std::string& b) {
+        if (a != b)
+            throw RunFormatError(path, std::string("cannot resume: ") + what + " differs (the run has '" + a +
+                                           "', this command '" + b + "')");
+    };
+    differ("checkpoint_sha256", stored.checkpointSha256, now.checkpointSha256);
+    differ("config", stored.config, now.config);
+    differ("dataset_sha256", stored.datasetSha256, now.datasetSha256);
+    differ("boxes_sha256", stored.boxesSha256, now.boxesSha256);
+    differ("selection", stored.selection, now.selection);
+    differ("level", runLevelName(stored.level), runLevelName(now.level));
+    differ("flip", stored.flip ? "1" : "0", now.flip ? "1" : "0");
+    differ("decoder", stored.decoder, now.decoder);
+    differ("shard", std::to_string(stored.shardIndex) + "/" + std::to_string(stored.shardCount),
+           std::to_string(now.shardIndex) + "/" + std::to_string(now.shardCount));
+}
+
+std::string decoderName(models::DecodeMethod m) {
+    switch (m) {
+        case models::DecodeMethod::Dark: return "dark";
+        case models::DecodeMethod::Argmax: return "argmax";
+        case models::DecodeMethod::ArgmaxQuarterOffset: return "quarter";
+    }
+    return "dark";
+}
+
+std::string humanBytes(double b) {
+    const char* units[] = {"B", "KB", "MB", "GB", "TB"};
+    int u = 0;
+    while (b >= 1000 && u < 4) {
+        b /= 1000;
+        ++u;
+    }
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.1f %s", b, units[u]);
+    return buf;
+}
+
+// Room kept free on the disk for HDF5's own metadata and the final flush.
+constexpr double kDiskMargin = 64e6;
+
+double freeBytes(const std::filesystem::path& dir) {
+    struct statvfs fs {};
+    if (::statvfs(dir.c_str(), &fs) != 0) return std::numeric_limits<double>::infinity();
+    return static_cast<double>(fs.f_bavail) * static_cast<double>(fs.f_frsize);
+}
+
+}  // namespace
+
+int64_t estimatedBytesPerSample(const RunHeader& h) {
+    const int64_t K = h.keypoints(), L = h.layers, H = h.heads, T = h.tokens();
+    int64_t bytes = 8 * 3 + 4 * (4 + 1 + 2 + 2 + 6) + 4 * 3 * K * (2 + L) + 4 * K + 16;
+    bytes += 2 * L * K * T;                     // dependency
+    if (H > 1) bytes += 2 * L * H * K * T;      // dependency_heads
+    bytes += 3 * h.inputWidth * h.inputHeight;  // JPEG crop, at most the raw pixels
+    if (h.level != RunLevel::Keypoints) bytes += 2 * K * h.heatmapWidth * h.heatmapHeight;
+    if (h.level == RunLevel::Full) bytes += 2 * L * H * T * T;
+    return bytes;
+}
+
+RecordResult recordRun(const RecordOptions& o, const RecordCallbacks& cb) {
+    const auto start = Clock::now();
+    if (o.shardCount < 1 || o.shardIndex < 0 || o.shardIndex >= o.shardCount)
+        throw std::invalid_argument("shard " + std::to_string(o.shardIndex) + "/" + std::to_string(o.shardCount) +
+                                    " is not i/n with 0 ≤ i < n");
+    // Refuse an unwritable destination before loading anything.
+    const std::filesystem::path outPath(o.out);
+    const std::filesystem::path dir = outPath.has_parent_path() ? outPath.parent_path() : ".";
+    if (!std::filesystem::is_directory(dir)) throw FileError(o.out, "the folder " + dir.string() + " does not exist");
+    if (::access(dir.c_str(), W_OK) != 0) throw FileError(o.out, "the folder " + dir.string() + " is not writable");
+    const bool resuming = o.resume && std::filesystem::exists(outPath);
+    if (!resuming && std::filesystem::exists(outPath))
+        throw FileError(o.out, "already exists; pass --resume to continue it or remove it first");
+
+    const auto model = models::loadModel(o.config, o.checkpoint);
+    const models::ModelInfo& info = model->info();
+    const cv::Size inputSize(info.inputWidth, info.inputHeight);
+    const Selection sel = select(o, inputSize);
+    if (sel.keypoints != info.keypoints)
+        throw FileError(o.dataset, "has " + std::to_string(sel.keypoints) + " keypoints per person, the model " +
+                                       std::to_string(info.keypoints));
+    const Skeleton& skeleton = info.keypoints == kMpiiJoints ? mpiiSkeleton() : cocoSkeleton();
+
+    RunHeader h;
+    h.modelFamily = info.family;
+    h.modelVariant = info.variant;
+    h.config = configJson(o.config);
+    h.configSource = o.config.source();
+    h.checkpoint = o.checkpoint;
+    h.checkpointSha256 = sha256File(o.checkpoint);
+    h.datasetKind = sel.kind;
+    h.dataset = o.dataset;
+    h.datasetSha256 = sha256File(o.dataset);
+    h.images = o.images;
+    h.boxes = o.boxes;
+    h.boxesSha256 = o.boxes.empty() ? "" : sha256File(o.boxes);
+    h.selection = sel.description;
+    h.keypointNames = skeleton.keypoints;
+    h.skeleton = skeleton.limbs;
+    h.flipPairs = skeleton.flipPairs;
+    h.inputWidth = info.inputWidth;
+    h.inputHeight = info.inputHeight;
+    h.heatmapWidth = info.outputWidth;
+    h.heatmapHeight = info.outputHeight;
+    h.gridRows = info.gridRows;
+    h.gridCols = info.gridCols;
+    h.layers = info.encoderLayers;
+    h.heads = info.heads;
+    h.decoder = decoderName(o.decode);
+    h.flip = o.flip;
+    h.level = o.level;
+    h.shardIndex = o.shardIndex;
+    h.shardCount = o.shardCount;
+    const auto total = static_cast<int64_t>(sel.samples.size());
+    h.totalSamples = total;
+    h.firstIndex = total * o.shardIndex / o.shardCount;
+    h.plannedSamples = total * (o.shardIndex + 1) / o.shardCount - h.firstIndex;
+    h.posescopeVersion = o.posescopeVersion;
+    h.created = nowUtc();
+
+    RecordResult result;
+    result.out = o.out;
+    result.total = h.plannedSamples;
+    std::optional<RunWriter> writer;
+    if (resuming) {
+        RunHeader stored;
+        writer.emplace(RunWriter::resume(o.out, stored));
+        checkResumable(stored, h, o.out);
+        h = stored;
+    }
+    std::vector<const Planned*> todo;
+    for (int64_t i = h.firstIndex; i < h.firstIndex + h.plannedSamples; ++i)
+        if (!writer || sel.samples[static_cast<size_t>(i)].index > writer->lastIndex())
+            todo.push_back(&sel.samples[static_cast<size_t>(i)]);
+
+    // Refuse a run the disk cannot hold (uncompressed estimate) before any work.
+    {
+        const double free = freeBytes(dir);
+        const double need = static_cast<double>(estimatedBytesPerSample(h)) * static_cast<double>(todo.size());
+        if (need + kDiskMargin > free)
+            throw FileError(o.out, "not enough disk space: " + std::to_string(todo.size()) + " samples at level " +
+                                       runLevelName(h.level) + " need up to " + humanBytes(need) + ", " +
+                                       humanBytes(free) + " free (choose a lower --level or fewer samples)");
+    }
+    if (!writer) writer.emplace(RunWriter::create(o.out, h));
+    result.resumedFrom = writer->size();
+
+    std::vector<std::pair<int, int>> flipPairs = skeleton.flipPairs;
+    auto lastFlush = Clock::now();
+    const auto runStart = Clock::now();
+    int64_t doneHere = 0;
+    try {
+        Prefetcher prefetch(todo, o.batchSize, inputSize, o.jpegQuality);
+        bool more = !todo.empty();
+        while (more) {
+            if (cb.cancel && cb.cancel()) {
+                result.cancelled = true;
+                break;
+            }
+            Batch batch = prefetch.next();
+            if (batch.error) std::rethrow_exception(batch.error);
+            more = !batch.last;
+            std::vector<const Prepared*> ready;
+            for (const Prepared& p : batch.items) {
+                if (p.problem.empty()) {
+                    ready.push_back(&p);
+                } else {
+                    ++result.skipped;
+                    if (cb.issue) cb.issue(p.planned->index, p.problem);
+                }
+            }
+            if (!ready.empty()) {
+                std::vector<RunSample> rows = runBatch(*model, h, ready, o, flipPairs);
+                // Stop cleanly while the disk still has room for what is recorded so far.
+                const double need =
+                    static_cast<double>(estimatedBytesPerSample(h)) * static_cast<double>(rows.size()) + kDiskMargin;
+                if (const double free = freeBytes(dir); free < need)
+                    throw FileError(o.out, "the disk is nearly full (" + humanBytes(free) + " free)");
+                writer->append(rows);
+            }
+            doneHere += static_cast<int64_t>(batch.items.size());
+            if (std::chrono::duration<double>(Clock::now() - lastFlush).count() >= o.flushSeconds) {
+                writer->flush();
+                lastFlush = Clock::now();
+            }
+            if (cb.progress) {
+                RecordProgress p;
+                p.total = h.plannedSamples;
+                p.done = result.resumedFrom + doneHere;
+                const double secs = std::chrono::duration<double>(Clock::now() - runStart).count();
+                p.samplesPerSecond = secs > 0 ? static_cast<double>(doneHere) / secs : 0;
+                p.etaSeconds =
+                    p.samplesPerSecond > 0
+                        ? static_cast<double>(static_cast<int64_t>(todo.size()) - doneHere) / p.samplesPerSecond
+                        : 0;
+                cb.progress(p);
+            }
+        }
+    } catch (const std::exception& e) {
+        // Keep what is recorded and say how much, naming the run file once.
+        try {
+            writer->close();
+        } catch (const std::exception&) {
+        }
+        const int64_t saved = writer->durableSize();
+        std::string problem = e.what();
+        if (problem.rfind(o.out + ": ", 0) == 0) problem = problem.substr(o.out.size() + 2);
+        throw FileError(o.out, problem + " (" + std::to_string(saved) + " samples are saved in " + o.out +
+                                   "; continue with --resume)");
+    }
+    result.recorded = writer->size();
+    if (result.cancelled)
+        writer->close();
+    else
+        writer->finish(result.skipped);
+    result.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    return result;
+}
+
+}  // namespace posescope::analysis

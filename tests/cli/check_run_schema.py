@@ -1,0 +1,102 @@
+"""check_run_schema.py RUN.h5 [LEVEL]: checks a run file against docs/hdf5-schema.md with h5py only.
+
+Proves that a recorded run is readable without PoseScope: every attribute of the schema with its
+type, every /samples array with the shape, dtype, chunking and compression the schema gives, the
+JPEG crops decodable by their magic bytes, dependency rows that are attention rows (sum to 1).
+Prints "schema ok: N samples, level L" or exits 1 naming the first mismatch.
+"""
+import json
+import sys
+
+import h5py
+import numpy as np
+
+STRINGS = ["format", "posescope_version", "created", "model_family", "model_variant", "config", "config_source",
+           "checkpoint", "checkpoint_sha256", "dataset_kind", "dataset", "dataset_sha256", "images", "boxes",
+           "boxes_sha256", "selection", "decoder", "level", "finished"]
+INTS = ["format_version", "layers", "heads", "flip", "total_samples", "first_index", "planned_samples", "complete",
+        "skipped_samples"]
+PAIRS = ["input_size", "heatmap_size", "token_grid", "shard"]
+
+
+def fail(msg):
+    sys.exit(f"schema mismatch: {msg}")
+
+
+def main(path, want_level=None):
+    f = h5py.File(path, "r")
+    a = f.attrs
+    for k in STRINGS:
+        if k not in a or not isinstance(a[k], (bytes, str)):
+            fail(f"attribute {k} missing or not a string")
+    for k in INTS:
+        if k not in a or np.asarray(a[k]).shape != () or not np.issubdtype(np.asarray(a[k]).dtype, np.integer):
+            fail(f"attribute {k} missing or not an integer")
+    for k in PAIRS:
+        if np.asarray(a[k]).shape != (2,):
+            fail(f"attribute {k} is not two integers")
+    if a["format"] != b"posescope-run" and a["format"] != "posescope-run":
+        fail("format is not posescope-run")
+    json.loads(a["config"])
+    names = [n.decode() if isinstance(n, bytes) else n for n in a["keypoint_names"]]
+    K, L, H = len(names), int(a["layers"]), int(a["heads"])
+    rows, cols = (int(x) for x in a["token_grid"])
+    T = rows * cols
+    w, h = (int(x) for x in a["heatmap_size"])
+    for k in ("skeleton", "flip_pairs"):
+        s = np.asarray(a[k])
+        if s.ndim != 2 or s.shape[1] != 2 or s.max() >= K:
+            fail(f"{k} is not pairs of keypoint indices")
+    level = a["level"].decode() if isinstance(a["level"], bytes) else a["level"]
+    if want_level and level != want_level:
+        fail(f"level {level}, expected {want_level}")
+    S = f["samples/index"].shape[0]
+    n = int(f["committed_samples"][0])
+    if n != S:
+        fail(f"committed_samples {n} but {S} rows")
+    expect = {
+        "index": ((), "int64"), "image_id": ((), "int64"), "annotation_id": ((), "int64"),
+        "box": ((4,), "float32"), "box_score": ((), "float32"), "center": ((2,), "float32"),
+        "scale": ((2,), "float32"), "crop_transform": ((2, 3), "float32"),
+        "ground_truth": ((K, 3), "float32"), "keypoints": ((K, 3), "float32"),
+        "layer_keypoints": ((L, K, 3), "float32"), "query_tokens": ((K,), "int32"),
+        "crop_jpeg_range": ((2,), "int64"), "dependency": ((L, K, T), "float16"),
+    }
+    if H > 1:
+        expect["dependency_heads"] = ((L, H, K, T), "float16")
+    if level in ("heatmaps", "full"):
+        expect["heatmaps"] = ((K, h, w), "float16")
+    if level == "full":
+        expect["attention"] = ((L, H, T, T), "float16")
+    if sorted(f["samples"].keys()) != sorted(expect):
+        fail(f"/samples holds {sorted(f['samples'].keys())}, expected {sorted(expect)}")
+    for name, (shape, dtype) in expect.items():
+        d = f["samples"][name]
+        if d.shape != (S,) + shape or d.dtype != np.dtype(dtype):
+            fail(f"/samples/{name} is {d.shape} {d.dtype}, expected {(S,) + shape} {dtype}")
+        large = name in ("dependency", "dependency_heads", "heatmaps", "attention")
+        if d.maxshape[0] is not None or d.chunks is None:
+            fail(f"/samples/{name} is not extensible and chunked")
+        if large and (d.compression != "gzip" or not d.shuffle or d.chunks[0] != 1):
+            fail(f"/samples/{name} is not deflated and shuffled with one sample per chunk")
+        if not large and d.compression is not None:
+            fail(f"/samples/{name} is compressed (small arrays are stored raw for crash safety)")
+    idx = f["samples/index"][:]
+    if S and (np.any(np.diff(idx) <= 0) or idx[0] < a["first_index"]):
+        fail("sample indices are not increasing within the shard's slice")
+    jpeg = f["crop_jpeg"]
+    for off, size in f["samples/crop_jpeg_range"][:]:
+        if bytes(jpeg[off:off + 2]) != b"\xff\xd8" or off + size > jpeg.shape[0]:
+            fail("a crop is not a JPEG")
+    if S:
+        sums = f["samples/dependency"][0].astype(np.float64).sum(-1)
+        if not np.allclose(sums, 1, atol=0.02):
+            fail("dependency rows do not sum to 1")
+        q = f["samples/query_tokens"][:]
+        if q.min() < 0 or q.max() >= T:
+            fail("query tokens outside the token grid")
+    print(f"schema ok: {S} samples, level {level}")
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:3])

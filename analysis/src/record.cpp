@@ -540,6 +540,7 @@ RecordResult recordRun(const RecordOptions& o, const RecordCallbacks& cb) {
     else
         writer->finish(result.skipped);
     result.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    result.loopSeconds = std::chrono::duration<double>(Clock::now() - runStart).count();
     return result;
 }
 

@@ -12,11 +12,12 @@
 namespace posescope::models {
 
 void initialiseRuntime() {
-    // LibTorch's CPU allocator is malloc. By default glibc maps blocks over 128 KiB (raised
-    // dynamically) with mmap and gives freed memory back at once, so every forward pass faults its
-    // activations and attention buffers in again, page by page. Keep blocks up to 32 MiB on the heap
-    // and keep up to 512 MiB of freed heap for the next pass.
-    mallopt(M_MMAP_THRESHOLD, 32 * 1024 * 1024);
+    // LibTorch's CPU allocator is malloc. By default glibc serves blocks over 128 KiB (raised
+    // dynamically, at most 32 MiB) with mmap and unmaps them when freed, so every forward pass
+    // faults its activations and attention buffers in again, page by page (a TransPose-H attention
+    // matrix is 38 MB per sample and layer). Serve every block from the heap and keep up to
+    // 512 MiB of freed heap for the next pass.
+    mallopt(M_MMAP_MAX, 0);
     mallopt(M_TRIM_THRESHOLD, 512 * 1024 * 1024);
     const unsigned cores = std::thread::hardware_concurrency();
     if (cores > 0) at::set_num_threads(static_cast<int>(cores));

@@ -70,7 +70,10 @@ torch::Tensor EncoderImpl::forward(const torch::Tensor& x, const torch::Tensor& 
             LayerTrace t;
             t.index = static_cast<int>(i);
             t.attention = weights;
-            t.attentionMean = weights.sum(1) / static_cast<double>(weights.size(1));
+            // sum / heads as nn.MultiheadAttention averages; one head is its own average (a view:
+            // copying [N, L, L] per layer would cost more than the attention itself).
+            const int64_t heads = weights.size(1);
+            t.attentionMean = heads == 1 ? weights.select(1, 0) : weights.sum(1).div_(static_cast<double>(heads));
             t.tokens = out;
             if (!grid.defined()) grid = torch::arange(out.size(1), torch::kInt64).expand({out.size(0), out.size(1)});
             t.visualTokens = grid;

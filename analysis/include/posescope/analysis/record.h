@@ -68,7 +68,8 @@ struct RecordResult {
     int64_t resumedFrom = 0;
     int64_t skipped = 0;
     int64_t total = 0;
-    double seconds = 0;
+    double seconds = 0;      // the whole call
+    double loopSeconds = 0;  // recording only (without loading the model and dataset, hashing)
     bool cancelled = false;
 };
 

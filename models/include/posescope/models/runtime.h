@@ -5,8 +5,8 @@
 //   std::cout << posescope::models::blasLibrary();   // ".../openblas-pthread/libblas.so.3"
 //
 // initialiseRuntime() sets LibTorch's intra-op thread count to the number of cores (LibTorch's
-// own default can be lower in containers) and tunes glibc malloc to keep freed blocks (up to
-// 32 MiB each, 512 MiB in all) for the next forward pass instead of faulting them in again.
+// own default can be lower in containers) and tunes glibc malloc to serve large blocks from the
+// heap and keep up to 512 MiB freed for the next forward pass instead of faulting pages in again.
 // Errors: none. Thread-safety: call initialiseRuntime once from main() before any model runs.
 #pragma once
 

@@ -72,6 +72,8 @@ int evalRun(const Args& a, const std::string& path) {
     const long long layer = a.integer("--layer", -1);
     if (layer < -1 || layer >= h.layers)
         throw UsageError("--layer must be between 0 and " + std::to_string(h.layers - 1));
+    if (layer >= 0 && !h.layerwise)
+        throw FileError(path, "was recorded with --no-layerwise: it has no layer-wise keypoints");
     const int K = h.keypoints();
     auto keypointsOf = [&](const analysis::RunSample& s) {
         const float* p = layer < 0 ? s.keypoints.data() : s.layerKeypoints.data() + 3 * K * layer;

@@ -83,7 +83,7 @@ private:
 };
 
 int runRecord(const std::vector<std::string>& argv) {
-    const Args a(argv, {"--flip", "--resume"},
+    const Args a(argv, {"--flip", "--resume", "--no-layerwise"},
                  {"--config", "--set", "--checkpoint", "--dataset", "--images", "--subset", "--ids", "--boxes",
                   "--level", "--decode", "--shard", "--out", "--batch", "--flush-seconds"});
     if (!a.positional().empty()) throw UsageError("record takes no positional arguments");
@@ -113,6 +113,7 @@ int runRecord(const std::vector<std::string>& argv) {
     else
         throw UsageError("--decode must be dark, argmax or quarter");
     o.flip = a.flag("--flip");
+    o.layerwise = !a.flag("--no-layerwise");
     if (a.has("--shard")) std::tie(o.shardIndex, o.shardCount) = parseShard(a.value("--shard"));
     o.out = a.value("--out");
     o.resume = a.flag("--resume");
@@ -161,8 +162,8 @@ int runInspect(const std::vector<std::string>& argv) {
     std::printf("dataset:     %s %s (sha256 %s), images %s, %s\n", h.datasetKind.c_str(), h.dataset.c_str(),
                 h.datasetSha256.c_str(), h.images.c_str(), h.selection.c_str());
     std::printf("boxes:       %s\n", h.boxes.empty() ? "ground truth" : h.boxes.c_str());
-    std::printf("level:       %s, decoder %s, flip %s\n", analysis::runLevelName(h.level).c_str(), h.decoder.c_str(),
-                h.flip ? "on" : "off");
+    std::printf("level:       %s, decoder %s, flip %s%s\n", analysis::runLevelName(h.level).c_str(), h.decoder.c_str(),
+                h.flip ? "on" : "off", h.layerwise ? "" : ", no layer-wise keypoints");
     std::printf("keypoints:   %d (", h.keypoints());
     for (int k = 0; k < h.keypoints(); ++k)
         std::printf("%s%s", k ? ", " : "", h.keypointNames[static_cast<size_t>(k)].c_str());
@@ -200,6 +201,7 @@ Command recordCommand() {
             "usage: posescope-cli record --config PRESET|YAML [--set KEY=VALUE]… --checkpoint F.pth\n"
             "         --dataset ann.json [--images DIR] [--subset N | --ids ID,ID…] [--boxes det.json]\n"
             "         [--level keypoints|heatmaps|full] [--flip] [--decode dark|argmax|quarter]\n"
+            "         [--no-layerwise]\n"
             "         [--shard i/n] [--batch N] [--flush-seconds S] --out run.h5 [--resume]\n"
             "\n"
             "Runs the model on every person instance of a COCO keypoints file (ground-truth boxes, or\n"
@@ -207,6 +209,8 @@ Command recordCommand() {
             "ground truth, the predicted keypoints, the crop (JPEG), the layer-wise keypoints and the\n"
             "keypoint dependencies of every layer (per head and averaged). --level heatmaps adds the\n"
             "heatmaps, --level full the whole attention matrices (large). Layout: docs/hdf5-schema.md.\n"
+            "--no-layerwise skips the layer-wise keypoints (the head on every layer; costly for\n"
+            "TransPose-R's deconvolution head) and leaves them NaN.\n"
             "\n"
             "Samples are made durable at least every --flush-seconds (default 2): a killed run keeps\n"
             "them, and --resume continues it with nothing missing or repeated. --shard i/n records the\n"

@@ -66,10 +66,12 @@ cv::Mat cropMapToImage(const torch::Tensor& cropMap, const CenterScale& cs, cv::
     return out;
 }
 
-std::vector<torch::Tensor> layerwiseHeatmaps(const models::PoseModel& model, const models::Trace& trace) {
+std::vector<torch::Tensor> layerwiseHeatmaps(const models::PoseModel& model, const models::Trace& trace,
+                                             const torch::Tensor& passOutput) {
     std::vector<torch::Tensor> out;
-    for (const models::LayerTrace& layer : trace.layers)
-        out.push_back(model.headOnTokens(layer));
+    for (size_t i = 0; i < trace.layers.size(); ++i)
+        out.push_back(i + 1 == trace.layers.size() && passOutput.defined() ? passOutput
+                                                                           : model.headOnTokens(trace.layers[i]));
     return out;
 }
 

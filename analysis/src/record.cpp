@@ -19,6 +19,7 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 #include <chrono>
+#include <cmath>
 #include <condition_variable>
 #include <ctime>
 #include <deque>
@@ -262,18 +263,26 @@ std::vector<RunSample> runBatch(const models::PoseModel& model, const RunHeader&
         cs.push_back(p->planned->cs);
     }
     const torch::Tensor input = torch::stack(inputs);
+    const int K = header.keypoints();
     models::Trace trace;
-    torch::Tensor heatmaps = model.forward(input, &trace);
+    const torch::Tensor unflipped = model.forward(input, &trace);
+    torch::Tensor heatmaps = unflipped;
     if (o.flip)
         heatmaps = models::averageFlip(heatmaps, models::flipBack(model.forward(models::flipWidth(input)), flipPairs));
     const auto inImage = models::decodeToImage(heatmaps, cs, decode);
     const auto inHeatmap = models::decodeHeatmaps(heatmaps, decode);
-    const auto perLayer = layerwiseHeatmaps(model, trace);
     std::vector<std::vector<std::vector<models::Keypoint>>> layerKps;  // [layer][sample][k]
-    for (const torch::Tensor& hm : perLayer)
-        layerKps.push_back(models::decodeToImage(hm, cs, decode));
+    if (header.layerwise) {
+        for (const torch::Tensor& hm : layerwiseHeatmaps(model, trace, unflipped))
+            layerKps.push_back(models::decodeToImage(hm, cs, decode));
+    } else {
+        const models::Keypoint none{std::nan(""), std::nan(""), std::nan("")};
+        layerKps.assign(trace.layers.size(),
+                        std::vector<std::vector<models::Keypoint>>(
+                            items.size(), std::vector<models::Keypoint>(static_cast<size_t>(K), none)));
+    }
 
-    const int K = header.keypoints(), T = header.tokens(), prefix = info.prefixTokens;
+    const int T = header.tokens(), prefix = info.prefixTokens;
     std::vector<RunSample> out;
     for (size_t b = 0; b < items.size(); ++b) {
         const Planned& pl = *items[b]->planned;
@@ -336,6 +345,7 @@ void checkResumable(const RunHeader& stored, const RunHeader& now, const std::st
     differ("selection", stored.selection, now.selection);
     differ("level", runLevelName(stored.level), runLevelName(now.level));
     differ("flip", stored.flip ? "1" : "0", now.flip ? "1" : "0");
+    differ("layerwise", stored.layerwise ? "1" : "0", now.layerwise ? "1" : "0");
     differ("decoder", stored.decoder, now.decoder);
     differ("shard", std::to_string(stored.shardIndex) + "/" + std::to_string(stored.shardCount),
            std::to_string(now.shardIndex) + "/" + std::to_string(now.shardCount));
@@ -434,6 +444,7 @@ RecordResult recordRun(const RecordOptions& o, const RecordCallbacks& cb) {
     h.heads = info.heads;
     h.decoder = decoderName(o.decode);
     h.flip = o.flip;
+    h.layerwise = o.layerwise;
     h.level = o.level;
     h.shardIndex = o.shardIndex;
     h.shardCount = o.shardCount;

@@ -23,6 +23,7 @@ void requireSame(const RunHeader& a, const RunHeader& b, const std::string& firs
     same("selection", a.selection, b.selection);
     same("level", runLevelName(a.level), runLevelName(b.level));
     same("flip", a.flip ? "1" : "0", b.flip ? "1" : "0");
+    same("layerwise", a.layerwise ? "1" : "0", b.layerwise ? "1" : "0");
     same("decoder", a.decoder, b.decoder);
     same("shard count", std::to_string(a.shardCount), std::to_string(b.shardCount));
     same("total_samples", std::to_string(a.totalSamples), std::to_string(b.totalSamples));

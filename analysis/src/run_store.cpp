@@ -191,6 +191,7 @@ void writeHeader(hid_t file, const std::string& path, const RunHeader& h) {
     setInt(file, path, "heads", h.heads);
     setString(file, path, "decoder", h.decoder);
     setInt(file, path, "flip", h.flip ? 1 : 0);
+    setInt(file, path, "layerwise", h.layerwise ? 1 : 0);
     setString(file, path, "level", runLevelName(h.level));
     setInts(file, path, "shard", {h.shardIndex, h.shardCount});
     setInt(file, path, "total_samples", h.totalSamples);
@@ -316,6 +317,7 @@ RunHeader readHeader(hid_t file, const std::string& path) {
     h.heads = static_cast<int>(getInt(file, path, "heads"));
     h.decoder = getString(file, path, "decoder");
     h.flip = getInt(file, path, "flip") != 0;
+    h.layerwise = getInt(file, path, "layerwise") != 0;
     try {
         h.level = parseRunLevel(getString(file, path, "level"));
     } catch (const std::invalid_argument& e) {

@@ -1,6 +1,7 @@
 // Keypoint dependencies on hand-made traces: rows (dependency) and columns (affect), heads,
 // prefix tokens and pruned layers, query tokens, upsampling and the warp back to the image.
 #include "posescope/analysis/dependencies.h"
+#include "posescope/models/model_config.h"
 
 #include <gtest/gtest.h>
 #include <torch/torch.h>
@@ -101,4 +102,23 @@ TEST(CropMapToImage, WarpsBackThroughTheInverseCrop) {
     ASSERT_EQ(onImage.size(), cv::Size(200, 160));
     EXPECT_NEAR(onImage.at<float>(70, 69), 1.0f, 1e-5);  // the box center
     EXPECT_EQ(onImage.at<float>(0, 199), 0.0f);          // outside the padded box
+}
+
+TEST(LayerwiseHeatmaps, TheLastLayerIsThePassOutput) {
+    models::ModelConfig config = models::ModelConfig::preset("transpose-r-a4");
+    for (const char* s : {"MODEL.DIM_MODEL=32", "MODEL.N_HEAD=2", "MODEL.DIM_FEEDFORWARD=64", "MODEL.ENCODER_LAYERS=2",
+                          "MODEL.EXTRA.NUM_DECONV_FILTERS=[32]"})
+        config.set(s);
+    torch::manual_seed(3);
+    const auto model = models::createModel(config);
+    models::Trace trace;
+    const torch::Tensor out = model->forward(torch::randn({2, 3, 256, 192}), &trace);
+    const auto computed = layerwiseHeatmaps(*model, trace);
+    ASSERT_EQ(computed.size(), 2u);
+    // The head on the last layer's tokens is the model's output, which is why the shortcut holds.
+    EXPECT_TRUE(torch::allclose(computed.back(), out, 1e-5, 1e-6));
+    const auto reused = layerwiseHeatmaps(*model, trace, out);
+    ASSERT_EQ(reused.size(), 2u);
+    EXPECT_TRUE(reused.back().is_same(out));
+    EXPECT_TRUE(torch::equal(reused.front(), computed.front()));
 }

@@ -130,29 +130,30 @@ int main(int argc, char** argv) {
     (void)plainSamplesPerSecond(*model, coco, std::min<int64_t>(samples, 8));  // warm-up
     for (int r = 0; r < rounds; ++r) {
         rate["plain"].push_back(plainSamplesPerSecond(*model, coco, samples));
-        for (analysis::RunLevel level : levels) {
+        for (int variant = 0; variant < 4; ++variant) {
+            const analysis::RunLevel level = levels[static_cast<size_t>(std::min(variant, 2))];
+            const std::string name = variant == 3 ? "keypoints-no-layerwise" : analysis::runLevelName(level);
             analysis::RecordOptions o;
+            o.layerwise = variant != 3;
             o.config = config;
             o.checkpoint = checkpoint;
             o.dataset = annotations;
             o.images = images;
             o.subset = samples;
             o.level = level;
-            o.out = outDir + "/bench_" + analysis::runLevelName(level) + ".h5";
+            o.out = outDir + "/bench_" + name + ".h5";
             std::filesystem::remove(o.out);
             const analysis::RecordResult res = analysis::recordRun(o);
             // Recording time without the start-up (model load, hashing), measured separately below.
-            rate[analysis::runLevelName(level)].push_back(static_cast<double>(res.recorded) / res.loopSeconds);
-            bytes[analysis::runLevelName(level)] =
-                static_cast<double>(std::filesystem::file_size(o.out)) / static_cast<double>(res.recorded);
+            rate[name].push_back(static_cast<double>(res.recorded) / res.loopSeconds);
+            bytes[name] = static_cast<double>(std::filesystem::file_size(o.out)) / static_cast<double>(res.recorded);
         }
     }
     std::printf("throughput %s, %lld samples, %d rounds (median samples/s)\n", preset.c_str(),
                 static_cast<long long>(samples), rounds);
     const double plain = median(rate["plain"]);
     std::printf("plain %.3f\n", plain);
-    for (analysis::RunLevel level : levels) {
-        const std::string name = analysis::runLevelName(level);
+    for (const std::string name : {"keypoints", "keypoints-no-layerwise", "heatmaps", "full"}) {
         std::printf("%s %.3f overhead %+.1f%% bytes/sample %.0f\n", name.c_str(), median(rate[name]),
                     100.0 * (plain / median(rate[name]) - 1), bytes[name]);
     }

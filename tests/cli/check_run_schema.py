@@ -14,7 +14,7 @@ import numpy as np
 STRINGS = ["format", "posescope_version", "created", "model_family", "model_variant", "config", "config_source",
            "checkpoint", "checkpoint_sha256", "dataset_kind", "dataset", "dataset_sha256", "images", "boxes",
            "boxes_sha256", "selection", "decoder", "level", "finished"]
-INTS = ["format_version", "layers", "heads", "flip", "total_samples", "first_index", "planned_samples", "complete",
+INTS = ["format_version", "layers", "heads", "flip", "layerwise", "total_samples", "first_index", "planned_samples", "complete",
         "skipped_samples"]
 PAIRS = ["input_size", "heatmap_size", "token_grid", "shard"]
 

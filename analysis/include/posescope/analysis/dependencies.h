@@ -42,7 +42,10 @@ torch::Tensor attentionMap(const models::LayerTrace& layer, int token, Attention
 torch::Tensor upsampleToCrop(const torch::Tensor& grid, const models::ModelInfo& info, double threshold = 0);
 /// A crop-sized map warped back onto the original image (CV_32F, image size).
 cv::Mat cropMapToImage(const torch::Tensor& cropMap, const CenterScale& cs, cv::Size imageSize);
-/// The model's head applied to every layer's tokens: one heatmap tensor per layer.
-std::vector<torch::Tensor> layerwiseHeatmaps(const models::PoseModel& model, const models::Trace& trace);
+/// The model's head applied to every layer's tokens: one heatmap tensor per layer. `passOutput`,
+/// the output of the traced pass itself (unflipped), stands for the last layer when given: it is
+/// the head on the last layer's tokens, and a deconvolution head (TransPose-R) is costly.
+std::vector<torch::Tensor> layerwiseHeatmaps(const models::PoseModel& model, const models::Trace& trace,
+                                             const torch::Tensor& passOutput = {});
 
 }  // namespace posescope::analysis

@@ -39,6 +39,7 @@ struct RecordOptions {
     std::vector<int64_t> imageIds;
     RunLevel level = RunLevel::Keypoints;
     bool flip = false;
+    bool layerwise = true;  // false: layer_keypoints stay NaN (saves the head on every layer)
     models::DecodeMethod decode = models::DecodeMethod::Dark;
     int shardIndex = 0, shardCount = 1;
     std::string out;

@@ -62,6 +62,7 @@ struct RunHeader {
     int gridRows = 0, gridCols = 0, layers = 0, heads = 0;
     std::string decoder = "dark";
     bool flip = false;
+    bool layerwise = true;  // false: layer_keypoints hold NaN (recorded with --no-layerwise)
     RunLevel level = RunLevel::Keypoints;
     int shardIndex = 0, shardCount = 1;
     int64_t totalSamples = 0;  // samples of the whole (unsharded) selection

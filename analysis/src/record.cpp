@@ -26,6 +26,7 @@
 #include <exception>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <limits>
 #include <mutex>
 #include <optional>
@@ -488,6 +489,11 @@ RecordResult recordRun(const RecordOptions& o, const RecordCallbacks& cb) {
     int64_t doneHere = 0;
     try {
         Prefetcher prefetch(todo, o.batchSize, inputSize, o.jpegQuality);
+        // The previous batch is converted, compressed and written while the model runs the next.
+        std::future<void> writing;
+        auto waitWriting = [&writing] {
+            if (writing.valid()) writing.get();
+        };
         bool more = !todo.empty();
         while (more) {
             if (cb.cancel && cb.cancel()) {
@@ -513,10 +519,12 @@ RecordResult recordRun(const RecordOptions& o, const RecordCallbacks& cb) {
                     static_cast<double>(estimatedBytesPerSample(h)) * static_cast<double>(rows.size()) + kDiskMargin;
                 if (const double free = freeBytes(dir); free < need)
                     throw FileError(o.out, "the disk is nearly full (" + humanBytes(free) + " free)");
-                writer->append(rows);
+                waitWriting();
+                writing = std::async(std::launch::async, [&w = *writer, rows = std::move(rows)] { w.append(rows); });
             }
             doneHere += static_cast<int64_t>(batch.items.size());
             if (std::chrono::duration<double>(Clock::now() - lastFlush).count() >= o.flushSeconds) {
+                waitWriting();
                 writer->flush();
                 lastFlush = Clock::now();
             }
@@ -533,6 +541,7 @@ RecordResult recordRun(const RecordOptions& o, const RecordCallbacks& cb) {
                 cb.progress(p);
             }
         }
+        waitWriting();
     } catch (const std::exception& e) {
         // Keep what is recorded and say how much, naming the run file once.
         try {
@@ -549,7 +558,7 @@ RecordResult recordRun(const RecordOptions& o, const RecordCallbacks& cb) {
     if (result.cancelled)
         writer->close();
     else
-        writer->finish(result.skipped);
+        writer->finish(result.skipped + (resuming ? h.skippedSamples : 0));
     result.seconds = std::chrono::duration<double>(Clock::now() - start).count();
     result.loopSeconds = std::chrono::duration<double>(Clock::now() - runStart).count();
     return result;

@@ -131,7 +131,8 @@ int main(int argc, char** argv) {
     for (int r = 0; r < rounds; ++r) {
         rate["plain"].push_back(plainSamplesPerSecond(*model, coco, samples));
         for (int variant = 0; variant < 4; ++variant) {
-            const analysis::RunLevel level = levels[static_cast<size_t>(std::min(variant, 2))];
+            const analysis::RunLevel level =
+                variant == 3 ? analysis::RunLevel::Keypoints : levels[static_cast<size_t>(variant)];
             const std::string name = variant == 3 ? "keypoints-no-layerwise" : analysis::runLevelName(level);
             analysis::RecordOptions o;
             o.layerwise = variant != 3;

@@ -15,11 +15,13 @@ torch::Tensor SelfAttentionImpl::forward(const torch::Tensor& x, const torch::Te
     const int64_t n = x.size(0), l = x.size(1), hd = d / heads;
     const auto w = in_proj_weight.chunk(3);
     const auto b = in_proj_bias.chunk(3);
-    const torch::Tensor qk = x + pos;
-    const torch::Tensor q = torch::nn::functional::linear(qk, w[0], b[0]);  // [N, L, d], contiguous
-    const torch::Tensor k = torch::nn::functional::linear(qk, w[1], b[1]);
+    // q and k in one product ([N, L, 2d]; q = k's input = x + pos), v from x.
+    const torch::Tensor qkBoth =
+        torch::nn::functional::linear(x + pos, in_proj_weight.narrow(0, 0, 2 * d), in_proj_bias.narrow(0, 0, 2 * d));
+    const torch::Tensor q = qkBoth.narrow(2, 0, d);  // row stride 2d
+    const torch::Tensor k = qkBoth.narrow(2, d, d);
     const torch::Tensor v = torch::nn::functional::linear(x, w[2], b[2]);
-    // Per sample, the heads of a [L, d] matrix are [H, L, hd] views with row stride d: the batched
+    // Per sample, the heads of a [L, d] matrix are [H, L, hd] views (row stride d or 2d): the batched
     // products read them in place (no head-split copies), the 1/sqrt(hd) scale rides on the product
     // (alpha) and the softmax runs in place, so the only [H, L, L] buffer is the one returned.
     const double scale = 1.0 / std::sqrt(static_cast<double>(hd));

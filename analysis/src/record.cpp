@@ -21,6 +21,7 @@
 #include <chrono>
 #include <cmath>
 #include <condition_variable>
+#include <cstdlib>
 #include <ctime>
 #include <deque>
 #include <exception>
@@ -377,6 +378,9 @@ std::string humanBytes(double b) {
 constexpr double kDiskMargin = 64e6;
 
 double freeBytes(const std::filesystem::path& dir) {
+    // Test hook: POSESCOPE_SIMULATED_FREE_BYTES stands in for the free space of the disk, so the
+    // suite can check the refusal without filling a disk.
+    if (const char* simulated = std::getenv("POSESCOPE_SIMULATED_FREE_BYTES")) return std::atof(simulated);
     struct statvfs fs {};
     if (::statvfs(dir.c_str(), &fs) != 0) return std::numeric_limits<double>::infinity();
     return static_cast<double>(fs.f_bavail) * static_cast<double>(fs.f_frsize);

@@ -7,12 +7,22 @@
 #include <unistd.h>
 #include <chrono>
 #include <cmath>
+#include <csignal>
 #include <cstdio>
 #include <iostream>
 #include <sstream>
 
 namespace posescope::cli {
 namespace {
+
+// Ctrl-C (SIGINT) or SIGTERM while recording: finish the current batch, flush, close, and say how
+// to continue. A second signal ends the process at once (the file keeps its last flush).
+volatile std::sig_atomic_t g_stopRequested = 0;
+
+extern "C" void requestStop(int signal) {
+    g_stopRequested = 1;
+    std::signal(signal, SIG_DFL);
+}
 
 std::vector<int64_t> parseIds(const std::string& text) {
     std::vector<int64_t> ids;
@@ -129,8 +139,19 @@ int runRecord(const std::vector<std::string>& argv) {
     cb.issue = [](int64_t index, const std::string& problem) {
         std::cerr << "\nskipped sample " << index << ": " << problem << '\n';
     };
+    cb.cancel = [] { return g_stopRequested != 0; };
+    g_stopRequested = 0;
+    std::signal(SIGINT, requestStop);
+    std::signal(SIGTERM, requestStop);
     const analysis::RecordResult r = analysis::recordRun(o, cb);
+    std::signal(SIGINT, SIG_DFL);
+    std::signal(SIGTERM, SIG_DFL);
     printer.end();
+    if (r.cancelled) {
+        std::printf("interrupted: %lld of %lld samples are saved in %s; continue with --resume\n",
+                    static_cast<long long>(r.recorded), static_cast<long long>(r.total), r.out.c_str());
+        return 130;
+    }
     std::printf("recorded %lld of %lld samples into %s in %.1f s", static_cast<long long>(r.recorded),
                 static_cast<long long>(r.total), r.out.c_str(), r.seconds);
     if (r.resumedFrom > 0) std::printf(" (resumed after %lld)", static_cast<long long>(r.resumedFrom));
@@ -215,7 +236,8 @@ Command recordCommand() {
             "Samples are made durable at least every --flush-seconds (default 2): a killed run keeps\n"
             "them, and --resume continues it with nothing missing or repeated. --shard i/n records the\n"
             "i-th of n contiguous slices (join them with merge). Progress goes to stderr: a bar on a\n"
-            "terminal, a line every 5 s otherwise.\n",
+            "terminal, a line every 5 s otherwise. Ctrl-C (or SIGTERM, e.g. from a batch scheduler)\n"
+            "stops after the current batch with everything saved (exit status 130).\n",
             runRecord};
 }
 

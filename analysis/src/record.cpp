@@ -266,7 +266,10 @@ std::vector<RunSample> runBatch(const models::PoseModel& model, const RunHeader&
     }
     const torch::Tensor input = torch::stack(inputs);
     const int K = header.keypoints();
+    // Below level full only the dependency rows are stored: keep the layers' projections and
+    // recompute those rows afterwards instead of keeping every [N, heads, L, L] matrix.
     models::Trace trace;
+    trace.keepAttention = header.level == RunLevel::Full;
     const torch::Tensor unflipped = model.forward(input, &trace);
     torch::Tensor heatmaps = unflipped;
     if (o.flip)
@@ -285,9 +288,31 @@ std::vector<RunSample> runBatch(const models::PoseModel& model, const RunHeader&
     }
 
     const int T = header.tokens(), prefix = info.prefixTokens;
+    const auto n = static_cast<int64_t>(items.size());
+    // The query token under each predicted keypoint, then every layer's rows for them.
+    torch::Tensor which = torch::empty({n, K}, torch::kInt64);
+    std::vector<std::vector<int32_t>> tokens(items.size());
+    for (int64_t b = 0; b < n; ++b) {
+        const auto queries = keypointQueries(inHeatmap[static_cast<size_t>(b)], info);
+        for (int k = 0; k < K; ++k) {
+            const int token = queryToken(queries[static_cast<size_t>(k)], trace.layers.front(), info);
+            tokens[static_cast<size_t>(b)].push_back(token);
+            which[b][k] = prefix + token;
+        }
+    }
+    std::vector<torch::Tensor> layerRows, layerMean;  // [N, H, K, T], [N, K, T] per layer
+    for (const models::LayerTrace& lt : trace.layers) {
+        const torch::Tensor rows = model.attentionRows(lt, which);  // [N, H, K, L]
+        const int64_t L = rows.size(-1);
+        // Visual-token columns only (prefix tokens, if any, come first).
+        layerRows.push_back(rows.narrow(-1, L - T, T));
+        layerMean.push_back(rows.size(1) == 1 ? layerRows.back().select(1, 0)
+                                              : layerRows.back().sum(1).div_(static_cast<double>(rows.size(1))));
+    }
     std::vector<RunSample> out;
     for (size_t b = 0; b < items.size(); ++b) {
         const Planned& pl = *items[b]->planned;
+        const auto bi = static_cast<int64_t>(b);
         RunSample s;
         s.index = pl.index;
         s.imageId = pl.imageId;
@@ -307,26 +332,20 @@ std::vector<RunSample> runBatch(const models::PoseModel& model, const RunHeader&
             const auto v = flatKeypoints(layer[b]);
             s.layerKeypoints.insert(s.layerKeypoints.end(), v.begin(), v.end());
         }
-        const auto queries = keypointQueries(inHeatmap[b], info);
-        std::vector<int64_t> rows;
-        for (int k = 0; k < K; ++k) {
-            const int token = queryToken(queries[static_cast<size_t>(k)], trace.layers.front(), info);
-            s.queryTokens.push_back(token);
-            rows.push_back(prefix + token);
-        }
-        const torch::Tensor rowIndex = torch::tensor(rows, torch::kInt64);
+        s.queryTokens = tokens[b];
         std::vector<torch::Tensor> mean, heads, full;
-        for (const models::LayerTrace& lt : trace.layers) {
-            // Visual-token columns only (prefix tokens, if any, come first).
-            const int64_t L = lt.attention.size(-1);
-            const torch::Tensor perHead = lt.attention[static_cast<int64_t>(b)].narrow(-1, L - T, T);  // [H, L, T]
-            mean.push_back(lt.attentionMean[static_cast<int64_t>(b)].narrow(-1, L - T, T).index_select(0, rowIndex));
-            if (header.heads > 1) heads.push_back(perHead.index_select(1, rowIndex));
-            if (header.level == RunLevel::Full) full.push_back(perHead.narrow(1, L - T, T));
+        for (size_t l = 0; l < trace.layers.size(); ++l) {
+            mean.push_back(layerMean[l][bi]);
+            if (header.heads > 1) heads.push_back(layerRows[l][bi]);
+            if (header.level == RunLevel::Full) {
+                const torch::Tensor& a = trace.layers[l].attention;  // [N, H, L, L]
+                const int64_t L = a.size(-1);
+                full.push_back(a[bi].narrow(-1, L - T, T).narrow(1, L - T, T));
+            }
         }
         s.dependency = torch::stack(mean);
         if (header.heads > 1) s.dependencyHeads = torch::stack(heads);
-        if (header.level != RunLevel::Keypoints) s.heatmaps = heatmaps[static_cast<int64_t>(b)];
+        if (header.level != RunLevel::Keypoints) s.heatmaps = heatmaps[bi];
         if (header.level == RunLevel::Full) s.attention = torch::stack(full);
         s.cropJpeg = items[b]->jpeg;
         out.push_back(std::move(s));

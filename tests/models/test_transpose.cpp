@@ -161,3 +161,27 @@ TEST(TransPose, TraceCostsNothingWhenOff) {
     Trace trace;
     EXPECT_TRUE(torch::equal(model->forward(input), model->forward(input, &trace)));
 }
+
+TEST(TransPose, AttentionRowsEqualTheTracedAttention) {
+    const auto model = loadModel(smallR(), test::officialPath("transpose_r_small.pth"));
+    const torch::Tensor input = test::readH5(test::officialPath("transpose_r_small.h5"), "/input");
+    Trace full;
+    const torch::Tensor out = model->forward(input, &full);
+    Trace light;
+    light.keepAttention = false;
+    EXPECT_TRUE(torch::equal(model->forward(input, &light), out));
+    ASSERT_EQ(light.layers.size(), full.layers.size());
+    const int64_t n = input.size(0);
+    const torch::Tensor which = torch::tensor({0, 5, 767, 300}, torch::kInt64).unsqueeze(0).expand({n, 4}).contiguous();
+    for (size_t l = 0; l < light.layers.size(); ++l) {
+        EXPECT_FALSE(light.layers[l].attention.defined());
+        EXPECT_FALSE(light.layers[l].attentionMean.defined());
+        const torch::Tensor rows = model->attentionRows(light.layers[l], which);  // [N, H, 4, L]
+        const torch::Tensor want = full.layers[l].attention.index_select(2, which[0]);
+        ASSERT_EQ(rows.sizes(), want.sizes());
+        EXPECT_TRUE(torch::allclose(rows, want, 1e-5, 1e-7))
+            << "layer " << l << ": max diff " << (rows - want).abs().max().item<float>();
+    }
+    EXPECT_THROW(model->attentionRows(light.layers[0], torch::full({n, 1}, 768, torch::kInt64)), ModelError);
+    EXPECT_THROW(model->attentionRows(LayerTrace{}, which), ModelError);
+}

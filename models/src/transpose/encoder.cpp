@@ -11,7 +11,8 @@ SelfAttentionImpl::SelfAttentionImpl(int64_t d_, int64_t heads_) : d(d_), heads(
     torch::nn::init::xavier_uniform_(in_proj_weight);
 }
 
-torch::Tensor SelfAttentionImpl::forward(const torch::Tensor& x, const torch::Tensor& pos, torch::Tensor* weights) {
+torch::Tensor SelfAttentionImpl::forward(const torch::Tensor& x, const torch::Tensor& pos, torch::Tensor* weights,
+                                         std::pair<torch::Tensor, torch::Tensor>* projections) {
     const int64_t n = x.size(0), l = x.size(1), hd = d / heads;
     const auto w = in_proj_weight.chunk(3);
     const auto b = in_proj_bias.chunk(3);
@@ -39,7 +40,18 @@ torch::Tensor SelfAttentionImpl::forward(const torch::Tensor& x, const torch::Te
         at::bmm_out(ci, attn[i], v[i].view({l, heads, hd}).transpose(0, 1));
     }
     if (weights) *weights = attn;
+    if (projections) *projections = {q, k};
     return out_proj->forward(context.transpose(1, 2).reshape({n, l, d}));
+}
+
+torch::Tensor SelfAttentionImpl::rows(const torch::Tensor& queries, const torch::Tensor& keys,
+                                      const torch::Tensor& which) const {
+    const int64_t n = queries.size(0), l = queries.size(1), m = which.size(1), hd = d / heads;
+    const torch::Tensor picked = queries.gather(1, which.unsqueeze(-1).expand({n, m, d}));  // [N, Q, d]
+    const torch::Tensor q = picked.view({n, m, heads, hd}).transpose(1, 2);                 // [N, H, Q, hd]
+    const torch::Tensor k = keys.reshape({n, l, heads, hd}).permute({0, 2, 3, 1});          // [N, H, hd, L]
+    // The same scaling as the pass: the product times 1/sqrt(hd), then the softmax over keys.
+    return torch::softmax(torch::matmul(q, k).mul_(1.0 / std::sqrt(static_cast<double>(hd))), -1);
 }
 
 EncoderLayerImpl::EncoderLayerImpl(int64_t d, int64_t heads, int64_t ffn) {
@@ -50,8 +62,9 @@ EncoderLayerImpl::EncoderLayerImpl(int64_t d, int64_t heads, int64_t ffn) {
     norm2 = register_module("norm2", torch::nn::LayerNorm(torch::nn::LayerNormOptions({d}).eps(1e-5)));
 }
 
-torch::Tensor EncoderLayerImpl::forward(const torch::Tensor& x, const torch::Tensor& pos, torch::Tensor* weights) {
-    const torch::Tensor src = norm1->forward(self_attn->forward(x, pos, weights).add_(x));
+torch::Tensor EncoderLayerImpl::forward(const torch::Tensor& x, const torch::Tensor& pos, torch::Tensor* weights,
+                                        std::pair<torch::Tensor, torch::Tensor>* projections) {
+    const torch::Tensor src = norm1->forward(self_attn->forward(x, pos, weights, projections).add_(x));
     return norm2->forward(linear2->forward(linear1->forward(src).relu_()).add_(src));
 }
 
@@ -65,17 +78,24 @@ torch::Tensor EncoderImpl::forward(const torch::Tensor& x, const torch::Tensor& 
                                    int cols) {
     torch::Tensor out = x;
     torch::Tensor grid;
+    const bool keep = observer && observer->wantsAttention();
     for (size_t i = 0; i < layers->size(); ++i) {
         torch::Tensor weights;
-        out = layers->ptr<EncoderLayerImpl>(i)->forward(out, pos, observer ? &weights : nullptr);
+        std::pair<torch::Tensor, torch::Tensor> projections;
+        out = layers->ptr<EncoderLayerImpl>(i)->forward(out, pos, keep ? &weights : nullptr,
+                                                        observer ? &projections : nullptr);
         if (observer) {
             LayerTrace t;
             t.index = static_cast<int>(i);
-            t.attention = weights;
-            // sum / heads as nn.MultiheadAttention averages; one head is its own average (a view:
-            // copying [N, L, L] per layer would cost more than the attention itself).
-            const int64_t heads = weights.size(1);
-            t.attentionMean = heads == 1 ? weights.select(1, 0) : weights.sum(1).div_(static_cast<double>(heads));
+            if (keep) {
+                t.attention = weights;
+                // sum / heads as nn.MultiheadAttention averages; one head is its own average (a
+                // view: copying [N, L, L] per layer would cost more than the attention itself).
+                const int64_t heads = weights.size(1);
+                t.attentionMean = heads == 1 ? weights.select(1, 0) : weights.sum(1).div_(static_cast<double>(heads));
+            }
+            t.queries = projections.first;
+            t.keys = projections.second;
             t.tokens = out;
             if (!grid.defined()) grid = torch::arange(out.size(1), torch::kInt64).expand({out.size(0), out.size(1)});
             t.visualTokens = grid;

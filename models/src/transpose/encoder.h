@@ -22,8 +22,12 @@ namespace posescope::models::transpose {
 class SelfAttentionImpl : public torch::nn::Module {
 public:
     SelfAttentionImpl(int64_t d, int64_t heads);
-    /// Returns the attention output [N,L,d]; `weights` receives the per-head softmax [N,H,L,L].
-    torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& pos, torch::Tensor* weights);
+    /// Returns the attention output [N,L,d]; `weights` receives the per-head softmax [N,H,L,L],
+    /// `projections` the unscaled queries and keys ([N,L,d] each).
+    torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& pos, torch::Tensor* weights,
+                          std::pair<torch::Tensor, torch::Tensor>* projections = nullptr);
+    /// Softmax rows of chosen queries [N,Q] from traced projections → [N,H,Q,L].
+    torch::Tensor rows(const torch::Tensor& queries, const torch::Tensor& keys, const torch::Tensor& which) const;
 
     torch::Tensor in_proj_weight, in_proj_bias;
     torch::nn::Linear out_proj{nullptr};
@@ -34,7 +38,8 @@ TORCH_MODULE(SelfAttention);
 class EncoderLayerImpl : public torch::nn::Module {
 public:
     EncoderLayerImpl(int64_t d, int64_t heads, int64_t ffn);
-    torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& pos, torch::Tensor* weights);
+    torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& pos, torch::Tensor* weights,
+                          std::pair<torch::Tensor, torch::Tensor>* projections = nullptr);
 
     SelfAttention self_attn{nullptr};
     torch::nn::Linear linear1{nullptr}, linear2{nullptr};

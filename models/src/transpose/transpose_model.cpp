@@ -208,4 +208,25 @@ torch::Tensor TransPoseModel::headOnTokens(const LayerTrace& layer) const {
     }
 }
 
+torch::Tensor TransPoseModel::attentionRows(const LayerTrace& layer, const torch::Tensor& queries) const {
+    const auto& layers = m_net->global_encoder->layers;
+    if (!layer.queries.defined() || !layer.keys.defined() || layer.index < 0 ||
+        static_cast<size_t>(layer.index) >= layers->size())
+        throw ModelError(m_info.family + ": attention rows need a layer traced by this model");
+    if (queries.dim() != 2 || queries.size(0) != layer.queries.size(0) || queries.scalar_type() != torch::kInt64)
+        throw ModelError(m_info.family + ": attention rows need queries [N, Q] int64 with N = " +
+                         std::to_string(layer.queries.size(0)) + ", got " + c10::str(queries.sizes()));
+    const int64_t length = layer.queries.size(1);
+    if (queries.numel() > 0 && (queries.min().item<int64_t>() < 0 || queries.max().item<int64_t>() >= length))
+        throw ModelError(m_info.family + ": attention rows: a query is outside the sequence of " +
+                         std::to_string(length) + " tokens");
+    try {
+        torch::NoGradGuard noGrad;
+        return layers->ptr<EncoderLayerImpl>(static_cast<size_t>(layer.index))
+            ->self_attn->rows(layer.queries, layer.keys, queries);
+    } catch (const c10::Error& e) {
+        throw ModelError(m_info.family + ": " + e.what_without_backtrace());
+    }
+}
+
 }  // namespace posescope::models::transpose

@@ -60,6 +60,7 @@ public:
     const ModelInfo& info() const override { return m_info; }
     torch::Tensor forward(const torch::Tensor& input, TraceObserver* observer = nullptr) const override;
     torch::Tensor headOnTokens(const LayerTrace& layer) const override;
+    torch::Tensor attentionRows(const LayerTrace& layer, const torch::Tensor& queries) const override;
     torch::nn::Module& module() override { return *m_net; }
 
 private:

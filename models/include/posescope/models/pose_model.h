@@ -7,6 +7,9 @@
 //   Trace trace;                                                 // or your own TraceObserver
 //   heatmaps = model->forward(input, &trace);                    // the same forward pass, observed
 //   torch::Tensor a = trace.layers[0].attentionMean;             // [N, Q, K]
+//   Trace light;  light.keepAttention = false;                   // keep projections, not [L, L]
+//   heatmaps = model->forward(input, &light);
+//   torch::Tensor rows = model->attentionRows(light.layers[0], tokenIds);   // [N, heads, K, L]
 //
 // A loaded model is immutable: forward() is const and safe to call from several threads at once
 // (each call builds its own tensors). Per-run state (traces, buffers) belongs to the caller.
@@ -52,6 +55,8 @@ struct LayerTrace {
     torch::Tensor attention;         // [N, heads, L, L] post-softmax, per head
     torch::Tensor attentionMean;     // [N, L, L] averaged over heads (as nn.MultiheadAttention returns it)
     torch::Tensor tokens;            // [N, L, d] the layer's output
+    torch::Tensor queries, keys;     // [N, L, d] the attention's query and key projections (unscaled;
+                                     //   heads split d), for PoseModel::attentionRows
     torch::Tensor visualTokens;      // [N, L − prefix] int64: the grid index (row·cols + col) of each visual token
     int gridRows = 0, gridCols = 0;  // the visual token grid of this pass (depends on the input size)
 };
@@ -61,6 +66,9 @@ struct LayerTrace {
 class TraceObserver {
 public:
     virtual ~TraceObserver() = default;
+    /// false: the model may leave LayerTrace::attention and attentionMean undefined (they are
+    /// [N, heads, L, L] per layer); the projections stay, so attentionRows() can give any rows.
+    virtual bool wantsAttention() const { return true; }
     virtual void onLayer(const LayerTrace& layer) = 0;
     /// Family-specific tensors, e.g. "features/backbone", "kept_tokens/stage_1".
     virtual void onExtra(const std::string& name, const torch::Tensor& value) {
@@ -73,6 +81,8 @@ public:
 struct Trace : TraceObserver {
     std::vector<LayerTrace> layers;
     std::map<std::string, torch::Tensor> extras;
+    bool keepAttention = true;
+    bool wantsAttention() const override { return keepAttention; }
     void onLayer(const LayerTrace& layer) override { layers.push_back(layer); }
     void onExtra(const std::string& name, const torch::Tensor& value) override { extras[name] = value; }
 };
@@ -86,6 +96,10 @@ public:
     /// The model's head applied to an encoder layer's output (LayerTrace::tokens on its grid):
     /// layer-wise heatmaps, decoded like the final ones.
     virtual torch::Tensor headOnTokens(const LayerTrace& layer) const = 0;
+    /// Post-softmax attention rows of chosen query tokens, recomputed from a layer's traced
+    /// projections: `queries` [N, Q] int64 sequence positions → [N, heads, Q, L]. Equal to the
+    /// rows of LayerTrace::attention up to float rounding; costs Q rows instead of L.
+    virtual torch::Tensor attentionRows(const LayerTrace& layer, const torch::Tensor& queries) const = 0;
     /// The module holding the weights, with the official state-dict key names.
     virtual torch::nn::Module& module() = 0;
 };

@@ -22,7 +22,6 @@
 #include <cmath>
 #include <condition_variable>
 #include <cstdlib>
-#include <ctime>
 #include <deque>
 #include <exception>
 #include <filesystem>
@@ -131,13 +130,6 @@ std::string configJson(const models::ModelConfig& config) {
         appendJsonString(s, value);
     }
     return s + "}";
-}
-
-std::string nowUtc() {
-    const std::time_t t = std::time(nullptr);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
-    return buf;
 }
 
 // ---- the prefetching stage ----------------------------------------------------------------
@@ -354,22 +346,12 @@ std::vector<RunSample> runBatch(const models::PoseModel& model, const RunHeader&
 }
 
 void checkResumable(const RunHeader& stored, const RunHeader& now, const std::string& path) {
-    auto differ = [&](const char* what, const std::string& a, const std::string& b) {
-        if (a != b)
-            throw RunFormatError(path, std::string("cannot resume: ") + what + " differs (the run has '" + a +
-                                           "', this command '" + b + "')");
-    };
-    differ("checkpoint_sha256", stored.checkpointSha256, now.checkpointSha256);
-    differ("config", stored.config, now.config);
-    differ("dataset_sha256", stored.datasetSha256, now.datasetSha256);
-    differ("boxes_sha256", stored.boxesSha256, now.boxesSha256);
-    differ("selection", stored.selection, now.selection);
-    differ("level", runLevelName(stored.level), runLevelName(now.level));
-    differ("flip", stored.flip ? "1" : "0", now.flip ? "1" : "0");
-    differ("layerwise", stored.layerwise ? "1" : "0", now.layerwise ? "1" : "0");
-    differ("decoder", stored.decoder, now.decoder);
-    differ("shard", std::to_string(stored.shardIndex) + "/" + std::to_string(stored.shardCount),
-           std::to_string(now.shardIndex) + "/" + std::to_string(now.shardCount));
+    if (const auto d = identityDifference(stored, now))
+        throw RunFormatError(path, "cannot resume: " + d->attribute + " differs (the run has '" + d->first +
+                                       "', this command '" + d->second + "')");
+    if (stored.shardIndex != now.shardIndex)
+        throw RunFormatError(path, "cannot resume: shard differs (the run has " + std::to_string(stored.shardIndex) +
+                                       ", this command " + std::to_string(now.shardIndex) + ")");
 }
 
 std::string decoderName(models::DecodeMethod m) {
@@ -477,7 +459,6 @@ RecordResult recordRun(const RecordOptions& o, const RecordCallbacks& cb) {
     h.firstIndex = total * o.shardIndex / o.shardCount;
     h.plannedSamples = total * (o.shardIndex + 1) / o.shardCount - h.firstIndex;
     h.posescopeVersion = o.posescopeVersion;
-    h.created = nowUtc();
 
     RecordResult result;
     result.out = o.out;

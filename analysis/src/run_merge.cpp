@@ -11,22 +11,9 @@ namespace posescope::analysis {
 namespace {
 
 void requireSame(const RunHeader& a, const RunHeader& b, const std::string& first, const std::string& other) {
-    auto same = [&](const char* what, const std::string& x, const std::string& y) {
-        if (x != y)
-            throw RunFormatError(other, std::string("is not a shard of the same run as ") + first + ": " + what +
-                                            " differs ('" + y + "' vs '" + x + "')");
-    };
-    same("checkpoint_sha256", a.checkpointSha256, b.checkpointSha256);
-    same("config", a.config, b.config);
-    same("dataset_sha256", a.datasetSha256, b.datasetSha256);
-    same("boxes_sha256", a.boxesSha256, b.boxesSha256);
-    same("selection", a.selection, b.selection);
-    same("level", runLevelName(a.level), runLevelName(b.level));
-    same("flip", a.flip ? "1" : "0", b.flip ? "1" : "0");
-    same("layerwise", a.layerwise ? "1" : "0", b.layerwise ? "1" : "0");
-    same("decoder", a.decoder, b.decoder);
-    same("shard count", std::to_string(a.shardCount), std::to_string(b.shardCount));
-    same("total_samples", std::to_string(a.totalSamples), std::to_string(b.totalSamples));
+    if (const auto d = identityDifference(a, b))
+        throw RunFormatError(other, "is not a shard of the same run as " + first + ": " + d->attribute + " differs ('" +
+                                        d->second + "' vs '" + d->first + "')");
 }
 
 RunSample wholeSample(const RunReader& r, int64_t row) {

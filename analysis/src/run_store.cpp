@@ -11,6 +11,7 @@
 #include <cstring>
 #include <ctime>
 #include <filesystem>
+#include <optional>
 #include <stdexcept>
 
 namespace posescope::analysis {
@@ -202,12 +203,17 @@ void writeHeader(hid_t file, const std::string& path, const RunHeader& h) {
     setInt(file, path, "skipped_samples", h.skippedSamples);
 }
 
-std::string getString(hid_t file, const std::string& path, const char* name) {
+Handle openAttribute(hid_t file, const std::string& path, const char* name) {
     Handle a(H5Aopen(file, name, H5P_DEFAULT), H5Aclose);
     if (!a.ok()) {
         h5::errorStack();
         throw RunFormatError(path, std::string("not a PoseScope run: no attribute '") + name + "'");
     }
+    return a;
+}
+
+std::string getString(hid_t file, const std::string& path, const char* name) {
+    const Handle a = openAttribute(file, path, name);
     Handle type(H5Aget_type(a.get()), H5Tclose);
     if (H5Tget_class(type.get()) != H5T_STRING)
         throw RunFormatError(path, std::string("attribute '") + name + "' is not a string");
@@ -227,11 +233,7 @@ std::string getString(hid_t file, const std::string& path, const char* name) {
 }
 
 std::vector<int64_t> getInts(hid_t file, const std::string& path, const char* name) {
-    Handle a(H5Aopen(file, name, H5P_DEFAULT), H5Aclose);
-    if (!a.ok()) {
-        h5::errorStack();
-        throw RunFormatError(path, std::string("not a PoseScope run: no attribute '") + name + "'");
-    }
+    const Handle a = openAttribute(file, path, name);
     Handle space(H5Aget_space(a.get()), H5Sclose);
     const hssize_t n = H5Sget_simple_extent_npoints(space.get());
     std::vector<int64_t> v(static_cast<size_t>(std::max<hssize_t>(n, 0)));
@@ -247,11 +249,7 @@ int64_t getInt(hid_t file, const std::string& path, const char* name) {
 }
 
 std::vector<std::string> getStrings(hid_t file, const std::string& path, const char* name) {
-    Handle a(H5Aopen(file, name, H5P_DEFAULT), H5Aclose);
-    if (!a.ok()) {
-        h5::errorStack();
-        throw RunFormatError(path, std::string("not a PoseScope run: no attribute '") + name + "'");
-    }
+    const Handle a = openAttribute(file, path, name);
     Handle space(H5Aget_space(a.get()), H5Sclose);
     const hssize_t n = H5Sget_simple_extent_npoints(space.get());
     std::vector<char*> ptrs(static_cast<size_t>(std::max<hssize_t>(n, 0)), nullptr);
@@ -469,6 +467,25 @@ torch::Tensor asHalf(const torch::Tensor& t, const std::vector<int64_t>& shape, 
 
 }  // namespace
 
+std::optional<RunDifference> identityDifference(const RunHeader& a, const RunHeader& b) {
+    const std::pair<const char*, std::pair<std::string, std::string>> fields[] = {
+        {"checkpoint_sha256", {a.checkpointSha256, b.checkpointSha256}},
+        {"config", {a.config, b.config}},
+        {"dataset_sha256", {a.datasetSha256, b.datasetSha256}},
+        {"boxes_sha256", {a.boxesSha256, b.boxesSha256}},
+        {"selection", {a.selection, b.selection}},
+        {"level", {runLevelName(a.level), runLevelName(b.level)}},
+        {"flip", {a.flip ? "1" : "0", b.flip ? "1" : "0"}},
+        {"layerwise", {a.layerwise ? "1" : "0", b.layerwise ? "1" : "0"}},
+        {"decoder", {a.decoder, b.decoder}},
+        {"shard count", {std::to_string(a.shardCount), std::to_string(b.shardCount)}},
+        {"total_samples", {std::to_string(a.totalSamples), std::to_string(b.totalSamples)}},
+    };
+    for (const auto& [name, values] : fields)
+        if (values.first != values.second) return RunDifference{name, values.first, values.second};
+    return std::nullopt;
+}
+
 std::string runLevelName(RunLevel level) {
     switch (level) {
         case RunLevel::Keypoints: return "keypoints";
@@ -568,6 +585,7 @@ RunWriter RunWriter::create(const std::string& path, const RunHeader& header) {
     s->header = header;
     s->header.complete = false;
     s->header.finished.clear();
+    if (s->header.created.empty()) s->header.created = nowUtc();
     s->columns = columnsFor(header);
     Handle fapl(fileAccess(true), H5Pclose);
     s->file = Handle(H5Fcreate(path.c_str(), H5F_ACC_EXCL, H5P_DEFAULT, fapl.get()), H5Fclose);

@@ -27,6 +27,7 @@
 #include <array>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -97,9 +98,18 @@ struct RunSample {
     torch::Tensor attention;               // [layers, heads, tokens, tokens], level Full
 };
 
+/// The first attribute (of checkpoint_sha256, config, dataset_sha256, boxes_sha256, selection,
+/// level, flip, layerwise, decoder, shard count, total_samples) on which two headers differ:
+/// resume and merge accept only runs that agree on all of them.
+struct RunDifference {
+    std::string attribute, first, second;
+};
+std::optional<RunDifference> identityDifference(const RunHeader& a, const RunHeader& b);
+
 class RunWriter {
 public:
-    /// Creates `path` (which must not exist) with the header's attributes and empty datasets.
+    /// Creates `path` (which must not exist) with the header's attributes and empty datasets
+    /// (`created` is set to now when empty).
     static RunWriter create(const std::string& path, const RunHeader& header);
     /// Reopens a run for appending after its last complete row (rows some arrays got beyond
     /// it in a crash are dropped). `header` receives the stored header.

@@ -465,9 +465,10 @@ RecordResult recordRun(const RecordOptions& o, const RecordCallbacks& cb) {
     result.total = h.plannedSamples;
     std::optional<RunWriter> writer;
     if (resuming) {
+        // Compare first, read-only: a refused resume leaves the file exactly as it was.
+        checkResumable(RunReader::open(o.out).header(), h, o.out);
         RunHeader stored;
         writer.emplace(RunWriter::resume(o.out, stored));
-        checkResumable(stored, h, o.out);
         h = stored;
     }
     std::vector<const Planned*> todo;

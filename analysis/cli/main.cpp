@@ -30,6 +30,7 @@ void printHelp(std::ostream& out) {
 }  // namespace
 
 int main(int argc, char** argv) {
+    posescope::models::preferPassiveOpenMpWaiting(argv);
     const std::vector<std::string> args(argv + 1, argv + argc);
     if (args.empty()) {
         printHelp(std::cerr);
@@ -42,7 +43,8 @@ int main(int argc, char** argv) {
     if (args[0] == "--version") {
         posescope::models::initialiseRuntime();
         std::cout << "posescope-cli " << POSESCOPE_VERSION << " (" << posescope::models::intraOpThreads()
-                  << " intra-op threads, BLAS " << posescope::models::blasLibrary() << ")\n";
+                  << " intra-op threads, OpenMP waiting " << posescope::models::openMpWaitPolicy() << ", BLAS "
+                  << posescope::models::blasLibrary() << ")\n";
         return 0;
     }
     for (const auto& c : commands()) {

@@ -5,6 +5,7 @@
 #include <QApplication>
 
 int main(int argc, char** argv) {
+    posescope::models::preferPassiveOpenMpWaiting(argv);
     QApplication app(argc, argv);
     QApplication::setApplicationName(QStringLiteral("PoseScope"));
     posescope::models::initialiseRuntime();

@@ -5,6 +5,7 @@
 #include <torch/torch.h>
 
 #include <malloc.h>
+#include <unistd.h>
 #include <climits>
 #include <cstdlib>
 #include <thread>
@@ -21,6 +22,18 @@ void initialiseRuntime() {
     mallopt(M_TRIM_THRESHOLD, 512 * 1024 * 1024);
     const unsigned cores = std::thread::hardware_concurrency();
     if (cores > 0) at::set_num_threads(static_cast<int>(cores));
+}
+
+void preferPassiveOpenMpWaiting(char** argv) {
+    if (std::getenv("OMP_WAIT_POLICY") || !argv || !argv[0]) return;
+    if (::setenv("OMP_WAIT_POLICY", "PASSIVE", 1) != 0) return;
+    ::execv("/proc/self/exe", argv);
+    ::unsetenv("OMP_WAIT_POLICY");  // exec failed: carry on as we are
+}
+
+std::string openMpWaitPolicy() {
+    const char* policy = std::getenv("OMP_WAIT_POLICY");
+    return policy ? policy : "";
 }
 
 int intraOpThreads() {

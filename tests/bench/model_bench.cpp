@@ -20,6 +20,7 @@ int main(int argc, char** argv) {
         std::cerr << "usage: model_bench PRESET BATCH CAPTURE REPEATS [THREADS]\n";
         return 2;
     }
+    posescope::models::preferPassiveOpenMpWaiting(argv);
     posescope::models::initialiseRuntime();
     if (argc > 5) at::set_num_threads(std::atoi(argv[5]));
     torch::manual_seed(0);

@@ -103,6 +103,7 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "usage: record_bench PRESET ANNOTATIONS IMAGES SAMPLES OUTDIR [ROUNDS]\n");
         return 2;
     }
+    models::preferPassiveOpenMpWaiting(argv);
     models::initialiseRuntime();
     const std::string preset = argv[1], annotations = argv[2], images = argv[3], outDir = argv[5];
     const int64_t samples = std::atoll(argv[4]);

@@ -266,8 +266,9 @@ std::vector<RunSample> runBatch(const models::PoseModel& model, const RunHeader&
     torch::Tensor heatmaps = unflipped;
     if (o.flip)
         heatmaps = models::averageFlip(heatmaps, models::flipBack(model.forward(models::flipWidth(input)), flipPairs));
-    const auto inImage = models::decodeToImage(heatmaps, cs, decode);
-    const auto inHeatmap = models::decodeHeatmaps(heatmaps, decode);
+    const auto inHeatmap = models::decodeHeatmaps(heatmaps, decode);  // decoded once, mapped below
+    const auto inImage = models::heatmapToImage(
+        inHeatmap, cs, cv::Size(static_cast<int>(heatmaps.size(3)), static_cast<int>(heatmaps.size(2))));
     std::vector<std::vector<std::vector<models::Keypoint>>> layerKps;  // [layer][sample][k]
     if (header.layerwise) {
         for (const torch::Tensor& hm : layerwiseHeatmaps(model, trace, unflipped))

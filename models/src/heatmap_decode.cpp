@@ -198,22 +198,29 @@ std::vector<std::vector<Keypoint>> decodeHeatmaps(const torch::Tensor& heatmaps,
     return out;
 }
 
-std::vector<std::vector<Keypoint>> decodeToImage(const torch::Tensor& heatmaps, const std::vector<CenterScale>& cs,
-                                                 const DecodeOptions& options) {
-    if (heatmaps.defined() && heatmaps.dim() == 4 && static_cast<int64_t>(cs.size()) != heatmaps.size(0))
-        throw Error("decodeToImage: " + std::to_string(cs.size()) + " center/scale entries for " +
-                    std::to_string(heatmaps.size(0)) + " heatmap samples");
-    std::vector<std::vector<Keypoint>> people = decodeHeatmaps(heatmaps, options);
-    const cv::Size size(static_cast<int>(heatmaps.size(3)), static_cast<int>(heatmaps.size(2)));
+std::vector<std::vector<Keypoint>> heatmapToImage(std::vector<std::vector<Keypoint>> people,
+                                                  const std::vector<CenterScale>& cs, cv::Size heatmapSize) {
+    if (cs.size() != people.size())
+        throw Error("heatmapToImage: " + std::to_string(cs.size()) + " center/scale entries for " +
+                    std::to_string(people.size()) + " samples");
     for (size_t i = 0; i < people.size(); ++i) {
         for (Keypoint& kp : people[i]) {
             // transform_preds in float64, stored into the float32 preds array.
-            const cv::Point2d p = fromCrop({kp.x, kp.y}, cs[i], size);
+            const cv::Point2d p = fromCrop({kp.x, kp.y}, cs[i], heatmapSize);
             kp.x = toFloat32(p.x);
             kp.y = toFloat32(p.y);
         }
     }
     return people;
+}
+
+std::vector<std::vector<Keypoint>> decodeToImage(const torch::Tensor& heatmaps, const std::vector<CenterScale>& cs,
+                                                 const DecodeOptions& options) {
+    if (heatmaps.defined() && heatmaps.dim() == 4 && static_cast<int64_t>(cs.size()) != heatmaps.size(0))
+        throw Error("decodeToImage: " + std::to_string(cs.size()) + " center/scale entries for " +
+                    std::to_string(heatmaps.size(0)) + " heatmap samples");
+    return heatmapToImage(decodeHeatmaps(heatmaps, options), cs,
+                          cv::Size(static_cast<int>(heatmaps.size(3)), static_cast<int>(heatmaps.size(2))));
 }
 
 }  // namespace posescope::models

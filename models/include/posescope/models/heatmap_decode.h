@@ -49,7 +49,12 @@ struct Keypoint {
 /// in heatmap pixels.
 std::vector<std::vector<Keypoint>> decodeHeatmaps(const torch::Tensor& heatmaps, const DecodeOptions& options = {});
 
-/// decodeHeatmaps, then every point through fromCrop(p, cs[n], {w, h}) → image pixels.
+/// Heatmap-pixel keypoints (decodeHeatmaps) through fromCrop(p, cs[n], heatmapSize) → image
+/// pixels (float32-rounded, as transform_preds stores them); scores unchanged.
+std::vector<std::vector<Keypoint>> heatmapToImage(std::vector<std::vector<Keypoint>> people,
+                                                  const std::vector<CenterScale>& cs, cv::Size heatmapSize);
+
+/// decodeHeatmaps, then heatmapToImage.
 std::vector<std::vector<Keypoint>> decodeToImage(const torch::Tensor& heatmaps, const std::vector<CenterScale>& cs,
                                                  const DecodeOptions& options = {});
 

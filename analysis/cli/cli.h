@@ -46,6 +46,20 @@ struct Command {
     std::function<int(const std::vector<std::string>&)> run;
 };
 
+/// "1h05m" or "3m07s"; "?" when unknown (progress.cpp).
+std::string durationText(double seconds);
+
+/// While alive, SIGINT and SIGTERM ask long commands to stop cleanly (stopRequested() turns true)
+/// instead of killing them; a second signal kills at once. Restores the defaults when destroyed.
+class StopOnSignals {
+public:
+    StopOnSignals();
+    ~StopOnSignals();
+    StopOnSignals(const StopOnSignals&) = delete;
+    StopOnSignals& operator=(const StopOnSignals&) = delete;
+    static bool stopRequested();
+};
+
 // Subcommands (one file each).
 Command infoCommand();
 Command convertCommand();
@@ -56,5 +70,6 @@ Command predictCommand();
 Command recordCommand();
 Command inspectCommand();
 Command mergeCommand();
+Command trainCommand();
 
 }  // namespace posescope::cli

@@ -15,15 +15,6 @@
 namespace posescope::cli {
 namespace {
 
-// Ctrl-C (SIGINT) or SIGTERM while recording: finish the current batch, flush, close, and say how
-// to continue. A second signal ends the process at once (the file keeps its last flush).
-volatile std::sig_atomic_t g_stopRequested = 0;
-
-extern "C" void requestStop(int signal) {
-    g_stopRequested = 1;
-    std::signal(signal, SIG_DFL);
-}
-
 std::vector<int64_t> parseIds(const std::string& text) {
     std::vector<int64_t> ids;
     std::stringstream in(text);
@@ -47,17 +38,6 @@ std::pair<int, int> parseShard(const std::string& text) {
     return {i, n};
 }
 
-std::string duration(double seconds) {
-    if (!std::isfinite(seconds) || seconds < 0) return "?";
-    const long s = std::lround(seconds);
-    char buf[32];
-    if (s >= 3600)
-        std::snprintf(buf, sizeof buf, "%ldh%02ldm", s / 3600, (s / 60) % 60);
-    else
-        std::snprintf(buf, sizeof buf, "%ldm%02lds", s / 60, s % 60);
-    return buf;
-}
-
 // A bar redrawn in place on a terminal; plain lines every few seconds otherwise (logs, SLURM).
 class ProgressPrinter {
 public:
@@ -71,7 +51,7 @@ public:
             bar.resize(width, ' ');
             std::snprintf(line, sizeof line, "\r[%s] %lld/%lld %3.0f%% %.2f samples/s ETA %s ", bar.c_str(),
                           static_cast<long long>(p.done), static_cast<long long>(p.total), pct, p.samplesPerSecond,
-                          duration(p.etaSeconds).c_str());
+                          durationText(p.etaSeconds).c_str());
             std::cerr << line << std::flush;
             return;
         }
@@ -80,7 +60,7 @@ public:
         m_last = now;
         std::snprintf(line, sizeof line, "recorded %lld/%lld (%.0f%%), %.2f samples/s, ETA %s\n",
                       static_cast<long long>(p.done), static_cast<long long>(p.total), pct, p.samplesPerSecond,
-                      duration(p.etaSeconds).c_str());
+                      durationText(p.etaSeconds).c_str());
         std::cerr << line << std::flush;
     }
     void end() {
@@ -139,13 +119,13 @@ int runRecord(const std::vector<std::string>& argv) {
     cb.issue = [](int64_t index, const std::string& problem) {
         std::cerr << "\nskipped sample " << index << ": " << problem << '\n';
     };
-    cb.cancel = [] { return g_stopRequested != 0; };
-    g_stopRequested = 0;
-    std::signal(SIGINT, requestStop);
-    std::signal(SIGTERM, requestStop);
-    const analysis::RecordResult r = analysis::recordRun(o, cb);
-    std::signal(SIGINT, SIG_DFL);
-    std::signal(SIGTERM, SIG_DFL);
+    cb.cancel = [] { return StopOnSignals::stopRequested(); };
+    analysis::RecordResult r;
+    {
+        // Ctrl-C or SIGTERM: finish the current batch, flush, close and say how to continue.
+        const StopOnSignals stopOnSignals;
+        r = analysis::recordRun(o, cb);
+    }
     printer.end();
     if (r.cancelled) {
         std::printf("interrupted: %lld of %lld samples are saved in %s; continue with --resume\n",

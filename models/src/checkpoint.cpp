@@ -81,6 +81,13 @@ public:
             put(static_cast<uint64_t>(v), 8);
         }
     }
+    void real(double v) {
+        op('G');  // BINFLOAT: 8 bytes, big-endian
+        uint64_t bits = 0;
+        std::memcpy(&bits, &v, 8);
+        for (int i = 7; i >= 0; --i)
+            m_out.push_back(static_cast<uint8_t>(bits >> (8 * i)));
+    }
     void intTuple(const std::vector<int64_t>& v) {
         op('(');
         for (int64_t x : v)
@@ -113,13 +120,11 @@ std::string shapeText(const torch::Tensor& t) {
 
 }  // namespace
 
-Checkpoint loadCheckpoint(const std::string& path) {
-    const pth::MappedFile file(path);
-    pth::ParseOptions parse;
-    parse.deferCrc = true;  // checked below, on the copies, spread over LibTorch's threads
-    const pth::RawCheckpoint raw = pth::parseCheckpoint(file.data(), file.size(), path, parse);
-    Checkpoint ckpt;
-    ckpt.info = pth::summarise(raw);
+namespace {
+
+// The tensors of a parsed checkpoint, copied out of the file.
+StateDict materialise(const pth::RawCheckpoint& raw) {
+    StateDict out;
 
     // Copy the storages out of the mapped file, spread over LibTorch's threads.
     std::vector<torch::Tensor> flat(raw.storages.size());
@@ -151,56 +156,150 @@ Checkpoint loadCheckpoint(const std::string& path) {
         const torch::Tensor& base = storages.at(t.storage);
         torch::Tensor view = torch::empty({0}, base.options());
         view.set_(base.storage(), t.offset, t.sizes, t.strides);
-        ckpt.tensors.emplace_back(t.name, view);
+        out.emplace_back(t.name, view);
     }
+    return out;
+}
+
+}  // namespace
+
+Checkpoint loadCheckpoint(const std::string& path) {
+    const pth::MappedFile file(path);
+    pth::ParseOptions parse;
+    parse.deferCrc = true;  // checked in materialise, on the copies, spread over LibTorch's threads
+    const pth::RawCheckpoint raw = pth::parseCheckpoint(file.data(), file.size(), path, parse);
+    Checkpoint ckpt;
+    ckpt.info = pth::summarise(raw);
+    ckpt.tensors = materialise(raw);
     return ckpt;
 }
 
-void saveStateDict(const StateDict& tensors, const std::string& path) {
+CheckpointContents loadCheckpointContents(const std::string& path) {
+    const pth::MappedFile file(path);
+    pth::ParseOptions parse;
+    parse.deferCrc = true;
+    parse.wholeTree = true;
+    const pth::RawCheckpoint raw = pth::parseCheckpoint(file.data(), file.size(), path, parse);
+    CheckpointContents c;
+    c.source = path;
+    c.tensors = materialise(raw);
+    for (const auto& [k, v] : raw.metadata)
+        c.values[k] = v;
+    return c;
+}
+
+namespace {
+
+// One record per distinct storage, in first-use order; tensors sharing a storage keep sharing it.
+struct StorageRecords {
+    std::vector<std::pair<std::string, torch::Tensor>> records;
+    std::map<const void*, std::string> keyOf;
+};
+
+void writeTensor(PickleWriter& p, const torch::Tensor& tensor, const std::string& name, StorageRecords& storages,
+                 const std::string& path) {
+    if (!tensor.defined()) throw FileError(path, "cannot save '" + name + "': tensor is undefined");
+    torch::Tensor t = tensor.device().is_cpu() ? tensor.detach() : tensor.detach().to(torch::kCPU);
+    const void* impl = t.storage().unsafeGetStorageImpl();
+    auto it = storages.keyOf.find(impl);
+    if (it == storages.keyOf.end()) {
+        it = storages.keyOf.emplace(impl, std::to_string(storages.records.size())).first;
+        storages.records.emplace_back(it->second, t);
+    }
+    const int64_t itemSize = static_cast<int64_t>(t.element_size());
+    p.global("torch._utils", "_rebuild_tensor_v2");
+    p.op('(');
+    p.op('(');
+    p.text("storage");
+    p.global("torch", storageClass(t.scalar_type(), path));
+    p.text(it->second);
+    p.text("cpu");
+    p.integer(static_cast<int64_t>(t.storage().nbytes()) / itemSize);
+    p.op('t');
+    p.op('Q');
+    p.integer(t.storage_offset());
+    p.intTuple(t.sizes().vec());
+    p.intTuple(t.strides().vec());
+    p.op(0x89);  // requires_grad = False
+    p.global("collections", "OrderedDict");
+    p.op(')');
+    p.op('R');
+    p.op('t');
+    p.op('R');
+}
+
+void writeValue(PickleWriter& p, const CheckpointValue& v, const std::string& name, StorageRecords& storages,
+                const std::string& path, int depth) {
+    using Kind = CheckpointValue::Kind;
+    if (depth > 32) throw FileError(path, "cannot save '" + name + "': nested deeper than 32 levels");
+    switch (v.kind) {
+        case Kind::None: p.op('N'); return;
+        case Kind::Bool: p.op(v.boolean ? 0x88 : 0x89); return;
+        case Kind::Int: p.integer(v.integer); return;
+        case Kind::Float: p.real(v.real); return;
+        case Kind::Str: p.text(v.text); return;
+        case Kind::Tensor: writeTensor(p, v.tensor, name, storages, path); return;
+        case Kind::List:
+        case Kind::Tuple:
+            if (v.kind == Kind::List) p.op(']');
+            p.op('(');
+            for (size_t i = 0; i < v.items.size(); ++i)
+                writeValue(p, v.items[i], name + "." + std::to_string(i), storages, path, depth + 1);
+            p.op(v.kind == Kind::List ? 'e' : 't');  // APPENDS / TUPLE
+            return;
+        case Kind::Dict:
+        case Kind::OrderedDict:
+            if (v.kind == Kind::Dict) {
+                p.op('}');
+            } else {
+                p.global("collections", "OrderedDict");
+                p.op(')');
+                p.op('R');
+            }
+            p.op('(');
+            for (const auto& [key, value] : v.entries) {
+                if (key.kind != Kind::Str && key.kind != Kind::Int)
+                    throw FileError(path, "cannot save '" + name + "': dict keys must be strings or integers");
+                writeValue(p, key, name, storages, path, depth + 1);
+                writeValue(p, value, name + "." + (key.kind == Kind::Str ? key.text : std::to_string(key.integer)),
+                           storages, path, depth + 1);
+            }
+            p.op('u');  // SETITEMS
+            return;
+    }
+}
+
+}  // namespace
+
+CheckpointValue CheckpointValue::list(std::vector<CheckpointValue> items, bool tuple) {
+    CheckpointValue v;
+    v.kind = tuple ? Kind::Tuple : Kind::List;
+    v.items = std::move(items);
+    return v;
+}
+
+CheckpointValue CheckpointValue::dict(std::vector<std::pair<CheckpointValue, CheckpointValue>> entries) {
+    CheckpointValue v;
+    v.kind = Kind::Dict;
+    v.entries = std::move(entries);
+    return v;
+}
+
+CheckpointValue CheckpointValue::stateDict(const StateDict& tensors) {
+    CheckpointValue v;
+    v.kind = Kind::OrderedDict;
+    for (const auto& [name, t] : tensors)
+        v.entries.emplace_back(CheckpointValue(name), CheckpointValue(t));
+    return v;
+}
+
+void saveCheckpoint(const CheckpointValue& root, const std::string& path) {
     const std::string archive = "archive/";
     PickleWriter p;
     p.op(0x80);
     p.op(2);
-    p.global("collections", "OrderedDict");
-    p.op(')');
-    p.op('R');
-    p.op('(');
-
-    // One record per distinct storage; tensors that share a storage keep sharing it.
-    std::vector<std::pair<std::string, torch::Tensor>> records;
-    std::map<const void*, std::string> keyOf;
-    for (const auto& [name, tensor] : tensors) {
-        if (!tensor.defined()) throw FileError(path, "cannot save '" + name + "': tensor is undefined");
-        torch::Tensor t = tensor.device().is_cpu() ? tensor.detach() : tensor.detach().to(torch::kCPU);
-        const void* impl = t.storage().unsafeGetStorageImpl();
-        auto it = keyOf.find(impl);
-        if (it == keyOf.end()) {
-            it = keyOf.emplace(impl, std::to_string(records.size())).first;
-            records.emplace_back(it->second, t);
-        }
-        const int64_t itemSize = static_cast<int64_t>(t.element_size());
-        p.text(name);
-        p.global("torch._utils", "_rebuild_tensor_v2");
-        p.op('(');
-        p.op('(');
-        p.text("storage");
-        p.global("torch", storageClass(t.scalar_type(), path));
-        p.text(it->second);
-        p.text("cpu");
-        p.integer(static_cast<int64_t>(t.storage().nbytes()) / itemSize);
-        p.op('t');
-        p.op('Q');
-        p.integer(t.storage_offset());
-        p.intTuple(t.sizes().vec());
-        p.intTuple(t.strides().vec());
-        p.op(0x89);  // requires_grad = False
-        p.global("collections", "OrderedDict");
-        p.op(')');
-        p.op('R');
-        p.op('t');
-        p.op('R');
-    }
-    p.op('u');
+    StorageRecords storages;
+    writeValue(p, root, "", storages, path, 0);
     p.op('.');
 
     const std::string tmp = path + ".partial";
@@ -208,7 +307,7 @@ void saveStateDict(const StateDict& tensors, const std::string& path) {
         pth::ZipWriter zip(tmp);
         zip.add(archive + "data.pkl", p.bytes().data(), p.bytes().size());
         zip.add(archive + "byteorder", "little", 6);
-        for (const auto& [key, t] : records)
+        for (const auto& [key, t] : storages.records)
             zip.add(archive + "data/" + key, t.storage().data(), t.storage().nbytes());
         zip.add(archive + "version", "3\n", 2);
         zip.finish();
@@ -221,6 +320,22 @@ void saveStateDict(const StateDict& tensors, const std::string& path) {
         std::remove(tmp.c_str());
         throw FileError(path, "cannot replace the file: " + why);
     }
+}
+
+void saveStateDict(const StateDict& tensors, const std::string& path) {
+    saveCheckpoint(CheckpointValue::stateDict(tensors), path);
+}
+
+const torch::Tensor& CheckpointContents::tensor(const std::string& path) const {
+    for (const auto& [name, t] : tensors)
+        if (name == path) return t;
+    throw FileError(source, "no tensor '" + path + "' in the checkpoint");
+}
+
+const std::string& CheckpointContents::value(const std::string& path) const {
+    const auto it = values.find(path);
+    if (it == values.end()) throw FileError(source, "no value '" + path + "' in the checkpoint");
+    return it->second;
 }
 
 StateDict stateDictOf(const torch::nn::Module& module) {
@@ -279,13 +394,13 @@ void loadStateDict(torch::nn::Module& module, const StateDict& tensors, const st
     }
     std::vector<std::string> missing;
     for (const auto& [name, tensor] : targets)
-        if (!given.count(name)) missing.push_back(name);
+        if (!given.count(name) && !options.allowMissing) missing.push_back(name);
     if (!missing.empty() || !unexpected.empty() || !misshaped.empty())
         throw StateDictMismatch(source, std::move(missing), std::move(unexpected), std::move(misshaped));
 
     torch::NoGradGuard noGrad;
     for (auto& [name, target] : byName)
-        target.copy_(*given.at(name));
+        if (given.count(name)) target.copy_(*given.at(name));
 }
 
 }  // namespace posescope::models

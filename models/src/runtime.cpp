@@ -6,6 +6,7 @@
 
 #include <malloc.h>
 #include <unistd.h>
+#include <algorithm>
 #include <climits>
 #include <cstdlib>
 #include <thread>
@@ -54,6 +55,10 @@ std::string blasLibrary() {
         },
         &found);
     return found;
+}
+
+void keepFreedMemory(size_t bytes) {
+    mallopt(M_TRIM_THRESHOLD, static_cast<int>(std::min<size_t>(bytes, 2047u * 1024 * 1024)));
 }
 
 }  // namespace posescope::models

@@ -150,3 +150,61 @@ TEST(StateDict, HalfPrecisionCheckpointLoadsIntoFloatModule) {
     EXPECT_EQ(target->conv1->weight.scalar_type(), torch::kFloat32);
     EXPECT_TRUE(torch::allclose(target->conv1->weight, source->conv1->weight, 1e-3, 1e-3));
 }
+
+TEST(StateDict, TrainingCheckpointRoundTripsNestedValuesBitExact) {
+    using V = models::CheckpointValue;
+    torch::manual_seed(5);
+    const torch::Tensor w = torch::randn({4, 3, 2, 2}).contiguous(torch::MemoryFormat::ChannelsLast);
+    const torch::Tensor m = torch::randn({7}).to(torch::kHalf);
+    const V root = V::dict({
+        {V("epoch"), V(int64_t{3})},
+        {V("big"), V(int64_t{-5000000000LL})},
+        {V("lr"), V(0.1 + 0.2)},
+        {V("name"), V(std::string(300, 'y') + "é")},
+        {V("flags"), V::list({V(true), V(false), V()}, /*tuple=*/true)},
+        {V("state_dict"), V::stateDict({{"conv.weight", w}, {"conv.view", w[1]}})},
+        {V("optimizer"), V::dict({{V("state"), V::dict({{V(int64_t{0}), V::dict({{V("exp_avg"), V(m)}})}})},
+                                  {V("param_groups"), V::list({V::dict({{V("params"), V::list({V(int64_t{0})})}})})}})},
+    });
+    const std::string path = test::outputPath("training_checkpoint.pth");
+    models::saveCheckpoint(root, path);
+    const models::CheckpointContents c = models::loadCheckpointContents(path);
+    EXPECT_EQ(c.value("epoch"), "3");
+    EXPECT_EQ(c.value("big"), "-5000000000");
+    EXPECT_EQ(std::stod(c.value("lr")), 0.1 + 0.2);  // 17 digits: the double comes back exactly
+    EXPECT_EQ(c.value("name"), std::string(300, 'y') + "é");
+    EXPECT_EQ(c.value("flags.0"), "True");
+    EXPECT_EQ(c.value("flags.2"), "None");
+    EXPECT_EQ(c.value("optimizer.param_groups.0.params.0"), "0");
+    const torch::Tensor& w2 = c.tensor("state_dict.conv.weight");
+    EXPECT_TRUE(torch::equal(w2, w));
+    EXPECT_EQ(w2.strides(), w.strides());  // channels-last kept
+    EXPECT_TRUE(c.tensor("state_dict.conv.view").is_alias_of(w2));
+    EXPECT_EQ(c.tensor("optimizer.state.0.exp_avg").scalar_type(), torch::kHalf);
+    EXPECT_TRUE(torch::equal(c.tensor("optimizer.state.0.exp_avg"), m));
+    EXPECT_THROW(c.tensor("state_dict.missing"), FileError);
+    // The app opens a training checkpoint as a model: the state dict is found under "state_dict".
+    const auto ckpt = models::loadCheckpoint(path);
+    EXPECT_EQ(ckpt.info.stateDictKey, "state_dict");
+    ASSERT_EQ(ckpt.tensors.size(), 2u);
+    EXPECT_TRUE(torch::equal(ckpt.tensors[0].second, w));
+}
+
+TEST(StateDict, PartialLoadKeepsWhatTheFileLacks) {
+    Net a, b;
+    torch::NoGradGuard noGrad;
+    a->conv1->weight.fill_(2);
+    b->conv1->weight.fill_(1);
+    b->block->conv->weight.fill_(7);
+    models::LoadOptions o;
+    o.allowMissing = true;
+    o.keyMap = [](const std::string& k) -> std::optional<std::string> {
+        return k.rfind("conv1.", 0) == 0 ? std::optional(k) : std::nullopt;
+    };
+    models::loadStateDict(*b, models::stateDictOf(*a), "a", o);
+    EXPECT_TRUE(torch::equal(b->conv1->weight, a->conv1->weight));
+    EXPECT_EQ(b->block->conv->weight.max().item<float>(), 7.0f);
+    // Still strict about what it does load.
+    models::StateDict bad = {{"conv1.weight", torch::zeros({1})}};
+    EXPECT_THROW(models::loadStateDict(*b, bad, "bad", o), models::StateDictMismatch);
+}

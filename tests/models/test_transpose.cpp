@@ -185,3 +185,72 @@ TEST(TransPose, AttentionRowsEqualTheTracedAttention) {
     EXPECT_THROW(model->attentionRows(light.layers[0], torch::full({n, 1}, 768, torch::kInt64)), ModelError);
     EXPECT_THROW(model->attentionRows(LayerTrace{}, which), ModelError);
 }
+
+namespace {
+
+// A small TransPose-R as the demo models are built: PoseScope's stem width and dropout keys.
+ModelConfig tinyR(int stemWidth, double dropout) {
+    return ModelConfig::fromYamlText(
+        "MODEL:\n  NAME: transpose_r\n  NUM_JOINTS: 17\n  IMAGE_SIZE: [48, 64]\n"
+        "  HEATMAP_SIZE: [12, 16]\n  DIM_MODEL: 32\n  DIM_FEEDFORWARD: 64\n  N_HEAD: 2\n"
+        "  ENCODER_LAYERS: 2\n  POS_EMBEDDING: sine\n  ENCODER_DROPOUT: " +
+            std::to_string(dropout) + "\n  EXTRA:\n    STEM_WIDTH: " + std::to_string(stemWidth) +
+            "\n    NUM_DECONV_LAYERS: 1\n    NUM_DECONV_FILTERS: [32]\n"
+            "    NUM_DECONV_KERNELS: [4]\n    NUM_LAYERS: 50\n",
+        "tiny");
+}
+
+}  // namespace
+
+TEST(TransPose, TrainingForwardEqualsInferenceInEvalMode) {
+    const auto config = smallR();
+    const auto model = createModel(config);
+    loadStateDict(model->module(), loadCheckpoint(test::officialPath("transpose_r_small.pth")).tensors, "fixture");
+    model->module().eval();
+    const torch::Tensor input = test::readH5(test::officialPath("transpose_r_small.h5"), "/input");
+    const torch::Tensor trained = model->forwardTraining(input);  // autograd path
+    EXPECT_TRUE(trained.requires_grad());
+    const torch::Tensor inferred = model->forward(input);
+    EXPECT_TRUE(torch::allclose(trained.detach(), inferred, 1e-4, 1e-5))
+        << "max diff " << (trained.detach() - inferred).abs().max().item<float>();
+}
+
+TEST(TransPose, TrainingStepsDecreaseTheLossOnATinyBatch) {
+    torch::manual_seed(2);
+    const auto model = createModel(tinyR(8, 0.1));
+    model->initialiseForTraining();
+    model->module().train();
+    const torch::Tensor input = torch::randn({4, 3, 64, 48});
+    const torch::Tensor target = torch::rand({4, 17, 16, 12});
+    std::vector<torch::Tensor> params = model->module().parameters();
+    torch::optim::Adam adam(params, torch::optim::AdamOptions(1e-3));
+    double first = 0, last = 0;
+    for (int step = 0; step < 5; ++step) {
+        const torch::Tensor loss = (model->forwardTraining(input) - target).pow(2).mean();
+        adam.zero_grad();
+        loss.backward();
+        adam.step();
+        (step == 0 ? first : last) = loss.item<double>();
+    }
+    EXPECT_LT(last, first);
+    // Gradients reach the stem, the encoder and the head.
+    for (const char* name : {"conv1.weight", "global_encoder.layers.0.self_attn.in_proj_weight", "final_layer.weight"})
+        EXPECT_TRUE(model->module().named_parameters()[name].grad().defined()) << name;
+}
+
+TEST(TransPose, StemWidthAndTrainingInitialisation) {
+    torch::manual_seed(1);
+    const auto model = createModel(tinyR(16, 0.0));
+    const auto params = model->module().named_parameters();
+    EXPECT_EQ(params["conv1.weight"].sizes(), (std::vector<int64_t>{16, 3, 7, 7}));
+    EXPECT_EQ(params["layer1.0.conv1.weight"].sizes(), (std::vector<int64_t>{16, 16, 1, 1}));
+    EXPECT_EQ(params["reduce.weight"].sizes(), (std::vector<int64_t>{32, 128, 1, 1}));  // layer2: 4 · 2 · 16
+    model->initialiseForTraining();
+    EXPECT_NEAR(params["final_layer.weight"].std().item<double>(), 0.001, 0.0003);
+    EXPECT_EQ(params["final_layer.bias"].abs().max().item<double>(), 0.0);
+    EXPECT_NEAR(params["deconv_layers.0.weight"].std().item<double>(), 0.001, 0.0002);
+    // He-normal (fan_out, ReLU) for the stem: std = sqrt(2 / (16 · 7 · 7)).
+    EXPECT_NEAR(params["conv1.weight"].std().item<double>(), std::sqrt(2.0 / (16 * 49)), 0.01);
+    EXPECT_THROW(createModel(tinyR(0, 0.0)), ConfigError);
+    EXPECT_THROW(createModel(tinyR(8, 1.0)), ConfigError);
+}

@@ -140,14 +140,55 @@ void byteSwap(std::vector<uint8_t>& bytes, size_t width) {
         std::reverse(bytes.begin() + i, bytes.begin() + i + width);
 }
 
+// Every leaf of a pickled tree under its dotted path: tensors to `tensors`, the rest to `values`.
+void flattenTree(const Node* n, const std::string& name, int depth, const std::string& path,
+                 std::vector<std::pair<std::string, const Node*>>& tensors,
+                 std::vector<std::pair<std::string, std::string>>& values) {
+    if (depth > 32) throw FileError(path, "'" + name + "': the checkpoint nests deeper than 32 levels");
+    const auto child = [&](const std::string& key) { return name.empty() ? key : name + "." + key; };
+    switch (n->kind) {
+        case Kind::Tensor: tensors.emplace_back(name, n); return;
+        case Kind::Dict:
+            for (const auto& [k, v] : n->entries) {
+                if (k->kind != Kind::Str && k->kind != Kind::Int)
+                    throw FileError(path,
+                                    "'" + name + "': a dict key is a " + describe(k) + ", not a string or integer");
+                flattenTree(v, child(k->kind == Kind::Str ? k->text : std::to_string(k->integer)), depth + 1, path,
+                            tensors, values);
+            }
+            return;
+        case Kind::List:
+        case Kind::Tuple:
+            for (size_t i = 0; i < n->items.size(); ++i)
+                flattenTree(n->items[i], child(std::to_string(i)), depth + 1, path, tensors, values);
+            return;
+        case Kind::Float: {
+            std::ostringstream s;
+            s.precision(17);
+            s << n->real;
+            values.emplace_back(name, s.str());
+            return;
+        }
+        case Kind::Str: values.emplace_back(name, n->text); return;
+        default: values.emplace_back(name, describe(n)); return;
+    }
+}
+
 RawCheckpoint assemble(const std::string& path, const std::string& format, const PickleResult& pickle,
-                       const std::function<Bytes(const Node&)>& storageBytes, bool bigEndian) {
+                       const std::function<Bytes(const Node&)>& storageBytes, bool bigEndian, bool wholeTree = false) {
     RawCheckpoint raw;
     raw.path = path;
     raw.format = format;
-    const Located located = locateStateDict(pickle.root, path);
-    raw.stateDictKey = located.key;
-    raw.metadata = metadataOf(pickle.root, located.dict);
+    std::vector<std::pair<std::string, const Node*>> entries;
+    if (wholeTree) {
+        flattenTree(pickle.root, "", 0, path, entries, raw.metadata);
+    } else {
+        const Located located = locateStateDict(pickle.root, path);
+        raw.stateDictKey = located.key;
+        raw.metadata = metadataOf(pickle.root, located.dict);
+        for (const auto& [k, v] : located.dict->entries)
+            entries.emplace_back(k->text, v);
+    }
 
     // Load the storages the state dict uses (root storages; legacy views point into them).
     std::map<const Node*, const RawStorage*> loaded;
@@ -186,12 +227,9 @@ RawCheckpoint assemble(const std::string& path, const std::string& format, const
         return raw.storages.back().get();
     };
 
-    std::vector<std::pair<std::string, const Node*>> entries;
-    for (const auto& [k, v] : located.dict->entries)
-        entries.emplace_back(k->text, v);
-    raw.strippedModulePrefix = !entries.empty() && std::all_of(entries.begin(), entries.end(), [](const auto& e) {
-        return e.first.rfind("module.", 0) == 0;
-    });
+    raw.strippedModulePrefix =
+        !wholeTree && !entries.empty() &&
+        std::all_of(entries.begin(), entries.end(), [](const auto& e) { return e.first.rfind("module.", 0) == 0; });
     for (const auto& [name, t] : entries) {
         RawTensor rt;
         rt.name = raw.strippedModulePrefix ? name.substr(7) : name;
@@ -250,10 +288,10 @@ RawCheckpoint parseZip(const uint8_t* data, size_t size, const std::string& path
         }
         return b;
     };
-    return assemble(path, "zip", pickle, storageBytes, bigEndian);
+    return assemble(path, "zip", pickle, storageBytes, bigEndian, options.wholeTree);
 }
 
-RawCheckpoint parseLegacy(const uint8_t* data, size_t size, const std::string& path) {
+RawCheckpoint parseLegacy(const uint8_t* data, size_t size, const std::string& path, bool wholeTree) {
     size_t pos = 0;
     auto next = [&](const char* what) {
         if (pos >= size) throw FileError(path, std::string("truncated legacy checkpoint (") + what + " missing)");
@@ -309,9 +347,9 @@ RawCheckpoint parseLegacy(const uint8_t* data, size_t size, const std::string& p
     auto storageBytes = [&](const Node& s) {
         auto it = spans.find(s.key);
         if (it == spans.end()) throw FileError(path, "truncated file: storage '" + s.key + "' is missing");
-        return Bytes{data + it->second.first, it->second.second, {}};
+        return Bytes{data + it->second.first, it->second.second, {}, {}};
     };
-    return assemble(path, "legacy", main, storageBytes, bigEndian);
+    return assemble(path, "legacy", main, storageBytes, bigEndian, wholeTree);
 }
 
 }  // namespace
@@ -319,7 +357,7 @@ RawCheckpoint parseLegacy(const uint8_t* data, size_t size, const std::string& p
 RawCheckpoint parseCheckpoint(const uint8_t* data, size_t size, const std::string& path, const ParseOptions& options) {
     if (size == 0) throw FileError(path, "empty file");
     if (looksLikeZip(data, size)) return parseZip(data, size, path, options);
-    if (size >= 2 && data[0] == 0x80 && data[1] <= 5) return parseLegacy(data, size, path);
+    if (size >= 2 && data[0] == 0x80 && data[1] <= 5) return parseLegacy(data, size, path, options.wholeTree);
     if (size > 262 && std::memcmp(data + 257, "ustar", 5) == 0)
         throw FileError(path, "tar-based checkpoints (PyTorch < 0.4) are not supported; re-save with a newer PyTorch");
     throw FileError(path, "not a PyTorch checkpoint (neither a ZIP archive nor a pickle)");

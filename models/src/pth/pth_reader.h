@@ -52,6 +52,11 @@ struct ParseOptions {
     /// Leave the storages' CRC-32 checks to the caller (RawStorage::verify), who can run them in
     /// parallel, on the copies it makes anyway. Otherwise every storage is checked while parsing.
     bool deferCrc = false;
+    /// Read the whole pickled tree, not just the state dict (training checkpoints): every tensor
+    /// anywhere in nested dicts, lists and tuples becomes a RawTensor named by its dotted path
+    /// ("optimizer.state.0.exp_avg"), every other leaf a metadata entry (path → value as text:
+    /// integers exact, floats with 17 significant digits, strings whole, True/False/None).
+    bool wholeTree = false;
 };
 
 /// `data` must outlive the result: storages point into it.

@@ -2,6 +2,7 @@
 
 #include "posescope/datasets/error.h"
 
+#include <unistd.h>
 #include <zlib.h>
 
 #include <algorithm>
@@ -332,6 +333,8 @@ void ZipWriter::finish() {
     write(d.data(), d.size());
     if (std::fflush(m_file) != 0 || std::ferror(m_file))
         throw FileError(m_path, std::string("write failed: ") + std::strerror(errno));
+    // On disk before the caller renames the file over an older one (a crash then leaves either).
+    if (::fsync(::fileno(m_file)) != 0) throw FileError(m_path, std::string("write failed: ") + std::strerror(errno));
     const int rc = std::fclose(m_file);
     m_file = nullptr;
     if (rc != 0) throw FileError(m_path, std::string("write failed on close: ") + std::strerror(errno));

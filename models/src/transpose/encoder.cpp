@@ -4,7 +4,8 @@
 
 namespace posescope::models::transpose {
 
-SelfAttentionImpl::SelfAttentionImpl(int64_t d_, int64_t heads_) : d(d_), heads(heads_) {
+SelfAttentionImpl::SelfAttentionImpl(int64_t d_, int64_t heads_, double dropout_)
+    : d(d_), heads(heads_), dropout(dropout_) {
     in_proj_weight = register_parameter("in_proj_weight", torch::empty({3 * d, d}));
     in_proj_bias = register_parameter("in_proj_bias", torch::zeros({3 * d}));
     out_proj = register_module("out_proj", torch::nn::Linear(d, d));
@@ -22,6 +23,19 @@ torch::Tensor SelfAttentionImpl::forward(const torch::Tensor& x, const torch::Te
     const torch::Tensor q = qkBoth.narrow(2, 0, d);  // row stride 2d
     const torch::Tensor k = qkBoth.narrow(2, d, d);
     const torch::Tensor v = torch::nn::functional::linear(x, w[2], b[2]);
+    if (is_training() || torch::GradMode::is_enabled()) {
+        // Training: out= kernels and in-place softmax do not support autograd; the same products
+        // on [N, H, L, hd] views, then nn.MultiheadAttention's dropout on the weights.
+        const auto heads4 = [&](const torch::Tensor& t) { return t.view({n, l, heads, hd}).transpose(1, 2); };
+        // The scale on q ([N, L, d]) rather than on the [N, H, L, L] product, as 1.13 does.
+        const torch::Tensor attn =
+            torch::softmax(torch::matmul(heads4(q * (1.0 / std::sqrt(double(hd)))), heads4(k).transpose(2, 3)), -1);
+        const torch::Tensor dropped = dropout > 0 ? torch::dropout(attn, dropout, is_training()) : attn;
+        const torch::Tensor context = torch::matmul(dropped, heads4(v)).transpose(1, 2).reshape({n, l, d});
+        if (weights) *weights = attn;
+        if (projections) *projections = {q, k};
+        return out_proj->forward(context);
+    }
     // Per sample, the heads of a [L, d] matrix are [H, L, hd] views (row stride d or 2d): the batched
     // products read them in place (no head-split copies), the 1/sqrt(hd) scale rides on the product
     // (alpha) and the softmax runs in place, so the only [H, L, L] buffer is the one returned.
@@ -54,8 +68,8 @@ torch::Tensor SelfAttentionImpl::rows(const torch::Tensor& queries, const torch:
     return torch::softmax(torch::matmul(q, k).mul_(1.0 / std::sqrt(static_cast<double>(hd))), -1);
 }
 
-EncoderLayerImpl::EncoderLayerImpl(int64_t d, int64_t heads, int64_t ffn) {
-    self_attn = register_module("self_attn", SelfAttention(d, heads));
+EncoderLayerImpl::EncoderLayerImpl(int64_t d, int64_t heads, int64_t ffn, double dropout_) : dropout(dropout_) {
+    self_attn = register_module("self_attn", SelfAttention(d, heads, dropout));
     linear1 = register_module("linear1", torch::nn::Linear(d, ffn));
     linear2 = register_module("linear2", torch::nn::Linear(ffn, d));
     norm1 = register_module("norm1", torch::nn::LayerNorm(torch::nn::LayerNormOptions({d}).eps(1e-5)));
@@ -64,14 +78,20 @@ EncoderLayerImpl::EncoderLayerImpl(int64_t d, int64_t heads, int64_t ffn) {
 
 torch::Tensor EncoderLayerImpl::forward(const torch::Tensor& x, const torch::Tensor& pos, torch::Tensor* weights,
                                         std::pair<torch::Tensor, torch::Tensor>* projections) {
+    if (is_training()) {  // nn.TransformerEncoderLayer's dropout1, dropout, dropout2 (post-norm)
+        const torch::Tensor src =
+            norm1->forward(x + torch::dropout(self_attn->forward(x, pos, weights, projections), dropout, true));
+        const torch::Tensor hidden = torch::dropout(torch::relu(linear1->forward(src)), dropout, true);
+        return norm2->forward(src + torch::dropout(linear2->forward(hidden), dropout, true));
+    }
     const torch::Tensor src = norm1->forward(self_attn->forward(x, pos, weights, projections).add_(x));
     return norm2->forward(linear2->forward(linear1->forward(src).relu_()).add_(src));
 }
 
-EncoderImpl::EncoderImpl(int64_t count, int64_t d, int64_t heads, int64_t ffn) {
+EncoderImpl::EncoderImpl(int64_t count, int64_t d, int64_t heads, int64_t ffn, double dropout) {
     layers = register_module("layers", torch::nn::ModuleList());
     for (int64_t i = 0; i < count; ++i)
-        layers->push_back(EncoderLayer(d, heads, ffn));
+        layers->push_back(EncoderLayer(d, heads, ffn, dropout));
 }
 
 torch::Tensor EncoderImpl::forward(const torch::Tensor& x, const torch::Tensor& pos, TraceObserver* observer, int rows,

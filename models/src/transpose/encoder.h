@@ -11,6 +11,9 @@
 // projections (q = k = x + pos, v = x), q scaled by 1/sqrt(head_dim) before QKᵀ, softmax over keys,
 // head average = sum over heads / heads. With an observer, each layer reports its per-head and
 // head-averaged attention and its output tokens, computed in the same pass.
+// Training (the module in train() mode or autograd on): the same arithmetic with autograd-friendly
+// operations and nn.TransformerEncoderLayer's dropout (on the attention weights, after the
+// attention, inside and after the feed-forward); inference uses in-place, copy-free kernels.
 #pragma once
 
 #include "posescope/models/pose_model.h"
@@ -21,7 +24,7 @@ namespace posescope::models::transpose {
 
 class SelfAttentionImpl : public torch::nn::Module {
 public:
-    SelfAttentionImpl(int64_t d, int64_t heads);
+    SelfAttentionImpl(int64_t d, int64_t heads, double dropout = 0.1);
     /// Returns the attention output [N,L,d]; `weights` receives the per-head softmax [N,H,L,L],
     /// `projections` the unscaled queries and keys ([N,L,d] each).
     torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& pos, torch::Tensor* weights,
@@ -32,24 +35,26 @@ public:
     torch::Tensor in_proj_weight, in_proj_bias;
     torch::nn::Linear out_proj{nullptr};
     int64_t d, heads;
+    double dropout;
 };
 TORCH_MODULE(SelfAttention);
 
 class EncoderLayerImpl : public torch::nn::Module {
 public:
-    EncoderLayerImpl(int64_t d, int64_t heads, int64_t ffn);
+    EncoderLayerImpl(int64_t d, int64_t heads, int64_t ffn, double dropout = 0.1);
     torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& pos, torch::Tensor* weights,
                           std::pair<torch::Tensor, torch::Tensor>* projections = nullptr);
 
     SelfAttention self_attn{nullptr};
     torch::nn::Linear linear1{nullptr}, linear2{nullptr};
     torch::nn::LayerNorm norm1{nullptr}, norm2{nullptr};
+    double dropout;
 };
 TORCH_MODULE(EncoderLayer);
 
 class EncoderImpl : public torch::nn::Module {
 public:
-    EncoderImpl(int64_t layers, int64_t d, int64_t heads, int64_t ffn);
+    EncoderImpl(int64_t layers, int64_t d, int64_t heads, int64_t ffn, double dropout = 0.1);
     /// x: [N, L, d] tokens of a rows × cols grid; pos: [1, L, d]. Reports each layer to `observer`.
     torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& pos, TraceObserver* observer, int rows,
                           int cols);

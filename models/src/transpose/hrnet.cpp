@@ -241,13 +241,15 @@ HrnetStem::HrnetStem(torch::nn::Module& parent, const HrnetSpec& spec) : m_spec(
     checkStage(spec.stage2, "STAGE2");
     checkStage(spec.stage3, "STAGE3");
 
-    m_conv1 = parent.register_module("conv1", conv(3, 64, 3, 2, 1));
-    m_bn1 = parent.register_module("bn1", bn(64));
-    m_conv2 = parent.register_module("conv2", conv(64, 64, 3, 2, 1));
-    m_bn2 = parent.register_module("bn2", bn(64));
+    const int w = spec.stemWidth;
+    if (w < 1) throw Error("HRNet spec: the stem width must be at least 1, got " + std::to_string(w));
+    m_conv1 = parent.register_module("conv1", conv(3, w, 3, 2, 1));
+    m_bn1 = parent.register_module("bn1", bn(w));
+    m_conv2 = parent.register_module("conv2", conv(w, w, 3, 2, 1));
+    m_bn2 = parent.register_module("bn2", bn(w));
 
-    int64_t inplanes = 64;  // layer1: 4 Bottlenecks of planes 64, as TransPose-R's (resnet.h)
-    m_layer1 = parent.register_module("layer1", makeBottleneckLayer(inplanes, 64, 4, 1));
+    int64_t inplanes = w;  // layer1: 4 Bottlenecks of planes w (64 officially), as TransPose-R's (resnet.h)
+    m_layer1 = parent.register_module("layer1", makeBottleneckLayer(inplanes, w, 4, 1));
 
     std::vector<int> channels{static_cast<int>(inplanes)};
     parent.register_module("transition1", makeTransition(channels, spec.stage2.channels, m_transition1));

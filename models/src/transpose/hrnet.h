@@ -77,6 +77,7 @@ struct HrnetStageSpec {
 struct HrnetSpec {
     HrnetStageSpec stage2;
     HrnetStageSpec stage3;
+    int stemWidth = 64;  // conv1/conv2 channels and layer1's planes (64 officially; MODEL.EXTRA.STEM_WIDTH)
 
     /// The official HRNet-S of width W (TransPose-H-S: 32; H-A4/A5/A6: 48): stage2 1 module,
     /// 2 branches [W,2W], 4 blocks each; stage3 4 modules, 3 branches [W,2W,4W], 4 blocks each.

@@ -40,12 +40,12 @@ torch::nn::Sequential makeBottleneckLayer(int64_t& inplanes, int64_t planes, int
     return layer;
 }
 
-ResnetStem::ResnetStem(torch::nn::Module& parent, const std::vector<int64_t>& blocks) {
-    m_conv1 = parent.register_module("conv1", conv(3, 64, 7, 2, 3));
-    m_bn1 = parent.register_module("bn1", bn(64));
-    int64_t inplanes = 64;
-    m_layer1 = parent.register_module("layer1", makeBottleneckLayer(inplanes, 64, blocks.at(0), 1));
-    m_layer2 = parent.register_module("layer2", makeBottleneckLayer(inplanes, 128, blocks.at(1), 2));
+ResnetStem::ResnetStem(torch::nn::Module& parent, const std::vector<int64_t>& blocks, int64_t width) {
+    m_conv1 = parent.register_module("conv1", conv(3, width, 7, 2, 3));
+    m_bn1 = parent.register_module("bn1", bn(width));
+    int64_t inplanes = width;
+    m_layer1 = parent.register_module("layer1", makeBottleneckLayer(inplanes, width, blocks.at(0), 1));
+    m_layer2 = parent.register_module("layer2", makeBottleneckLayer(inplanes, 2 * width, blocks.at(1), 2));
     m_outChannels = inplanes;
 }
 

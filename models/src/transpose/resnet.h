@@ -29,8 +29,9 @@ torch::nn::Sequential makeBottleneckLayer(int64_t& inplanes, int64_t planes, int
 
 class ResnetStem {
 public:
-    /// Registers the stem's modules on `parent` under the official names.
-    ResnetStem(torch::nn::Module& parent, const std::vector<int64_t>& blocks);
+    /// Registers the stem's modules on `parent` under the official names. `width` is conv1's
+    /// channels and layer1's planes (64 officially; layer2 has twice as many).
+    ResnetStem(torch::nn::Module& parent, const std::vector<int64_t>& blocks, int64_t width = 64);
     torch::Tensor forward(const torch::Tensor& x);
     int64_t outChannels() const { return m_outChannels; }
 

@@ -71,9 +71,17 @@ TransPoseConfig transposeConfig(const ModelConfig& c) {
     if (t.dModel % t.heads != 0)
         throw ConfigError("MODEL.DIM_MODEL must be divisible by MODEL.N_HEAD (" + c.source() + ")");
     t.finalKernel = c.integer("MODEL.EXTRA.FINAL_CONV_KERNEL", 1);
+    t.stemWidth = c.integer("MODEL.EXTRA.STEM_WIDTH", 64);
+    if (t.stemWidth < 1 || t.stemWidth > 4096)
+        throw ConfigError("MODEL.EXTRA.STEM_WIDTH: expected 1…4096, got " + std::to_string(t.stemWidth) + " (" +
+                          c.source() + ")");
+    t.dropout = c.number("MODEL.ENCODER_DROPOUT", 0.1);
+    if (!(t.dropout >= 0 && t.dropout < 1))
+        throw ConfigError("MODEL.ENCODER_DROPOUT: expected a probability in [0, 1) (" + c.source() + ")");
     if (t.hrnet) {
         t.hrnetSpec.stage2 = stageSpec(c, "STAGE2");
         t.hrnetSpec.stage3 = stageSpec(c, "STAGE3");
+        t.hrnetSpec.stemWidth = static_cast<int>(t.stemWidth);
     } else {
         const long long depth = c.integer("MODEL.EXTRA.NUM_LAYERS", 50);
         if (depth == 50 || depth == 101)
@@ -105,7 +113,7 @@ TransPoseImpl::TransPoseImpl(const TransPoseConfig& c) : config(c), stride(c.hrn
         hrnet = std::make_unique<HrnetStem>(*this, c.hrnetSpec);
         channels = c.hrnetSpec.stage3.channels.at(0);
     } else {
-        resnet = std::make_unique<ResnetStem>(*this, c.resnetBlocks);
+        resnet = std::make_unique<ResnetStem>(*this, c.resnetBlocks, c.stemWidth);
         channels = resnet->outChannels();
     }
     reduce = register_module("reduce", torch::nn::Conv2d(torch::nn::Conv2dOptions(channels, c.dModel, 1).bias(false)));
@@ -114,7 +122,7 @@ TransPoseImpl::TransPoseImpl(const TransPoseConfig& c) : config(c), stride(c.hrn
         pos_embedding = register_parameter("pos_embedding", sinePositionEmbedding(h, w, c.dModel), false);
     else if (c.posEmbedding == "learnable")
         pos_embedding = register_parameter("pos_embedding", torch::randn({h * w, 1, c.dModel}));
-    global_encoder = register_module("global_encoder", Encoder(c.layers, c.dModel, c.heads, c.ffn));
+    global_encoder = register_module("global_encoder", Encoder(c.layers, c.dModel, c.heads, c.ffn, c.dropout));
     int64_t headIn = c.dModel;
     if (!c.hrnet) {
         deconv_layers = register_module("deconv_layers", makeDeconvLayers(c));
@@ -196,6 +204,40 @@ torch::Tensor TransPoseModel::forward(const torch::Tensor& input, TraceObserver*
         return m_net->forward(input.contiguous(torch::MemoryFormat::ChannelsLast), observer).contiguous();
     } catch (const c10::Error& e) {
         throw ModelError(name + ": " + e.what_without_backtrace());
+    }
+}
+
+torch::Tensor TransPoseModel::forwardTraining(const torch::Tensor& input) {
+    try {
+        return m_net->forward(input.contiguous(torch::MemoryFormat::ChannelsLast), nullptr);
+    } catch (const c10::Error& e) {
+        throw ModelError(m_info.family + ": " + e.what_without_backtrace());
+    }
+}
+
+void TransPoseModel::initialiseForTraining() {
+    // The official init_weights: deconvolutions and the final layer N(0, 0.001) with zero bias,
+    // BatchNorm weight 1 and bias 0; the encoder xavier-uniform (as constructed). The stems come from
+    // ImageNet in the official recipe; trained from scratch here, their convolutions get He-normal
+    // (fan_out, ReLU) as torchvision's ResNet initialises them.
+    torch::NoGradGuard noGrad;
+    for (const auto& item : m_net->named_modules("", false)) {
+        const std::string& name = item.key();
+        torch::nn::Module& m = *item.value();
+        const bool head = name.rfind("deconv_layers", 0) == 0 || name.rfind("final_layer", 0) == 0;
+        if (auto* conv = dynamic_cast<torch::nn::Conv2dImpl*>(&m)) {
+            if (head)
+                conv->weight.normal_(0, 0.001);
+            else
+                torch::nn::init::kaiming_normal_(conv->weight, 0, torch::kFanOut, torch::kReLU);
+            if (conv->bias.defined()) conv->bias.zero_();
+        } else if (auto* deconv = dynamic_cast<torch::nn::ConvTranspose2dImpl*>(&m)) {
+            deconv->weight.normal_(0, 0.001);
+            if (deconv->bias.defined()) deconv->bias.zero_();
+        } else if (auto* bn = dynamic_cast<torch::nn::BatchNorm2dImpl*>(&m)) {
+            bn->weight.fill_(1);
+            bn->bias.zero_();
+        }
     }
 }
 

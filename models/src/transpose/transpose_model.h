@@ -29,6 +29,8 @@ struct TransPoseConfig {
     std::vector<int64_t> deconvFilters = {256}, deconvKernels = {4};
     bool deconvBias = false;
     int64_t finalKernel = 1;
+    int64_t stemWidth = 64;  // MODEL.EXTRA.STEM_WIDTH (PoseScope): the ResNet/HRNet stem's width
+    double dropout = 0.1;    // MODEL.ENCODER_DROPOUT (PoseScope): nn.TransformerEncoderLayer's, training only
     HrnetSpec hrnetSpec;
 };
 
@@ -60,6 +62,8 @@ public:
     const ModelInfo& info() const override { return m_info; }
     torch::Tensor forward(const torch::Tensor& input, TraceObserver* observer = nullptr) const override;
     torch::Tensor headOnTokens(const LayerTrace& layer) const override;
+    torch::Tensor forwardTraining(const torch::Tensor& input) override;
+    void initialiseForTraining() override;
     torch::Tensor attentionRows(const LayerTrace& layer, const torch::Tensor& queries) const override;
     torch::nn::Module& module() override { return *m_net; }
 

@@ -102,6 +102,14 @@ public:
     virtual torch::Tensor attentionRows(const LayerTrace& layer, const torch::Tensor& queries) const = 0;
     /// The module holding the weights, with the official state-dict key names.
     virtual torch::nn::Module& module() = 0;
+
+    // Training (the trainer owns a model it built with createModel; not thread-safe, not const).
+    /// The forward pass with autograd, in the module's current mode (module().train() turns on
+    /// BatchNorm batch statistics and dropout). Same input and output as forward().
+    virtual torch::Tensor forwardTraining(const torch::Tensor& input) = 0;
+    /// The official recipe's initialisation for training from scratch (seed torch first for a
+    /// reproducible one), e.g. TransPose: heads N(0, 0.001), stem convolutions He-normal.
+    virtual void initialiseForTraining() = 0;
 };
 
 /// Builds the model a configuration describes (random weights). ConfigError for unknown families.

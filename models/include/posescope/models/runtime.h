@@ -11,11 +11,15 @@
 // Errors: none. Thread-safety: call initialiseRuntime once from main() before any model runs.
 #pragma once
 
+#include <cstddef>
 #include <string>
 
 namespace posescope::models {
 
 void initialiseRuntime();
+/// Keep up to `bytes` of freed heap (instead of 512 MiB) for the next pass: training holds every
+/// activation for the backward pass, far more than inference.
+void keepFreedMemory(size_t bytes);
 /// LibTorch's OpenMP workers spin-wait between parallel regions while OpenBLAS's own threads run
 /// the matrix products, and on few cores the two take the CPU from each other (TransPose-R-A4,
 /// batch 1, 2 cores: about 240 → 130 ms with passive waiting). libgomp reads OMP_WAIT_POLICY

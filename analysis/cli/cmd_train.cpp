@@ -1,0 +1,179 @@
+// posescope-cli train: trains a model on a COCO-format keypoint dataset (analysis/train.h).
+#include "cli.h"
+
+#include "posescope/analysis/train.h"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+#include <sstream>
+
+namespace posescope::cli {
+namespace {
+
+std::vector<std::string> splitComma(const std::string& text) {
+    std::vector<std::string> out;
+    std::stringstream in(text);
+    for (std::string part; std::getline(in, part, ',');)
+        if (!part.empty()) out.push_back(part);
+    return out;
+}
+
+int runTrain(const std::vector<std::string>& argv) {
+    const Args a(argv, {"--resume", "--no-flip", "--no-augment", "--validate-first"},
+                 {"--config",
+                  "--set",
+                  "--dataset",
+                  "--images",
+                  "--val",
+                  "--val-images",
+                  "--val-fraction",
+                  "--out",
+                  "--epochs",
+                  "--batch",
+                  "--lr",
+                  "--lr-end",
+                  "--seed",
+                  "--loader-threads",
+                  "--max-samples",
+                  "--max-val-samples",
+                  "--repeat",
+                  "--init",
+                  "--init-prefix",
+                  "--checkpoint-minutes",
+                  "--checkpoint-every",
+                  "--log-every",
+                  "--sigma"});
+    if (!a.positional().empty()) throw UsageError("train takes no positional arguments");
+    analysis::TrainOptions o;
+    o.config = models::ModelConfig::resolve(a.value("--config"));
+    for (const std::string& s : a.values("--set"))
+        o.config.set(s);
+    o.trainAnnotations = a.value("--dataset");
+    o.trainImages = a.value("--images");
+    o.outDir = a.value("--out");
+    o.valAnnotations = a.value("--val", "");
+    o.valImages = a.value("--val-images", "");
+    if (!o.valAnnotations.empty() && o.valImages.empty()) throw UsageError("--val needs --val-images");
+    o.valFraction = a.number("--val-fraction", 0.1);
+    o.epochs = static_cast<int>(a.integer("--epochs", -1));
+    o.batchSize = static_cast<int>(a.integer("--batch", -1));
+    o.lr = a.number("--lr", -1);
+    o.lrEnd = a.number("--lr-end", -1);
+    o.sigma = a.number("--sigma", o.config.number("MODEL.SIGMA", 2));
+    const long long seed = a.integer("--seed", 1);
+    if (seed < 0) throw UsageError("--seed must be a non-negative integer");
+    o.seed = static_cast<uint64_t>(seed);
+    o.loaderThreads = static_cast<int>(a.integer("--loader-threads", 1));
+    if (o.loaderThreads < 1 || o.loaderThreads > 64) throw UsageError("--loader-threads must be 1…64");
+    o.maxTrainSamples = static_cast<int>(a.integer("--max-samples", 0));
+    o.maxValSamples = static_cast<int>(a.integer("--max-val-samples", 0));
+    o.repeat = static_cast<int>(a.integer("--repeat", 1));
+    if (o.repeat < 1) throw UsageError("--repeat must be at least 1");
+    o.initCheckpoint = a.value("--init", "");
+    for (const std::string& p : a.values("--init-prefix"))
+        for (const std::string& q : splitComma(p))
+            o.initPrefixes.push_back(q);
+    if (!o.initPrefixes.empty() && o.initCheckpoint.empty()) throw UsageError("--init-prefix needs --init");
+    o.resume = a.flag("--resume");
+    o.checkpointSeconds = 60 * a.number("--checkpoint-minutes", 5);
+    o.checkpointEveryIterations = static_cast<int>(a.integer("--checkpoint-every", 0));
+    o.logEvery = static_cast<int>(a.integer("--log-every", 20));
+    o.validateBeforeTraining = a.flag("--validate-first");
+    if (a.flag("--no-flip")) o.augment.flip = false;
+    if (a.flag("--no-augment")) {
+        o.augment = analysis::AugmentOptions{};
+        o.augment.flip = false;
+        o.augment.scaleFactor = 0;
+        o.augment.rotationProbability = 0;
+        o.augment.halfBodyProbability = 0;
+    }
+
+    const bool tty = ::isatty(STDERR_FILENO) != 0;
+    auto last = std::chrono::steady_clock::now() - std::chrono::hours(1);
+    analysis::TrainCallbacks cb;
+    cb.progress = [&](const analysis::TrainProgress& p) {
+        char line[200];
+        std::snprintf(line, sizeof line, "epoch %d/%d  iter %lld/%lld  loss %.6f  lr %.2e  %.1f samples/s  ETA %s",
+                      p.epoch, p.epochs, static_cast<long long>(p.iteration),
+                      static_cast<long long>(p.iterationsPerEpoch), p.loss, p.lr, p.samplesPerSecond,
+                      durationText(p.etaSeconds).c_str());
+        if (tty) {
+            std::cerr << '\r' << line << "   " << std::flush;
+            return;
+        }
+        const auto now = std::chrono::steady_clock::now();
+        if (now - last < std::chrono::seconds(10) && p.iteration < p.iterationsPerEpoch) return;
+        last = now;
+        std::cerr << line << '\n' << std::flush;
+    };
+    cb.epochEnd = [&](const analysis::EpochSummary& e) {
+        if (tty) std::cerr << '\n';
+        if (e.epoch == 0)
+            std::printf("untrained: val AP %.4f (AP50 %.4f, AP75 %.4f)\n", e.valAp, e.valAp50, e.valAp75);
+        else
+            std::printf("epoch %d: loss %.6f, lr %.2e, val AP %.4f (AP50 %.4f, AP75 %.4f), %.0f s, %.1f samples/s\n",
+                        e.epoch, e.trainLoss, e.lr, e.valAp, e.valAp50, e.valAp75, e.seconds, e.samplesPerSecond);
+        std::fflush(stdout);
+    };
+    cb.message = [&](const std::string& m) {
+        if (tty) std::cerr << '\n';
+        std::cerr << m << '\n';
+    };
+    cb.cancel = [] { return StopOnSignals::stopRequested(); };
+    analysis::TrainResult r;
+    {
+        const StopOnSignals stopOnSignals;  // Ctrl-C: save a checkpoint after the current step
+        r = analysis::trainModel(o, cb);
+    }
+    if (tty) std::cerr << '\n';
+    if (r.cancelled) {
+        std::printf("interrupted after step %lld: the state is saved in %s; continue with --resume\n",
+                    static_cast<long long>(r.steps), r.checkpoint.c_str());
+        return 130;
+    }
+    std::printf("trained %lld steps; best val AP %.4f at epoch %d (%s); final weights %s; config %s; log %s\n",
+                static_cast<long long>(r.steps), r.bestAp, r.bestEpoch, r.bestModel.c_str(), r.finalModel.c_str(),
+                r.config.c_str(), r.log.c_str());
+    return 0;
+}
+
+}  // namespace
+
+Command trainCommand() {
+    return {
+        "train", "train a model on a COCO-format keypoint dataset (Adam, cosine schedule, official augmentation)",
+        "usage: posescope-cli train --config PRESET|FILE.yaml [--set KEY=VALUE]... --dataset ANN.json --images DIR\n"
+        "                           --out DIR [options]\n"
+        "\n"
+        "Trains with the official heatmap recipe: Gaussian targets (sigma 2) with target weights and MSE,\n"
+        "flip/scale/rotation/half-body augmentation, Adam with a cosine learning rate from TRAIN.LR to\n"
+        "TRAIN.LR_END over TRAIN.END_EPOCH epochs, validation AP (GT boxes) after each epoch. Writes to DIR:\n"
+        "checkpoint.pth (training state, opens with torch.load), model_best.pth, final_state.pth,\n"
+        "config.yaml and log.csv. Ctrl-C saves the state after the current step; --resume continues it\n"
+        "(a killed run continues from its last checkpoint, written every --checkpoint-minutes).\n"
+        "\n"
+        "options:\n"
+        "  --val ANN.json --val-images DIR   validation set (default: hold out --val-fraction of the images)\n"
+        "  --val-fraction F                  0.1\n"
+        "  --epochs N, --batch N             default TRAIN.END_EPOCH, TRAIN.BATCH_SIZE_PER_GPU\n"
+        "  --lr X, --lr-end X                default TRAIN.LR, TRAIN.LR_END\n"
+        "  --sigma S                         Gaussian target sigma (MODEL.SIGMA, 2)\n"
+        "  --seed N                          data order, augmentation, initialisation (1)\n"
+        "  --loader-threads N                sample preparation threads (1)\n"
+        "  --max-samples N, --max-val-samples N   use at most N persons (seeded choice)\n"
+        "  --repeat N                        visit every training person N times per epoch (small sets)\n"
+        "  --init F.pth [--init-prefix P,…]  start from weights (only keys starting with P: the rest keeps\n"
+        "                                    its initialisation), e.g. an ImageNet backbone\n"
+        "  --resume                          continue DIR/checkpoint.pth (the options must match)\n"
+        "  --checkpoint-minutes M            mid-epoch checkpoints at least every M minutes (5; 0: epoch ends)\n"
+        "  --checkpoint-every N              also every N steps\n"
+        "  --log-every N                     steps per row of log.csv (20)\n"
+        "  --no-flip, --no-augment           switch augmentation off (flip only / all of it)\n"
+        "  --validate-first                  also evaluate the untrained model (epoch 0)\n",
+        runTrain};
+}
+
+}  // namespace posescope::cli

@@ -114,8 +114,11 @@ int runTrain(const std::vector<std::string>& argv) {
         if (e.epoch == 0)
             std::printf("untrained: val AP %.4f (AP50 %.4f, AP75 %.4f)\n", e.valAp, e.valAp50, e.valAp75);
         else
-            std::printf("epoch %d: loss %.6f, lr %.2e, val AP %.4f (AP50 %.4f, AP75 %.4f), %.0f s, %.1f samples/s\n",
-                        e.epoch, e.trainLoss, e.lr, e.valAp, e.valAp50, e.valAp75, e.seconds, e.samplesPerSecond);
+            std::printf(
+                "epoch %d: loss %.6f, lr %.2e, val AP %.4f (AP50 %.4f, AP75 %.4f), %.0f s, %.1f samples/s, "
+                "%.1f s waiting for data\n",
+                e.epoch, e.trainLoss, e.lr, e.valAp, e.valAp50, e.valAp75, e.seconds, e.samplesPerSecond,
+                e.dataWaitSeconds);
         std::fflush(stdout);
     };
     cb.message = [&](const std::string& m) {

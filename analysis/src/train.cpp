@@ -332,7 +332,7 @@ void writeText(const std::string& path, const std::string& text) {
     if (std::rename(tmp.c_str(), path.c_str()) != 0) throw FileError(path, "cannot replace the file");
 }
 
-const char* kLogHeader = "kind,epoch,step,loss,lr,samples_per_s,val_ap,val_ap50,val_ap75,seconds";
+const char* kLogHeader = "kind,epoch,step,loss,lr,samples_per_s,val_ap,val_ap50,val_ap75,seconds,data_wait_s";
 
 }  // namespace
 
@@ -643,8 +643,11 @@ TrainResult trainModel(const TrainOptions& o, const TrainCallbacks& cb) {
         const auto epochStart = Clock::now();
         double lossSum = first > 0 ? resumedLossSum : 0, logLossSum = 0;
         int64_t lossCount = first > 0 ? resumedLossCount : 0, logCount = 0, epochSamples = 0;
+        double waited = 0;
         for (int64_t it = first; it < perEpoch; ++it) {
+            const auto beforeData = Clock::now();
             const Batch b = loader.next();
+            waited += seconds(beforeData);
             const torch::Tensor out = model->forwardTraining(b.input);
             const torch::Tensor loss = (out - b.target).mul(b.weight.unsqueeze(-1)).pow(2).mean().mul(0.5);
             adam.zeroGrad();
@@ -712,6 +715,7 @@ TrainResult trainModel(const TrainOptions& o, const TrainCallbacks& cb) {
         e.valAp75 = r.stats[2];
         e.seconds = seconds(epochStart);
         e.samplesPerSecond = static_cast<double>(epochSamples) / std::max(1e-9, trainSeconds);
+        e.dataWaitSeconds = waited;
         result.epochs.push_back(e);
         if (e.valAp > result.bestAp) {
             result.bestAp = e.valAp;
@@ -722,7 +726,7 @@ TrainResult trainModel(const TrainOptions& o, const TrainCallbacks& cb) {
         lastSave = Clock::now();
         log << "epoch," << e.epoch << ',' << step << ',' << numberText(e.trainLoss) << ',' << numberText(lr) << ','
             << e.samplesPerSecond << ',' << numberText(e.valAp) << ',' << numberText(e.valAp50) << ','
-            << numberText(e.valAp75) << ',' << seconds(runStart) << '\n';
+            << numberText(e.valAp75) << ',' << seconds(runStart) << ',' << e.dataWaitSeconds << '\n';
         log.flush();
         if (!log) throw FileError(result.log, "cannot write the training log");
         if (cb.epochEnd) cb.epochEnd(e);

@@ -110,6 +110,7 @@ struct EpochSummary {
     double valAp = -1, valAp50 = -1, valAp75 = -1;
     double seconds = 0;
     double samplesPerSecond = 0;
+    double dataWaitSeconds = 0;  // the optimisation loop waiting for the loader threads
 };
 
 struct TrainCallbacks {

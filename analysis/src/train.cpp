@@ -416,19 +416,48 @@ TrainResult trainModel(const TrainOptions& o, const TrainCallbacks& cb) {
     const std::vector<std::pair<int, int>> flipPairs =
         joints == mpiiSkeleton().size() ? mpiiSkeleton().flipPairs : cocoSkeleton().flipPairs;
     if (!o.initCheckpoint.empty()) {
-        const models::Checkpoint init = models::loadCheckpoint(o.initCheckpoint);
+        models::Checkpoint init = models::loadCheckpoint(o.initCheckpoint);
+        // A sine position embedding is a function of the token grid, not a learnt weight: from a
+        // model trained at another input size (progressive resizing) it is recomputed, not loaded.
+        const models::StateDict own = models::stateDictOf(model->module());
+        const auto ownShape = [&](const std::string& key) -> std::vector<int64_t> {
+            for (const auto& [name, t] : own)
+                if (name == key) return t.sizes().vec();
+            return {};
+        };
+        bool keptOwnEmbedding = false;
+        if (cfg.string("MODEL.POS_EMBEDDING", "learnable") == "sine") {
+            for (auto it = init.tensors.begin(); it != init.tensors.end(); ++it)
+                if (it->first == "pos_embedding" && it->second.sizes().vec() != ownShape("pos_embedding")) {
+                    init.tensors.erase(it);
+                    keptOwnEmbedding = true;
+                    break;
+                }
+        }
         models::LoadOptions lo;
-        if (!o.initPrefixes.empty()) {
+        lo.allowMissing = keptOwnEmbedding;
+        const std::vector<std::string> prefixes = o.initPrefixes;
+        if (!prefixes.empty()) {
             lo.allowMissing = true;
-            const std::vector<std::string> prefixes = o.initPrefixes;
             lo.keyMap = [prefixes](const std::string& k) -> std::optional<std::string> {
                 for (const std::string& p : prefixes)
                     if (k.rfind(p, 0) == 0) return k;
                 return std::nullopt;
             };
         }
+        if (keptOwnEmbedding && prefixes.empty()) {  // still strict about every other key
+            std::vector<std::string> missing;
+            for (const auto& [name, t] : own) {
+                bool found = name == "pos_embedding";
+                for (const auto& [k, v] : init.tensors)
+                    found = found || k == name;
+                if (!found) missing.push_back(name);
+            }
+            if (!missing.empty()) throw models::StateDictMismatch(o.initCheckpoint, missing, {}, {});
+        }
         models::loadStateDict(model->module(), init.tensors, o.initCheckpoint, lo);
-        say("initialised from " + o.initCheckpoint);
+        say("initialised from " + o.initCheckpoint +
+            (keptOwnEmbedding ? " (sine position embedding recomputed for this input size)" : ""));
     }
     std::vector<torch::Tensor> params;
     for (const torch::Tensor& p : model->module().parameters())

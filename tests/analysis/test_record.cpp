@@ -2,6 +2,7 @@
 #include "posescope/analysis/record.h"
 #include "posescope/analysis/run_store.h"
 #include "posescope/datasets/synthpose.h"
+#include "synth_fixture.h"
 #include "test_paths.h"
 
 #include <gtest/gtest.h>
@@ -17,16 +18,12 @@ namespace {
 // Six SynthPose images (generated once) and the small official TransPose-R checkpoint.
 RecordOptions smallRun(const std::string& out) {
     static const std::string data = [] {
-        const std::string dir = test::outputPath("record_data");
-        std::filesystem::remove_all(dir);
         SynthOptions s;
-        s.outputDir = dir;
         s.split = "val";
         s.numImages = 6;
         s.seed = 9;
         s.threads = 1;
-        generateSynthPose(s);
-        return dir;
+        return test::sharedSynthPose("record_val6_s9", s);
     }();
     RecordOptions o;
     o.config = models::ModelConfig::preset("transpose-r-a4");

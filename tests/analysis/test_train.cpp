@@ -7,6 +7,7 @@
 #include "posescope/datasets/skeleton.h"
 #include "posescope/datasets/synthpose.h"
 #include "posescope/models/checkpoint.h"
+#include "synth_fixture.h"
 #include "test_paths.h"
 
 #include <gtest/gtest.h>
@@ -32,31 +33,26 @@ models::ModelConfig tinyConfig() {
         "tiny");
 }
 
-// SynthPose splits generated once per test run.
+// SynthPose splits shared by the test processes.
 std::string synthSplit(const std::string& split, int images, uint64_t seed) {
-    const std::string dir = test::outputPath("train_data");
-    if (!std::filesystem::exists(dir + "/annotations/person_keypoints_" + split + ".json")) {
-        SynthOptions s;
-        s.outputDir = dir;
-        s.split = split;
-        s.numImages = images;
-        s.seed = seed;
-        s.maxPeople = 2;
-        s.threads = 2;
-        generateSynthPose(s);
-    }
-    return dir;
+    SynthOptions s;
+    s.split = split;
+    s.numImages = images;
+    s.seed = seed;
+    s.maxPeople = 2;
+    s.threads = 2;
+    return test::sharedSynthPose("train_" + split + std::to_string(images) + "_s" + std::to_string(seed), s);
 }
 
 TrainOptions tinyTraining(const std::string& out) {
-    const std::string data = synthSplit("train", 16, 21);
-    synthSplit("val", 6, 22);
+    const std::string train = synthSplit("train", 16, 21);
+    const std::string val = synthSplit("val", 6, 22);
     TrainOptions o;
     o.config = tinyConfig();
-    o.trainAnnotations = data + "/annotations/person_keypoints_train.json";
-    o.trainImages = data + "/images/train";
-    o.valAnnotations = data + "/annotations/person_keypoints_val.json";
-    o.valImages = data + "/images/val";
+    o.trainAnnotations = train + "/annotations/person_keypoints_train.json";
+    o.trainImages = train + "/images/train";
+    o.valAnnotations = val + "/annotations/person_keypoints_val.json";
+    o.valImages = val + "/images/val";
     o.outDir = test::outputPath(out);
     std::filesystem::remove_all(o.outDir);
     o.epochs = 2;
@@ -295,5 +291,40 @@ TEST(Train, ErrorsNameTheProblem) {
         FAIL();
     } catch (const FileError& e) {
         EXPECT_NE(std::string(e.file()).find("no_such_images"), std::string::npos) << e.what();
+    }
+}
+
+TEST(Train, InitFromAnotherInputSizeRecomputesTheSineEmbedding) {
+    // Progressive resizing: weights trained at 48×64 start a 96×128 model.
+    TrainOptions a = tinyTraining("train_init_small");
+    a.maxTrainSamples = 4;
+    a.maxValSamples = 2;
+    a.epochs = 1;
+    const TrainResult ra = trainModel(a);
+    TrainOptions b = tinyTraining("train_init_large");
+    b.maxTrainSamples = 4;
+    b.maxValSamples = 2;
+    b.epochs = 1;
+    b.config.set("MODEL.IMAGE_SIZE=[96, 128]");
+    b.config.set("MODEL.HEATMAP_SIZE=[24, 32]");
+    b.initCheckpoint = ra.finalModel;
+    b.lr = 1e-12;  // one step that changes nothing measurable
+    b.lrEnd = 0;
+    std::string said;
+    TrainCallbacks cb;
+    cb.message = [&](const std::string& m) { said += m + '\n'; };
+    const TrainResult rb = trainModel(b, cb);
+    EXPECT_NE(said.find("sine position embedding recomputed"), std::string::npos) << said;
+    const auto wa = models::loadCheckpoint(ra.finalModel).tensors;
+    const auto wb = models::loadCheckpoint(rb.finalModel).tensors;
+    ASSERT_EQ(wa.size(), wb.size());
+    for (size_t i = 0; i < wa.size(); ++i) {
+        if (wa[i].first == "pos_embedding") {
+            EXPECT_EQ(wb[i].second.size(0), 12 * 16);  // the 96×128 grid at stride 8
+            continue;
+        }
+        if (wa[i].first.find("running") != std::string::npos || wa[i].first.find("num_batches") != std::string::npos)
+            continue;  // BatchNorm statistics move with every batch
+        EXPECT_TRUE(torch::allclose(wa[i].second, wb[i].second, 1e-5, 1e-7)) << wa[i].first;
     }
 }

@@ -13,8 +13,9 @@
 using namespace posescope;
 
 namespace {
-std::string makeFolder() {
-    const std::string dir = test::outputPath("photos");
+// One folder per test: CTest runs the tests of this file in parallel processes.
+std::string makeFolder(const std::string& name) {
+    const std::string dir = test::outputPath("photos_" + name);
     std::filesystem::remove_all(dir);
     std::filesystem::create_directories(dir + "/sub");
     const cv::Mat img(20, 30, CV_8UC3, cv::Scalar::all(128));
@@ -35,7 +36,7 @@ std::string errorOf(const std::string& folder, const std::string& boxes) {
 }  // namespace
 
 TEST(ImageFolder, ListsImagesByNameWithWholeImageBoxes) {
-    const std::string dir = makeFolder();
+    const std::string dir = makeFolder("1");
     const ImageFolder f = ImageFolder::open(dir);
     ASSERT_EQ(f.items().size(), 2u);
     EXPECT_EQ(f.items()[0].name, "a.JPG");
@@ -47,7 +48,7 @@ TEST(ImageFolder, ListsImagesByNameWithWholeImageBoxes) {
 }
 
 TEST(ImageFolder, BoxesFromCsvAndJson) {
-    const std::string dir = makeFolder();
+    const std::string dir = makeFolder("2");
     std::ofstream(dir + "/boxes.csv") << "file,x,y,w,h\nb.png, 1, 2, 10, 12\nb.png,3,4,5,6\n";
     const ImageFolder csv = ImageFolder::open(dir, dir + "/boxes.csv");
     ASSERT_EQ(csv.items()[1].boxes.size(), 2u);
@@ -64,7 +65,7 @@ TEST(ImageFolder, BoxesFromCsvAndJson) {
 }
 
 TEST(ImageFolder, ErrorsNameTheFileAndPlace) {
-    const std::string dir = makeFolder();
+    const std::string dir = makeFolder("3");
     EXPECT_EQ(errorOf(dir + "/missing", ""), dir + "/missing: not a folder (or it cannot be read)");
     std::ofstream(dir + "/bad.csv") << "b.png,1,2,3\n";
     EXPECT_EQ(errorOf(dir, dir + "/bad.csv"), dir + "/bad.csv: line 1: expected file,x,y,w,h");
@@ -79,7 +80,7 @@ TEST(ImageFolder, ErrorsNameTheFileAndPlace) {
 }
 
 TEST(ImageFolder, ABrokenImageFailsAloneAndTheRestStaysUsable) {
-    const std::string dir = makeFolder();
+    const std::string dir = makeFolder("4");
     std::ofstream(dir + "/c_broken.jpg") << "truncated";
     const ImageFolder f = ImageFolder::open(dir);
     ASSERT_EQ(f.items().size(), 3u);

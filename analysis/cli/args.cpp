@@ -72,4 +72,11 @@ double Args::number(const std::string& option, double fallback) const {
     throw UsageError("option '" + option + "' needs a number, got '" + v + "'");
 }
 
+models::ModelConfig configFrom(const Args& a) {
+    models::ModelConfig config = models::ModelConfig::resolve(a.value("--config"));
+    for (const std::string& s : a.values("--set"))
+        config.set(s);
+    return config;
+}
+
 }  // namespace posescope::cli

@@ -2,6 +2,8 @@
 // Each subcommand lives in its own cmd_<name>.cpp and is listed in commands() (main.cpp).
 #pragma once
 
+#include "posescope/models/model_config.h"
+
 #include <functional>
 #include <map>
 #include <stdexcept>
@@ -45,6 +47,9 @@ struct Command {
     std::string usage;    // the whole --help text
     std::function<int(const std::vector<std::string>&)> run;
 };
+
+/// --config PRESET|FILE.yaml with every --set KEY=VALUE applied in order (args.cpp).
+models::ModelConfig configFrom(const Args& a);
 
 /// "1h05m" or "3m07s"; "?" when unknown (progress.cpp).
 std::string durationText(double seconds);

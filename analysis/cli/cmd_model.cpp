@@ -21,13 +21,6 @@
 namespace posescope::cli {
 namespace {
 
-models::ModelConfig configFrom(const Args& a) {
-    models::ModelConfig config = models::ModelConfig::resolve(a.value("--config"));
-    for (const std::string& s : a.values("--set"))
-        config.set(s);
-    return config;
-}
-
 std::string presetList() {
     std::string s;
     for (const auto& p : models::ModelConfig::presetNames())

@@ -78,9 +78,7 @@ int runRecord(const std::vector<std::string>& argv) {
                   "--level", "--decode", "--shard", "--out", "--batch", "--flush-seconds"});
     if (!a.positional().empty()) throw UsageError("record takes no positional arguments");
     analysis::RecordOptions o;
-    o.config = models::ModelConfig::resolve(a.value("--config"));
-    for (const std::string& s : a.values("--set"))
-        o.config.set(s);
+    o.config = configFrom(a);
     o.checkpoint = a.value("--checkpoint");
     o.dataset = a.value("--dataset");
     o.images = a.value("--images", "");

@@ -48,9 +48,7 @@ int runTrain(const std::vector<std::string>& argv) {
                   "--sigma"});
     if (!a.positional().empty()) throw UsageError("train takes no positional arguments");
     analysis::TrainOptions o;
-    o.config = models::ModelConfig::resolve(a.value("--config"));
-    for (const std::string& s : a.values("--set"))
-        o.config.set(s);
+    o.config = configFrom(a);
     o.trainAnnotations = a.value("--dataset");
     o.trainImages = a.value("--images");
     o.outDir = a.value("--out");

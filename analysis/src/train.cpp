@@ -419,23 +419,16 @@ TrainResult trainModel(const TrainOptions& o, const TrainCallbacks& cb) {
         models::Checkpoint init = models::loadCheckpoint(o.initCheckpoint);
         // A sine position embedding is a function of the token grid, not a learnt weight: from a
         // model trained at another input size (progressive resizing) it is recomputed, not loaded.
-        const models::StateDict own = models::stateDictOf(model->module());
-        const auto ownShape = [&](const std::string& key) -> std::vector<int64_t> {
-            for (const auto& [name, t] : own)
-                if (name == key) return t.sizes().vec();
-            return {};
-        };
         bool keptOwnEmbedding = false;
         if (cfg.string("MODEL.POS_EMBEDDING", "learnable") == "sine") {
-            for (auto it = init.tensors.begin(); it != init.tensors.end(); ++it)
-                if (it->first == "pos_embedding" && it->second.sizes().vec() != ownShape("pos_embedding")) {
-                    init.tensors.erase(it);
+            const torch::Tensor own = model->module().named_parameters()["pos_embedding"];
+            for (auto& [name, t] : init.tensors)
+                if (name == "pos_embedding" && t.sizes() != own.sizes()) {
+                    t = own.clone();  // loading stays strict about every other key
                     keptOwnEmbedding = true;
-                    break;
                 }
         }
         models::LoadOptions lo;
-        lo.allowMissing = keptOwnEmbedding;
         const std::vector<std::string> prefixes = o.initPrefixes;
         if (!prefixes.empty()) {
             lo.allowMissing = true;
@@ -444,16 +437,6 @@ TrainResult trainModel(const TrainOptions& o, const TrainCallbacks& cb) {
                     if (k.rfind(p, 0) == 0) return k;
                 return std::nullopt;
             };
-        }
-        if (keptOwnEmbedding && prefixes.empty()) {  // still strict about every other key
-            std::vector<std::string> missing;
-            for (const auto& [name, t] : own) {
-                bool found = name == "pos_embedding";
-                for (const auto& [k, v] : init.tensors)
-                    found = found || k == name;
-                if (!found) missing.push_back(name);
-            }
-            if (!missing.empty()) throw models::StateDictMismatch(o.initCheckpoint, missing, {}, {});
         }
         models::loadStateDict(model->module(), init.tensors, o.initCheckpoint, lo);
         say("initialised from " + o.initCheckpoint +

@@ -9,6 +9,7 @@ packages=(
   build-essential cmake ninja-build ccache pkg-config git
   libtorch-dev libopenblas0-pthread          # LibTorch 1.13 (CPU); OpenBLAS: the reference BLAS is ~14x slower
   qt6-base-dev qt6-svg-dev qt6-qpa-plugins libqcustomplot-dev
+  fonts-dejavu-core xvfb xauth                # figure text headless; the GUI test of the real app under Xvfb
   libopencv-dev libhdf5-dev hdf5-tools libsimdjson-dev libyaml-cpp-dev zlib1g-dev
   libgtest-dev libgmock-dev clang libclang-rt-14-dev clang-format
   python3-torch python3-h5py                 # tests check our files with Python's torch.load and h5py

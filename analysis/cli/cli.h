@@ -76,5 +76,6 @@ Command recordCommand();
 Command inspectCommand();
 Command mergeCommand();
 Command trainCommand();
+Command figureCommand();
 
 }  // namespace posescope::cli

@@ -1025,8 +1025,22 @@ torch::Tensor RunReader::attention(int64_t row, int layer, int head) const {
 }
 
 std::vector<int64_t> RunReader::indices() const {
+    return int64Column("index");
+}
+
+std::vector<int64_t> RunReader::int64Column(const std::string& name) const {
     std::vector<int64_t> out(m->rows);
-    if (m->rows > 0) readBlock(m->column("index"), m->path, "index", {0}, {m->rows}, H5T_NATIVE_INT64, out.data());
+    if (m->rows > 0) readBlock(m->column(name), m->path, name, {0}, {m->rows}, H5T_NATIVE_INT64, out.data());
+    return out;
+}
+
+std::vector<float> RunReader::floatColumn(const std::string& name) const {
+    const Column& c = m->spec(name);
+    std::vector<float> out(m->rows * c.elements());
+    if (m->rows == 0) return out;
+    std::vector<hsize_t> start(c.shape.size() + 1, 0), size = {m->rows};
+    size.insert(size.end(), c.shape.begin(), c.shape.end());
+    readBlock(m->column(name), m->path, name, start, size, H5T_NATIVE_FLOAT, out.data());
     return out;
 }
 

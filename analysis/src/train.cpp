@@ -3,6 +3,7 @@
 
 #include "posescope/analysis/coco_eval.h"
 #include "posescope/analysis/pose_nms.h"
+#include "posescope/datasets/atomic_file.h"
 #include "posescope/datasets/coco.h"
 #include "posescope/datasets/crop.h"
 #include "posescope/datasets/error.h"
@@ -321,17 +322,6 @@ std::string configYaml(const models::ModelConfig& config) {
     return out.str();
 }
 
-void writeText(const std::string& path, const std::string& text) {
-    const std::string tmp = path + ".partial";
-    {
-        std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-        f << text;
-        f.flush();
-        if (!f) throw FileError(tmp, "cannot write");
-    }
-    if (std::rename(tmp.c_str(), path.c_str()) != 0) throw FileError(path, "cannot replace the file");
-}
-
 const char* kLogHeader = "kind,epoch,step,loss,lr,samples_per_s,val_ap,val_ap50,val_ap75,seconds,data_wait_s";
 
 }  // namespace
@@ -536,7 +526,7 @@ TrainResult trainModel(const TrainOptions& o, const TrainCallbacks& cb) {
         say("resumed " + result.checkpoint + " at epoch " + std::to_string(startEpoch + 1) + ", iteration " +
             std::to_string(startIteration) + " (step " + std::to_string(step) + ")");
     }
-    writeText(result.config, yaml);
+    writeFileAtomically(result.config, yaml);
     std::ofstream log(result.log, std::ios::trunc);
     log << kLogHeader << '\n';
     for (const std::string& row : logRows)

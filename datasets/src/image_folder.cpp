@@ -1,7 +1,7 @@
 #include "posescope/datasets/image_folder.h"
 
-#include "json.h"
 #include "posescope/datasets/error.h"
+#include "posescope/datasets/json.h"
 
 #include <algorithm>
 #include <cctype>

@@ -1,4 +1,4 @@
-#include "json.h"
+#include "posescope/datasets/json.h"
 
 #include "posescope/datasets/error.h"
 

@@ -1,8 +1,8 @@
 #include "posescope/datasets/mpii.h"
 
-#include "json.h"
 #include "matfile.h"
 #include "posescope/datasets/error.h"
+#include "posescope/datasets/json.h"
 
 #include <cmath>
 

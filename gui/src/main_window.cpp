@@ -1,36 +1,240 @@
 #include "main_window.h"
 
 #include "checkpoint_view.h"
+#include "figure_view.h"
+#include "layerwise_plot.h"
+#include "posescope/analysis/colormap.h"
 #include "posescope/datasets/error.h"
 #include "posescope/models/checkpoint_info.h"
+#include "sample_list.h"
 
+#include <QAction>
 #include <QApplication>
+#include <QCheckBox>
+#include <QCloseEvent>
+#include <QComboBox>
+#include <QDockWidget>
 #include <QFileDialog>
+#include <QFileInfo>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QListView>
 #include <QMenuBar>
 #include <QMessageBox>
+#include <QMimeData>
+#include <QSettings>
+#include <QSlider>
 #include <QStatusBar>
+#include <QTabWidget>
+#include <QVBoxLayout>
+
+#include <filesystem>
 
 namespace posescope::gui {
 
-MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), m_checkpointView(new CheckpointView(this)) {
-    setWindowTitle(QStringLiteral("PoseScope"));
-    setCentralWidget(m_checkpointView);
-    resize(1100, 760);
+namespace {
 
+constexpr int kMaxRecent = 8;
+
+QString fileName(const QString& path) {
+    return QFileInfo(path).fileName();
+}
+
+}  // namespace
+
+MainWindow::MainWindow(QWidget* parent)
+    : QMainWindow(parent),
+      m_samples(new SampleListModel(this)),
+      m_filtered(new SampleFilterModel(this)),
+      m_list(new QListView),
+      m_filter(new QComboBox),
+      m_tabs(new QTabWidget),
+      m_dependencies(new FigureView),
+      m_heatmaps(new FigureView),
+      m_pose(new FigureView),
+      m_layerwise(new LayerwisePlot),
+      m_checkpointView(new CheckpointView) {
+    setWindowTitle(QStringLiteral("PoseScope"));
+    setObjectName(QStringLiteral("MainWindow"));
+    setAcceptDrops(true);
+    resize(1280, 820);
+
+    // Samples (left dock): a filter and the list with thumbnails.
+    m_filtered->setSourceModel(m_samples);
+    m_list->setModel(m_filtered);
+    m_list->setIconSize(QSize(54, 72));
+    m_list->setUniformItemSizes(true);
+    m_list->setSelectionMode(QAbstractItemView::SingleSelection);
+    m_filter->addItems(sampleFilterNames());
+    auto* samplesPanel = new QWidget;
+    auto* samplesLayout = new QVBoxLayout(samplesPanel);
+    samplesLayout->setContentsMargins(4, 4, 4, 4);
+    samplesLayout->addWidget(m_filter);
+    samplesLayout->addWidget(m_list);
+    auto* dock = new QDockWidget(tr("Samples"), this);
+    dock->setObjectName(QStringLiteral("SamplesDock"));
+    dock->setWidget(samplesPanel);
+    addDockWidget(Qt::LeftDockWidgetArea, dock);
+
+    // Views (centre): the controls above the tabs.
+    m_tabs->addTab(m_dependencies, tr("Dependencies"));
+    m_tabs->addTab(m_heatmaps, tr("Heatmaps"));
+    m_tabs->addTab(m_pose, tr("Pose"));
+    m_tabs->addTab(m_layerwise, tr("Layer-wise"));
+    m_tabs->addTab(m_checkpointView, tr("Checkpoint"));
+    auto* centre = new QWidget;
+    auto* centreLayout = new QVBoxLayout(centre);
+    centreLayout->setContentsMargins(4, 4, 4, 4);
+    centreLayout->addWidget(buildControls());
+    centreLayout->addWidget(m_tabs, 1);
+    setCentralWidget(centre);
+    buildMenus();
+
+    connect(m_list->selectionModel(), &QItemSelectionModel::currentChanged, this, [this](const QModelIndex& index) {
+        if (m_updating || !index.isValid()) return;
+        selectSample(index.data(SampleListModel::RunRowRole).toLongLong());
+    });
+    connect(m_filter, &QComboBox::currentIndexChanged, this, [this](int i) {
+        m_filtered->setFilter(static_cast<SampleFilter>(i));
+        statusBar()->showMessage(tr("%1 of %2 samples shown").arg(m_filtered->rowCount()).arg(m_samples->rowCount()));
+    });
+    connect(m_dependencies, &FigureView::pointClicked, this, [this](double x, double y, int) { showPoint(x, y); });
+
+    QSettings settings;
+    restoreGeometry(settings.value(QStringLiteral("window/geometry")).toByteArray());
+    restoreState(settings.value(QStringLiteral("window/state")).toByteArray());
+    m_updating = true;
+    const int cm =
+        m_colormapBox->findText(settings.value(QStringLiteral("view/colormap"), QStringLiteral("viridis")).toString());
+    if (cm >= 0) m_colormapBox->setCurrentIndex(cm);
+    m_sharedScale->setChecked(settings.value(QStringLiteral("view/sharedScale"), false).toBool());
+    m_threshold->setValue(settings.value(QStringLiteral("view/threshold"), 0).toInt());
+    m_alpha->setValue(settings.value(QStringLiteral("view/alpha"), 70).toInt());
+    m_updating = false;
+    rebuildRecentMenu();
+    statusBar()->showMessage(tr("Open a recorded run (File › Open…, or drop a .h5 file here)"));
+}
+
+MainWindow::~MainWindow() {
+    // Views hold pointers into the run: detach them before it goes.
+    m_dependencies->setRun(nullptr);
+    m_heatmaps->setRun(nullptr);
+    m_pose->setRun(nullptr);
+    m_samples->setRun(nullptr);
+}
+
+QWidget* MainWindow::buildControls() {
+    auto* bar = new QWidget;
+    auto* row = new QHBoxLayout(bar);
+    row->setContentsMargins(0, 0, 0, 0);
+    auto add = [&](const QString& text, QWidget* w) {
+        if (!text.isEmpty()) row->addWidget(new QLabel(text));
+        row->addWidget(w);
+    };
+    m_layerBox = new QComboBox;
+    m_keypointBox = new QComboBox;
+    m_headBox = new QComboBox;
+    m_directionBox = new QComboBox;
+    m_directionBox->addItems({tr("dependency"), tr("affect")});
+    m_directionBox->setToolTip(
+        tr("dependency: where the query draws from (its attention row); affect: who attends "
+           "to it (its column; needs --level full)"));
+    m_colormapBox = new QComboBox;
+    for (const std::string& name : analysis::colormapNames())
+        m_colormapBox->addItem(QString::fromStdString(name));
+    m_sharedScale = new QCheckBox(tr("shared scale"));
+    m_sharedScale->setToolTip(tr("one colour scale for every panel instead of min–max per panel"));
+    m_threshold = new QSlider(Qt::Horizontal);
+    m_threshold->setRange(0, 95);
+    m_threshold->setMaximumWidth(90);
+    m_threshold->setToolTip(tr("hide values below this share of the scale"));
+    m_alpha = new QSlider(Qt::Horizontal);
+    m_alpha->setRange(0, 100);
+    m_alpha->setMaximumWidth(90);
+    m_alpha->setToolTip(tr("opacity of the map over the crop"));
+    add(tr("Layer"), m_layerBox);
+    add(tr("Keypoint"), m_keypointBox);
+    add(tr("Head"), m_headBox);
+    add(QString(), m_directionBox);
+    add(tr("Colormap"), m_colormapBox);
+    add(QString(), m_sharedScale);
+    add(tr("Threshold"), m_threshold);
+    add(tr("Opacity"), m_alpha);
+    row->addStretch(1);
+
+    connect(m_layerBox, &QComboBox::currentIndexChanged, this, [this](int i) {
+        if (!m_updating) setLayer(i - 1);
+    });
+    connect(m_keypointBox, &QComboBox::currentIndexChanged, this, [this](int i) {
+        if (!m_updating) setKeypoint(i - 1);
+    });
+    connect(m_headBox, &QComboBox::currentIndexChanged, this, [this](int i) {
+        if (!m_updating) setHead(i - 1);
+    });
+    auto changed = [this] {
+        if (!m_updating) refresh();
+    };
+    connect(m_directionBox, &QComboBox::currentIndexChanged, this, changed);
+    connect(m_colormapBox, &QComboBox::currentIndexChanged, this, changed);
+    connect(m_sharedScale, &QCheckBox::toggled, this, changed);
+    connect(m_threshold, &QSlider::valueChanged, this, changed);
+    connect(m_alpha, &QSlider::valueChanged, this, changed);
+    return bar;
+}
+
+void MainWindow::buildMenus() {
     QMenu* file = menuBar()->addMenu(tr("&File"));
-    QAction* open = file->addAction(tr("&Open Checkpoint…"), this, &MainWindow::chooseCheckpoint);
+    QAction* open = file->addAction(tr("&Open…"), this, &MainWindow::chooseFile);
     open->setShortcut(QKeySequence::Open);
+    m_recentMenu = file->addMenu(tr("Open &Recent"));
+    QAction* exportAction = file->addAction(tr("&Export Figure…"), this, &MainWindow::chooseExport);
+    exportAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_E));
     file->addSeparator();
     QAction* quit = file->addAction(tr("&Quit"), qApp, &QApplication::quit);
     quit->setShortcut(QKeySequence::Quit);
-    statusBar()->showMessage(tr("Ready"));
+
+    QMenu* view = menuBar()->addMenu(tr("&View"));
+    auto key = [&](const QString& text, const QKeySequence& seq, auto slot) {
+        QAction* a = view->addAction(text, this, slot);
+        a->setShortcut(seq);
+        a->setShortcutContext(Qt::WindowShortcut);
+    };
+    key(tr("Next Sample"), QKeySequence(Qt::Key_PageDown), [this] { stepSample(1); });
+    key(tr("Previous Sample"), QKeySequence(Qt::Key_PageUp), [this] { stepSample(-1); });
+    key(tr("Next Layer"), QKeySequence(Qt::Key_BracketRight), [this] {
+        if (m_run) setLayer(std::min(m_layer + 1, m_run->header().layers - 1));
+    });
+    key(tr("Previous Layer"), QKeySequence(Qt::Key_BracketLeft), [this] { setLayer(std::max(-1, m_layer - 1)); });
+    key(tr("Next Keypoint"), QKeySequence(Qt::Key_Period), [this] {
+        if (m_run) setKeypoint(std::min(m_keypoint + 1, m_run->header().keypoints() - 1));
+    });
+    key(tr("Previous Keypoint"), QKeySequence(Qt::Key_Comma), [this] { setKeypoint(std::max(-1, m_keypoint - 1)); });
+    key(tr("Back to Keypoints"), QKeySequence(Qt::Key_Escape), [this] {
+        m_usePoint = false;
+        refresh();
+    });
+}
+
+void MainWindow::fail(const QString& message) {
+    m_lastError = message;
+    statusBar()->showMessage(message);
+    if (m_interactive) QMessageBox::warning(this, tr("PoseScope"), message);
+}
+
+bool MainWindow::openFile(const QString& path) {
+    if (path.endsWith(QStringLiteral(".h5"), Qt::CaseInsensitive) ||
+        path.endsWith(QStringLiteral(".hdf5"), Qt::CaseInsensitive))
+        return openRun(path);
+    return openCheckpoint(path);
 }
 
 bool MainWindow::openCheckpoint(const QString& path) {
     try {
         const models::CheckpointInfo info = models::inspectCheckpoint(path.toStdString());
         m_checkpointView->show(info);
+        m_tabs->setCurrentWidget(m_checkpointView);
         m_lastError.clear();
+        rememberRecent(path);
         statusBar()->showMessage(tr("Opened %1").arg(path));
         return true;
     } catch (const Error& e) {
@@ -41,16 +245,283 @@ bool MainWindow::openCheckpoint(const QString& path) {
     return false;
 }
 
-void MainWindow::chooseCheckpoint() {
-    const QString path = QFileDialog::getOpenFileName(
-        this, tr("Open Checkpoint"), QString(), tr("PyTorch checkpoints (*.pth *.pt *.pth.tar *.ckpt);;All files (*)"));
-    if (!path.isEmpty()) openCheckpoint(path);
+bool MainWindow::openRun(const QString& path) {
+    std::unique_ptr<analysis::RunBrowser> run;
+    try {
+        run = analysis::RunBrowser::open(path.toStdString());
+        (void)run->facts();
+        if (run->size() == 0) throw FileError(path.toStdString(), "the run holds no samples yet");
+    } catch (const Error& e) {
+        fail(QString::fromStdString(e.what()));
+        return false;
+    } catch (const std::exception& e) {
+        fail(tr("Internal error: %1").arg(QString::fromStdString(e.what())));
+        return false;
+    }
+    m_dependencies->setRun(nullptr);
+    m_heatmaps->setRun(nullptr);
+    m_pose->setRun(nullptr);
+    m_samples->setRun(nullptr);
+    m_run = std::move(run);
+    m_samples->setRun(m_run.get());
+    m_dependencies->setRun(m_run.get());
+    m_heatmaps->setRun(m_run.get());
+    m_pose->setRun(m_run.get());
+    m_layer = -1;
+    m_keypoint = -1;
+    m_head = -1;
+    updateControls();
+    m_lastError.clear();
+    rememberRecent(path);
+    const analysis::RunHeader& h = m_run->header();
+    setWindowTitle(tr("PoseScope — %1").arg(fileName(path)));
+    m_tabs->setCurrentWidget(m_dependencies);
+    const int first =
+        m_filtered->rowCount() > 0 ? m_filtered->index(0, 0).data(SampleListModel::RunRowRole).toInt() : 0;
+    selectSample(first);
+    const QString model =
+        QString::fromStdString(h.modelVariant.empty() ? h.modelFamily : h.modelFamily + " " + h.modelVariant);
+    statusBar()->showMessage(tr("Opened %1: %2, %3 samples, %4 layers, level %5%6")
+                                 .arg(fileName(path), model)
+                                 .arg(m_run->size())
+                                 .arg(h.layers)
+                                 .arg(QString::fromStdString(analysis::runLevelName(h.level)),
+                                      h.complete ? QString() : tr(" (incomplete: recording or stopped)")));
+    return true;
 }
 
-void MainWindow::fail(const QString& message) {
-    m_lastError = message;
-    statusBar()->showMessage(message);
-    if (m_interactive) QMessageBox::warning(this, tr("PoseScope"), message);
+void MainWindow::updateControls() {
+    m_updating = true;
+    m_layerBox->clear();
+    m_keypointBox->clear();
+    m_headBox->clear();
+    if (m_run) {
+        const analysis::RunHeader& h = m_run->header();
+        m_layerBox->addItem(tr("all"));
+        for (int l = 0; l < h.layers; ++l)
+            m_layerBox->addItem(tr("layer %1").arg(l + 1));
+        m_keypointBox->addItem(tr("all"));
+        for (const std::string& name : h.keypointNames)
+            m_keypointBox->addItem(QString::fromStdString(name));
+        m_headBox->addItem(tr("average"));
+        for (int i = 0; i < h.heads; ++i)
+            m_headBox->addItem(tr("head %1").arg(i + 1));
+    }
+    m_layerBox->setCurrentIndex(m_layer + 1);
+    m_keypointBox->setCurrentIndex(m_keypoint + 1);
+    m_headBox->setCurrentIndex(m_head + 1);
+    m_updating = false;
+}
+
+void MainWindow::selectSample(int64_t row) {
+    if (!m_run || row < 0 || row >= m_run->size()) return;
+    m_row = row;
+    m_usePoint = false;
+    m_updating = true;
+    const QModelIndex source = m_samples->index(static_cast<int>(row), 0);
+    const QModelIndex proxy = m_filtered->mapFromSource(source);
+    if (proxy.isValid()) {
+        m_list->setCurrentIndex(proxy);
+        m_list->scrollTo(proxy);
+    }
+    m_updating = false;
+    refresh();
+}
+
+void MainWindow::stepSample(int delta) {
+    if (!m_run || m_filtered->rowCount() == 0) return;
+    const QModelIndex current = m_filtered->mapFromSource(m_samples->index(static_cast<int>(m_row), 0));
+    const int at = current.isValid() ? current.row() + delta : 0;
+    const int clamped = std::clamp(at, 0, m_filtered->rowCount() - 1);
+    selectSample(m_filtered->index(clamped, 0).data(SampleListModel::RunRowRole).toLongLong());
+}
+
+void MainWindow::setLayer(int layer) {
+    if (!m_run) return;
+    m_layer = std::clamp(layer, -1, m_run->header().layers - 1);
+    updateControls();
+    refresh();
+}
+
+void MainWindow::setKeypoint(int keypoint) {
+    if (!m_run) return;
+    m_keypoint = std::clamp(keypoint, -1, m_run->header().keypoints() - 1);
+    m_usePoint = false;
+    updateControls();
+    refresh();
+}
+
+void MainWindow::setHead(int head) {
+    if (!m_run) return;
+    m_head = std::clamp(head, -1, m_run->header().heads - 1);
+    updateControls();
+    refresh();
+}
+
+void MainWindow::setColormap(const QString& name) {
+    const int i = m_colormapBox->findText(name);
+    if (i >= 0) m_colormapBox->setCurrentIndex(i);
+}
+
+void MainWindow::showPoint(double cropX, double cropY) {
+    if (!m_run) return;
+    if (!m_run->hasAttention()) {
+        fail(tr("The dependencies of any point need the whole attention matrices: record the run with --level full "
+                "(this run is level %1).")
+                 .arg(QString::fromStdString(analysis::runLevelName(m_run->header().level))));
+        return;
+    }
+    m_usePoint = true;
+    m_pointX = cropX;
+    m_pointY = cropY;
+    m_tabs->setCurrentWidget(m_dependencies);
+    refresh();
+    statusBar()->showMessage(tr("Dependencies of the point (%1, %2) of the crop in every layer; Esc goes back")
+                                 .arg(cropX, 0, 'f', 0)
+                                 .arg(cropY, 0, 'f', 0));
+}
+
+analysis::FigureSpec MainWindow::baseSpec() const {
+    analysis::FigureSpec s;
+    if (m_run) s.run = std::filesystem::absolute(m_run->path()).string();
+    s.rows = {std::max<int64_t>(0, m_row)};
+    s.head = m_head;
+    s.direction =
+        m_directionBox->currentIndex() == 1 ? analysis::MapDirection::Affect : analysis::MapDirection::Dependency;
+    s.colormap = m_colormapBox->currentText().toStdString();
+    s.sharedScale = m_sharedScale->isChecked();
+    s.threshold = m_threshold->value() / 100.0;
+    s.alpha = m_alpha->value() / 100.0;
+    if (m_keypoint >= 0) s.keypoints = {m_keypoint};
+    return s;
+}
+
+analysis::FigureSpec MainWindow::currentSpec() const {
+    analysis::FigureSpec s = baseSpec();
+    if (m_tabs->currentWidget() == m_heatmaps) {
+        s.kind = analysis::FigureKind::Heatmaps;
+    } else if (m_tabs->currentWidget() == m_pose) {
+        s.kind = analysis::FigureKind::Pose;
+    } else {
+        s.kind = analysis::FigureKind::Dependencies;
+        if (m_layer >= 0) s.layers = {m_layer};
+        s.usePoint = m_usePoint;
+        s.pointX = m_pointX;
+        s.pointY = m_pointY;
+    }
+    return s;
+}
+
+void MainWindow::refresh() {
+    if (!m_run || m_row < 0) return;
+    analysis::FigureSpec dep = baseSpec();
+    dep.kind = analysis::FigureKind::Dependencies;
+    if (m_layer >= 0) dep.layers = {m_layer};
+    dep.usePoint = m_usePoint;
+    dep.pointX = m_pointX;
+    dep.pointY = m_pointY;
+    m_dependencies->setFigure(dep, m_row);
+    analysis::FigureSpec heat = baseSpec();
+    heat.kind = analysis::FigureKind::Heatmaps;
+    m_heatmaps->setFigure(heat, m_row);
+    analysis::FigureSpec pose = baseSpec();
+    pose.kind = analysis::FigureKind::Pose;
+    m_pose->setFigure(pose, m_row);
+    const int k = std::max(0, m_keypoint);
+    try {
+        m_layerwise->setStats(m_run->layerStats(m_row, k),
+                              QString::fromStdString(m_run->header().keypointNames[static_cast<size_t>(k)]));
+    } catch (const std::exception& e) {
+        m_layerwise->clear();
+        statusBar()->showMessage(QString::fromStdString(e.what()));
+    }
+    QSettings settings;
+    settings.setValue(QStringLiteral("view/colormap"), m_colormapBox->currentText());
+    settings.setValue(QStringLiteral("view/sharedScale"), m_sharedScale->isChecked());
+    settings.setValue(QStringLiteral("view/threshold"), m_threshold->value());
+    settings.setValue(QStringLiteral("view/alpha"), m_alpha->value());
+}
+
+bool MainWindow::exportFigure(const QString& path) {
+    if (!m_run || m_row < 0) {
+        fail(tr("Nothing to export: open a recorded run first."));
+        return false;
+    }
+    if (m_tabs->currentWidget() == m_layerwise || m_tabs->currentWidget() == m_checkpointView) {
+        fail(tr("This view has no figure export yet; the Dependencies, Heatmaps and Pose views do."));
+        return false;
+    }
+    const analysis::FigureSpec spec = currentSpec();
+    const std::string out = path.toStdString();
+    const std::string specPath = std::filesystem::path(out).replace_extension(".json").string();
+    try {
+        const analysis::FigureRenderer renderer(*m_run);
+        renderer.write(spec, m_row, out);
+        analysis::writeFigureSpec(spec, specPath);
+    } catch (const Error& e) {
+        fail(QString::fromStdString(e.what()));
+        return false;
+    } catch (const std::exception& e) {
+        fail(tr("Internal error: %1").arg(QString::fromStdString(e.what())));
+        return false;
+    }
+    m_lastError.clear();
+    statusBar()->showMessage(tr("Exported %1 and its spec %2 (posescope-cli figure %2 draws it again)")
+                                 .arg(path, QString::fromStdString(specPath)));
+    return true;
+}
+
+void MainWindow::chooseFile() {
+    const QString path = QFileDialog::getOpenFileName(
+        this, tr("Open"), QString(),
+        tr("Runs and checkpoints (*.h5 *.hdf5 *.pth *.pt *.pth.tar *.ckpt);;Recorded runs (*.h5 *.hdf5);;"
+           "PyTorch checkpoints (*.pth *.pt *.pth.tar *.ckpt);;All files (*)"));
+    if (!path.isEmpty()) openFile(path);
+}
+
+void MainWindow::chooseExport() {
+    QString selected;
+    const QString path = QFileDialog::getSaveFileName(this, tr("Export Figure"), QStringLiteral("figure.pdf"),
+                                                      tr("PDF (*.pdf);;SVG (*.svg);;PNG (*.png)"), &selected);
+    if (!path.isEmpty()) exportFigure(path);
+}
+
+void MainWindow::rememberRecent(const QString& path) {
+    QSettings settings;
+    QStringList recent = settings.value(QStringLiteral("recent")).toStringList();
+    const QString absolute = QFileInfo(path).absoluteFilePath();
+    recent.removeAll(absolute);
+    recent.prepend(absolute);
+    while (recent.size() > kMaxRecent)
+        recent.removeLast();
+    settings.setValue(QStringLiteral("recent"), recent);
+    rebuildRecentMenu();
+}
+
+void MainWindow::rebuildRecentMenu() {
+    if (!m_recentMenu) return;
+    m_recentMenu->clear();
+    const QStringList recent = QSettings().value(QStringLiteral("recent")).toStringList();
+    for (const QString& path : recent)
+        m_recentMenu->addAction(fileName(path), this, [this, path] { openFile(path); })->setToolTip(path);
+    m_recentMenu->setEnabled(!recent.isEmpty());
+}
+
+void MainWindow::closeEvent(QCloseEvent* event) {
+    QSettings settings;
+    settings.setValue(QStringLiteral("window/geometry"), saveGeometry());
+    settings.setValue(QStringLiteral("window/state"), saveState());
+    QMainWindow::closeEvent(event);
+}
+
+void MainWindow::dragEnterEvent(QDragEnterEvent* event) {
+    if (event->mimeData()->hasUrls()) event->acceptProposedAction();
+}
+
+void MainWindow::dropEvent(QDropEvent* event) {
+    for (const QUrl& url : event->mimeData()->urls())
+        if (url.isLocalFile()) openFile(url.toLocalFile());
+    event->acceptProposedAction();
 }
 
 }  // namespace posescope::gui

@@ -1,37 +1,130 @@
-// MainWindow: the PoseScope workbench window. Errors from below arrive as posescope::Error and
-// are shown as one message (a dialog when interactive, always in the status bar).
+// MainWindow: the PoseScope workbench. Opens recorded runs (.h5) and checkpoints (.pth) by menu,
+// recent files, command line or drag and drop; browses samples (thumbnails, filters); shows the
+// dependency grid (layers × keypoints, dependency or affect, per head or averaged), heatmaps, the
+// pose and the layer-wise formation of a keypoint; exports every figure as PNG/SVG/PDF with its
+// spec (JSON) beside it. Views read the run file only: no model is loaded to look at a run.
 //
 // Usage:
 //   MainWindow w;  w.show();
-//   w.openCheckpoint("tp_r_a4.pth");   // false on failure; lastError() says why
+//   w.openRun("run.h5");  w.selectSample(3);  w.setLayer(1);  w.setKeypoint(9);
+//   w.exportFigure("fig.pdf");            // writes fig.pdf and fig.json
 //
+// Keys: PgDown/PgUp next/previous sample, ]/[ next/previous layer, ./, next/previous keypoint,
+// Esc back from a clicked point to the keypoints. Settings (layout, recent files, view options)
+// persist in QSettings.
+// Errors from below arrive as posescope::Error and are shown as one message (a dialog when
+// interactive, always in the status bar); the previous view stays.
 // Thread-safety: GUI thread only.
 #pragma once
+
+#include "posescope/analysis/figure.h"
 
 #include <QMainWindow>
 #include <QString>
 
+#include <memory>
+
+class QCheckBox;
+class QComboBox;
+class QListView;
+class QMenu;
+class QSlider;
+class QTabWidget;
+
 namespace posescope::gui {
 
 class CheckpointView;
+class FigureView;
+class LayerwisePlot;
+class SampleFilterModel;
+class SampleListModel;
 
 class MainWindow : public QMainWindow {
     Q_OBJECT
 public:
     explicit MainWindow(QWidget* parent = nullptr);
+    ~MainWindow() override;
 
     /// Shows the checkpoint's contents. On failure keeps the previous view and returns false.
     bool openCheckpoint(const QString& path);
+    /// Opens a recorded run and shows its first sample. On failure keeps the previous run.
+    bool openRun(const QString& path);
+    /// Opens by extension (.h5 run, anything else a checkpoint).
+    bool openFile(const QString& path);
+    /// Exports the current tab's figure (.png, .svg or .pdf) and its spec (same name, .json).
+    bool exportFigure(const QString& path);
+
+    void selectSample(int64_t row);
+    void setLayer(int layer);        // −1: every layer
+    void setKeypoint(int keypoint);  // −1: every keypoint
+    void setHead(int head);          // −1: averaged
+    void setColormap(const QString& name);
+    /// Shows the dependencies of a crop point in every layer (needs a run recorded with --level full).
+    void showPoint(double cropX, double cropY);
+
+    int64_t currentRow() const { return m_row; }
+    int layer() const { return m_layer; }
+    int keypoint() const { return m_keypoint; }
+    /// The spec of what the current tab shows (what exportFigure writes).
+    analysis::FigureSpec currentSpec() const;
     QString lastError() const { return m_lastError; }
+    const analysis::RunBrowser* run() const { return m_run.get(); }
+
     CheckpointView* checkpointView() const { return m_checkpointView; }
+    FigureView* dependencyView() const { return m_dependencies; }
+    FigureView* heatmapView() const { return m_heatmaps; }
+    FigureView* poseView() const { return m_pose; }
+    LayerwisePlot* layerwisePlot() const { return m_layerwise; }
+    QTabWidget* tabs() const { return m_tabs; }
+    QListView* sampleList() const { return m_list; }
+    SampleFilterModel* sampleFilter() const { return m_filtered; }
     /// When false (tests), failures are not shown in a modal dialog.
     void setInteractive(bool interactive) { m_interactive = interactive; }
 
-private:
-    void chooseCheckpoint();
-    void fail(const QString& message);
+protected:
+    void closeEvent(QCloseEvent* event) override;
+    void dragEnterEvent(QDragEnterEvent* event) override;
+    void dropEvent(QDropEvent* event) override;
 
+private:
+    void buildMenus();
+    QWidget* buildControls();
+    void chooseFile();
+    void chooseExport();
+    void fail(const QString& message);
+    void refresh();
+    void updateControls();
+    void rememberRecent(const QString& path);
+    void rebuildRecentMenu();
+    void stepSample(int delta);
+    analysis::FigureSpec baseSpec() const;
+
+    std::unique_ptr<analysis::RunBrowser> m_run;
+    SampleListModel* m_samples;
+    SampleFilterModel* m_filtered;
+    QListView* m_list;
+    QComboBox* m_filter;
+    QTabWidget* m_tabs;
+    FigureView* m_dependencies;
+    FigureView* m_heatmaps;
+    FigureView* m_pose;
+    LayerwisePlot* m_layerwise;
     CheckpointView* m_checkpointView;
+    QComboBox* m_layerBox;
+    QComboBox* m_keypointBox;
+    QComboBox* m_headBox;
+    QComboBox* m_directionBox;
+    QComboBox* m_colormapBox;
+    QCheckBox* m_sharedScale;
+    QSlider* m_threshold;
+    QSlider* m_alpha;
+    QMenu* m_recentMenu = nullptr;
+
+    int64_t m_row = -1;
+    int m_layer = -1, m_keypoint = -1, m_head = -1;
+    bool m_usePoint = false;
+    double m_pointX = 0, m_pointY = 0;
+    bool m_updating = false;  // while controls are filled programmatically
     QString m_lastError;
     bool m_interactive = true;
 };

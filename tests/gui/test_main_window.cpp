@@ -1,14 +1,29 @@
 // The workbench window under the offscreen platform.
 #include "checkpoint_view.h"
+#include "figure_view.h"
+#include "layerwise_plot.h"
 #include "main_window.h"
+#include "posescope/analysis/figure.h"
+#include "run_fixture.h"
+#include "sample_list.h"
 #include "test_paths.h"
 
 #include <gtest/gtest.h>
 #include <QApplication>
+#include <QFile>
 #include <QLabel>
+#include <QListView>
+#include <QProcess>
+#include <QStandardPaths>
 #include <QStatusBar>
+#include <QTabWidget>
 #include <QTableWidget>
+#include <QTest>
 #include "qcustomplot_include.h"
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 
 using namespace posescope;
 
@@ -17,8 +32,11 @@ QApplication& app() {
     static int argc = 1;
     static char name[] = "gui_tests";
     static char* argv[] = {name, nullptr};
-    static QApplication instance(argc, argv);
-    return instance;
+    // Never destroyed: tearing QApplication down in exit handlers, after QTest's input devices,
+    // crashes inside Qt.
+    static QApplication* instance = new QApplication(argc, argv);
+    QStandardPaths::setTestModeEnabled(true);  // QSettings of the tests stay out of the user's
+    return *instance;
 }
 }  // namespace
 
@@ -47,4 +65,196 @@ TEST(MainWindow, CorruptFileShowsOneMessageAndKeepsTheView) {
         << w.lastError().toStdString();
     EXPECT_EQ(w.statusBar()->currentMessage(), w.lastError());
     EXPECT_EQ(w.checkpointView()->table()->rowCount(), 5);
+}
+
+namespace {
+
+// How many distinct colours an image holds (a blank or one-colour view has very few).
+int colourCount(const QImage& image) {
+    QSet<QRgb> colours;
+    for (int y = 0; y < image.height(); y += 3)
+        for (int x = 0; x < image.width(); x += 3)
+            colours.insert(image.pixel(x, y));
+    return colours.size();
+}
+
+// Shortcuts fire only in the active window.
+void activate(QWidget& w) {
+    w.show();
+    w.activateWindow();
+    ASSERT_TRUE(QTest::qWaitForWindowActive(&w));
+}
+
+std::string slurp(const std::string& path) {
+    std::ifstream f(path, std::ios::binary);
+    std::ostringstream s;
+    s << f.rdbuf();
+    return s.str();
+}
+
+}  // namespace
+
+TEST(Workbench, OpensARunAndShowsItsSamplesAndViews) {
+    app();
+    gui::MainWindow w;
+    w.setInteractive(false);
+    w.resize(1200, 800);
+    w.show();
+    ASSERT_TRUE(w.openRun(QString::fromStdString(test::sharedRun()))) << w.lastError().toStdString();
+    const int64_t samples = w.run()->size();
+    EXPECT_EQ(w.sampleList()->model()->rowCount(), samples);
+    EXPECT_EQ(w.currentRow(), 0);
+    EXPECT_TRUE(w.sampleList()->model()->index(0, 0).data(Qt::DecorationRole).value<QImage>().height() > 0);
+    // The dependency grid: every layer, the pose column and every keypoint.
+    const QImage grid = w.dependencyView()->renderToImage(QSize(900, 600));
+    EXPECT_TRUE(w.dependencyView()->lastError().isEmpty()) << w.dependencyView()->lastError().toStdString();
+    EXPECT_GT(colourCount(grid), 500);
+    EXPECT_EQ(w.dependencyView()->spec().kind, analysis::FigureKind::Dependencies);
+    // Heatmaps and the pose (the run is level full).
+    EXPECT_GT(colourCount(w.heatmapView()->renderToImage(QSize(900, 300))), 500);
+    EXPECT_TRUE(w.heatmapView()->lastError().isEmpty());
+    EXPECT_GT(colourCount(w.poseView()->renderToImage(QSize(400, 500))), 500);
+    // Layer-wise: one point per layer in each series.
+    EXPECT_EQ(w.layerwisePlot()->plot()->graph(0)->dataCount(), w.run()->header().layers);
+}
+
+TEST(Workbench, KeysAndControlsChangeSampleLayerAndKeypoint) {
+    app();
+    gui::MainWindow w;
+    w.setInteractive(false);
+    w.show();
+    ASSERT_TRUE(w.openRun(QString::fromStdString(test::sharedRun())));
+    activate(w);
+    QTest::keyClick(&w, Qt::Key_PageDown);
+    EXPECT_EQ(w.currentRow(), 1);
+    QTest::keyClick(&w, Qt::Key_PageUp);
+    EXPECT_EQ(w.currentRow(), 0);
+    QTest::keyClick(&w, Qt::Key_BracketRight);
+    EXPECT_EQ(w.layer(), 0);
+    EXPECT_EQ(w.dependencyView()->spec().layers, std::vector<int>{0});
+    QTest::keyClick(&w, Qt::Key_Period);
+    QTest::keyClick(&w, Qt::Key_Period);
+    EXPECT_EQ(w.keypoint(), 1);
+    EXPECT_EQ(w.dependencyView()->spec().keypoints, std::vector<int>{1});
+    QTest::keyClick(&w, Qt::Key_Comma);
+    QTest::keyClick(&w, Qt::Key_Comma);
+    EXPECT_EQ(w.keypoint(), -1);
+    EXPECT_TRUE(w.dependencyView()->spec().keypoints.empty());
+    w.setHead(1);
+    EXPECT_EQ(w.dependencyView()->spec().head, 1);
+    w.setColormap(QStringLiteral("magma"));
+    EXPECT_EQ(w.dependencyView()->spec().colormap, "magma");
+    // Selecting in the list selects the sample.
+    w.sampleList()->setCurrentIndex(w.sampleList()->model()->index(2, 0));
+    EXPECT_EQ(w.currentRow(), 2);
+    // The filter narrows the list to what matches.
+    w.sampleFilter()->setFilter(gui::SampleFilter::Occluded);
+    for (int i = 0; i < w.sampleList()->model()->rowCount(); ++i) {
+        const int64_t row = w.sampleList()->model()->index(i, 0).data(gui::SampleListModel::RunRowRole).toLongLong();
+        EXPECT_GT(w.run()->facts()[static_cast<size_t>(row)].occluded, 0);
+    }
+}
+
+TEST(Workbench, ClickingTheCropShowsThatPointsDependenciesInEveryLayer) {
+    app();
+    gui::MainWindow w;
+    w.setInteractive(false);
+    w.resize(1000, 700);
+    w.show();
+    ASSERT_TRUE(w.openRun(QString::fromStdString(test::sharedRun())));
+    w.setKeypoint(9);
+    gui::FigureView* view = w.dependencyView();
+    view->resize(800, 600);
+    (void)view->renderToImage(view->size());
+    // Click the middle of the first map panel (layer 1, left wrist).
+    const analysis::FigureLayout lay = view->renderer()->layout(view->spec());
+    const analysis::FigurePanel& panel = lay.panels.at(1);
+    const double scale = std::min(800 / lay.width, 600 / lay.height);
+    const QPointF offset((800 - lay.width * scale) / 2, (600 - lay.height * scale) / 2);
+    const QPoint at = (offset + QPointF(panel.x + panel.width / 2, panel.y + panel.height / 2) * scale).toPoint();
+    QTest::mouseClick(view, Qt::LeftButton, Qt::NoModifier, at);
+    EXPECT_TRUE(view->spec().usePoint) << w.lastError().toStdString();
+    EXPECT_NEAR(view->spec().pointX, lay.cropWidth / 2, 2);
+    EXPECT_NEAR(view->spec().pointY, lay.cropHeight / 2, 2);
+    EXPECT_EQ(view->renderer()->layout(view->spec()).panels.size(), static_cast<size_t>(2 * w.run()->header().layers));
+    activate(w);
+    QTest::keyClick(&w, Qt::Key_Escape);
+    EXPECT_FALSE(w.dependencyView()->spec().usePoint);
+}
+
+TEST(Workbench, ExportsPngSvgPdfWithASpecThatTheCliRedraws) {
+    app();
+    analysis::ensureGuiApplication();
+    gui::MainWindow w;
+    w.setInteractive(false);
+    w.show();
+    ASSERT_TRUE(w.openRun(QString::fromStdString(test::sharedRun())));
+    w.selectSample(3);
+    w.setLayer(1);
+    const std::string base = test::outputPath("workbench_export");
+    for (const char* ext : {".png", ".svg", ".pdf"}) {
+        std::filesystem::remove(base + ext);
+        ASSERT_TRUE(w.exportFigure(QString::fromStdString(base + ext))) << w.lastError().toStdString();
+        EXPECT_TRUE(std::filesystem::file_size(base + ext) > 1000) << ext;
+    }
+    EXPECT_EQ(slurp(base + ".pdf").rfind("%PDF-", 0), 0u);
+    EXPECT_NE(slurp(base + ".svg").find("<svg"), std::string::npos);
+    // The spec beside the export draws the same figure again.
+    const analysis::FigureSpec spec = analysis::readFigureSpec(base + ".json");
+    EXPECT_EQ(spec.rows, std::vector<int64_t>{3});
+    EXPECT_EQ(spec.layers, std::vector<int>{1});
+    const auto run = analysis::RunBrowser::open(spec.run);
+    analysis::FigureRenderer(*run).write(spec, 3, base + "_again.png");
+    EXPECT_EQ(QImage(QString::fromStdString(base + "_again.png")), QImage(QString::fromStdString(base + ".png")));
+    // Heatmaps and pose views export too; the layer-wise plot says it cannot (yet).
+    w.tabs()->setCurrentWidget(w.heatmapView());
+    EXPECT_TRUE(w.exportFigure(QString::fromStdString(base + "_heatmaps.png"))) << w.lastError().toStdString();
+    EXPECT_EQ(analysis::readFigureSpec(base + "_heatmaps.json").kind, analysis::FigureKind::Heatmaps);
+    w.tabs()->setCurrentWidget(w.layerwisePlot());
+    EXPECT_FALSE(w.exportFigure(QString::fromStdString(base + "_layerwise.png")));
+    EXPECT_FALSE(w.lastError().isEmpty());
+}
+
+TEST(Workbench, ABadRunGivesOneMessageAndKeepsTheOpenOne) {
+    app();
+    gui::MainWindow w;
+    w.setInteractive(false);
+    ASSERT_TRUE(w.openRun(QString::fromStdString(test::sharedRun())));
+    const std::string bad = test::outputPath("not_a_run.h5");
+    std::ofstream(bad) << "this is not HDF5";
+    EXPECT_FALSE(w.openRun(QString::fromStdString(bad)));
+    EXPECT_TRUE(w.lastError().startsWith(QString::fromStdString(bad))) << w.lastError().toStdString();
+    EXPECT_EQ(w.statusBar()->currentMessage(), w.lastError());
+    EXPECT_EQ(w.run()->path(), test::sharedRun());
+    EXPECT_FALSE(w.openRun(QString::fromStdString(test::outputPath("missing.h5"))));
+    EXPECT_EQ(w.run()->path(), test::sharedRun());
+}
+
+// The real app, started under Xvfb (xcb, not offscreen), draws its views: a screenshot of the
+// window it takes once the run is open has thumbnails in the sample list and maps in the centre.
+TEST(Workbench, TheRealAppDrawsItsViewsUnderXvfb) {
+    app();
+    const std::string shot = test::outputPath("app_screenshot.png");
+    std::filesystem::remove(shot);
+    QProcess p;
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.remove(QStringLiteral("QT_QPA_PLATFORM"));
+    env.insert(QStringLiteral("XDG_CONFIG_HOME"), QString::fromStdString(test::outputPath("app_config")));
+    p.setProcessEnvironment(env);
+    p.start(QStringLiteral("xvfb-run"),
+            {QStringLiteral("-a"), QStringLiteral("-s"), QStringLiteral("-screen 0 1400x900x24"),
+             QStringLiteral(POSESCOPE_APP), QString::fromStdString(test::sharedRun()), QStringLiteral("--screenshot"),
+             QString::fromStdString(shot)});
+    ASSERT_TRUE(p.waitForStarted(10000)) << "xvfb-run is missing (scripts/setup.sh installs xvfb)";
+    ASSERT_TRUE(p.waitForFinished(120000));
+    EXPECT_EQ(p.exitCode(), 0) << p.readAllStandardError().toStdString();
+    const QImage image(QString::fromStdString(shot));
+    ASSERT_FALSE(image.isNull());
+    ASSERT_GE(image.width(), 800);
+    // Left fifth: the sample list with thumbnails; the rest: the dependency grid.
+    const QImage list = image.copy(0, 0, image.width() / 5, image.height());
+    const QImage views =
+        image.copy(image.width() / 4, image.height() / 8, image.width() * 3 / 4, image.height() * 3 / 4);
+    EXPECT_GT(colourCount(list), 200);
+    EXPECT_GT(colourCount(views), 1000);
 }

@@ -21,6 +21,7 @@
 #pragma once
 
 #include "posescope/analysis/h5_file.h"
+#include "posescope/analysis/run_header.h"
 
 #include <torch/types.h>
 
@@ -37,46 +38,6 @@ namespace posescope::analysis {
 class RunFormatError : public FileError {
 public:
     using FileError::FileError;
-};
-
-/// What is stored per sample beyond keypoints: dependencies, the crop and layer-wise keypoints
-/// always; heatmaps (float16) from Heatmaps up; full attention matrices (float16) only at Full.
-enum class RunLevel { Keypoints, Heatmaps, Full };
-std::string runLevelName(RunLevel level);
-/// "keypoints", "heatmaps" or "full"; throws std::invalid_argument otherwise.
-RunLevel parseRunLevel(const std::string& name);
-
-/// The run's description, stored as attributes of "/" (names in docs/hdf5-schema.md).
-struct RunHeader {
-    std::string modelFamily, modelVariant;
-    std::string config;        // the full model configuration as a JSON object
-    std::string configSource;  // preset name or YAML file
-    std::string checkpoint, checkpointSha256;
-    std::string datasetKind;  // "coco" or "mpii"
-    std::string dataset, datasetSha256, images;
-    std::string boxes, boxesSha256;  // detections file, "" for ground-truth boxes
-    std::string selection;           // "all", "first N" or "image ids …"
-    std::vector<std::string> keypointNames;
-    std::vector<std::pair<int, int>> skeleton;  // 0-based keypoint pairs
-    std::vector<std::pair<int, int>> flipPairs;
-    int inputWidth = 0, inputHeight = 0, heatmapWidth = 0, heatmapHeight = 0;
-    int gridRows = 0, gridCols = 0, layers = 0, heads = 0;
-    std::string decoder = "dark";
-    bool flip = false;
-    bool layerwise = true;  // false: layer_keypoints hold NaN (recorded with --no-layerwise)
-    RunLevel level = RunLevel::Keypoints;
-    int shardIndex = 0, shardCount = 1;
-    int64_t totalSamples = 0;  // samples of the whole (unsharded) selection
-    int64_t firstIndex = 0;    // this file's slice: [firstIndex, firstIndex + plannedSamples)
-    int64_t plannedSamples = 0;
-    std::string posescopeVersion, created;
-    // Written by finish(); empty/false while recording or after a crash.
-    bool complete = false;
-    std::string finished;
-    int64_t skippedSamples = 0;
-
-    int keypoints() const { return static_cast<int>(keypointNames.size()); }
-    int tokens() const { return gridRows * gridCols; }
 };
 
 /// One recorded person instance. Coordinates are original-image pixels unless stated otherwise.
@@ -97,14 +58,6 @@ struct RunSample {
     torch::Tensor heatmaps;                // [K, h, w], level ≥ Heatmaps
     torch::Tensor attention;               // [layers, heads, tokens, tokens], level Full
 };
-
-/// The first attribute (of checkpoint_sha256, config, dataset_sha256, boxes_sha256, selection,
-/// level, flip, layerwise, decoder, shard count, total_samples) on which two headers differ:
-/// resume and merge accept only runs that agree on all of them.
-struct RunDifference {
-    std::string attribute, first, second;
-};
-std::optional<RunDifference> identityDifference(const RunHeader& a, const RunHeader& b);
 
 class RunWriter {
 public:
@@ -171,6 +124,11 @@ public:
     torch::Tensor attention(int64_t row, int layer, int head) const;
     /// One column of every row: the `index`, image id … of all samples (for listing and eval).
     std::vector<int64_t> indices() const;
+    /// A float32 column of /samples (box, keypoints, ground_truth, crop_transform, …) for every
+    /// row at once, row-major ([rows, per-row shape…]); converted from float16 where stored so.
+    std::vector<float> floatColumn(const std::string& name) const;
+    /// An int64 column with one number per row (index, image_id, annotation_id).
+    std::vector<int64_t> int64Column(const std::string& name) const;
     /// Bytes the file takes on disk.
     int64_t fileBytes() const;
 

@@ -1,11 +1,14 @@
-// JSON reading with errors that name the file and the JSON path of the problem (private to
-// datasets/). Built on simdjson's DOM API.
+// JSON reading with errors that name the file and the JSON path of the problem, for every
+// reader of JSON files (datasets, figure specs). Built on simdjson's DOM API.
 //
 //   JsonDocument doc(path);                        // FileError: unreadable or malformed JSON
 //   JsonValue root = doc.root();
 //   for (JsonValue a : root.field("annotations").array()) {
 //       int64_t id = a.field("id").integer();      // FileError "annotations[3].id: expected an integer, got a string"
 //   }
+//
+// Errors: FileError naming the file and the JSON path. Thread-safety: a document and its values
+// belong to one thread; separate documents are independent.
 #pragma once
 
 #include <simdjson.h>

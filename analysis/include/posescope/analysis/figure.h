@@ -1,0 +1,111 @@
+// Figures for papers from recorded runs, drawn once with QPainter and written as PNG (at a chosen
+// DPI), SVG or PDF (skeletons, labels, stars and colourbars as vectors; crops and maps as
+// embedded images). A FigureSpec describes a figure completely and round-trips through JSON: the
+// workbench writes one beside every export, and `posescope-cli figure spec.json` draws the same
+// figure again headlessly, for the spec's samples or a batch of them.
+//
+// Kinds:
+//   dependencies  rows = layers, columns = keypoints (each keypoint's predicted location is the
+//                 query), or one column for a chosen crop point; an optional first column shows
+//                 the crop with the ground-truth and predicted poses; TransPose's figure.
+//   heatmaps      one row: each keypoint's final heatmap, then their maximum (runs recorded with
+//                 --level heatmaps or full).
+//   pose          the crop with the person box, both poses and the keypoint names.
+//
+// Usage:
+//   FigureSpec spec;  spec.run = "run.h5";  spec.rows = {12};  spec.keypoints = {9, 10};
+//   auto run = RunBrowser::open(spec.run);
+//   FigureRenderer renderer(*run);
+//   renderer.write(spec, 12, "fig.pdf");                 // .png / .svg / .pdf by extension
+//   writeFigureSpec(spec, "fig.json");
+//   FigureSpec again = readFigureSpec("fig.json");
+//   // on screen: painter.scale(…); renderer.paint(painter, spec, 12);   (sizes in points)
+//
+// Drawing text needs a QGuiApplication; headless programs call ensureGuiApplication() first.
+// Errors: FileError naming the spec file and the JSON path of a bad field (readFigureSpec), or the
+// output file and the reason (write); RunFormatError when the run lacks what the figure needs
+// (e.g. affect maps without --level full); posescope::Error ("figure: layer 7 out of range …")
+// for a spec that does not fit the run.
+// Thread-safety: a FigureRenderer belongs to one thread (it caches panels); QPainter on images is
+// safe on any thread, but ensureGuiApplication() must be called from the main thread.
+#pragma once
+
+#include "posescope/analysis/run_browser.h"
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+class QPainter;
+
+namespace posescope::analysis {
+
+enum class FigureKind { Dependencies, Heatmaps, Pose };
+std::string figureKindName(FigureKind kind);
+
+struct FigureSpec {
+    FigureKind kind = FigureKind::Dependencies;
+    std::string run;               // the recorded run (.h5)
+    std::vector<int64_t> rows{0};  // samples (rows of the run); a figure per row
+    std::vector<int> layers;       // 0-based; empty: every layer
+    std::vector<int> keypoints;    // 0-based; empty: every keypoint
+    int head = -1;                 // −1: averaged over heads
+    MapDirection direction = MapDirection::Dependency;
+    bool usePoint = false;          // one column for the crop point (pointX, pointY) instead of keypoints
+    double pointX = 0, pointY = 0;  // crop pixels
+    std::string colormap = "viridis";
+    bool sharedScale = false;  // one colour scale for every panel (0 … largest value) vs min–max per panel
+    double threshold = 0;      // hide map values below this fraction of the scale (0 … 1)
+    double alpha = 0.7;        // map opacity over the crop
+    bool showPose = true;      // dependencies: first column with the poses
+    bool showColorbar = true;
+    bool showLabels = true;    // pose: keypoint names
+    double panelWidthMm = 22;  // one panel's width on paper
+    int dpi = 300;             // PNG resolution
+    std::string output;        // batch output pattern; "{row}" becomes the row ("" → derived from the spec file)
+};
+
+/// The spec as JSON (every field written, so the file documents itself).
+std::string figureSpecJson(const FigureSpec& spec);
+/// Parses a spec; missing fields keep their defaults. `file` names it in errors.
+FigureSpec parseFigureSpec(const std::string& json, const std::string& file);
+FigureSpec readFigureSpec(const std::string& path);
+void writeFigureSpec(const FigureSpec& spec, const std::string& path);
+
+/// Where each panel of a figure lies (points), for hit-testing clicks in views.
+struct FigurePanel {
+    double x = 0, y = 0, width = 0, height = 0;  // points
+    int layer = -1;                              // −1: not a map (the pose column)
+    int keypoint = -1;                           // −1: the chosen point or the maximum of heatmaps
+};
+struct FigureLayout {
+    double width = 0, height = 0;  // points
+    std::vector<FigurePanel> panels;
+    double cropWidth = 0, cropHeight = 0;  // pixels of the crop a panel shows
+};
+
+class FigureRenderer {
+public:
+    explicit FigureRenderer(const RunBrowser& run);
+    ~FigureRenderer();
+    FigureLayout layout(const FigureSpec& spec) const;
+    /// Draws the figure of `row` with its top-left at (0, 0), in points.
+    void paint(QPainter& painter, const FigureSpec& spec, int64_t row) const;
+    /// Writes the figure of `row` to `path` (.png, .svg or .pdf; FileError otherwise or on failure).
+    void write(const FigureSpec& spec, int64_t row, const std::string& path) const;
+
+private:
+    struct Cache;
+    const RunBrowser& m_run;
+    std::unique_ptr<Cache> m_cache;
+};
+
+/// The output path of `row` for a batch: the spec's pattern with {row} replaced (or, without a
+/// pattern, `fallback` with "_<row>" before its extension when there are several rows).
+std::string figureOutputPath(const FigureSpec& spec, int64_t row, const std::string& fallback);
+
+/// Creates a QGuiApplication on the offscreen platform unless one exists (for headless drawing).
+void ensureGuiApplication();
+
+}  // namespace posescope::analysis

@@ -1,0 +1,115 @@
+// Read-only access to a recorded run for views and figures, without LibTorch types: the samples
+// with the facts the workbench filters on, the crop image, the pose in crop pixels and the
+// dependency maps, all as plain arrays.
+//
+// Usage:
+//   auto run = RunBrowser::open("run.h5");
+//   for (const SampleFacts& f : run->facts()) if (f.occluded > 0 && f.oks < 0.5) …;
+//   cv::Mat crop = run->crop(12);                                      // RGB, input size
+//   SamplePose pose = run->pose(12);                                   // crop pixels
+//   GridMap map = run->dependencyMap(12, {/*layer*/ 2, /*keypoint*/ 9});  // token grid
+//
+// Dependency maps come from the recorded rows (the query token under each predicted keypoint);
+// "affect" maps, maps per head of one-head-per-row runs, and the map of any token (a clicked
+// point) need a run recorded with --level full (the whole attention matrices): asking a run that
+// lacks them throws RunFormatError with what to record instead.
+// Errors: H5Error / RunFormatError (both posescope::FileError, naming the file) as RunReader.
+// Thread-safety: one RunBrowser per thread; a RunBrowser is not shared between threads.
+#pragma once
+
+#include "posescope/analysis/run_header.h"
+
+#include <opencv2/core.hpp>
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace posescope::analysis {
+
+/// Per-sample facts for listing and filtering (computed once from the stored keypoints).
+struct SampleFacts {
+    int64_t row = 0, index = 0, imageId = 0, annotationId = 0;
+    double boxArea = 0;     // w·h of the person box, original pixels
+    int labelled = 0;       // keypoints with ground truth (v > 0)
+    int visible = 0;        // v = 2
+    int occluded = 0;       // v = 1 (labelled but covered)
+    double oks = -1;        // OKS of the prediction against the ground truth (box area); −1 without GT
+    double meanScore = 0;   // mean predicted keypoint score
+    double meanError = -1;  // mean distance of labelled keypoints in crop pixels; −1 without GT
+};
+
+/// A sample's pose in crop (model input) pixels.
+struct SamplePose {
+    std::vector<std::array<float, 3>> groundTruth;          // (x, y, v) per keypoint; v = 0 unlabelled
+    std::vector<std::array<float, 3>> predicted;            // (x, y, score)
+    std::vector<std::vector<std::array<float, 3>>> layers;  // per layer: layer-wise keypoints (NaN if not recorded)
+    std::array<float, 4> box{};                             // person box corners in the crop: x0, y0, x1, y1
+};
+
+/// How one keypoint's prediction forms over the layers (the layer-wise heatmaps decoded).
+struct LayerStats {
+    int layer = 0;
+    float score = 0;       // peak of the layer-wise heatmap (NaN when not recorded)
+    float toFinal = 0;     // distance to the final prediction, crop pixels (NaN when not recorded)
+    float toTruth = 0;     // distance to the ground truth, crop pixels (NaN when unlabelled)
+    float entropy = 0;     // of the keypoint's head-averaged dependency row, in bits
+    float maxEntropy = 0;  // log2(tokens): a uniform row
+};
+
+enum class MapDirection { Dependency, Affect };
+
+/// Which map: layer, keypoint (its predicted location is the query), head (−1 averages), or an
+/// explicit query token (−1: the keypoint's).
+struct MapRequest {
+    int layer = 0;
+    int keypoint = 0;
+    int head = -1;
+    MapDirection direction = MapDirection::Dependency;
+    int token = -1;
+};
+
+/// A map on the token grid (row-major, rows × cols) or on the heatmap grid.
+struct GridMap {
+    int rows = 0, cols = 0;
+    std::vector<float> values;
+    float maxValue() const;
+    float minValue() const;
+};
+
+class RunBrowser {
+public:
+    /// Opens a run (complete or killed); throws as RunReader::open.
+    static std::unique_ptr<RunBrowser> open(const std::string& path);
+    ~RunBrowser();
+
+    const RunHeader& header() const;
+    const std::string& path() const;
+    int64_t size() const;
+    /// Facts of every row (read on first use, then cached).
+    const std::vector<SampleFacts>& facts() const;
+    /// The stored crop decoded to RGB (CV_8UC3, input size).
+    cv::Mat crop(int64_t row) const;
+    /// The stored crop's JPEG bytes (thumbnails).
+    std::string cropJpeg(int64_t row) const;
+    SamplePose pose(int64_t row) const;
+    /// The token grid map of a request; throws RunFormatError when the run lacks what it needs.
+    GridMap dependencyMap(int64_t row, const MapRequest& request) const;
+    /// The token under a crop point (as the recorder picks query tokens).
+    int tokenAt(float cropX, float cropY) const;
+    /// Per layer: score, distances and attention entropy of one keypoint.
+    std::vector<LayerStats> layerStats(int64_t row, int keypoint) const;
+    /// One keypoint's final heatmap, or with keypoint −1 the maximum over keypoints; level ≥ heatmaps.
+    GridMap heatmap(int64_t row, int keypoint) const;
+    bool hasHeatmaps() const;
+    bool hasAttention() const;
+
+private:
+    struct State;
+    explicit RunBrowser(std::unique_ptr<State> s);
+    std::unique_ptr<State> m;
+};
+
+}  // namespace posescope::analysis

@@ -1,0 +1,68 @@
+// The description of a recorded run (attributes of "/" in docs/hdf5-schema.md), without the
+// arrays: what views, the CLI and resume/merge checks need to know about a run.
+//
+// Usage:
+//   const RunHeader& h = reader.header();              // RunReader or RunBrowser
+//   std::cout << h.modelFamily << ", " << h.layers << " layers, level " << runLevelName(h.level);
+//   if (auto d = identityDifference(a, b)) std::cerr << d->attribute << " differs\n";
+//
+// Errors: parseRunLevel throws std::invalid_argument. Thread-safety: plain values.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace posescope::analysis {
+
+/// What is stored per sample beyond keypoints: dependencies, the crop and layer-wise keypoints
+/// always; heatmaps (float16) from Heatmaps up; full attention matrices (float16) only at Full.
+enum class RunLevel { Keypoints, Heatmaps, Full };
+std::string runLevelName(RunLevel level);
+/// "keypoints", "heatmaps" or "full"; throws std::invalid_argument otherwise.
+RunLevel parseRunLevel(const std::string& name);
+
+/// The run's description, stored as attributes of "/" (names in docs/hdf5-schema.md).
+struct RunHeader {
+    std::string modelFamily, modelVariant;
+    std::string config;        // the full model configuration as a JSON object
+    std::string configSource;  // preset name or YAML file
+    std::string checkpoint, checkpointSha256;
+    std::string datasetKind;  // "coco" or "mpii"
+    std::string dataset, datasetSha256, images;
+    std::string boxes, boxesSha256;  // detections file, "" for ground-truth boxes
+    std::string selection;           // "all", "first N" or "image ids …"
+    std::vector<std::string> keypointNames;
+    std::vector<std::pair<int, int>> skeleton;  // 0-based keypoint pairs
+    std::vector<std::pair<int, int>> flipPairs;
+    int inputWidth = 0, inputHeight = 0, heatmapWidth = 0, heatmapHeight = 0;
+    int gridRows = 0, gridCols = 0, layers = 0, heads = 0;
+    std::string decoder = "dark";
+    bool flip = false;
+    bool layerwise = true;  // false: layer_keypoints hold NaN (recorded with --no-layerwise)
+    RunLevel level = RunLevel::Keypoints;
+    int shardIndex = 0, shardCount = 1;
+    int64_t totalSamples = 0;  // samples of the whole (unsharded) selection
+    int64_t firstIndex = 0;    // this file's slice: [firstIndex, firstIndex + plannedSamples)
+    int64_t plannedSamples = 0;
+    std::string posescopeVersion, created;
+    // Written by finish(); empty/false while recording or after a crash.
+    bool complete = false;
+    std::string finished;
+    int64_t skippedSamples = 0;
+
+    int keypoints() const { return static_cast<int>(keypointNames.size()); }
+    int tokens() const { return gridRows * gridCols; }
+};
+
+/// The first attribute (of checkpoint_sha256, config, dataset_sha256, boxes_sha256, selection,
+/// level, flip, layerwise, decoder, shard count, total_samples) on which two headers differ:
+/// resume and merge accept only runs that agree on all of them.
+struct RunDifference {
+    std::string attribute, first, second;
+};
+std::optional<RunDifference> identityDifference(const RunHeader& a, const RunHeader& b);
+
+}  // namespace posescope::analysis

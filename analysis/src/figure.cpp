@@ -1,0 +1,634 @@
+#include "posescope/analysis/figure.h"
+
+#include "posescope/analysis/colormap.h"
+#include "posescope/analysis/run_store.h"
+#include "posescope/datasets/atomic_file.h"
+#include "posescope/datasets/error.h"
+#include "posescope/datasets/json.h"
+#include "posescope/datasets/json_text.h"
+
+#include <QBuffer>
+#include <QByteArray>
+#include <QFont>
+#include <QFontMetricsF>
+#include <QGuiApplication>
+#include <QImage>
+#include <QPageSize>
+#include <QPainter>
+#include <QPainterPath>
+#include <QPdfWriter>
+#include <QSvgGenerator>
+
+#include <opencv2/imgproc.hpp>
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <map>
+#include <stdexcept>
+#include <tuple>
+
+namespace posescope::analysis {
+
+namespace fs = std::filesystem;
+
+std::string figureKindName(FigureKind kind) {
+    switch (kind) {
+        case FigureKind::Dependencies: return "dependencies";
+        case FigureKind::Heatmaps: return "heatmaps";
+        case FigureKind::Pose: return "pose";
+    }
+    return "dependencies";
+}
+
+// ---------------------------------------------------------------------------------------------
+// The spec as JSON.
+
+namespace {
+
+std::string number(double v) {
+    char buf[40];
+    std::snprintf(buf, sizeof buf, "%.10g", v);
+    return buf;
+}
+
+template <typename T>
+std::string list(const std::vector<T>& v) {
+    std::string out = "[";
+    for (size_t i = 0; i < v.size(); ++i)
+        out += (i ? ", " : "") + std::to_string(v[i]);
+    return out + "]";
+}
+
+}  // namespace
+
+std::string figureSpecJson(const FigureSpec& s) {
+    std::string j = "{\n";
+    j += "  \"format\": \"posescope-figure\",\n  \"version\": 1,\n";
+    j += "  \"kind\": " + jsonString(figureKindName(s.kind)) + ",\n";
+    j += "  \"run\": " + jsonString(s.run) + ",\n";
+    j += "  \"rows\": " + list(s.rows) + ",\n";
+    j += "  \"layers\": " + list(s.layers) + ",\n";
+    j += "  \"keypoints\": " + list(s.keypoints) + ",\n";
+    j += "  \"head\": " + std::to_string(s.head) + ",\n";
+    j += std::string("  \"direction\": ") + (s.direction == MapDirection::Affect ? "\"affect\"" : "\"dependency\"") +
+         ",\n";
+    j += "  \"point\": " + (s.usePoint ? "[" + number(s.pointX) + ", " + number(s.pointY) + "]" : "null") + ",\n";
+    j += "  \"colormap\": " + jsonString(s.colormap) + ",\n";
+    j += std::string("  \"scale\": ") + (s.sharedScale ? "\"shared\"" : "\"panel\"") + ",\n";
+    j += "  \"threshold\": " + number(s.threshold) + ",\n";
+    j += "  \"alpha\": " + number(s.alpha) + ",\n";
+    j += std::string("  \"show_pose\": ") + (s.showPose ? "true" : "false") + ",\n";
+    j += std::string("  \"colorbar\": ") + (s.showColorbar ? "true" : "false") + ",\n";
+    j += std::string("  \"labels\": ") + (s.showLabels ? "true" : "false") + ",\n";
+    j += "  \"panel_width_mm\": " + number(s.panelWidthMm) + ",\n";
+    j += "  \"dpi\": " + std::to_string(s.dpi) + ",\n";
+    j += "  \"output\": " + jsonString(s.output) + "\n}\n";
+    return j;
+}
+
+FigureSpec parseFigureSpec(const std::string& text, const std::string& file) {
+    const json::JsonDocument doc(text, file);
+    const json::JsonValue root = doc.root();
+    if (!root.isObject()) root.fail("expected an object (a figure spec)");
+    FigureSpec s;
+    json::JsonValue v = root;
+    if (root.optional("format", &v) && v.string() != "posescope-figure")
+        v.fail("expected \"posescope-figure\", got \"" + v.string() + "\"");
+    if (root.optional("version", &v) && v.integer() > 1)
+        v.fail("version " + std::to_string(v.integer()) + " is newer than this PoseScope reads (1)");
+    if (root.optional("kind", &v)) {
+        const std::string k = v.string();
+        if (k == "dependencies")
+            s.kind = FigureKind::Dependencies;
+        else if (k == "heatmaps")
+            s.kind = FigureKind::Heatmaps;
+        else if (k == "pose")
+            s.kind = FigureKind::Pose;
+        else
+            v.fail("unknown kind \"" + k + "\" (dependencies, heatmaps or pose)");
+    }
+    s.run = root.field("run").string();
+    auto ints = [](const json::JsonValue& a) {
+        std::vector<int64_t> out;
+        for (const json::JsonValue& e : a.array())
+            out.push_back(e.integer());
+        return out;
+    };
+    if (root.optional("rows", &v)) s.rows = ints(v);
+    if (root.optional("layers", &v))
+        for (int64_t x : ints(v))
+            s.layers.push_back(static_cast<int>(x));
+    if (root.optional("keypoints", &v))
+        for (int64_t x : ints(v))
+            s.keypoints.push_back(static_cast<int>(x));
+    if (root.optional("head", &v)) s.head = static_cast<int>(v.integer());
+    if (root.optional("direction", &v)) {
+        const std::string d = v.string();
+        if (d == "dependency")
+            s.direction = MapDirection::Dependency;
+        else if (d == "affect")
+            s.direction = MapDirection::Affect;
+        else
+            v.fail("unknown direction \"" + d + "\" (dependency or affect)");
+    }
+    if (root.optional("point", &v)) {
+        const std::vector<double> p = v.numbers(2);
+        s.usePoint = true;
+        s.pointX = p[0];
+        s.pointY = p[1];
+    }
+    if (root.optional("colormap", &v)) s.colormap = v.string();
+    if (root.optional("scale", &v)) {
+        const std::string sc = v.string();
+        if (sc != "shared" && sc != "panel") v.fail("expected \"panel\" or \"shared\", got \"" + sc + "\"");
+        s.sharedScale = sc == "shared";
+    }
+    if (root.optional("threshold", &v)) s.threshold = v.number();
+    if (root.optional("alpha", &v)) s.alpha = v.number();
+    if (root.optional("show_pose", &v)) s.showPose = v.boolean();
+    if (root.optional("colorbar", &v)) s.showColorbar = v.boolean();
+    if (root.optional("labels", &v)) s.showLabels = v.boolean();
+    if (root.optional("panel_width_mm", &v)) s.panelWidthMm = v.number();
+    if (root.optional("dpi", &v)) s.dpi = static_cast<int>(v.integer());
+    if (root.optional("output", &v)) s.output = v.string();
+    // Checks that need no run: the rest are checked against the run when drawing.
+    auto bad = [&](const char* field, const std::string& problem) { throw FileError(file, field + (": " + problem)); };
+    if (std::find(colormapNames().begin(), colormapNames().end(), s.colormap) == colormapNames().end())
+        bad("colormap", "unknown colormap \"" + s.colormap + "\"");
+    if (!(s.threshold >= 0 && s.threshold <= 1)) bad("threshold", "expected a number in [0, 1]");
+    if (!(s.alpha >= 0 && s.alpha <= 1)) bad("alpha", "expected a number in [0, 1]");
+    if (!(s.panelWidthMm >= 2 && s.panelWidthMm <= 500)) bad("panel_width_mm", "expected 2 … 500");
+    if (s.dpi < 10 || s.dpi > 2400) bad("dpi", "expected 10 … 2400");
+    if (s.rows.empty()) bad("rows", "expected at least one row");
+    return s;
+}
+
+FigureSpec readFigureSpec(const std::string& path) {
+    const simdjson::padded_string bytes = json::readJsonFile(path);
+    FigureSpec s = parseFigureSpec(std::string(bytes.data(), bytes.size()), path);
+    // A relative run path is relative to the spec's folder, so a figure and its run move together.
+    if (!s.run.empty() && fs::path(s.run).is_relative()) s.run = (fs::path(path).parent_path() / s.run).string();
+    return s;
+}
+
+void writeFigureSpec(const FigureSpec& spec, const std::string& path) {
+    writeFileAtomically(path, figureSpecJson(spec));
+}
+
+std::string figureOutputPath(const FigureSpec& spec, int64_t row, const std::string& fallback) {
+    if (!spec.output.empty()) {
+        std::string out = spec.output;
+        const size_t at = out.find("{row}");
+        if (at != std::string::npos) out.replace(at, 5, std::to_string(row));
+        return out;
+    }
+    if (spec.rows.size() <= 1) return fallback;
+    const fs::path p(fallback);
+    return (p.parent_path() / (p.stem().string() + "_" + std::to_string(row) + p.extension().string())).string();
+}
+
+void ensureGuiApplication() {
+    if (QGuiApplication::instance()) return;
+    if (std::getenv("QT_QPA_PLATFORM") == nullptr) setenv("QT_QPA_PLATFORM", "offscreen", 1);
+    if (std::getenv("XDG_RUNTIME_DIR") == nullptr) {  // else Qt warns on every start
+        const std::string runtime = "/tmp/posescope-runtime-" + std::to_string(::getuid());
+        struct stat st {};
+        if ((::mkdir(runtime.c_str(), 0700) == 0 || errno == EEXIST) && ::lstat(runtime.c_str(), &st) == 0 &&
+            S_ISDIR(st.st_mode) && st.st_uid == ::getuid())
+            setenv("XDG_RUNTIME_DIR", runtime.c_str(), 1);
+    }
+    static int argc = 1;
+    static char name[] = "posescope";
+    static char* argv[] = {name, nullptr};
+    static QGuiApplication* app = new QGuiApplication(argc, argv);  // lives as long as the process
+    (void)app;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Layout and drawing. Units are points (1/72 inch).
+
+namespace {
+
+constexpr double kMargin = 4, kGap = 2, kFontPt = 6.5, kSmallFontPt = 5;
+constexpr double kBarGap = 5, kBarWidth = 5, kTickWidth = 24;
+
+QFont figureFont() {
+    QFont f(QStringLiteral("DejaVu Sans"));
+    f.setPixelSize(100);  // drawn scaled: sizes stay in points whatever the device's DPI
+    return f;
+}
+
+double textWidth(const QString& text, double sizePt) {
+    static const QFontMetricsF metrics(figureFont());
+    return metrics.horizontalAdvance(text) * sizePt / 100.0;
+}
+
+// Draws text with its baseline-left at (x, y), or centred on x when `centre`.
+void drawText(QPainter& p, double x, double y, const QString& text, double sizePt, bool centre = false,
+              double angle = 0) {
+    p.save();
+    p.translate(x, y);
+    if (angle != 0) p.rotate(angle);
+    p.scale(sizePt / 100.0, sizePt / 100.0);
+    p.setFont(figureFont());
+    p.setPen(QColor(20, 20, 20));
+    const double w = centre ? textWidth(text, sizePt) * 100.0 / sizePt : 0;
+    p.drawText(QPointF(-w / 2, 0), text);
+    p.restore();
+}
+
+QString label(const std::string& name) {
+    QString s = QString::fromStdString(name);
+    s.replace(QLatin1Char('_'), QLatin1Char(' '));
+    return s;
+}
+
+QColor sideColour(const std::string& a, const std::string& b) {
+    auto side = [](const std::string& n) {
+        if (n.find("left") != std::string::npos || n.rfind("l_", 0) == 0) return 1;
+        if (n.find("right") != std::string::npos || n.rfind("r_", 0) == 0) return 2;
+        return 0;
+    };
+    const int s = std::max(side(a), side(b));
+    if (s == 1) return QColor(31, 119, 180);  // left: blue
+    if (s == 2) return QColor(255, 127, 14);  // right: orange
+    return QColor(44, 160, 44);               // centre: green
+}
+
+QImage toQImage(const cv::Mat& rgb) {
+    return QImage(rgb.data, rgb.cols, rgb.rows, static_cast<int>(rgb.step), QImage::Format_RGB888).copy();
+}
+
+// The resolved query columns of a figure.
+struct Column {
+    int keypoint = -1;  // −1: the chosen point (dependencies) or the maximum (heatmaps)
+    QString title;
+};
+
+struct Plan {
+    std::vector<int> layers;      // rows (dependencies); {-1} for heatmaps / pose
+    std::vector<Column> columns;  // map columns
+    bool poseColumn = false;
+    double panelW = 0, panelH = 0, labelW = 0, headerH = 0;
+    FigureLayout layout;
+};
+
+void require(bool ok, const std::string& what) {
+    if (!ok) throw Error("figure: " + what);
+}
+
+Plan plan(const RunHeader& h, const FigureSpec& s, int64_t runSize) {
+    require(std::find(colormapNames().begin(), colormapNames().end(), s.colormap) != colormapNames().end(),
+            "unknown colormap \"" + s.colormap + "\"");
+    require(s.panelWidthMm >= 2 && s.panelWidthMm <= 500, "panel width must be 2 … 500 mm");
+    require(s.dpi >= 10 && s.dpi <= 2400, "dpi must be 10 … 2400");
+    for (int64_t r : s.rows)
+        require(r >= 0 && r < runSize,
+                "row " + std::to_string(r) + " is not in the run (" + std::to_string(runSize) + " samples)");
+    require(s.head >= -1 && s.head < h.heads,
+            "head " + std::to_string(s.head) + " out of range (the run has " + std::to_string(h.heads) + ")");
+    Plan p;
+    const int L = h.layers, K = h.keypoints();
+    if (s.kind == FigureKind::Dependencies) {
+        p.layers = s.layers;
+        if (p.layers.empty())
+            for (int l = 0; l < L; ++l)
+                p.layers.push_back(l);
+        for (int l : p.layers)
+            require(l >= 0 && l < L,
+                    "layer " + std::to_string(l) + " out of range (the run has " + std::to_string(L) + " layers)");
+        p.poseColumn = s.showPose;
+    } else {
+        p.layers = {-1};
+    }
+    if (s.kind != FigureKind::Pose) {
+        if (s.kind == FigureKind::Dependencies && s.usePoint) {
+            p.columns.push_back({-1, QStringLiteral("(%1, %2)").arg(s.pointX, 0, 'f', 0).arg(s.pointY, 0, 'f', 0)});
+        } else {
+            std::vector<int> ks = s.keypoints;
+            if (ks.empty())
+                for (int k = 0; k < K; ++k)
+                    ks.push_back(k);
+            for (int k : ks) {
+                require(k >= 0 && k < K,
+                        "keypoint " + std::to_string(k) + " out of range (the run has " + std::to_string(K) + ")");
+                p.columns.push_back({k, label(h.keypointNames[static_cast<size_t>(k)])});
+            }
+            if (s.kind == FigureKind::Heatmaps) p.columns.push_back({-1, QStringLiteral("max")});
+        }
+    }
+    const double scale = s.kind == FigureKind::Pose ? 3.0 : 1.0;
+    p.panelW = s.panelWidthMm * 72.0 / 25.4 * scale;
+    p.panelH = p.panelW * h.inputHeight / std::max(1, h.inputWidth);
+    const bool rowLabels = s.kind == FigureKind::Dependencies;
+    if (rowLabels)
+        for (int l : p.layers)
+            p.labelW = std::max(p.labelW, textWidth(QStringLiteral("layer %1").arg(l + 1), kFontPt) + 3);
+    const bool headers = s.kind != FigureKind::Pose;
+    p.headerH = headers ? kFontPt * 1.5 : 0;
+    FigureLayout& lay = p.layout;
+    lay.cropWidth = h.inputWidth;
+    lay.cropHeight = h.inputHeight;
+    const int ncols = static_cast<int>(p.columns.size()) + (p.poseColumn || s.kind == FigureKind::Pose ? 1 : 0);
+    const int nrows = static_cast<int>(p.layers.size());
+    const double x0 = kMargin + p.labelW, y0 = kMargin + p.headerH;
+    for (int r = 0; r < nrows; ++r) {
+        int c = 0;
+        auto add = [&](int layer, int keypoint) {
+            lay.panels.push_back(
+                {x0 + c * (p.panelW + kGap), y0 + r * (p.panelH + kGap), p.panelW, p.panelH, layer, keypoint});
+            ++c;
+        };
+        if (p.poseColumn || s.kind == FigureKind::Pose) add(-1, -1);
+        for (const Column& col : p.columns)
+            add(s.kind == FigureKind::Heatmaps ? -2 : p.layers[static_cast<size_t>(r)], col.keypoint);
+    }
+    const double gridW = ncols * p.panelW + (ncols - 1) * kGap, gridH = nrows * p.panelH + (nrows - 1) * kGap;
+    const bool bar = s.showColorbar && s.kind != FigureKind::Pose;
+    lay.width = x0 + gridW + (bar ? kBarGap + kBarWidth + kTickWidth : 0) + kMargin;
+    lay.height = y0 + gridH + kMargin;
+    return p;
+}
+
+// A grid map upsampled to the crop (bilinear, half-pixel centres: torch's align_corners=False).
+cv::Mat toCrop(const GridMap& g, int width, int height) {
+    cv::Mat grid(g.rows, g.cols, CV_32F, const_cast<float*>(g.values.data()));
+    cv::Mat out;
+    cv::resize(grid, out, cv::Size(width, height), 0, 0, cv::INTER_LINEAR);
+    return out;
+}
+
+QImage blend(const cv::Mat& cropRgb, const cv::Mat& map, double lo, double hi, const Colormap& cm, double threshold,
+             double alpha) {
+    cv::Mat out = cropRgb.clone();
+    const double range = hi > lo ? hi - lo : 1;
+    for (int y = 0; y < out.rows; ++y) {
+        const float* v = map.ptr<float>(y);
+        auto* o = out.ptr<cv::Vec3b>(y);
+        for (int x = 0; x < out.cols; ++x) {
+            const double t = std::clamp((v[x] - lo) / range, 0.0, 1.0);
+            if (t < threshold) continue;
+            const Rgb8 c = cm.at(t);
+            o[x][0] = static_cast<uint8_t>(std::lround((1 - alpha) * o[x][0] + alpha * c.r));
+            o[x][1] = static_cast<uint8_t>(std::lround((1 - alpha) * o[x][1] + alpha * c.g));
+            o[x][2] = static_cast<uint8_t>(std::lround((1 - alpha) * o[x][2] + alpha * c.b));
+        }
+    }
+    return toQImage(out);
+}
+
+void drawStar(QPainter& p, QPointF c, double r) {
+    QPainterPath path;
+    for (int i = 0; i < 10; ++i) {
+        const double a = -M_PI / 2 + i * M_PI / 5, rr = i % 2 ? r * 0.45 : r;
+        const QPointF q(c.x() + rr * std::cos(a), c.y() + rr * std::sin(a));
+        if (i == 0)
+            path.moveTo(q);
+        else
+            path.lineTo(q);
+    }
+    path.closeSubpath();
+    p.setPen(QPen(QColor(0, 0, 0), 0.4));
+    p.setBrush(QColor(255, 255, 255));
+    p.drawPath(path);
+}
+
+void drawPose(QPainter& p, const RunHeader& h, const SamplePose& pose, const FigurePanel& panel, bool names) {
+    const double s = panel.width / std::max(1, h.inputWidth);
+    auto at = [&](float x, float y) { return QPointF(panel.x + x * s, panel.y + y * s); };
+    p.save();
+    p.setClipRect(QRectF(panel.x, panel.y, panel.width, panel.height));
+    p.setRenderHint(QPainter::Antialiasing, true);
+    const double unit = panel.width / 62.0;  // line widths relative to the panel (≈ 1 pt at 22 mm)
+    // The person box.
+    p.setPen(QPen(QColor(255, 255, 255, 200), 0.5 * unit, Qt::DotLine));
+    p.setBrush(Qt::NoBrush);
+    p.drawRect(QRectF(at(pose.box[0], pose.box[1]), at(pose.box[2], pose.box[3])));
+    // Ground truth: white dashed limbs and hollow circles.
+    const auto& gt = pose.groundTruth;
+    QPen gtPen(QColor(255, 255, 255), 0.6 * unit, Qt::DashLine);
+    for (const auto& [a, b] : h.skeleton) {
+        if (a >= static_cast<int>(gt.size()) || b >= static_cast<int>(gt.size())) continue;
+        if (gt[static_cast<size_t>(a)][2] <= 0 || gt[static_cast<size_t>(b)][2] <= 0) continue;
+        p.setPen(gtPen);
+        p.drawLine(at(gt[static_cast<size_t>(a)][0], gt[static_cast<size_t>(a)][1]),
+                   at(gt[static_cast<size_t>(b)][0], gt[static_cast<size_t>(b)][1]));
+    }
+    p.setPen(QPen(QColor(255, 255, 255), 0.5 * unit));
+    for (const auto& k : gt)
+        if (k[2] > 0) p.drawEllipse(at(k[0], k[1]), 1.3 * unit, 1.3 * unit);
+    // Prediction: coloured limbs (left blue, right orange, centre green) and filled dots.
+    const auto& pr = pose.predicted;
+    for (const auto& [a, b] : h.skeleton) {
+        if (a >= static_cast<int>(pr.size()) || b >= static_cast<int>(pr.size())) continue;
+        p.setPen(QPen(sideColour(h.keypointNames[static_cast<size_t>(a)], h.keypointNames[static_cast<size_t>(b)]),
+                      0.9 * unit, Qt::SolidLine, Qt::RoundCap));
+        p.drawLine(at(pr[static_cast<size_t>(a)][0], pr[static_cast<size_t>(a)][1]),
+                   at(pr[static_cast<size_t>(b)][0], pr[static_cast<size_t>(b)][1]));
+    }
+    p.setPen(QPen(QColor(0, 0, 0), 0.3 * unit));
+    for (size_t k = 0; k < pr.size(); ++k) {
+        p.setBrush(sideColour(h.keypointNames[k], h.keypointNames[k]));
+        p.drawEllipse(at(pr[k][0], pr[k][1]), 1.1 * unit, 1.1 * unit);
+    }
+    if (names)
+        for (size_t k = 0; k < pr.size(); ++k) {
+            const QPointF q = at(pr[k][0], pr[k][1]);
+            drawText(p, q.x() + 2 * unit, q.y() - 1.5 * unit, label(h.keypointNames[k]), kSmallFontPt);
+        }
+    p.restore();
+}
+
+}  // namespace
+
+struct FigureRenderer::Cache {
+    int64_t row = -1;
+    cv::Mat crop;
+    SamplePose pose;
+    std::map<std::tuple<int, int, int, int, int>, GridMap> maps;  // layer, keypoint, head, direction, token
+};
+
+FigureRenderer::FigureRenderer(const RunBrowser& run) : m_run(run), m_cache(std::make_unique<Cache>()) {}
+FigureRenderer::~FigureRenderer() = default;
+
+FigureLayout FigureRenderer::layout(const FigureSpec& spec) const {
+    return plan(m_run.header(), spec, m_run.size()).layout;
+}
+
+void FigureRenderer::paint(QPainter& p, const FigureSpec& s, int64_t row) const {
+    const RunHeader& h = m_run.header();
+    const Plan pl = plan(h, s, m_run.size());
+    require(row >= 0 && row < m_run.size(),
+            "row " + std::to_string(row) + " is not in the run (" + std::to_string(m_run.size()) + " samples)");
+    Cache& c = *m_cache;
+    if (c.row != row) {
+        c.row = row;
+        c.crop = m_run.crop(row);
+        c.pose = m_run.pose(row);
+        c.maps.clear();
+    }
+    const int token = s.usePoint ? m_run.tokenAt(static_cast<float>(s.pointX), static_cast<float>(s.pointY)) : -1;
+    auto mapOf = [&](const FigurePanel& panel) -> const GridMap& {
+        const int dir = s.kind == FigureKind::Heatmaps ? 2 : static_cast<int>(s.direction);
+        const int tok = panel.keypoint < 0 ? token : -1;
+        const auto key = std::make_tuple(panel.layer, panel.keypoint, s.head, dir, tok);
+        auto it = c.maps.find(key);
+        if (it != c.maps.end()) return it->second;
+        GridMap g;
+        if (s.kind == FigureKind::Heatmaps) {
+            g = m_run.heatmap(row, panel.keypoint);
+        } else {
+            MapRequest q;
+            q.layer = panel.layer;
+            q.keypoint = std::max(0, panel.keypoint);
+            q.head = s.head;
+            q.direction = s.direction;
+            q.token = tok;
+            g = m_run.dependencyMap(row, q);
+        }
+        return c.maps.emplace(key, std::move(g)).first->second;
+    };
+    // The colour scale: per panel (min–max) or shared (0 … the largest value of the figure).
+    auto isMap = [&](const FigurePanel& panel) { return s.kind != FigureKind::Pose && panel.layer != -1; };
+    double sharedMax = 0;
+    for (const FigurePanel& panel : pl.layout.panels)
+        if (isMap(panel)) sharedMax = std::max(sharedMax, static_cast<double>(mapOf(panel).maxValue()));
+    const Colormap& cm = colormap(s.colormap);
+
+    p.save();
+    p.fillRect(QRectF(0, 0, pl.layout.width, pl.layout.height), QColor(255, 255, 255));
+    const QImage plainCrop = toQImage(c.crop);
+    for (const FigurePanel& panel : pl.layout.panels) {
+        const QRectF r(panel.x, panel.y, panel.width, panel.height);
+        if (!isMap(panel)) {
+            p.drawImage(r, plainCrop);
+            drawPose(p, h, c.pose, panel, s.kind == FigureKind::Pose && s.showLabels);
+            continue;
+        }
+        const GridMap& g = mapOf(panel);
+        const cv::Mat up = toCrop(g, c.crop.cols, c.crop.rows);
+        double lo = 0, hi = sharedMax;
+        if (!s.sharedScale) cv::minMaxLoc(up, &lo, &hi);
+        p.drawImage(r, blend(c.crop, up, lo, hi, cm, s.threshold, s.alpha));
+        // The query: the predicted keypoint, or the chosen point.
+        const double k = panel.width / std::max(1, h.inputWidth);
+        if (s.kind == FigureKind::Dependencies) {
+            QPointF q;
+            if (panel.keypoint >= 0) {
+                const auto& pr = c.pose.predicted[static_cast<size_t>(panel.keypoint)];
+                q = QPointF(pr[0], pr[1]);
+            } else {
+                q = QPointF(s.pointX, s.pointY);
+            }
+            p.save();
+            p.setClipRect(r);
+            p.setRenderHint(QPainter::Antialiasing, true);
+            drawStar(p, QPointF(panel.x + q.x() * k, panel.y + q.y() * k), panel.width / 18.0);
+            p.restore();
+        }
+    }
+    // Labels: columns on top, layers on the left.
+    int firstMapColumn = (pl.poseColumn || s.kind == FigureKind::Pose) ? 1 : 0;
+    const size_t perRow = pl.columns.size() + static_cast<size_t>(firstMapColumn);
+    if (pl.headerH > 0 && !pl.layout.panels.empty()) {
+        for (size_t i = 0; i < perRow && i < pl.layout.panels.size(); ++i) {
+            const FigurePanel& panel = pl.layout.panels[i];
+            const QString title = static_cast<int>(i) < firstMapColumn
+                                      ? QStringLiteral("pose")
+                                      : pl.columns[i - static_cast<size_t>(firstMapColumn)].title;
+            drawText(p, panel.x + panel.width / 2, panel.y - kFontPt * 0.5, title, kFontPt, true);
+        }
+    }
+    if (s.kind == FigureKind::Dependencies)
+        for (size_t r = 0; r < pl.layers.size(); ++r) {
+            const FigurePanel& panel = pl.layout.panels[r * perRow];
+            drawText(p, kMargin, panel.y + panel.height / 2 + kFontPt * 0.35,
+                     QStringLiteral("layer %1").arg(pl.layers[r] + 1), kFontPt);
+        }
+    // The colourbar: 256 vector rectangles, ticks at 0, ½ and 1 of the scale.
+    if (s.showColorbar && s.kind != FigureKind::Pose && !pl.layout.panels.empty()) {
+        const FigurePanel& last = pl.layout.panels.back();
+        const double x = last.x + last.width + kBarGap, top = pl.layout.panels.front().y, bottom = last.y + last.height,
+                     height = bottom - top;
+        p.setPen(Qt::NoPen);
+        for (int i = 0; i < 256; ++i) {
+            const Rgb8 col = cm.table()[static_cast<size_t>(i)];
+            const double y1 = bottom - height * i / 256.0, y0 = bottom - height * (i + 1) / 256.0;
+            p.fillRect(QRectF(x, y0, kBarWidth, y1 - y0 + 0.05), QColor(col.r, col.g, col.b));
+        }
+        p.setPen(QPen(QColor(20, 20, 20), 0.4));
+        p.setBrush(Qt::NoBrush);
+        p.drawRect(QRectF(x, top, kBarWidth, height));
+        for (int i = 0; i <= 2; ++i) {
+            const double y = bottom - height * i / 2.0;
+            p.drawLine(QPointF(x + kBarWidth, y), QPointF(x + kBarWidth + 1.5, y));
+            QString text;
+            if (s.sharedScale)
+                text = QString::number(sharedMax * i / 2.0, 'g', 3);
+            else
+                text = i == 0 ? QStringLiteral("min") : i == 2 ? QStringLiteral("max") : QString();
+            if (!text.isEmpty()) drawText(p, x + kBarWidth + 2.5, y + kSmallFontPt * 0.35, text, kSmallFontPt);
+        }
+    }
+    p.restore();
+}
+
+void FigureRenderer::write(const FigureSpec& spec, int64_t row, const std::string& path) const {
+    const std::string ext = fs::path(path).extension().string();
+    const FigureLayout lay = layout(spec);
+    QByteArray bytes;
+    if (ext == ".png") {
+        const double k = spec.dpi / 72.0;
+        QImage image(static_cast<int>(std::ceil(lay.width * k)), static_cast<int>(std::ceil(lay.height * k)),
+                     QImage::Format_RGB32);
+        image.fill(Qt::white);
+        image.setDotsPerMeterX(static_cast<int>(std::lround(spec.dpi / 0.0254)));
+        image.setDotsPerMeterY(static_cast<int>(std::lround(spec.dpi / 0.0254)));
+        {
+            QPainter p(&image);
+            p.setRenderHint(QPainter::SmoothPixmapTransform, true);
+            p.scale(k, k);
+            paint(p, spec, row);
+        }
+        QBuffer buffer(&bytes);
+        buffer.open(QIODevice::WriteOnly);
+        if (!image.save(&buffer, "PNG")) throw FileError(path, "cannot encode the PNG");
+    } else if (ext == ".svg") {
+        QBuffer buffer(&bytes);
+        buffer.open(QIODevice::WriteOnly);
+        QSvgGenerator svg;
+        svg.setOutputDevice(&buffer);
+        svg.setResolution(72);
+        svg.setSize(QSize(static_cast<int>(std::ceil(lay.width)), static_cast<int>(std::ceil(lay.height))));
+        svg.setViewBox(QRectF(0, 0, lay.width, lay.height));
+        svg.setTitle(QStringLiteral("PoseScope figure"));
+        QPainter p;
+        if (!p.begin(&svg)) throw FileError(path, "cannot start the SVG");
+        paint(p, spec, row);
+        p.end();
+    } else if (ext == ".pdf") {
+        QBuffer buffer(&bytes);
+        buffer.open(QIODevice::WriteOnly);
+        QPdfWriter pdf(&buffer);
+        pdf.setResolution(72);
+        pdf.setPageSize(QPageSize(QSizeF(lay.width, lay.height), QPageSize::Point, QString(), QPageSize::ExactMatch));
+        pdf.setPageMargins(QMarginsF(0, 0, 0, 0));
+        pdf.setCreator(QStringLiteral("PoseScope"));
+        QPainter p;
+        if (!p.begin(&pdf)) throw FileError(path, "cannot start the PDF");
+        paint(p, spec, row);
+        p.end();
+    } else {
+        throw FileError(path, "unknown figure format \"" + ext + "\" (use .png, .svg or .pdf)");
+    }
+    writeFileAtomically(path, std::string(bytes.constData(), static_cast<size_t>(bytes.size())));
+}
+
+}  // namespace posescope::analysis

@@ -1,0 +1,250 @@
+#include "posescope/analysis/run_browser.h"
+
+#include "posescope/analysis/coco_eval.h"
+#include "posescope/analysis/run_store.h"
+
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+namespace posescope::analysis {
+
+float GridMap::maxValue() const {
+    float v = -std::numeric_limits<float>::infinity();
+    for (float x : values)
+        if (x > v) v = x;
+    return v;
+}
+
+float GridMap::minValue() const {
+    float v = std::numeric_limits<float>::infinity();
+    for (float x : values)
+        if (x < v) v = x;
+    return v;
+}
+
+struct RunBrowser::State {
+    RunReader reader;
+    mutable std::vector<SampleFacts> facts;
+    mutable bool factsRead = false;
+};
+
+RunBrowser::RunBrowser(std::unique_ptr<State> s) : m(std::move(s)) {}
+RunBrowser::~RunBrowser() = default;
+
+std::unique_ptr<RunBrowser> RunBrowser::open(const std::string& path) {
+    auto s = std::make_unique<State>(State{RunReader::open(path), {}, false});
+    return std::unique_ptr<RunBrowser>(new RunBrowser(std::move(s)));
+}
+
+const RunHeader& RunBrowser::header() const {
+    return m->reader.header();
+}
+
+const std::string& RunBrowser::path() const {
+    return m->reader.path();
+}
+
+int64_t RunBrowser::size() const {
+    return m->reader.size();
+}
+
+namespace {
+
+// Image point → crop point through the stored 2×3 affine.
+std::array<float, 2> toCrop(const float* t, float x, float y) {
+    return {t[0] * x + t[1] * y + t[2], t[3] * x + t[4] * y + t[5]};
+}
+
+}  // namespace
+
+const std::vector<SampleFacts>& RunBrowser::facts() const {
+    if (m->factsRead) return m->facts;
+    const RunReader& r = m->reader;
+    const int64_t n = r.size();
+    const int K = r.header().keypoints();
+    const std::vector<int64_t> index = r.indices();
+    const std::vector<float> box = r.floatColumn("box"), gt = r.floatColumn("ground_truth"),
+                             kp = r.floatColumn("keypoints"), tr = r.floatColumn("crop_transform");
+    const std::vector<double> sigmas =
+        K == static_cast<int>(cocoKeypointSigmas().size()) ? cocoKeypointSigmas() : std::vector<double>(K, 0.1);
+    std::vector<SampleFacts> out(static_cast<size_t>(n));
+    for (int64_t i = 0; i < n; ++i) {
+        SampleFacts& f = out[static_cast<size_t>(i)];
+        f.row = i;
+        f.index = index[static_cast<size_t>(i)];
+        const float* b = &box[static_cast<size_t>(4 * i)];
+        f.boxArea = static_cast<double>(b[2]) * b[3];
+        const float* g = &gt[static_cast<size_t>(3 * K * i)];
+        const float* p = &kp[static_cast<size_t>(3 * K * i)];
+        const float* t = &tr[static_cast<size_t>(6 * i)];
+        PersonAnnotation a;
+        a.keypoints.assign(g, g + 3 * K);
+        a.bbox = {b[0], b[1], b[2], b[3]};
+        a.area = f.boxArea;
+        std::vector<double> pred(p, p + 3 * K);
+        double score = 0, error = 0;
+        for (int k = 0; k < K; ++k) {
+            score += p[3 * k + 2];
+            const float v = g[3 * k + 2];
+            if (v <= 0) continue;
+            ++f.labelled;
+            if (v >= 2)
+                ++f.visible;
+            else
+                ++f.occluded;
+            const auto gc = toCrop(t, g[3 * k], g[3 * k + 1]), pc = toCrop(t, p[3 * k], p[3 * k + 1]);
+            error += std::hypot(gc[0] - pc[0], gc[1] - pc[1]);
+        }
+        f.meanScore = K > 0 ? score / K : 0;
+        if (f.labelled > 0) {
+            f.meanError = error / f.labelled;
+            f.oks = keypointOks(a, pred, sigmas);
+        }
+    }
+    const std::vector<int64_t> images = r.int64Column("image_id"), annotations = r.int64Column("annotation_id");
+    for (size_t i = 0; i < out.size(); ++i) {
+        out[i].imageId = images[i];
+        out[i].annotationId = annotations[i];
+    }
+    m->facts = std::move(out);
+    m->factsRead = true;
+    return m->facts;
+}
+
+std::string RunBrowser::cropJpeg(int64_t row) const {
+    return m->reader.cropJpeg(row);
+}
+
+cv::Mat RunBrowser::crop(int64_t row) const {
+    const std::string bytes = m->reader.cropJpeg(row);
+    const cv::Mat raw(1, static_cast<int>(bytes.size()), CV_8U, const_cast<char*>(bytes.data()));
+    cv::Mat decoded = cv::imdecode(raw, cv::IMREAD_COLOR);
+    if (decoded.empty())
+        throw RunFormatError(path(), "the crop of row " + std::to_string(row) + " is not a readable JPEG");
+    cv::cvtColor(decoded, decoded, cv::COLOR_BGR2RGB);
+    return decoded;
+}
+
+SamplePose RunBrowser::pose(int64_t row) const {
+    const RunSample s = m->reader.sample(row);
+    const int K = header().keypoints(), L = header().layers;
+    const float* t = s.cropTransform.data();
+    SamplePose p;
+    for (int k = 0; k < K; ++k) {
+        const auto g = toCrop(t, s.groundTruth[3 * k], s.groundTruth[3 * k + 1]);
+        p.groundTruth.push_back({g[0], g[1], s.groundTruth[3 * k + 2]});
+        const auto q = toCrop(t, s.keypoints[3 * k], s.keypoints[3 * k + 1]);
+        p.predicted.push_back({q[0], q[1], s.keypoints[3 * k + 2]});
+    }
+    for (int l = 0; l < L; ++l) {
+        std::vector<std::array<float, 3>> layer;
+        for (int k = 0; k < K; ++k) {
+            const float* v = &s.layerKeypoints[static_cast<size_t>(3 * (l * K + k))];
+            const auto q = toCrop(t, v[0], v[1]);
+            layer.push_back({q[0], q[1], v[2]});
+        }
+        p.layers.push_back(std::move(layer));
+    }
+    const auto a = toCrop(t, s.box[0], s.box[1]);
+    const auto b = toCrop(t, s.box[0] + s.box[2], s.box[1] + s.box[3]);
+    p.box = {std::min(a[0], b[0]), std::min(a[1], b[1]), std::max(a[0], b[0]), std::max(a[1], b[1])};
+    return p;
+}
+
+int RunBrowser::tokenAt(float cropX, float cropY) const {
+    const RunHeader& h = header();
+    const double dsx = static_cast<double>(h.inputWidth) / h.gridCols,
+                 dsy = static_cast<double>(h.inputHeight) / h.gridRows;
+    const int c = std::clamp(static_cast<int>(std::floor(cropX / dsx)), 0, h.gridCols - 1);
+    const int r = std::clamp(static_cast<int>(std::floor(cropY / dsy)), 0, h.gridRows - 1);
+    return r * h.gridCols + c;
+}
+
+bool RunBrowser::hasHeatmaps() const {
+    return header().level != RunLevel::Keypoints;
+}
+
+bool RunBrowser::hasAttention() const {
+    return header().level == RunLevel::Full;
+}
+
+namespace {
+
+GridMap toGrid(const torch::Tensor& t, int rows, int cols) {
+    const torch::Tensor c = t.to(torch::kFloat32).contiguous().reshape({-1});
+    GridMap g;
+    g.rows = rows;
+    g.cols = cols;
+    g.values.assign(c.data_ptr<float>(), c.data_ptr<float>() + c.numel());
+    return g;
+}
+
+}  // namespace
+
+GridMap RunBrowser::dependencyMap(int64_t row, const MapRequest& q) const {
+    const RunHeader& h = header();
+    if (q.layer < 0 || q.layer >= h.layers || q.keypoint < 0 || q.keypoint >= h.keypoints() || q.head < -1 ||
+        q.head >= h.heads)
+        throw RunFormatError(path(), "layer " + std::to_string(q.layer + 1) + " of " + std::to_string(h.layers) +
+                                         ", keypoint " + std::to_string(q.keypoint) + ", head " +
+                                         std::to_string(q.head) + ": out of range");
+    if (q.direction == MapDirection::Dependency && q.token < 0)
+        return toGrid(m->reader.dependencyMap(row, q.layer, q.keypoint, q.head), h.gridRows, h.gridCols);
+    if (!hasAttention())
+        throw RunFormatError(path(),
+                             std::string(q.direction == MapDirection::Affect ? "affect maps" : "maps of any point") +
+                                 " need the whole attention matrices: record the run with --level full");
+    int token = q.token;
+    if (token < 0) token = m->reader.sample(row).queryTokens[static_cast<size_t>(q.keypoint)];
+    if (token >= h.tokens()) throw RunFormatError(path(), "token " + std::to_string(token) + " out of range");
+    torch::Tensor sum;
+    const int first = q.head < 0 ? 0 : q.head, last = q.head < 0 ? h.heads : q.head + 1;
+    for (int head = first; head < last; ++head) {
+        const torch::Tensor a = m->reader.attention(row, q.layer, head);  // [T, T], rows = queries
+        const torch::Tensor line = q.direction == MapDirection::Dependency ? a[token] : a.select(1, token);
+        sum = sum.defined() ? sum + line : line.clone();
+    }
+    return toGrid(sum / static_cast<double>(last - first), h.gridRows, h.gridCols);
+}
+
+std::vector<LayerStats> RunBrowser::layerStats(int64_t row, int keypoint) const {
+    const RunHeader& h = header();
+    if (keypoint < 0 || keypoint >= h.keypoints())
+        throw RunFormatError(path(), "keypoint " + std::to_string(keypoint) + " out of range");
+    const SamplePose p = pose(row);
+    const torch::Tensor rows = m->reader.dependency(row).select(1, keypoint);  // [L, T]
+    const auto& final = p.predicted[static_cast<size_t>(keypoint)];
+    const auto& truth = p.groundTruth[static_cast<size_t>(keypoint)];
+    const float nan = std::numeric_limits<float>::quiet_NaN();
+    std::vector<LayerStats> out;
+    for (int l = 0; l < h.layers; ++l) {
+        LayerStats s;
+        s.layer = l;
+        const auto& k = p.layers[static_cast<size_t>(l)][static_cast<size_t>(keypoint)];
+        s.score = k[2];
+        s.toFinal = std::isnan(k[0]) ? nan : std::hypot(k[0] - final[0], k[1] - final[1]);
+        s.toTruth = std::isnan(k[0]) || truth[2] <= 0 ? nan : std::hypot(k[0] - truth[0], k[1] - truth[1]);
+        const torch::Tensor q = rows[l].clamp_min(0);
+        const torch::Tensor pr = q / q.sum().clamp_min(1e-12);
+        s.entropy = -(pr * torch::log2(pr.clamp_min(1e-12))).sum().item<float>();
+        s.maxEntropy = std::log2(static_cast<float>(h.tokens()));
+        out.push_back(s);
+    }
+    return out;
+}
+
+GridMap RunBrowser::heatmap(int64_t row, int keypoint) const {
+    const RunHeader& h = header();
+    if (!hasHeatmaps()) throw RunFormatError(path(), "the run has no heatmaps: record it with --level heatmaps");
+    const torch::Tensor all = m->reader.heatmaps(row);  // [K, h, w]
+    if (keypoint >= h.keypoints() || keypoint < -1)
+        throw RunFormatError(path(), "keypoint " + std::to_string(keypoint) + " out of range");
+    const torch::Tensor one = keypoint < 0 ? std::get<0>(all.max(0)) : all[keypoint];
+    return toGrid(one, static_cast<int>(all.size(1)), static_cast<int>(all.size(2)));
+}
+
+}  // namespace posescope::analysis

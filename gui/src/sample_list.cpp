@@ -1,0 +1,95 @@
+#include "sample_list.h"
+
+#include <opencv2/imgproc.hpp>
+
+namespace posescope::gui {
+
+SampleListModel::SampleListModel(QObject* parent) : QAbstractListModel(parent) {}
+
+void SampleListModel::setRun(const analysis::RunBrowser* run) {
+    beginResetModel();
+    m_run = run;
+    m_thumbnails.clear();
+    if (m_run) (void)m_run->facts();  // read once, before views ask
+    endResetModel();
+}
+
+int SampleListModel::rowCount(const QModelIndex& parent) const {
+    if (parent.isValid() || !m_run) return 0;
+    return static_cast<int>(m_run->facts().size());
+}
+
+QVariant SampleListModel::data(const QModelIndex& index, int role) const {
+    if (!m_run || !index.isValid() || index.row() >= rowCount()) return {};
+    const analysis::SampleFacts& f = m_run->facts()[static_cast<size_t>(index.row())];
+    switch (role) {
+        case Qt::DisplayRole: {
+            QString text = QStringLiteral("#%1  image %2").arg(f.row).arg(f.imageId);
+            if (f.oks >= 0) text += QStringLiteral("\nOKS %1").arg(f.oks, 0, 'f', 2);
+            if (f.occluded > 0) text += QStringLiteral(" · %1 occluded").arg(f.occluded);
+            return text;
+        }
+        case Qt::ToolTipRole:
+            return QStringLiteral(
+                       "row %1, image %2, annotation %3\nbox area %4 px², %5 labelled keypoints (%6 "
+                       "occluded)\nOKS %7, mean error %8 px (crop), mean score %9")
+                .arg(f.row)
+                .arg(f.imageId)
+                .arg(f.annotationId)
+                .arg(f.boxArea, 0, 'f', 0)
+                .arg(f.labelled)
+                .arg(f.occluded)
+                .arg(f.oks, 0, 'f', 3)
+                .arg(f.meanError, 0, 'f', 1)
+                .arg(f.meanScore, 0, 'f', 2);
+        case Qt::DecorationRole: {
+            if (QImage* cached = m_thumbnails.object(index.row())) return *cached;
+            try {
+                cv::Mat crop = m_run->crop(f.row), small;
+                const double k = 72.0 / crop.rows;
+                cv::resize(crop, small, cv::Size(), k, k, cv::INTER_AREA);
+                auto* image = new QImage(
+                    QImage(small.data, small.cols, small.rows, static_cast<int>(small.step), QImage::Format_RGB888)
+                        .copy());
+                m_thumbnails.insert(index.row(), image);
+                return *image;
+            } catch (const std::exception&) {
+                return {};  // an unreadable crop shows no thumbnail; the views report the error
+            }
+        }
+        case RunRowRole: return QVariant::fromValue<qlonglong>(f.row);
+        case OksRole: return f.oks;
+        case AreaRole: return f.boxArea;
+        default: return {};
+    }
+}
+
+QStringList sampleFilterNames() {
+    return {QStringLiteral("All samples"),        QStringLiteral("With occluded keypoints"),
+            QStringLiteral("Errors (OKS < 0.5)"), QStringLiteral("Small persons (< 32²)"),
+            QStringLiteral("Medium (32²–96²)"),   QStringLiteral("Large (> 96²)")};
+}
+
+SampleFilterModel::SampleFilterModel(QObject* parent) : QSortFilterProxyModel(parent) {}
+
+void SampleFilterModel::setFilter(SampleFilter filter) {
+    m_filter = filter;
+    invalidateFilter();
+}
+
+bool SampleFilterModel::filterAcceptsRow(int sourceRow, const QModelIndex& sourceParent) const {
+    const auto* model = qobject_cast<const SampleListModel*>(sourceModel());
+    if (!model || !model->run() || sourceParent.isValid()) return true;
+    const analysis::SampleFacts& f = model->run()->facts()[static_cast<size_t>(sourceRow)];
+    switch (m_filter) {
+        case SampleFilter::All: return true;
+        case SampleFilter::Occluded: return f.occluded > 0;
+        case SampleFilter::Errors: return f.oks >= 0 && f.oks < 0.5;
+        case SampleFilter::Small: return f.boxArea < 32.0 * 32;
+        case SampleFilter::Medium: return f.boxArea >= 32.0 * 32 && f.boxArea <= 96.0 * 96;
+        case SampleFilter::Large: return f.boxArea > 96.0 * 96;
+    }
+    return true;
+}
+
+}  // namespace posescope::gui

@@ -1,0 +1,57 @@
+// The sample browser's models: one row per recorded sample with a thumbnail of its crop, and a
+// filter on the facts the analysis layer computes (occluded keypoints, person size, error).
+//
+// Usage:
+//   SampleListModel samples;  samples.setRun(run.get());
+//   SampleFilterModel filtered;  filtered.setSourceModel(&samples);
+//   filtered.setFilter(SampleFilter::Errors);              // OKS < 0.5
+//   int64_t row = filtered.data(index, SampleListModel::RunRowRole).toLongLong();
+//
+// Thumbnails are decoded on first display and cached (a 10k-sample run opens at once).
+// Thread-safety: GUI thread only.
+#pragma once
+
+#include "posescope/analysis/run_browser.h"
+
+#include <QAbstractListModel>
+#include <QCache>
+#include <QImage>
+#include <QSortFilterProxyModel>
+
+namespace posescope::gui {
+
+class SampleListModel : public QAbstractListModel {
+    Q_OBJECT
+public:
+    enum Role { RunRowRole = Qt::UserRole + 1, OksRole, AreaRole };
+    explicit SampleListModel(QObject* parent = nullptr);
+    /// Shows the run's samples (nullptr clears); the run must outlive its use here.
+    void setRun(const analysis::RunBrowser* run);
+    const analysis::RunBrowser* run() const { return m_run; }
+    int rowCount(const QModelIndex& parent = QModelIndex()) const override;
+    QVariant data(const QModelIndex& index, int role) const override;
+
+private:
+    const analysis::RunBrowser* m_run = nullptr;
+    mutable QCache<int, QImage> m_thumbnails{600};
+};
+
+enum class SampleFilter { All, Occluded, Errors, Small, Medium, Large };
+/// Menu texts of the filters, in enum order.
+QStringList sampleFilterNames();
+
+class SampleFilterModel : public QSortFilterProxyModel {
+    Q_OBJECT
+public:
+    explicit SampleFilterModel(QObject* parent = nullptr);
+    void setFilter(SampleFilter filter);
+    SampleFilter filter() const { return m_filter; }
+
+protected:
+    bool filterAcceptsRow(int sourceRow, const QModelIndex& sourceParent) const override;
+
+private:
+    SampleFilter m_filter = SampleFilter::All;
+};
+
+}  // namespace posescope::gui

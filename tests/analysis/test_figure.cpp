@@ -1,0 +1,293 @@
+// Figures: colormaps, the spec's JSON, the run browser's maps, and PNG/SVG/PDF output.
+#include "posescope/analysis/colormap.h"
+#include "posescope/analysis/figure.h"
+#include "posescope/analysis/run_browser.h"
+#include "posescope/analysis/run_store.h"
+#include "posescope/datasets/error.h"
+#include "run_fixture.h"
+#include "test_paths.h"
+
+#include <gtest/gtest.h>
+
+#include <QImage>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+using namespace posescope;
+using namespace posescope::analysis;
+
+namespace {
+
+std::string slurp(const std::string& path) {
+    std::ifstream f(path, std::ios::binary);
+    std::ostringstream s;
+    s << f.rdbuf();
+    return s.str();
+}
+
+double luminance(Rgb8 c) {
+    return 0.2126 * c.r + 0.7152 * c.g + 0.0722 * c.b;
+}
+
+}  // namespace
+
+TEST(Colormap, MatchesMatplotlibAtItsDefiningPoints) {
+    // matplotlib: (value · 255) truncated, at entry min(int(t · 256), 255).
+    const Rgb8 v0 = colormap("viridis").at(0), v1 = colormap("viridis").at(1);
+    EXPECT_EQ(v0.r, 68);  // 0.267004 0.004874 0.329415
+    EXPECT_EQ(v0.g, 1);
+    EXPECT_EQ(v0.b, 84);
+    EXPECT_EQ(v1.r, 253);  // 0.993248 0.906157 0.143936
+    EXPECT_EQ(v1.g, 231);
+    EXPECT_EQ(v1.b, 36);
+    const Rgb8 j0 = colormap("jet").at(0), j1 = colormap("jet").at(1), jm = colormap("jet").at(0.5);
+    EXPECT_EQ(j0.r, 0);
+    EXPECT_EQ(j0.b, 127);  // blue 0.5 at 0
+    EXPECT_EQ(j1.r, 127);  // red 0.5 at 1
+    EXPECT_EQ(j1.b, 0);
+    EXPECT_GT(jm.g, 250);  // green is 1 from 0.375 to 0.64
+    const Rgb8 n1 = colormap("nipy_spectral").at(1);
+    EXPECT_EQ(n1.r, 204);  // 0.8 grey at the top
+    EXPECT_EQ(n1.g, 204);
+    EXPECT_EQ(n1.b, 204);
+    EXPECT_EQ(colormap("gray").at(0.5).r, 128);
+    EXPECT_EQ(colormap("magma").at(std::nan("")).r, colormap("magma").at(0).r);
+    EXPECT_THROW(colormap("rainbow"), std::invalid_argument);
+}
+
+TEST(Colormap, PerceptuallyUniformMapsRiseInLightness) {
+    for (const char* name : {"viridis", "magma", "cividis"}) {
+        const auto& t = colormap(name).table();
+        for (size_t i = 8; i < 256; i += 8)
+            EXPECT_GT(luminance(t[i]), luminance(t[i - 8])) << name << " at " << i;
+    }
+}
+
+TEST(FigureSpec, RoundTripsThroughJson) {
+    FigureSpec s;
+    s.kind = FigureKind::Heatmaps;
+    s.run = "some run.h5";
+    s.rows = {3, 5};
+    s.layers = {0, 2};
+    s.keypoints = {9};
+    s.head = 1;
+    s.direction = MapDirection::Affect;
+    s.usePoint = true;
+    s.pointX = 12.5;
+    s.pointY = 80;
+    s.colormap = "magma";
+    s.sharedScale = true;
+    s.threshold = 0.25;
+    s.alpha = 0.5;
+    s.showPose = false;
+    s.showColorbar = false;
+    s.showLabels = false;
+    s.panelWidthMm = 30;
+    s.dpi = 150;
+    s.output = "out_{row}.pdf";
+    const FigureSpec t = parseFigureSpec(figureSpecJson(s), "spec.json");
+    EXPECT_EQ(figureSpecJson(t), figureSpecJson(s));
+    EXPECT_EQ(t.rows, s.rows);
+    EXPECT_EQ(t.direction, MapDirection::Affect);
+    EXPECT_TRUE(t.usePoint);
+    EXPECT_DOUBLE_EQ(t.pointX, 12.5);
+    // Missing fields keep their defaults.
+    const FigureSpec d = parseFigureSpec(R"({"run": "r.h5"})", "spec.json");
+    EXPECT_EQ(d.kind, FigureKind::Dependencies);
+    EXPECT_EQ(d.colormap, "viridis");
+    EXPECT_EQ(d.rows, std::vector<int64_t>{0});
+}
+
+TEST(FigureSpec, ErrorsNameTheFileAndTheField) {
+    auto message = [](const std::string& json) {
+        try {
+            parseFigureSpec(json, "fig.json");
+        } catch (const FileError& e) {
+            return std::string(e.what());
+        }
+        return std::string("no error");
+    };
+    EXPECT_EQ(message(R"({"run": "r.h5", "colormap": "rainbow"})"), "fig.json: colormap: unknown colormap \"rainbow\"");
+    EXPECT_NE(message(R"({"run": "r.h5", "rows": [1, "x"]})").find("fig.json: rows[1]"), std::string::npos);
+    EXPECT_NE(message(R"({"rows": [1]})").find("run"), std::string::npos);
+    EXPECT_NE(message(R"({"run": "r.h5", "kind": "movie"})").find("unknown kind"), std::string::npos);
+    EXPECT_NE(message(R"({"run": "r.h5", "threshold": 2})").find("threshold"), std::string::npos);
+    EXPECT_NE(message("{\"run\": ").find("fig.json"), std::string::npos);
+}
+
+TEST(FigureSpec, RelativeRunPathsAreRelativeToTheSpec) {
+    const std::string dir = test::outputPath("figure_spec_dir");
+    std::filesystem::create_directories(dir);
+    std::ofstream(dir + "/f.json") << R"({"run": "runs/a.h5"})";
+    EXPECT_EQ(readFigureSpec(dir + "/f.json").run, dir + "/runs/a.h5");
+    EXPECT_THROW(readFigureSpec(dir + "/missing.json"), FileError);
+}
+
+TEST(RunBrowser, MapsAgreeWithTheRecordedRowsAndTheAttention) {
+    const auto run = RunBrowser::open(test::sharedRun());
+    const RunReader reader = RunReader::open(test::sharedRun());
+    const RunHeader& h = run->header();
+    ASSERT_EQ(h.level, RunLevel::Full);
+    ASSERT_GT(run->size(), 2);
+    const int64_t row = 1;
+    const RunSample s = reader.sample(row);
+    for (int layer = 0; layer < h.layers; ++layer)
+        for (int k : {0, 9}) {
+            MapRequest q;
+            q.layer = layer;
+            q.keypoint = k;
+            const GridMap recorded = run->dependencyMap(row, q);
+            ASSERT_EQ(recorded.rows * recorded.cols, h.tokens());
+            // The same row read from the whole attention matrices, via the keypoint's query token.
+            q.token = s.queryTokens[static_cast<size_t>(k)];
+            const GridMap fromAttention = run->dependencyMap(row, q);
+            for (size_t i = 0; i < recorded.values.size(); ++i)
+                ASSERT_NEAR(recorded.values[i], fromAttention.values[i], 2e-3) << layer << "/" << k << "/" << i;
+            // Affect: the token's column of the head-averaged attention.
+            q.direction = MapDirection::Affect;
+            const GridMap affect = run->dependencyMap(row, q);
+            torch::Tensor column = torch::zeros({h.tokens()});
+            for (int head = 0; head < h.heads; ++head)
+                column += reader.attention(row, layer, head).select(1, q.token);
+            column /= h.heads;
+            for (int i = 0; i < h.tokens(); ++i)
+                ASSERT_NEAR(affect.values[static_cast<size_t>(i)], column[i].item<float>(), 1e-5);
+        }
+    // A crop point under the predicted keypoint picks the recorded query token.
+    const SamplePose pose = run->pose(row);
+    for (int k = 0; k < h.keypoints(); ++k) {
+        const auto& p = pose.predicted[static_cast<size_t>(k)];
+        const int token = run->tokenAt(p[0], p[1]);
+        EXPECT_LE(std::abs(token - s.queryTokens[static_cast<size_t>(k)]), h.gridCols + 1) << k;
+    }
+    EXPECT_EQ(run->tokenAt(-5, -5), 0);
+    EXPECT_EQ(run->tokenAt(1e6, 1e6), h.tokens() - 1);
+}
+
+TEST(RunBrowser, FactsAndLayerStatsFollowTheStoredKeypoints) {
+    const auto run = RunBrowser::open(test::sharedRun());
+    const RunReader reader = RunReader::open(test::sharedRun());
+    const auto& facts = run->facts();
+    ASSERT_EQ(static_cast<int64_t>(facts.size()), run->size());
+    for (const SampleFacts& f : facts) {
+        const RunSample s = reader.sample(f.row);
+        EXPECT_EQ(f.imageId, s.imageId);
+        EXPECT_EQ(f.annotationId, s.annotationId);
+        int labelled = 0, occluded = 0;
+        for (int k = 0; k < run->header().keypoints(); ++k) {
+            labelled += s.groundTruth[3 * k + 2] > 0;
+            occluded += s.groundTruth[3 * k + 2] == 1;
+        }
+        EXPECT_EQ(f.labelled, labelled);
+        EXPECT_EQ(f.occluded, occluded);
+        EXPECT_DOUBLE_EQ(f.boxArea, static_cast<double>(s.box[2]) * s.box[3]);
+        if (labelled > 0) {
+            EXPECT_GE(f.oks, 0);
+            EXPECT_LE(f.oks, 1);
+        }
+    }
+    const auto stats = run->layerStats(0, 9);
+    ASSERT_EQ(static_cast<int>(stats.size()), run->header().layers);
+    for (const LayerStats& s : stats) {
+        EXPECT_GT(s.entropy, 0);
+        EXPECT_LE(s.entropy, s.maxEntropy + 1e-3);
+        EXPECT_FLOAT_EQ(s.maxEntropy, std::log2(static_cast<float>(run->header().tokens())));
+    }
+    EXPECT_THROW(run->layerStats(0, 99), FileError);
+}
+
+TEST(Figure, WritesPngSvgAndPdfOfTheLaidOutSize) {
+    ensureGuiApplication();
+    const auto run = RunBrowser::open(test::sharedRun());
+    const FigureRenderer renderer(*run);
+    FigureSpec spec;
+    spec.run = run->path();
+    spec.keypoints = {0, 9};
+    spec.dpi = 144;
+    const FigureLayout lay = renderer.layout(spec);
+    ASSERT_EQ(lay.panels.size(), static_cast<size_t>(run->header().layers * 3));  // pose + 2 keypoints per layer
+    const std::string png = test::outputPath("figure.png"), svg = test::outputPath("figure.svg"),
+                      pdf = test::outputPath("figure.pdf");
+    renderer.write(spec, 0, png);
+    renderer.write(spec, 0, svg);
+    renderer.write(spec, 0, pdf);
+    QImage image(QString::fromStdString(png));
+    ASSERT_FALSE(image.isNull());
+    EXPECT_EQ(image.width(), static_cast<int>(std::ceil(lay.width * 2)));
+    EXPECT_EQ(image.height(), static_cast<int>(std::ceil(lay.height * 2)));
+    EXPECT_NEAR(image.dotsPerMeterX() * 0.0254, 144, 0.5);
+    const std::string s = slurp(svg);
+    EXPECT_EQ(s.rfind("<?xml", 0), 0u);
+    EXPECT_NE(s.find("<svg"), std::string::npos);
+    EXPECT_NE(s.find("</svg>"), std::string::npos);
+    EXPECT_NE(s.find("<image"), std::string::npos);   // crops and maps
+    EXPECT_NE(s.find("layer 1"), std::string::npos);  // labels are text, not pixels
+    EXPECT_NE(s.find("left wrist"), std::string::npos);
+    const std::string p = slurp(pdf);
+    EXPECT_EQ(p.rfind("%PDF-", 0), 0u);
+    EXPECT_NE(p.find("%%EOF"), std::string::npos);
+    EXPECT_THROW(renderer.write(spec, 0, test::outputPath("figure.bmp")), FileError);
+    EXPECT_THROW(renderer.write(spec, 0, test::outputPath("no_such_folder/figure.png")), FileError);
+}
+
+TEST(Figure, TheBrightestPanelPixelLiesOnTheStrongestToken) {
+    ensureGuiApplication();
+    const auto run = RunBrowser::open(test::sharedRun());
+    const FigureRenderer renderer(*run);
+    const RunHeader& h = run->header();
+    FigureSpec spec;
+    spec.run = run->path();
+    spec.layers = {h.layers - 1};
+    spec.keypoints = {5};
+    spec.showPose = false;
+    spec.showColorbar = false;
+    spec.colormap = "gray";
+    spec.alpha = 1;
+    spec.dpi = 72;
+    spec.panelWidthMm = h.inputWidth * 25.4 / 72;  // one panel pixel per crop pixel
+    const std::string png = test::outputPath("figure_gray.png");
+    renderer.write(spec, 2, png);
+    const QImage image(QString::fromStdString(png));
+    const FigurePanel panel = renderer.layout(spec).panels.at(0);
+    MapRequest q;
+    q.layer = h.layers - 1;
+    q.keypoint = 5;
+    const GridMap map = run->dependencyMap(2, q);
+    const auto strongest =
+        static_cast<int>(std::max_element(map.values.begin(), map.values.end()) - map.values.begin());
+    // The cell of the strongest token, away from the star drawn at the query.
+    const int r = strongest / map.cols, c = strongest % map.cols;
+    const double cell = static_cast<double>(h.inputWidth) / map.cols;
+    const QColor centre =
+        image.pixelColor(static_cast<int>(panel.x + (c + 0.5) * cell), static_cast<int>(panel.y + (r + 0.5) * cell));
+    EXPECT_GE(centre.red(), 235) << "token " << strongest;
+    // Per-panel min–max: the weakest token is near black.
+    const auto weakest = static_cast<int>(std::min_element(map.values.begin(), map.values.end()) - map.values.begin());
+    const QColor low = image.pixelColor(static_cast<int>(panel.x + (weakest % map.cols + 0.5) * cell),
+                                        static_cast<int>(panel.y + (weakest / map.cols + 0.5) * cell));
+    EXPECT_LE(low.red(), 60);
+}
+
+TEST(Figure, SpecsThatDoNotFitTheRunAreRefused) {
+    ensureGuiApplication();
+    const auto run = RunBrowser::open(test::sharedRun());
+    const FigureRenderer renderer(*run);
+    FigureSpec spec;
+    spec.run = run->path();
+    spec.layers = {run->header().layers};
+    EXPECT_THROW(renderer.layout(spec), Error);
+    spec.layers = {};
+    spec.keypoints = {17};
+    EXPECT_THROW(renderer.layout(spec), Error);
+    spec.keypoints = {};
+    spec.rows = {run->size()};
+    EXPECT_THROW(renderer.layout(spec), Error);
+    EXPECT_EQ(figureOutputPath(spec, 7, "a/fig.png"), "a/fig.png");
+    spec.rows = {1, 2};
+    EXPECT_EQ(figureOutputPath(spec, 7, "a/fig.png"), "a/fig_7.png");
+    spec.output = "b/{row}.svg";
+    EXPECT_EQ(figureOutputPath(spec, 7, "a/fig.png"), "b/7.svg");
+}

@@ -1,0 +1,52 @@
+// A small recorded run shared by test processes (figures, the workbench): six SynthPose images,
+// the small official TransPose-R checkpoint (2 layers, 4 heads), level full (heatmaps and whole
+// attention matrices), so every view and figure kind has its data.
+//
+//   const std::string run = test::sharedRun();     // recorded once, renamed into place
+//
+// Like sharedSynthPose, the run is written under a process-private name and renamed, so test
+// processes running in parallel never see a half-written file.
+#pragma once
+
+#include "posescope/analysis/record.h"
+#include "synth_fixture.h"
+#include "test_paths.h"
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <string>
+#include <system_error>
+
+namespace posescope::test {
+
+inline std::string sharedRun() {
+    namespace fs = std::filesystem;
+    const std::string path = outputPath("shared_run_full_v1.h5");
+    if (fs::exists(path)) return path;
+    SynthOptions s;
+    s.split = "val";
+    s.numImages = 6;
+    s.seed = 9;
+    s.threads = 1;
+    const std::string data = sharedSynthPose("record_val6_s9", s);
+    analysis::RecordOptions o;
+    o.config = models::ModelConfig::preset("transpose-r-a4");
+    for (const char* set : {"MODEL.DIM_MODEL=64", "MODEL.N_HEAD=4", "MODEL.DIM_FEEDFORWARD=128",
+                            "MODEL.ENCODER_LAYERS=2", "MODEL.EXTRA.NUM_DECONV_FILTERS=[64]"})
+        o.config.set(set);
+    o.checkpoint = officialPath("transpose_r_small.pth");
+    o.dataset = data + "/annotations/person_keypoints_val.json";
+    o.images = data + "/images/val";
+    o.level = analysis::RunLevel::Full;
+    o.batchSize = 4;
+    o.out = path + ".partial." + std::to_string(::getpid()) + ".h5";
+    fs::remove(o.out);
+    analysis::recordRun(o);
+    std::error_code ec;
+    fs::rename(o.out, path, ec);  // another process may have been first: keep its file
+    if (ec) fs::remove(o.out);
+    return path;
+}
+
+}  // namespace posescope::test

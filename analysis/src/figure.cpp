@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
@@ -365,20 +366,30 @@ cv::Mat toCrop(const GridMap& g, int width, int height) {
     return out;
 }
 
+// The map coloured over the crop: values scaled to [lo, hi], colours blended with weight alpha
+// (fixed point, /256); values under `threshold` of the scale leave the crop as it is.
 QImage blend(const cv::Mat& cropRgb, const cv::Mat& map, double lo, double hi, const Colormap& cm, double threshold,
              double alpha) {
     cv::Mat out = cropRgb.clone();
-    const double range = hi > lo ? hi - lo : 1;
+    const float scale = static_cast<float>(256.0 / (hi > lo ? hi - lo : 1.0)), base = static_cast<float>(lo);
+    const int a = static_cast<int>(std::lround(alpha * 256)), keep = 256 - a;
+    const float cut = static_cast<float>(threshold * 256);
+    std::array<std::array<int, 3>, 256> weighted{};
+    for (size_t i = 0; i < 256; ++i) {
+        const Rgb8 c = cm.table()[i];
+        weighted[i] = {a * c.r + 128, a * c.g + 128, a * c.b + 128};
+    }
     for (int y = 0; y < out.rows; ++y) {
         const float* v = map.ptr<float>(y);
         auto* o = out.ptr<cv::Vec3b>(y);
         for (int x = 0; x < out.cols; ++x) {
-            const double t = std::clamp((v[x] - lo) / range, 0.0, 1.0);
-            if (t < threshold) continue;
-            const Rgb8 c = cm.at(t);
-            o[x][0] = static_cast<uint8_t>(std::lround((1 - alpha) * o[x][0] + alpha * c.r));
-            o[x][1] = static_cast<uint8_t>(std::lround((1 - alpha) * o[x][1] + alpha * c.g));
-            o[x][2] = static_cast<uint8_t>(std::lround((1 - alpha) * o[x][2] + alpha * c.b));
+            const float t = (v[x] - base) * scale;  // NaN compares false: treated as 0
+            const int i = t > 0 ? std::min(255, static_cast<int>(t)) : 0;
+            if (threshold > 0 && !(t >= cut)) continue;
+            const auto& c = weighted[static_cast<size_t>(i)];
+            o[x][0] = static_cast<uint8_t>((keep * o[x][0] + c[0]) >> 8);
+            o[x][1] = static_cast<uint8_t>((keep * o[x][1] + c[1]) >> 8);
+            o[x][2] = static_cast<uint8_t>((keep * o[x][2] + c[2]) >> 8);
         }
     }
     return toQImage(out);
@@ -453,6 +464,7 @@ struct FigureRenderer::Cache {
     cv::Mat crop;
     SamplePose pose;
     std::map<std::tuple<int, int, int, int, int>, GridMap> maps;  // layer, keypoint, head, direction, token
+    std::map<int, cv::Mat> scaledCrops;                           // by width, for on-screen panels
 };
 
 FigureRenderer::FigureRenderer(const RunBrowser& run) : m_run(run), m_cache(std::make_unique<Cache>()) {}
@@ -462,7 +474,7 @@ FigureLayout FigureRenderer::layout(const FigureSpec& spec) const {
     return plan(m_run.header(), spec, m_run.size()).layout;
 }
 
-void FigureRenderer::paint(QPainter& p, const FigureSpec& s, int64_t row) const {
+void FigureRenderer::paint(QPainter& p, const FigureSpec& s, int64_t row, double pixelsPerPoint) const {
     const RunHeader& h = m_run.header();
     const Plan pl = plan(h, s, m_run.size());
     require(row >= 0 && row < m_run.size(),
@@ -473,6 +485,7 @@ void FigureRenderer::paint(QPainter& p, const FigureSpec& s, int64_t row) const 
         c.crop = m_run.crop(row);
         c.pose = m_run.pose(row);
         c.maps.clear();
+        c.scaledCrops.clear();
     }
     const int token = s.usePoint ? m_run.tokenAt(static_cast<float>(s.pointX), static_cast<float>(s.pointY)) : -1;
     auto mapOf = [&](const FigurePanel& panel) -> const GridMap& {
@@ -504,7 +517,22 @@ void FigureRenderer::paint(QPainter& p, const FigureSpec& s, int64_t row) const 
 
     p.save();
     p.fillRect(QRectF(0, 0, pl.layout.width, pl.layout.height), QColor(255, 255, 255));
-    const QImage plainCrop = toQImage(c.crop);
+    // Panels are coloured at the crop's resolution, or, on screen, at the size they are shown.
+    const cv::Mat* crop = &c.crop;
+    if (pixelsPerPoint > 0 && !pl.layout.panels.empty()) {
+        const int w = std::clamp(static_cast<int>(std::lround(pl.layout.panels.front().width * pixelsPerPoint)), 8,
+                                 c.crop.cols);
+        if (w < c.crop.cols) {
+            cv::Mat& scaled = c.scaledCrops[w];
+            if (scaled.empty())
+                cv::resize(c.crop, scaled,
+                           cv::Size(w, std::max(1, static_cast<int>(std::lround(
+                                                       static_cast<double>(w) * c.crop.rows / c.crop.cols)))),
+                           0, 0, cv::INTER_AREA);
+            crop = &scaled;
+        }
+    }
+    const QImage plainCrop = toQImage(*crop);
     for (const FigurePanel& panel : pl.layout.panels) {
         const QRectF r(panel.x, panel.y, panel.width, panel.height);
         if (!isMap(panel)) {
@@ -513,10 +541,11 @@ void FigureRenderer::paint(QPainter& p, const FigureSpec& s, int64_t row) const 
             continue;
         }
         const GridMap& g = mapOf(panel);
-        const cv::Mat up = toCrop(g, c.crop.cols, c.crop.rows);
-        double lo = 0, hi = sharedMax;
-        if (!s.sharedScale) cv::minMaxLoc(up, &lo, &hi);
-        p.drawImage(r, blend(c.crop, up, lo, hi, cm, s.threshold, s.alpha));
+        const cv::Mat up = toCrop(g, crop->cols, crop->rows);
+        // Per panel: min–max of the map itself (bilinear upsampling stays within it), so the
+        // colours do not depend on the resolution the panel is drawn at.
+        double lo = s.sharedScale ? 0 : g.minValue(), hi = s.sharedScale ? sharedMax : g.maxValue();
+        p.drawImage(r, blend(*crop, up, lo, hi, cm, s.threshold, s.alpha));
         // The query: the predicted keypoint, or the chosen point.
         const double k = panel.width / std::max(1, h.inputWidth);
         if (s.kind == FigureKind::Dependencies) {

@@ -48,7 +48,7 @@ QImage FigureView::renderToImage(QSize size) {
             QPointF((size.width() - m_layout.width * m_scale) / 2, (size.height() - m_layout.height * m_scale) / 2);
         p.translate(m_offset);
         p.scale(m_scale, m_scale);
-        m_renderer->paint(p, m_spec, m_row);
+        m_renderer->paint(p, m_spec, m_row, m_scale);
     } catch (const std::exception& e) {
         m_layout = {};
         m_error = QString::fromStdString(e.what());

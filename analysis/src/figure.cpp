@@ -520,14 +520,14 @@ void FigureRenderer::paint(QPainter& p, const FigureSpec& s, int64_t row, double
     // Panels are coloured at the crop's resolution, or, on screen, at the size they are shown.
     const cv::Mat* crop = &c.crop;
     if (pixelsPerPoint > 0 && !pl.layout.panels.empty()) {
-        const int w = std::clamp(static_cast<int>(std::lround(pl.layout.panels.front().width * pixelsPerPoint)), 8,
-                                 c.crop.cols);
+        const int w =
+            std::clamp(static_cast<int>(std::lround(pl.layout.panels.front().width * pixelsPerPoint)), 8, c.crop.cols);
         if (w < c.crop.cols) {
             cv::Mat& scaled = c.scaledCrops[w];
             if (scaled.empty())
                 cv::resize(c.crop, scaled,
-                           cv::Size(w, std::max(1, static_cast<int>(std::lround(
-                                                       static_cast<double>(w) * c.crop.rows / c.crop.cols)))),
+                           cv::Size(w, std::max(1, static_cast<int>(std::lround(static_cast<double>(w) * c.crop.rows /
+                                                                                c.crop.cols)))),
                            0, 0, cv::INTER_AREA);
             crop = &scaled;
         }

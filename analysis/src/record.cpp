@@ -1,6 +1,7 @@
 #include "posescope/analysis/record.h"
 
 #include "posescope/analysis/dependencies.h"
+#include "posescope/analysis/run_store.h"
 #include "posescope/datasets/coco.h"
 #include "posescope/datasets/crop.h"
 #include "posescope/datasets/image.h"
@@ -9,6 +10,7 @@
 #include "posescope/datasets/sha256.h"
 #include "posescope/datasets/skeleton.h"
 #include "posescope/models/flip.h"
+#include "posescope/models/heatmap_decode.h"
 #include "posescope/models/pose_model.h"
 #include "posescope/models/preprocess.h"
 

@@ -2,6 +2,7 @@
 
 #include "posescope/analysis/coco_eval.h"
 #include "posescope/analysis/run_store.h"
+#include "posescope/datasets/json.h"
 
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
@@ -166,6 +167,15 @@ int RunBrowser::tokenAt(float cropX, float cropY) const {
 
 bool RunBrowser::hasHeatmaps() const {
     return header().level != RunLevel::Keypoints;
+}
+
+models::ModelConfig RunBrowser::modelConfig() const {
+    // The stored JSON holds every key as YAML text; as "KEY: value" lines it is a flat YAML file.
+    const json::JsonDocument doc(header().config, path() + " (attribute config)");
+    std::string yaml;
+    for (const auto& [key, value] : doc.root().members())
+        yaml += key + ": " + value.string() + "\n";
+    return models::ModelConfig::fromYamlText(yaml, path() + " (recorded configuration)");
 }
 
 bool RunBrowser::hasAttention() const {

@@ -6,6 +6,7 @@
 #include "posescope/analysis/colormap.h"
 #include "posescope/datasets/error.h"
 #include "posescope/models/checkpoint_info.h"
+#include "record_dialog.h"
 #include "sample_list.h"
 
 #include <QAction>
@@ -22,6 +23,8 @@
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QMimeData>
+#include <QProgressBar>
+#include <QPushButton>
 #include <QSettings>
 #include <QSlider>
 #include <QStatusBar>
@@ -53,7 +56,9 @@ MainWindow::MainWindow(QWidget* parent)
       m_heatmaps(new FigureView),
       m_pose(new FigureView),
       m_layerwise(new LayerwisePlot),
-      m_checkpointView(new CheckpointView) {
+      m_checkpointView(new CheckpointView),
+      m_progress(new QProgressBar),
+      m_cancelButton(new QPushButton(tr("Cancel"))) {
     setWindowTitle(QStringLiteral("PoseScope"));
     setObjectName(QStringLiteral("MainWindow"));
     setAcceptDrops(true);
@@ -100,6 +105,14 @@ MainWindow::MainWindow(QWidget* parent)
     });
     connect(m_dependencies, &FigureView::pointClicked, this, [this](double x, double y, int) { showPoint(x, y); });
 
+    m_progress->setMaximumWidth(260);
+    m_progress->setTextVisible(true);
+    statusBar()->addPermanentWidget(m_progress);
+    statusBar()->addPermanentWidget(m_cancelButton);
+    m_progress->hide();
+    m_cancelButton->hide();
+    connect(m_cancelButton, &QPushButton::clicked, this, &MainWindow::cancelRecording);
+
     QSettings settings;
     restoreGeometry(settings.value(QStringLiteral("window/geometry")).toByteArray());
     restoreState(settings.value(QStringLiteral("window/state")).toByteArray());
@@ -116,6 +129,10 @@ MainWindow::MainWindow(QWidget* parent)
 }
 
 MainWindow::~MainWindow() {
+    if (m_worker.joinable()) {  // a recording still running: stop it after its batch, keep the file
+        m_cancel = true;
+        m_worker.join();
+    }
     // Views hold pointers into the run: detach them before it goes.
     m_dependencies->setRun(nullptr);
     m_heatmaps->setRun(nullptr);
@@ -192,6 +209,13 @@ void MainWindow::buildMenus() {
     file->addSeparator();
     QAction* quit = file->addAction(tr("&Quit"), qApp, &QApplication::quit);
     quit->setShortcut(QKeySequence::Quit);
+
+    QMenu* runMenu = menuBar()->addMenu(tr("&Run"));
+    QAction* record = runMenu->addAction(tr("&Record Run…"), this, &MainWindow::chooseRecording);
+    record->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_R));
+    QAction* live = runMenu->addAction(tr("Run Model on This &Sample"), this, [this] { runCurrentSample(); });
+    live->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_L));
+    runMenu->addAction(tr("&Cancel Recording"), this, &MainWindow::cancelRecording);
 
     QMenu* view = menuBar()->addMenu(tr("&View"));
     auto key = [&](const QString& text, const QKeySequence& seq, auto slot) {
@@ -469,6 +493,129 @@ bool MainWindow::exportFigure(const QString& path) {
     statusBar()->showMessage(tr("Exported %1 and its spec %2 (posescope-cli figure %2 draws it again)")
                                  .arg(path, QString::fromStdString(specPath)));
     return true;
+}
+
+void MainWindow::chooseRecording() {
+    RecordDialog dialog(this);
+    if (m_run) dialog.prefill(m_run->header(), QString::fromStdString(m_run->path()));
+    if (dialog.exec() != QDialog::Accepted) return;
+    try {
+        startRecording(dialog.options());
+    } catch (const Error& e) {
+        fail(QString::fromStdString(e.what()));
+    } catch (const std::exception& e) {
+        fail(tr("Internal error: %1").arg(QString::fromStdString(e.what())));
+    }
+}
+
+bool MainWindow::startRecording(const analysis::RecordOptions& options) {
+    if (m_worker.joinable()) {
+        fail(tr("A recording is running: wait for it or cancel it first."));
+        return false;
+    }
+    m_cancel = false;
+    m_progress->setRange(0, 0);  // busy until the first progress report (loading model and data)
+    m_progress->setFormat(tr("loading…"));
+    m_progress->show();
+    m_cancelButton->show();
+    statusBar()->showMessage(tr("Recording %1…").arg(QString::fromStdString(options.out)));
+    m_worker = std::thread([this, options] {
+        analysis::RecordCallbacks cb;
+        cb.progress = [this](const analysis::RecordProgress& p) {
+            QMetaObject::invokeMethod(
+                this,
+                [this, p] {
+                    m_progress->setRange(0, static_cast<int>(std::max<int64_t>(1, p.total)));
+                    m_progress->setValue(static_cast<int>(p.done));
+                    m_progress->setFormat(tr("%v / %m samples · %1/s").arg(p.samplesPerSecond, 0, 'f', 1));
+                },
+                Qt::QueuedConnection);
+        };
+        cb.cancel = [this] { return m_cancel.load(); };
+        cb.issue = [this](int64_t index, const std::string& problem) {
+            const QString text = tr("skipped sample %1: %2").arg(index).arg(QString::fromStdString(problem));
+            QMetaObject::invokeMethod(
+                this, [this, text] { statusBar()->showMessage(text); }, Qt::QueuedConnection);
+        };
+        QString error;
+        bool cancelled = false;
+        try {
+            cancelled = analysis::recordRun(options, cb).cancelled;
+        } catch (const std::exception& e) {
+            error = QString::fromStdString(e.what());
+        }
+        const QString out = QString::fromStdString(options.out);
+        QMetaObject::invokeMethod(
+            this, [this, out, error, cancelled] { recordingEnded(out, error, cancelled); }, Qt::QueuedConnection);
+    });
+    return true;
+}
+
+void MainWindow::recordingEnded(const QString& out, const QString& error, bool cancelled) {
+    if (m_worker.joinable()) m_worker.join();
+    m_progress->hide();
+    m_cancelButton->hide();
+    const bool open = m_openWhenDone;
+    m_openWhenDone = true;
+    if (!error.isEmpty()) {
+        fail(error);
+        Q_EMIT recordingFinished(false, error);
+        return;
+    }
+    if (cancelled) {
+        const QString text = tr("Recording cancelled: %1 keeps every sample recorded so far (posescope-cli record "
+                                "--resume continues it).")
+                                 .arg(out);
+        statusBar()->showMessage(text);
+        Q_EMIT recordingFinished(false, text);
+        return;
+    }
+    if (open && !openRun(out)) {
+        Q_EMIT recordingFinished(false, m_lastError);
+        return;
+    }
+    Q_EMIT recordingFinished(true, out);
+}
+
+void MainWindow::cancelRecording() {
+    if (!m_worker.joinable()) return;
+    m_cancel = true;
+    m_progress->setFormat(tr("cancelling…"));
+}
+
+bool MainWindow::runCurrentSample() {
+    if (!m_run || m_row < 0) {
+        fail(tr("Open a recorded run first: its model and dataset are run again on the current sample."));
+        return false;
+    }
+    if (!m_liveDir.isValid()) {
+        fail(tr("Cannot create a temporary folder for the live run."));
+        return false;
+    }
+    try {
+        const analysis::RunHeader& h = m_run->header();
+        analysis::RecordOptions o;
+        o.config = m_run->modelConfig();
+        o.checkpoint = h.checkpoint;
+        o.dataset = h.dataset;
+        o.images = h.images;
+        o.boxes = h.boxes;
+        const analysis::SampleFacts& f = m_run->facts()[static_cast<size_t>(m_row)];
+        o.imageIds = {f.imageId};
+        o.level = analysis::RunLevel::Full;
+        o.flip = h.flip;
+        o.decode = h.decoder == "argmax"    ? models::DecodeMethod::Argmax
+                   : h.decoder == "quarter" ? models::DecodeMethod::ArgmaxQuarterOffset
+                                            : models::DecodeMethod::Dark;
+        static int counter = 0;
+        o.out = m_liveDir.filePath(QStringLiteral("live_%1_image_%2.h5").arg(++counter).arg(f.imageId)).toStdString();
+        return startRecording(o);
+    } catch (const Error& e) {
+        fail(QString::fromStdString(e.what()));
+    } catch (const std::exception& e) {
+        fail(tr("Internal error: %1").arg(QString::fromStdString(e.what())));
+    }
+    return false;
 }
 
 void MainWindow::chooseFile() {

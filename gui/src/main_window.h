@@ -9,6 +9,8 @@
 //   w.openRun("run.h5");  w.selectSample(3);  w.setLayer(1);  w.setKeypoint(9);
 //   w.exportFigure("fig.pdf");            // writes fig.pdf and fig.json
 //
+// Run › Record Run… records a model over a dataset on a worker thread (progress, Cancel) and opens
+// the run; Run › Run Model on This Sample re-runs the run's model on the current image at level full.
 // Keys: PgDown/PgUp next/previous sample, ]/[ next/previous layer, ./, next/previous keypoint,
 // Esc back from a clicked point to the keypoints. Settings (layout, recent files, view options)
 // persist in QSettings.
@@ -18,16 +20,22 @@
 #pragma once
 
 #include "posescope/analysis/figure.h"
+#include "posescope/analysis/record.h"
 
 #include <QMainWindow>
 #include <QString>
+#include <QTemporaryDir>
 
+#include <atomic>
 #include <memory>
+#include <thread>
 
 class QCheckBox;
 class QComboBox;
 class QListView;
 class QMenu;
+class QProgressBar;
+class QPushButton;
 class QSlider;
 class QTabWidget;
 
@@ -61,6 +69,16 @@ public:
     void setColormap(const QString& name);
     /// Shows the dependencies of a crop point in every layer (needs a run recorded with --level full).
     void showPoint(double cropX, double cropY);
+
+    /// Records a run on a worker thread (progress bar and Cancel in the status bar; the window stays
+    /// responsive) and opens it when done. False when a recording is already running.
+    bool startRecording(const analysis::RecordOptions& options);
+    /// Runs the current run's model on the current sample's image again, at level full (heatmaps,
+    /// affect maps, any clicked point), into a temporary run that opens when done.
+    bool runCurrentSample();
+    bool isRecording() const { return m_worker.joinable(); }
+    /// Asks the recording to stop after its current batch (the file stays resumable).
+    void cancelRecording();
 
     int64_t currentRow() const { return m_row; }
     int layer() const { return m_layer; }
@@ -97,8 +115,11 @@ private:
     void rememberRecent(const QString& path);
     void rebuildRecentMenu();
     void stepSample(int delta);
+    void chooseRecording();
+    void recordingEnded(const QString& out, const QString& error, bool cancelled);
     analysis::FigureSpec baseSpec() const;
 
+    QTemporaryDir m_liveDir;  // live runs of single samples (declared first: outlives m_run)
     std::unique_ptr<analysis::RunBrowser> m_run;
     SampleListModel* m_samples;
     SampleFilterModel* m_filtered;
@@ -127,6 +148,17 @@ private:
     bool m_updating = false;  // while controls are filled programmatically
     QString m_lastError;
     bool m_interactive = true;
+
+    // Recording on a worker thread (one at a time).
+    QProgressBar* m_progress;
+    QPushButton* m_cancelButton;
+    std::thread m_worker;
+    std::atomic<bool> m_cancel{false};
+    bool m_openWhenDone = true;
+
+Q_SIGNALS:
+    /// After a recording ends: ok, and the run file or the error message.
+    void recordingFinished(bool ok, const QString& message);
 };
 
 }  // namespace posescope::gui

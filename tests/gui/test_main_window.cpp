@@ -4,16 +4,21 @@
 #include "layerwise_plot.h"
 #include "main_window.h"
 #include "posescope/analysis/figure.h"
+#include "record_dialog.h"
 #include "run_fixture.h"
 #include "sample_list.h"
 #include "test_paths.h"
 
 #include <gtest/gtest.h>
 #include <QApplication>
+#include <QComboBox>
 #include <QFile>
 #include <QLabel>
+#include <QLineEdit>
 #include <QListView>
 #include <QProcess>
+#include <QSignalSpy>
+#include <QSpinBox>
 #include <QStandardPaths>
 #include <QStatusBar>
 #include <QTabWidget>
@@ -257,4 +262,95 @@ TEST(Workbench, TheRealAppDrawsItsViewsUnderXvfb) {
         image.copy(image.width() / 4, image.height() / 8, image.width() * 3 / 4, image.height() * 3 / 4);
     EXPECT_GT(colourCount(list), 200);
     EXPECT_GT(colourCount(views), 1000);
+}
+
+namespace {
+
+// Options that record the shared run's dataset with its small model.
+analysis::RecordOptions smallRecording(const std::string& out, int64_t subset) {
+    const auto run = analysis::RunBrowser::open(test::sharedRun());
+    analysis::RecordOptions o;
+    o.config = run->modelConfig();
+    o.checkpoint = run->header().checkpoint;
+    o.dataset = run->header().dataset;
+    o.images = run->header().images;
+    o.subset = subset;
+    o.batchSize = 2;
+    o.out = test::outputPath(out);
+    std::filesystem::remove(o.out);
+    return o;
+}
+
+}  // namespace
+
+TEST(Workbench, RecordsOnAWorkerThreadWithProgressAndOpensTheRun) {
+    app();
+    gui::MainWindow w;
+    w.setInteractive(false);
+    w.show();
+    QSignalSpy done(&w, &gui::MainWindow::recordingFinished);
+    ASSERT_TRUE(w.startRecording(smallRecording("workbench_recorded.h5", 3)));
+    EXPECT_TRUE(w.isRecording());
+    EXPECT_FALSE(w.startRecording(smallRecording("workbench_second.h5", 3)));  // one at a time
+    ASSERT_TRUE(done.wait(120000));
+    EXPECT_TRUE(done.at(0).at(0).toBool()) << done.at(0).at(1).toString().toStdString();
+    EXPECT_FALSE(w.isRecording());
+    ASSERT_NE(w.run(), nullptr);
+    EXPECT_EQ(w.run()->path(), test::outputPath("workbench_recorded.h5"));
+    EXPECT_EQ(w.run()->size(), 3);
+    EXPECT_TRUE(w.dependencyView()->renderToImage(QSize(600, 400)).width() == 600);
+    EXPECT_TRUE(w.dependencyView()->lastError().isEmpty());
+}
+
+TEST(Workbench, ACancelledRecordingKeepsAResumableFile) {
+    app();
+    gui::MainWindow w;
+    w.setInteractive(false);
+    QSignalSpy done(&w, &gui::MainWindow::recordingFinished);
+    analysis::RecordOptions o = smallRecording("workbench_cancelled.h5", -1);
+    o.batchSize = 1;
+    ASSERT_TRUE(w.startRecording(o));
+    w.cancelRecording();
+    ASSERT_TRUE(done.wait(120000));
+    EXPECT_FALSE(done.at(0).at(0).toBool());
+    EXPECT_TRUE(done.at(0).at(1).toString().contains(QStringLiteral("cancelled")))
+        << done.at(0).at(1).toString().toStdString();
+    const auto run = analysis::RunBrowser::open(o.out);  // opens: the file is consistent
+    EXPECT_FALSE(run->header().complete);
+    EXPECT_LT(run->size(), analysis::RunBrowser::open(test::sharedRun())->size());
+}
+
+TEST(Workbench, RunsTheModelAgainOnTheCurrentSample) {
+    app();
+    gui::MainWindow w;
+    w.setInteractive(false);
+    ASSERT_TRUE(w.openRun(QString::fromStdString(test::sharedRun())));
+    w.selectSample(2);
+    const int64_t image = w.run()->facts()[2].imageId;
+    QSignalSpy done(&w, &gui::MainWindow::recordingFinished);
+    ASSERT_TRUE(w.runCurrentSample()) << w.lastError().toStdString();
+    ASSERT_TRUE(done.wait(120000));
+    ASSERT_TRUE(done.at(0).at(0).toBool()) << done.at(0).at(1).toString().toStdString();
+    EXPECT_NE(w.run()->path(), test::sharedRun());
+    EXPECT_EQ(w.run()->header().level, analysis::RunLevel::Full);
+    for (const analysis::SampleFacts& f : w.run()->facts())
+        EXPECT_EQ(f.imageId, image);
+}
+
+TEST(Workbench, RecordDialogFillsFromARunAndReportsBadInput) {
+    app();
+    const auto run = analysis::RunBrowser::open(test::sharedRun());
+    gui::RecordDialog d;
+    d.prefill(run->header(), QString::fromStdString(test::sharedRun()));
+    EXPECT_EQ(d.checkpoint()->text().toStdString(), run->header().checkpoint);
+    EXPECT_EQ(d.level()->currentText(), QStringLiteral("full"));
+    d.subset()->setValue(2);
+    const analysis::RecordOptions o = d.options();
+    EXPECT_EQ(o.subset, 2);
+    EXPECT_EQ(o.config.integer("MODEL.ENCODER_LAYERS"), run->modelConfig().integer("MODEL.ENCODER_LAYERS"));
+    d.imageIds()->setText(QStringLiteral("3, x"));
+    EXPECT_THROW(d.options(), Error);
+    d.imageIds()->clear();
+    d.config()->setCurrentText(QStringLiteral("transpose-r-a9"));
+    EXPECT_THROW(d.options(), Error);
 }

@@ -15,11 +15,12 @@
 // image) goes to `issue` and the sample is skipped; everything else is an exception (FileError,
 // ModelError, H5Error, RunFormatError) raised before any sample is lost: samples recorded up to
 // the error stay in the file, which `resume` continues.
-// Thread-safety: one call per output file.
+// Thread-safety: one call per output file; callbacks are called on the calling thread. The header
+// includes no LibTorch type (the workbench records runs on a worker thread through it).
 #pragma once
 
-#include "posescope/analysis/run_store.h"
-#include "posescope/models/heatmap_decode.h"
+#include "posescope/analysis/run_header.h"
+#include "posescope/models/decode_method.h"
 #include "posescope/models/model_config.h"
 
 #include <cstdint>

@@ -18,6 +18,7 @@
 #pragma once
 
 #include "posescope/analysis/run_header.h"
+#include "posescope/models/model_config.h"
 
 #include <opencv2/core.hpp>
 
@@ -104,6 +105,9 @@ public:
     /// One keypoint's final heatmap, or with keypoint −1 the maximum over keypoints; level ≥ heatmaps.
     GridMap heatmap(int64_t row, int keypoint) const;
     bool hasHeatmaps() const;
+    /// The model configuration the run was recorded with (every key, overrides applied), to run
+    /// the same model again. ConfigError / FileError when the stored JSON cannot be read back.
+    models::ModelConfig modelConfig() const;
     bool hasAttention() const;
 
 private:

@@ -25,14 +25,13 @@
 #pragma once
 
 #include "posescope/datasets/crop.h"
+#include "posescope/models/decode_method.h"
 
 #include <torch/types.h>
 
 #include <vector>
 
 namespace posescope::models {
-
-enum class DecodeMethod { Argmax, ArgmaxQuarterOffset, Dark };
 
 struct DecodeOptions {
     DecodeMethod method = DecodeMethod::Dark;

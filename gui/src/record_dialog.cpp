@@ -29,9 +29,12 @@ QWidget* withBrowse(QLineEdit* edit, QWidget* parent, const QString& title, cons
     row->addWidget(button);
     QObject::connect(button, &QPushButton::clicked, parent, [=] {
         QString path;
-        if (folder) path = QFileDialog::getExistingDirectory(parent, title, edit->text());
-        else if (save) path = QFileDialog::getSaveFileName(parent, title, edit->text(), filter);
-        else path = QFileDialog::getOpenFileName(parent, title, edit->text(), filter);
+        if (folder)
+            path = QFileDialog::getExistingDirectory(parent, title, edit->text());
+        else if (save)
+            path = QFileDialog::getSaveFileName(parent, title, edit->text(), filter);
+        else
+            path = QFileDialog::getOpenFileName(parent, title, edit->text(), filter);
         if (!path.isEmpty()) edit->setText(path);
     });
     return box;
@@ -61,8 +64,9 @@ RecordDialog::RecordDialog(QWidget* parent)
     m_subset->setSpecialValueText(tr("all"));
     m_imageIds->setPlaceholderText(tr("image ids, comma-separated (empty: all)"));
     m_level->addItems({QStringLiteral("keypoints"), QStringLiteral("heatmaps"), QStringLiteral("full")});
-    m_level->setToolTip(tr("keypoints: dependencies and crops; heatmaps: + final heatmaps; full: + whole attention "
-                           "(affect maps, any clicked point; large)"));
+    m_level->setToolTip(
+        tr("keypoints: dependencies and crops; heatmaps: + final heatmaps; full: + whole attention "
+           "(affect maps, any clicked point; large)"));
     m_output->setText(QStringLiteral("run.h5"));
 
     auto* configRow = new QWidget;

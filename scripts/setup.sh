@@ -33,7 +33,3 @@ export CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-5G}
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release "$@" >/dev/null
 cmake --build build -j"$(nproc)"
 
-# The bundled demo data: a SynthPose validation split, generated once (deterministic for the seed).
-if [ ! -f build/demo/synthpose/annotations/person_keypoints_val.json ]; then
-  build/analysis/posescope-cli synth --out build/demo/synthpose --split val --n 200 --seed 2026
-fi

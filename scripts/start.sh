@@ -1,12 +1,33 @@
 #!/usr/bin/env bash
-# Quick start, command 1: installs what is missing, builds in Release, starts the PoseScope app.
-#   scripts/start.sh [checkpoint.pth]
+# Quick start, command 1: installs what is missing, builds in Release, and starts the PoseScope app
+# on the bundled demo: the demo models (resources/models/) recorded over the bundled SynthPose
+# validation split (resources/demo/synthpose/), so the views show learned attention at once.
+#   scripts/start.sh [more runs or checkpoints to open]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
+
+# Record each bundled demo model over the demo split once (a few seconds each; kept in build/demo).
+data=resources/demo/synthpose
+runs=()
+mkdir -p build/demo
+for weights in resources/models/demo_*.pth; do
+  [ -e "$weights" ] || continue
+  name=$(basename "$weights" .pth)
+  run=build/demo/${name}_val.h5
+  if [ ! -f "$run" ]; then
+    rm -f "$run.partial.h5"
+    build/analysis/posescope-cli record --config "resources/models/$name.yaml" --checkpoint "$weights" \
+      --dataset "$data/annotations/person_keypoints_val.json" --images "$data/images/val" \
+      --level heatmaps --out "$run.partial.h5"
+    mv "$run.partial.h5" "$run"
+  fi
+  runs+=("$run")
+done
+
 if [ -z "${DISPLAY:-}" ] && [ -z "${WAYLAND_DISPLAY:-}" ] && [ -z "${QT_QPA_PLATFORM:-}" ]; then
-  echo "start: built build/gui/posescope, but there is no display to show it on." >&2
+  echo "start: built build/gui/posescope and the demo runs (${runs[*]:-none}), but there is no display to show them on." >&2
   echo "start: run this from a desktop session, or use the headless build/analysis/posescope-cli." >&2
   exit 1
 fi
-exec build/gui/posescope "$@"
+exec build/gui/posescope "${runs[@]}" "$@"

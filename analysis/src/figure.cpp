@@ -44,6 +44,7 @@ std::string figureKindName(FigureKind kind) {
         case FigureKind::Dependencies: return "dependencies";
         case FigureKind::Heatmaps: return "heatmaps";
         case FigureKind::Pose: return "pose";
+        case FigureKind::Layerwise: return "layerwise";
     }
     return "dependencies";
 }
@@ -112,8 +113,10 @@ FigureSpec parseFigureSpec(const std::string& text, const std::string& file) {
             s.kind = FigureKind::Heatmaps;
         else if (k == "pose")
             s.kind = FigureKind::Pose;
+        else if (k == "layerwise")
+            s.kind = FigureKind::Layerwise;
         else
-            v.fail("unknown kind \"" + k + "\" (dependencies, heatmaps or pose)");
+            v.fail("unknown kind \"" + k + "\" (dependencies, heatmaps, pose or layerwise)");
     }
     s.run = root.field("run").string();
     auto ints = [](const json::JsonValue& a) {
@@ -218,7 +221,7 @@ void ensureGuiApplication() {
 namespace {
 
 constexpr double kMargin = 4, kGap = 2, kFontPt = 6.5, kSmallFontPt = 5;
-constexpr double kBarGap = 5, kBarWidth = 5, kTickWidth = 24;
+constexpr double kBarGap = 5, kBarWidth = 5, kTickWidth = 24, kAxisWidth = 30;
 
 QFont figureFont() {
     QFont f(QStringLiteral("DejaVu Sans"));
@@ -297,6 +300,19 @@ Plan plan(const RunHeader& h, const FigureSpec& s, int64_t runSize) {
             "head " + std::to_string(s.head) + " out of range (the run has " + std::to_string(h.heads) + ")");
     Plan p;
     const int L = h.layers, K = h.keypoints();
+    if (s.kind == FigureKind::Layerwise) {  // a plot: no panels
+        require(s.keypoints.size() <= 1, "a layer-wise plot shows one keypoint");
+        for (int k : s.keypoints)
+            require(k >= 0 && k < K,
+                    "keypoint " + std::to_string(k) + " out of range (the run has " + std::to_string(K) + ")");
+        p.panelW = s.panelWidthMm * 72.0 / 25.4 * 3;
+        p.panelH = p.panelW * 0.55;
+        p.layout.width = kMargin + kAxisWidth + p.panelW + kAxisWidth + kMargin;
+        p.layout.height = kMargin + kFontPt * 2 + p.panelH + kFontPt * 3 + kSmallFontPt * 3.2 + kMargin;
+        p.layout.cropWidth = h.inputWidth;
+        p.layout.cropHeight = h.inputHeight;
+        return p;
+    }
     if (s.kind == FigureKind::Dependencies) {
         p.layers = s.layers;
         if (p.layers.empty())
@@ -457,6 +473,85 @@ void drawPose(QPainter& p, const RunHeader& h, const SamplePose& pose, const Fig
     p.restore();
 }
 
+// The layer-wise plot: per layer, the keypoint's layer-wise peak and its dependency row's entropy
+// (relative to a uniform row) on the left axis, its distances to the final prediction and to the
+// ground truth (crop pixels) on the right one; gaps where a value is missing.
+void drawLayerwise(QPainter& p, const std::vector<LayerStats>& stats, const QString& title, double x0, double y0,
+                   double w, double h) {
+    const size_t L = stats.size();
+    double farthest = 1;
+    for (const LayerStats& st : stats)
+        for (double d : {static_cast<double>(st.toFinal), static_cast<double>(st.toTruth)})
+            if (std::isfinite(d)) farthest = std::max(farthest, d);
+    farthest *= 1.1;
+    auto xAt = [&](size_t i) { return x0 + w * (static_cast<double>(i) + 0.5) / static_cast<double>(L); };
+    auto yLeft = [&](double v) { return y0 + h - h * v / 1.05; };
+    auto yRight = [&](double v) { return y0 + h - h * v / farthest; };
+    p.setRenderHint(QPainter::Antialiasing, true);
+    drawText(p, x0 + w / 2, y0 - kFontPt * 0.8, title, kFontPt, true);
+    p.setPen(QPen(QColor(20, 20, 20), 0.5));
+    p.setBrush(Qt::NoBrush);
+    p.drawRect(QRectF(x0, y0, w, h));
+    for (double v : {0.0, 0.5, 1.0}) {
+        p.drawLine(QPointF(x0 - 2, yLeft(v)), QPointF(x0, yLeft(v)));
+        drawText(p, x0 - 3 - textWidth(QString::number(v, 'g', 2), kSmallFontPt), yLeft(v) + kSmallFontPt * 0.35,
+                 QString::number(v, 'g', 2), kSmallFontPt);
+    }
+    for (double f : {0.0, 0.5, 1.0}) {
+        const double v = farthest / 1.1 * f;
+        p.drawLine(QPointF(x0 + w, yRight(v)), QPointF(x0 + w + 2, yRight(v)));
+        drawText(p, x0 + w + 3, yRight(v) + kSmallFontPt * 0.35, QString::number(v, 'f', 1), kSmallFontPt);
+    }
+    for (size_t i = 0; i < L; ++i) {
+        p.drawLine(QPointF(xAt(i), y0 + h), QPointF(xAt(i), y0 + h + 2));
+        drawText(p, xAt(i), y0 + h + kSmallFontPt * 1.4, QString::number(stats[i].layer + 1), kSmallFontPt, true);
+    }
+    drawText(p, x0 + w / 2, y0 + h + kFontPt * 2.2, QStringLiteral("encoder layer"), kFontPt, true);
+    drawText(p, x0 - kAxisWidth * 0.75, y0 + h / 2, QStringLiteral("score · entropy"), kSmallFontPt, true, -90);
+    drawText(p, x0 + w + kAxisWidth * 0.8, y0 + h / 2, QStringLiteral("crop pixels"), kSmallFontPt, true, 90);
+    struct Series {
+        const char* name;
+        QColor colour;
+        bool right;
+        float LayerStats::*value;
+    };
+    const Series series[] = {{"peak score", QColor(31, 119, 180), false, &LayerStats::score},
+                             {"attention entropy / uniform", QColor(148, 103, 189), false, &LayerStats::entropy},
+                             {"distance to final", QColor(255, 127, 14), true, &LayerStats::toFinal},
+                             {"distance to ground truth", QColor(214, 39, 40), true, &LayerStats::toTruth}};
+    for (size_t k = 0; k < 4; ++k) {
+        const Series& se = series[k];
+        QPainterPath path;
+        bool open = false;
+        std::vector<QPointF> dots;
+        for (size_t i = 0; i < L; ++i) {
+            double v = stats[i].*se.value;
+            if (se.value == &LayerStats::entropy) v = stats[i].maxEntropy > 0 ? v / stats[i].maxEntropy : NAN;
+            if (!std::isfinite(v)) {
+                open = false;
+                continue;
+            }
+            const QPointF q(xAt(i), se.right ? yRight(v) : yLeft(v));
+            if (open)
+                path.lineTo(q);
+            else
+                path.moveTo(q);
+            open = true;
+            dots.push_back(q);
+        }
+        p.setPen(QPen(se.colour, 1.1));
+        p.setBrush(Qt::NoBrush);
+        p.drawPath(path);
+        p.setBrush(se.colour);
+        for (const QPointF& q : dots)
+            p.drawEllipse(q, 1.4, 1.4);
+        // The legend: two columns under the axis label.
+        const double lx = x0 + (k % 2) * w / 2, ly = y0 + h + kFontPt * 3.2 + (k / 2) * kSmallFontPt * 1.5;
+        p.drawLine(QPointF(lx, ly - kSmallFontPt * 0.35), QPointF(lx + 10, ly - kSmallFontPt * 0.35));
+        drawText(p, lx + 13, ly, QString::fromLatin1(se.name), kSmallFontPt);
+    }
+}
+
 }  // namespace
 
 struct FigureRenderer::Cache {
@@ -486,6 +581,15 @@ void FigureRenderer::paint(QPainter& p, const FigureSpec& s, int64_t row, double
         c.pose = m_run.pose(row);
         c.maps.clear();
         c.scaledCrops.clear();
+    }
+    if (s.kind == FigureKind::Layerwise) {
+        const int k = s.keypoints.empty() ? 0 : s.keypoints.front();
+        p.save();
+        p.fillRect(QRectF(0, 0, pl.layout.width, pl.layout.height), QColor(255, 255, 255));
+        drawLayerwise(p, m_run.layerStats(row, k), label(h.keypointNames[static_cast<size_t>(k)]), kMargin + kAxisWidth,
+                      kMargin + kFontPt * 2, pl.panelW, pl.panelH);
+        p.restore();
+        return;
     }
     const int token = s.usePoint ? m_run.tokenAt(static_cast<float>(s.pointX), static_cast<float>(s.pointY)) : -1;
     auto mapOf = [&](const FigurePanel& panel) -> const GridMap& {

@@ -422,7 +422,10 @@ analysis::FigureSpec MainWindow::baseSpec() const {
 
 analysis::FigureSpec MainWindow::currentSpec() const {
     analysis::FigureSpec s = baseSpec();
-    if (m_tabs->currentWidget() == m_heatmaps) {
+    if (m_tabs->currentWidget() == m_layerwise) {
+        s.kind = analysis::FigureKind::Layerwise;
+        s.keypoints = {std::max(0, m_keypoint)};
+    } else if (m_tabs->currentWidget() == m_heatmaps) {
         s.kind = analysis::FigureKind::Heatmaps;
     } else if (m_tabs->currentWidget() == m_pose) {
         s.kind = analysis::FigureKind::Pose;
@@ -471,8 +474,8 @@ bool MainWindow::exportFigure(const QString& path) {
         fail(tr("Nothing to export: open a recorded run first."));
         return false;
     }
-    if (m_tabs->currentWidget() == m_layerwise || m_tabs->currentWidget() == m_checkpointView) {
-        fail(tr("This view has no figure export yet; the Dependencies, Heatmaps and Pose views do."));
+    if (m_tabs->currentWidget() == m_checkpointView) {
+        fail(tr("The checkpoint view has no figure to export; the run views do."));
         return false;
     }
     const analysis::FigureSpec spec = currentSpec();

@@ -211,12 +211,22 @@ TEST(Workbench, ExportsPngSvgPdfWithASpecThatTheCliRedraws) {
     const auto run = analysis::RunBrowser::open(spec.run);
     analysis::FigureRenderer(*run).write(spec, 3, base + "_again.png");
     EXPECT_EQ(QImage(QString::fromStdString(base + "_again.png")), QImage(QString::fromStdString(base + ".png")));
-    // Heatmaps and pose views export too; the layer-wise plot says it cannot (yet).
+    // Heatmaps, pose and the layer-wise plot export too; the checkpoint view says it cannot.
     w.tabs()->setCurrentWidget(w.heatmapView());
     EXPECT_TRUE(w.exportFigure(QString::fromStdString(base + "_heatmaps.png"))) << w.lastError().toStdString();
     EXPECT_EQ(analysis::readFigureSpec(base + "_heatmaps.json").kind, analysis::FigureKind::Heatmaps);
+    w.tabs()->setCurrentWidget(w.poseView());
+    EXPECT_TRUE(w.exportFigure(QString::fromStdString(base + "_pose.svg"))) << w.lastError().toStdString();
+    w.setKeypoint(9);
     w.tabs()->setCurrentWidget(w.layerwisePlot());
-    EXPECT_FALSE(w.exportFigure(QString::fromStdString(base + "_layerwise.png")));
+    EXPECT_TRUE(w.exportFigure(QString::fromStdString(base + "_layerwise.pdf"))) << w.lastError().toStdString();
+    const analysis::FigureSpec layerwise = analysis::readFigureSpec(base + "_layerwise.json");
+    EXPECT_EQ(layerwise.kind, analysis::FigureKind::Layerwise);
+    EXPECT_EQ(layerwise.keypoints, std::vector<int>{9});
+    analysis::FigureRenderer(*run).write(layerwise, 3, base + "_layerwise.svg");
+    EXPECT_NE(slurp(base + "_layerwise.svg").find("left wrist"), std::string::npos);
+    w.tabs()->setCurrentWidget(w.checkpointView());
+    EXPECT_FALSE(w.exportFigure(QString::fromStdString(base + "_checkpoint.png")));
     EXPECT_FALSE(w.lastError().isEmpty());
 }
 

@@ -11,6 +11,8 @@
 //   heatmaps      one row: each keypoint's final heatmap, then their maximum (runs recorded with
 //                 --level heatmaps or full).
 //   pose          the crop with the person box, both poses and the keypoint names.
+//   layerwise     a plot over the layers for one keypoint: its layer-wise peak, the entropy of its
+//                 dependency row, its distances to the final prediction and the ground truth.
 //
 // Usage:
 //   FigureSpec spec;  spec.run = "run.h5";  spec.rows = {12};  spec.keypoints = {9, 10};
@@ -41,7 +43,7 @@ class QPainter;
 
 namespace posescope::analysis {
 
-enum class FigureKind { Dependencies, Heatmaps, Pose };
+enum class FigureKind { Dependencies, Heatmaps, Pose, Layerwise };
 std::string figureKindName(FigureKind kind);
 
 struct FigureSpec {

@@ -465,11 +465,14 @@ void drawPose(QPainter& p, const RunHeader& h, const SamplePose& pose, const Fig
         p.setBrush(sideColour(h.keypointNames[k], h.keypointNames[k]));
         p.drawEllipse(at(pr[k][0], pr[k][1]), 1.1 * unit, 1.1 * unit);
     }
-    if (names)
-        for (size_t k = 0; k < pr.size(); ++k) {
-            const QPointF q = at(pr[k][0], pr[k][1]);
+    if (names) {  // at the prediction, or at the ground truth when there is none (a dataset)
+        const auto& where = pr.empty() ? gt : pr;
+        for (size_t k = 0; k < where.size() && k < h.keypointNames.size(); ++k) {
+            if (pr.empty() && where[k][2] <= 0) continue;
+            const QPointF q = at(where[k][0], where[k][1]);
             drawText(p, q.x() + 2 * unit, q.y() - 1.5 * unit, label(h.keypointNames[k]), kSmallFontPt);
         }
+    }
     p.restore();
 }
 
@@ -562,23 +565,33 @@ struct FigureRenderer::Cache {
     std::map<int, cv::Mat> scaledCrops;                           // by width, for on-screen panels
 };
 
-FigureRenderer::FigureRenderer(const RunBrowser& run) : m_run(run), m_cache(std::make_unique<Cache>()) {}
+FigureRenderer::FigureRenderer(const SampleSource& source) : m_source(source), m_cache(std::make_unique<Cache>()) {}
+
+const RunBrowser& FigureRenderer::run(FigureKind kind) const {
+    const auto* r = dynamic_cast<const RunBrowser*>(&m_source);
+    if (!r)
+        throw Error("figure: " + figureKindName(kind) + " figures need model results, and " + m_source.path() +
+                    " is a dataset: record a run over it (Run › Record Run…, or posescope-cli record)");
+    return *r;
+}
 FigureRenderer::~FigureRenderer() = default;
 
 FigureLayout FigureRenderer::layout(const FigureSpec& spec) const {
-    return plan(m_run.header(), spec, m_run.size()).layout;
+    if (spec.kind != FigureKind::Pose) (void)run(spec.kind);
+    return plan(m_source.header(), spec, m_source.size()).layout;
 }
 
 void FigureRenderer::paint(QPainter& p, const FigureSpec& s, int64_t row, double pixelsPerPoint) const {
-    const RunHeader& h = m_run.header();
-    const Plan pl = plan(h, s, m_run.size());
-    require(row >= 0 && row < m_run.size(),
-            "row " + std::to_string(row) + " is not in the run (" + std::to_string(m_run.size()) + " samples)");
+    if (s.kind != FigureKind::Pose) (void)run(s.kind);
+    const RunHeader& h = m_source.header();
+    const Plan pl = plan(h, s, m_source.size());
+    require(row >= 0 && row < m_source.size(),
+            "row " + std::to_string(row) + " is not in the run (" + std::to_string(m_source.size()) + " samples)");
     Cache& c = *m_cache;
     if (c.row != row) {
         c.row = row;
-        c.crop = m_run.crop(row);
-        c.pose = m_run.pose(row);
+        c.crop = m_source.crop(row);
+        c.pose = m_source.pose(row);
         c.maps.clear();
         c.scaledCrops.clear();
     }
@@ -586,12 +599,14 @@ void FigureRenderer::paint(QPainter& p, const FigureSpec& s, int64_t row, double
         const int k = s.keypoints.empty() ? 0 : s.keypoints.front();
         p.save();
         p.fillRect(QRectF(0, 0, pl.layout.width, pl.layout.height), QColor(255, 255, 255));
-        drawLayerwise(p, m_run.layerStats(row, k), label(h.keypointNames[static_cast<size_t>(k)]), kMargin + kAxisWidth,
-                      kMargin + kFontPt * 2, pl.panelW, pl.panelH);
+        drawLayerwise(p, run(s.kind).layerStats(row, k), label(h.keypointNames[static_cast<size_t>(k)]),
+                      kMargin + kAxisWidth, kMargin + kFontPt * 2, pl.panelW, pl.panelH);
         p.restore();
         return;
     }
-    const int token = s.usePoint ? m_run.tokenAt(static_cast<float>(s.pointX), static_cast<float>(s.pointY)) : -1;
+    const int token = s.kind == FigureKind::Dependencies && s.usePoint
+                          ? run(s.kind).tokenAt(static_cast<float>(s.pointX), static_cast<float>(s.pointY))
+                          : -1;
     auto mapOf = [&](const FigurePanel& panel) -> const GridMap& {
         const int dir = s.kind == FigureKind::Heatmaps ? 2 : static_cast<int>(s.direction);
         const int tok = panel.keypoint < 0 ? token : -1;
@@ -600,7 +615,7 @@ void FigureRenderer::paint(QPainter& p, const FigureSpec& s, int64_t row, double
         if (it != c.maps.end()) return it->second;
         GridMap g;
         if (s.kind == FigureKind::Heatmaps) {
-            g = m_run.heatmap(row, panel.keypoint);
+            g = run(s.kind).heatmap(row, panel.keypoint);
         } else {
             MapRequest q;
             q.layer = panel.layer;
@@ -608,7 +623,7 @@ void FigureRenderer::paint(QPainter& p, const FigureSpec& s, int64_t row, double
             q.head = s.head;
             q.direction = s.direction;
             q.token = tok;
-            g = m_run.dependencyMap(row, q);
+            g = run(s.kind).dependencyMap(row, q);
         }
         return c.maps.emplace(key, std::move(g)).first->second;
     };

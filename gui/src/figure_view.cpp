@@ -16,7 +16,7 @@ FigureView::FigureView(QWidget* parent) : QWidget(parent) {
 
 FigureView::~FigureView() = default;
 
-void FigureView::setRun(const analysis::RunBrowser* run) {
+void FigureView::setRun(const analysis::SampleSource* run) {
     m_run = run;
     m_renderer = run ? std::make_unique<analysis::FigureRenderer>(*run) : nullptr;
     m_row = -1;

@@ -26,7 +26,7 @@ public:
     explicit FigureView(QWidget* parent = nullptr);
     ~FigureView() override;
     /// The run to draw from (nullptr clears); it must outlive its use here.
-    void setRun(const analysis::RunBrowser* run);
+    void setRun(const analysis::SampleSource* run);
     void setFigure(const analysis::FigureSpec& spec, int64_t row);
     const analysis::FigureSpec& spec() const { return m_spec; }
     int64_t row() const { return m_row; }
@@ -46,7 +46,7 @@ protected:
     void mousePressEvent(QMouseEvent* event) override;
 
 private:
-    const analysis::RunBrowser* m_run = nullptr;
+    const analysis::SampleSource* m_run = nullptr;
     std::unique_ptr<analysis::FigureRenderer> m_renderer;
     analysis::FigureSpec m_spec;
     int64_t m_row = -1;

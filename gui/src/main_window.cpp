@@ -4,6 +4,7 @@
 #include "figure_view.h"
 #include "layerwise_plot.h"
 #include "posescope/analysis/colormap.h"
+#include "posescope/analysis/dataset_browser.h"
 #include "posescope/datasets/error.h"
 #include "posescope/models/checkpoint_info.h"
 #include "record_dialog.h"
@@ -14,11 +15,13 @@
 #include <QCheckBox>
 #include <QCloseEvent>
 #include <QComboBox>
+#include <QDir>
 #include <QDockWidget>
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QHBoxLayout>
 #include <QLabel>
+#include <QLineEdit>
 #include <QListView>
 #include <QMenuBar>
 #include <QMessageBox>
@@ -203,6 +206,8 @@ void MainWindow::buildMenus() {
     QMenu* file = menuBar()->addMenu(tr("&File"));
     QAction* open = file->addAction(tr("&Open…"), this, &MainWindow::chooseFile);
     open->setShortcut(QKeySequence::Open);
+    file->addAction(tr("Open &Dataset…"), this, &MainWindow::chooseDataset)
+        ->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_O));
     m_recentMenu = file->addMenu(tr("Open &Recent"));
     QAction* exportAction = file->addAction(tr("&Export Figure…"), this, &MainWindow::chooseExport);
     exportAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_E));
@@ -226,11 +231,11 @@ void MainWindow::buildMenus() {
     key(tr("Next Sample"), QKeySequence(Qt::Key_PageDown), [this] { stepSample(1); });
     key(tr("Previous Sample"), QKeySequence(Qt::Key_PageUp), [this] { stepSample(-1); });
     key(tr("Next Layer"), QKeySequence(Qt::Key_BracketRight), [this] {
-        if (m_run) setLayer(std::min(m_layer + 1, m_run->header().layers - 1));
+        if (m_source) setLayer(std::min(m_layer + 1, m_source->header().layers - 1));
     });
     key(tr("Previous Layer"), QKeySequence(Qt::Key_BracketLeft), [this] { setLayer(std::max(-1, m_layer - 1)); });
     key(tr("Next Keypoint"), QKeySequence(Qt::Key_Period), [this] {
-        if (m_run) setKeypoint(std::min(m_keypoint + 1, m_run->header().keypoints() - 1));
+        if (m_source) setKeypoint(std::min(m_keypoint + 1, m_source->header().keypoints() - 1));
     });
     key(tr("Previous Keypoint"), QKeySequence(Qt::Key_Comma), [this] { setKeypoint(std::max(-1, m_keypoint - 1)); });
     key(tr("Back to Keypoints"), QKeySequence(Qt::Key_Escape), [this] {
@@ -249,7 +254,36 @@ bool MainWindow::openFile(const QString& path) {
     if (path.endsWith(QStringLiteral(".h5"), Qt::CaseInsensitive) ||
         path.endsWith(QStringLiteral(".hdf5"), Qt::CaseInsensitive))
         return openRun(path);
+    if (path.endsWith(QStringLiteral(".json"), Qt::CaseInsensitive)) {
+        // COCO layout: DIR/annotations/person_keypoints_<split>.json with images in DIR/images/<split>
+        // (SynthPose) or DIR/<split> (COCO); else ask for the folder.
+        const QFileInfo info(path);
+        QString split = info.completeBaseName();
+        split.remove(QStringLiteral("person_keypoints_"));
+        const QDir root = info.dir().filePath(QStringLiteral(".."));
+        for (const QString& candidate : {root.filePath(QStringLiteral("images/") + split), root.filePath(split)})
+            if (QFileInfo(candidate).isDir()) return openDataset(path, QDir::cleanPath(candidate));
+        const QString images = m_interactive
+                                   ? QFileDialog::getExistingDirectory(this, tr("Images of %1").arg(info.fileName()))
+                                   : QString();
+        if (images.isEmpty()) {
+            fail(tr("%1: where are its images? Open it with File › Open Dataset… and choose the image folder.")
+                     .arg(path));
+            return false;
+        }
+        return openDataset(path, images);
+    }
     return openCheckpoint(path);
+}
+
+void MainWindow::chooseDataset() {
+    const QString annotations =
+        QFileDialog::getOpenFileName(this, tr("Open Dataset: annotations"), QString(),
+                                     tr("COCO / SynthPose / MPII annotations (*.json);;All files (*)"));
+    if (annotations.isEmpty()) return;
+    const QString images = QFileDialog::getExistingDirectory(this, tr("Open Dataset: image folder"),
+                                                             QFileInfo(annotations).absolutePath());
+    if (!images.isEmpty()) openDataset(annotations, images);
 }
 
 bool MainWindow::openCheckpoint(const QString& path) {
@@ -282,36 +316,69 @@ bool MainWindow::openRun(const QString& path) {
         fail(tr("Internal error: %1").arg(QString::fromStdString(e.what())));
         return false;
     }
+    const analysis::RunHeader h = run->header();
+    const int64_t size = run->size();
+    showSource(std::move(run), path);
+    const QString model =
+        QString::fromStdString(h.modelVariant.empty() ? h.modelFamily : h.modelFamily + " " + h.modelVariant);
+    statusBar()->showMessage(tr("Opened %1: %2, %3 samples, %4 layers, level %5%6")
+                                 .arg(fileName(path), model)
+                                 .arg(size)
+                                 .arg(h.layers)
+                                 .arg(QString::fromStdString(analysis::runLevelName(h.level)),
+                                      h.complete ? QString() : tr(" (incomplete: recording or stopped)")));
+    return true;
+}
+
+bool MainWindow::openDataset(const QString& annotations, const QString& images) {
+    std::unique_ptr<analysis::DatasetBrowser> data;
+    try {
+        data = analysis::DatasetBrowser::open(annotations.toStdString(), images.toStdString());
+        (void)data->facts();
+        if (data->size() == 0) throw FileError(annotations.toStdString(), "has no person with keypoints to show");
+    } catch (const Error& e) {
+        fail(QString::fromStdString(e.what()));
+        return false;
+    } catch (const std::exception& e) {
+        fail(tr("Internal error: %1").arg(QString::fromStdString(e.what())));
+        return false;
+    }
+    const int64_t size = data->size();
+    showSource(std::move(data), annotations);
+    m_tabs->setCurrentWidget(m_pose);
+    statusBar()->showMessage(tr("Opened the dataset %1: %2 persons. Run › Record Run… runs a model over it.")
+                                 .arg(fileName(annotations))
+                                 .arg(size));
+    return true;
+}
+
+bool MainWindow::showSource(std::unique_ptr<analysis::SampleSource> source, const QString& path) {
     m_dependencies->setRun(nullptr);
     m_heatmaps->setRun(nullptr);
     m_pose->setRun(nullptr);
     m_samples->setRun(nullptr);
-    m_run = std::move(run);
-    m_samples->setRun(m_run.get());
-    m_dependencies->setRun(m_run.get());
-    m_heatmaps->setRun(m_run.get());
-    m_pose->setRun(m_run.get());
+    m_source = std::move(source);
+    m_samples->setRun(m_source.get());
+    m_dependencies->setRun(m_source.get());
+    m_heatmaps->setRun(m_source.get());
+    m_pose->setRun(m_source.get());
     m_layer = -1;
     m_keypoint = -1;
     m_head = -1;
+    m_row = -1;
     updateControls();
     m_lastError.clear();
     rememberRecent(path);
-    const analysis::RunHeader& h = m_run->header();
     setWindowTitle(tr("PoseScope — %1").arg(fileName(path)));
     m_tabs->setCurrentWidget(m_dependencies);
     const int first =
         m_filtered->rowCount() > 0 ? m_filtered->index(0, 0).data(SampleListModel::RunRowRole).toInt() : 0;
     selectSample(first);
-    const QString model =
-        QString::fromStdString(h.modelVariant.empty() ? h.modelFamily : h.modelFamily + " " + h.modelVariant);
-    statusBar()->showMessage(tr("Opened %1: %2, %3 samples, %4 layers, level %5%6")
-                                 .arg(fileName(path), model)
-                                 .arg(m_run->size())
-                                 .arg(h.layers)
-                                 .arg(QString::fromStdString(analysis::runLevelName(h.level)),
-                                      h.complete ? QString() : tr(" (incomplete: recording or stopped)")));
     return true;
+}
+
+const analysis::RunBrowser* MainWindow::run() const {
+    return dynamic_cast<const analysis::RunBrowser*>(m_source.get());
 }
 
 void MainWindow::updateControls() {
@@ -319,8 +386,8 @@ void MainWindow::updateControls() {
     m_layerBox->clear();
     m_keypointBox->clear();
     m_headBox->clear();
-    if (m_run) {
-        const analysis::RunHeader& h = m_run->header();
+    if (m_source) {
+        const analysis::RunHeader& h = m_source->header();
         m_layerBox->addItem(tr("all"));
         for (int l = 0; l < h.layers; ++l)
             m_layerBox->addItem(tr("layer %1").arg(l + 1));
@@ -338,7 +405,7 @@ void MainWindow::updateControls() {
 }
 
 void MainWindow::selectSample(int64_t row) {
-    if (!m_run || row < 0 || row >= m_run->size()) return;
+    if (!m_source || row < 0 || row >= m_source->size()) return;
     m_row = row;
     m_usePoint = false;
     m_updating = true;
@@ -353,7 +420,7 @@ void MainWindow::selectSample(int64_t row) {
 }
 
 void MainWindow::stepSample(int delta) {
-    if (!m_run || m_filtered->rowCount() == 0) return;
+    if (!m_source || m_filtered->rowCount() == 0) return;
     const QModelIndex current = m_filtered->mapFromSource(m_samples->index(static_cast<int>(m_row), 0));
     const int at = current.isValid() ? current.row() + delta : 0;
     const int clamped = std::clamp(at, 0, m_filtered->rowCount() - 1);
@@ -361,23 +428,23 @@ void MainWindow::stepSample(int delta) {
 }
 
 void MainWindow::setLayer(int layer) {
-    if (!m_run) return;
-    m_layer = std::clamp(layer, -1, m_run->header().layers - 1);
+    if (!m_source) return;
+    m_layer = std::clamp(layer, -1, m_source->header().layers - 1);
     updateControls();
     refresh();
 }
 
 void MainWindow::setKeypoint(int keypoint) {
-    if (!m_run) return;
-    m_keypoint = std::clamp(keypoint, -1, m_run->header().keypoints() - 1);
+    if (!m_source) return;
+    m_keypoint = std::clamp(keypoint, -1, m_source->header().keypoints() - 1);
     m_usePoint = false;
     updateControls();
     refresh();
 }
 
 void MainWindow::setHead(int head) {
-    if (!m_run) return;
-    m_head = std::clamp(head, -1, m_run->header().heads - 1);
+    if (!m_source) return;
+    m_head = std::clamp(head, -1, m_source->header().heads - 1);
     updateControls();
     refresh();
 }
@@ -388,11 +455,11 @@ void MainWindow::setColormap(const QString& name) {
 }
 
 void MainWindow::showPoint(double cropX, double cropY) {
-    if (!m_run) return;
-    if (!m_run->hasAttention()) {
+    if (!run()) return;
+    if (!run()->hasAttention()) {
         fail(tr("The dependencies of any point need the whole attention matrices: record the run with --level full "
                 "(this run is level %1).")
-                 .arg(QString::fromStdString(analysis::runLevelName(m_run->header().level))));
+                 .arg(QString::fromStdString(analysis::runLevelName(run()->header().level))));
         return;
     }
     m_usePoint = true;
@@ -407,7 +474,7 @@ void MainWindow::showPoint(double cropX, double cropY) {
 
 analysis::FigureSpec MainWindow::baseSpec() const {
     analysis::FigureSpec s;
-    if (m_run) s.run = std::filesystem::absolute(m_run->path()).string();
+    if (m_source) s.run = std::filesystem::absolute(m_source->path()).string();
     s.rows = {std::max<int64_t>(0, m_row)};
     s.head = m_head;
     s.direction =
@@ -440,7 +507,7 @@ analysis::FigureSpec MainWindow::currentSpec() const {
 }
 
 void MainWindow::refresh() {
-    if (!m_run || m_row < 0) return;
+    if (!m_source || m_row < 0) return;
     analysis::FigureSpec dep = baseSpec();
     dep.kind = analysis::FigureKind::Dependencies;
     if (m_layer >= 0) dep.layers = {m_layer};
@@ -456,8 +523,11 @@ void MainWindow::refresh() {
     m_pose->setFigure(pose, m_row);
     const int k = std::max(0, m_keypoint);
     try {
-        m_layerwise->setStats(m_run->layerStats(m_row, k),
-                              QString::fromStdString(m_run->header().keypointNames[static_cast<size_t>(k)]));
+        if (run())
+            m_layerwise->setStats(run()->layerStats(m_row, k),
+                                  QString::fromStdString(run()->header().keypointNames[static_cast<size_t>(k)]));
+        else
+            m_layerwise->clear();
     } catch (const std::exception& e) {
         m_layerwise->clear();
         statusBar()->showMessage(QString::fromStdString(e.what()));
@@ -470,8 +540,8 @@ void MainWindow::refresh() {
 }
 
 bool MainWindow::exportFigure(const QString& path) {
-    if (!m_run || m_row < 0) {
-        fail(tr("Nothing to export: open a recorded run first."));
+    if (!m_source || m_row < 0) {
+        fail(tr("Nothing to export: open a recorded run or a dataset first."));
         return false;
     }
     if (m_tabs->currentWidget() == m_checkpointView) {
@@ -482,7 +552,7 @@ bool MainWindow::exportFigure(const QString& path) {
     const std::string out = path.toStdString();
     const std::string specPath = std::filesystem::path(out).replace_extension(".json").string();
     try {
-        const analysis::FigureRenderer renderer(*m_run);
+        const analysis::FigureRenderer renderer(*m_source);
         renderer.write(spec, m_row, out);
         analysis::writeFigureSpec(spec, specPath);
     } catch (const Error& e) {
@@ -500,7 +570,12 @@ bool MainWindow::exportFigure(const QString& path) {
 
 void MainWindow::chooseRecording() {
     RecordDialog dialog(this);
-    if (m_run) dialog.prefill(m_run->header(), QString::fromStdString(m_run->path()));
+    if (run()) {
+        dialog.prefill(run()->header(), QString::fromStdString(run()->path()));
+    } else if (m_source) {  // a dataset: its files (and the current image when asked for)
+        dialog.dataset()->setText(QString::fromStdString(m_source->header().dataset));
+        dialog.images()->setText(QString::fromStdString(m_source->header().images));
+    }
     if (dialog.exec() != QDialog::Accepted) return;
     try {
         startRecording(dialog.options());
@@ -587,8 +662,10 @@ void MainWindow::cancelRecording() {
 }
 
 bool MainWindow::runCurrentSample() {
-    if (!m_run || m_row < 0) {
-        fail(tr("Open a recorded run first: its model and dataset are run again on the current sample."));
+    if (!run() || m_row < 0) {
+        fail(
+            tr("Open a recorded run first: its model and dataset are run again on the current sample (for a "
+               "dataset, choose a model in Run › Record Run…)."));
         return false;
     }
     if (!m_liveDir.isValid()) {
@@ -596,14 +673,14 @@ bool MainWindow::runCurrentSample() {
         return false;
     }
     try {
-        const analysis::RunHeader& h = m_run->header();
+        const analysis::RunHeader& h = run()->header();
         analysis::RecordOptions o;
-        o.config = m_run->modelConfig();
+        o.config = run()->modelConfig();
         o.checkpoint = h.checkpoint;
         o.dataset = h.dataset;
         o.images = h.images;
         o.boxes = h.boxes;
-        const analysis::SampleFacts& f = m_run->facts()[static_cast<size_t>(m_row)];
+        const analysis::SampleFacts& f = run()->facts()[static_cast<size_t>(m_row)];
         o.imageIds = {f.imageId};
         o.level = analysis::RunLevel::Full;
         o.flip = h.flip;

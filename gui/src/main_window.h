@@ -57,7 +57,10 @@ public:
     bool openCheckpoint(const QString& path);
     /// Opens a recorded run and shows its first sample. On failure keeps the previous run.
     bool openRun(const QString& path);
-    /// Opens by extension (.h5 run, anything else a checkpoint).
+    /// Opens a dataset (COCO/SynthPose or MPII annotations and their images) to browse its persons
+    /// and ground truth; Run › Record Run… then runs a model over it.
+    bool openDataset(const QString& annotations, const QString& images);
+    /// Opens by extension (.h5 run, .json dataset with its images beside it, else a checkpoint).
     bool openFile(const QString& path);
     /// Exports the current tab's figure (.png, .svg or .pdf) and its spec (same name, .json).
     bool exportFigure(const QString& path);
@@ -86,7 +89,10 @@ public:
     /// The spec of what the current tab shows (what exportFigure writes).
     analysis::FigureSpec currentSpec() const;
     QString lastError() const { return m_lastError; }
-    const analysis::RunBrowser* run() const { return m_run.get(); }
+    /// The open run, or null (nothing open, or a dataset).
+    const analysis::RunBrowser* run() const;
+    /// What the list shows: the open run or dataset, or null.
+    const analysis::SampleSource* source() const { return m_source.get(); }
 
     CheckpointView* checkpointView() const { return m_checkpointView; }
     FigureView* dependencyView() const { return m_dependencies; }
@@ -108,6 +114,8 @@ private:
     void buildMenus();
     QWidget* buildControls();
     void chooseFile();
+    void chooseDataset();
+    bool showSource(std::unique_ptr<analysis::SampleSource> source, const QString& path);
     void chooseExport();
     void fail(const QString& message);
     void refresh();
@@ -120,7 +128,7 @@ private:
     analysis::FigureSpec baseSpec() const;
 
     QTemporaryDir m_liveDir;  // live runs of single samples (declared first: outlives m_run)
-    std::unique_ptr<analysis::RunBrowser> m_run;
+    std::unique_ptr<analysis::SampleSource> m_source;
     SampleListModel* m_samples;
     SampleFilterModel* m_filtered;
     QListView* m_list;

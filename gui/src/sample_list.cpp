@@ -6,7 +6,7 @@ namespace posescope::gui {
 
 SampleListModel::SampleListModel(QObject* parent) : QAbstractListModel(parent) {}
 
-void SampleListModel::setRun(const analysis::RunBrowser* run) {
+void SampleListModel::setRun(const analysis::SampleSource* run) {
     beginResetModel();
     m_run = run;
     m_thumbnails.clear();

@@ -26,13 +26,13 @@ public:
     enum Role { RunRowRole = Qt::UserRole + 1, OksRole, AreaRole };
     explicit SampleListModel(QObject* parent = nullptr);
     /// Shows the run's samples (nullptr clears); the run must outlive its use here.
-    void setRun(const analysis::RunBrowser* run);
-    const analysis::RunBrowser* run() const { return m_run; }
+    void setRun(const analysis::SampleSource* run);
+    const analysis::SampleSource* run() const { return m_run; }
     int rowCount(const QModelIndex& parent = QModelIndex()) const override;
     QVariant data(const QModelIndex& index, int role) const override;
 
 private:
-    const analysis::RunBrowser* m_run = nullptr;
+    const analysis::SampleSource* m_run = nullptr;
     mutable QCache<int, QImage> m_thumbnails{600};
 };
 

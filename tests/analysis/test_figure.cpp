@@ -1,5 +1,6 @@
 // Figures: colormaps, the spec's JSON, the run browser's maps, and PNG/SVG/PDF output.
 #include "posescope/analysis/colormap.h"
+#include "posescope/analysis/dataset_browser.h"
 #include "posescope/analysis/figure.h"
 #include "posescope/analysis/run_browser.h"
 #include "posescope/analysis/run_store.h"
@@ -302,4 +303,48 @@ TEST(Figure, SpecsThatDoNotFitTheRunAreRefused) {
     EXPECT_EQ(figureOutputPath(spec, 7, "a/fig.png"), "a/fig_7.png");
     spec.output = "b/{row}.svg";
     EXPECT_EQ(figureOutputPath(spec, 7, "a/fig.png"), "b/7.svg");
+}
+
+TEST(DatasetBrowser, ListsThePersonsARunRecordsWithTheirGroundTruth) {
+    ensureGuiApplication();
+    const auto run = RunBrowser::open(test::sharedRun());
+    const auto data = DatasetBrowser::open(run->header().dataset, run->header().images);
+    ASSERT_EQ(data->size(), run->size());  // the same official selection
+    EXPECT_EQ(data->header().keypointNames, run->header().keypointNames);
+    EXPECT_EQ(data->header().skeleton, run->header().skeleton);
+    EXPECT_EQ(data->header().layers, 0);
+    for (int64_t row = 0; row < data->size(); ++row) {
+        const SampleFacts &a = data->facts()[static_cast<size_t>(row)], &b = run->facts()[static_cast<size_t>(row)];
+        EXPECT_EQ(a.imageId, b.imageId);
+        EXPECT_EQ(a.annotationId, b.annotationId);
+        EXPECT_EQ(a.labelled, b.labelled);
+        EXPECT_EQ(a.occluded, b.occluded);
+        EXPECT_NEAR(a.boxArea, b.boxArea, 1e-3 * b.boxArea + 1e-3);
+        const SamplePose pa = data->pose(row), pb = run->pose(row);
+        EXPECT_TRUE(pa.predicted.empty());
+        for (size_t k = 0; k < pa.groundTruth.size(); ++k)
+            if (pb.groundTruth[k][2] > 0) {
+                EXPECT_NEAR(pa.groundTruth[k][0], pb.groundTruth[k][0], 1e-2);
+                EXPECT_NEAR(pa.groundTruth[k][1], pb.groundTruth[k][1], 1e-2);
+            }
+        // The crop the model saw (the run stores it as JPEG).
+        const cv::Mat ca = data->crop(row), cb = run->crop(row);
+        ASSERT_EQ(ca.size(), cb.size());
+        EXPECT_LT(cv::norm(ca, cb, cv::NORM_L1) / ca.total() / 3, 6.0);
+    }
+    // Pose figures draw from a dataset; the others need a run and say so.
+    const FigureRenderer renderer(*data);
+    FigureSpec spec;
+    spec.run = data->path();
+    spec.kind = FigureKind::Pose;
+    renderer.write(spec, 1, test::outputPath("dataset_pose.png"));
+    spec.kind = FigureKind::Dependencies;
+    try {
+        renderer.layout(spec);
+        FAIL() << "a dependency figure of a dataset";
+    } catch (const Error& e) {
+        EXPECT_NE(std::string(e.what()).find("record a run"), std::string::npos) << e.what();
+    }
+    EXPECT_THROW(data->pose(data->size()), FileError);
+    EXPECT_THROW(DatasetBrowser::open(test::outputPath("nope.json"), "."), FileError);
 }

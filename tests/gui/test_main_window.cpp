@@ -364,3 +364,25 @@ TEST(Workbench, RecordDialogFillsFromARunAndReportsBadInput) {
     d.config()->setCurrentText(QStringLiteral("transpose-r-a9"));
     EXPECT_THROW(d.options(), Error);
 }
+
+TEST(Workbench, OpensADatasetToBrowseItsGroundTruth) {
+    app();
+    gui::MainWindow w;
+    w.setInteractive(false);
+    const auto run = analysis::RunBrowser::open(test::sharedRun());
+    // SynthPose's layout: DIR/annotations/person_keypoints_val.json, images in DIR/images/val.
+    ASSERT_TRUE(w.openFile(QString::fromStdString(run->header().dataset))) << w.lastError().toStdString();
+    EXPECT_EQ(w.run(), nullptr);
+    ASSERT_NE(w.source(), nullptr);
+    EXPECT_EQ(w.source()->size(), run->size());
+    EXPECT_EQ(w.sampleList()->model()->rowCount(), run->size());
+    EXPECT_EQ(w.tabs()->currentWidget(), w.poseView());
+    EXPECT_GT(colourCount(w.poseView()->renderToImage(QSize(400, 500))), 500);
+    EXPECT_TRUE(w.poseView()->lastError().isEmpty()) << w.poseView()->lastError().toStdString();
+    (void)w.dependencyView()->renderToImage(QSize(400, 300));
+    EXPECT_TRUE(w.dependencyView()->lastError().contains(QStringLiteral("record a run")));
+    EXPECT_FALSE(w.runCurrentSample());  // needs a model: the message says where to choose one
+    EXPECT_TRUE(w.lastError().contains(QStringLiteral("Record Run")));
+    EXPECT_TRUE(w.exportFigure(QString::fromStdString(test::outputPath("dataset_pose.svg"))) ||
+                w.tabs()->currentWidget() != w.poseView());
+}

@@ -89,7 +89,9 @@ struct FigureLayout {
 
 class FigureRenderer {
 public:
-    explicit FigureRenderer(const RunBrowser& run);
+    /// Draws from a run (every kind) or a dataset (pose figures; the other kinds need model
+    /// results and throw Error saying so). The source must outlive the renderer.
+    explicit FigureRenderer(const SampleSource& source);
     ~FigureRenderer();
     FigureLayout layout(const FigureSpec& spec) const;
     /// Draws the figure of `row` with its top-left at (0, 0), in points. Crops and maps are drawn
@@ -101,7 +103,8 @@ public:
 
 private:
     struct Cache;
-    const RunBrowser& m_run;
+    const RunBrowser& run(FigureKind kind) const;  // the source as a run, or Error
+    const SampleSource& m_source;
     std::unique_ptr<Cache> m_cache;
 };
 

@@ -3,7 +3,7 @@
 // dependency maps, all as plain arrays.
 //
 // Usage:
-//   auto run = RunBrowser::open("run.h5");
+//   auto run = RunBrowser::open("run.h5");                           // a SampleSource
 //   for (const SampleFacts& f : run->facts()) if (f.occluded > 0 && f.oks < 0.5) …;
 //   cv::Mat crop = run->crop(12);                                      // RGB, input size
 //   SamplePose pose = run->pose(12);                                   // crop pixels
@@ -80,22 +80,40 @@ struct GridMap {
     float minValue() const;
 };
 
-class RunBrowser {
+/// What the workbench lists and draws: a recorded run (RunBrowser) or a dataset without model
+/// results (DatasetBrowser, dataset_browser.h).
+class SampleSource {
+public:
+    virtual ~SampleSource() = default;
+    /// The description. A dataset fills keypoint names, skeleton, input size and its files, with
+    /// no layers (layers = 0) and no model.
+    virtual const RunHeader& header() const = 0;
+    /// The run file, or the dataset's annotation file.
+    virtual const std::string& path() const = 0;
+    virtual int64_t size() const = 0;
+    /// Facts of every row (read on first use, then cached).
+    virtual const std::vector<SampleFacts>& facts() const = 0;
+    /// The crop the model sees (RGB, CV_8UC3, input size).
+    virtual cv::Mat crop(int64_t row) const = 0;
+    /// The pose in crop pixels (a dataset has no prediction: `predicted` is empty).
+    virtual SamplePose pose(int64_t row) const = 0;
+};
+
+class RunBrowser : public SampleSource {
 public:
     /// Opens a run (complete or killed); throws as RunReader::open.
     static std::unique_ptr<RunBrowser> open(const std::string& path);
-    ~RunBrowser();
+    ~RunBrowser() override;
 
-    const RunHeader& header() const;
-    const std::string& path() const;
-    int64_t size() const;
-    /// Facts of every row (read on first use, then cached).
-    const std::vector<SampleFacts>& facts() const;
+    const RunHeader& header() const override;
+    const std::string& path() const override;
+    int64_t size() const override;
+    const std::vector<SampleFacts>& facts() const override;
     /// The stored crop decoded to RGB (CV_8UC3, input size).
-    cv::Mat crop(int64_t row) const;
-    /// The stored crop's JPEG bytes (thumbnails).
+    cv::Mat crop(int64_t row) const override;
+    /// The stored crop's JPEG bytes.
     std::string cropJpeg(int64_t row) const;
-    SamplePose pose(int64_t row) const;
+    SamplePose pose(int64_t row) const override;
     /// The token grid map of a request; throws RunFormatError when the run lacks what it needs.
     GridMap dependencyMap(int64_t row, const MapRequest& request) const;
     /// The token under a crop point (as the recorder picks query tokens).

@@ -1,0 +1,55 @@
+// The person instances of a dataset as the official pipelines select them (COCO/SynthPose with
+// ground-truth or detected boxes, MPII people), narrowed by image ids and a first-N subset:
+// what a run records and what the workbench lists for a dataset. Private to analysis/.
+//
+//   const Selection sel = selectSamples({annotations, images, boxes, imageIds, subset, inputSize});
+//
+// Errors: FileError from the dataset readers (naming the file and the JSON path).
+#pragma once
+
+#include "posescope/datasets/annotations.h"
+#include "posescope/datasets/crop.h"
+
+#include <opencv2/core.hpp>
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace posescope::analysis::detail {
+
+// One person instance of the selection, before any image is read.
+struct Planned {
+    int64_t index = 0;
+    int64_t imageId = 0, annotationId = 0;
+    std::string imagePath;
+    Box box;
+    float score = 1;
+    CenterScale cs;
+    std::vector<float> groundTruth;  // K × 3, empty without ground truth
+};
+
+struct Selection {
+    std::string kind;  // coco or mpii
+    std::vector<Planned> samples;
+    int keypoints = 0;
+    std::vector<std::string> keypointNames;
+    std::vector<std::pair<int, int>> skeleton;  // 0-based pairs to draw
+    std::string description;
+};
+
+struct SelectionRequest {
+    std::string dataset;  // COCO/SynthPose or MPII annotation JSON
+    std::string images;
+    std::string boxes;  // COCO detections; "" = ground-truth boxes
+    std::vector<int64_t> imageIds;
+    int64_t subset = -1;
+    cv::Size inputSize;  // the crop's aspect ratio sets the boxes' (center, scale)
+};
+
+/// True when the file is MPII's annotation list (a JSON array) rather than a COCO object.
+bool looksLikeMpii(const std::string& path);
+Selection selectSamples(const SelectionRequest& request);
+
+}  // namespace posescope::analysis::detail

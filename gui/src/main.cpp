@@ -1,11 +1,17 @@
 // posescope: the desktop workbench.
-//   posescope [run.h5 | checkpoint.pth]… [--screenshot out.png]
-// Files open by extension. --screenshot draws the window once everything is open, saves it as a
-// PNG and quits (used by the test that starts the real app under Xvfb, and for the README).
+//   posescope [run.h5 | annotations.json | checkpoint.pth]… [--sample ROW] [--view NAME] [--keypoint K]
+//             [--screenshot out.png]
+// Files open by extension. --sample selects a row of the run or dataset, --keypoint a keypoint
+// (0-based), --view a tab (dependencies, heatmaps, pose, layerwise). --screenshot draws the window
+// once everything is open, saves it as a PNG and quits (the test that starts the real app under
+// Xvfb uses it, and the README's screenshots come from it).
+#include "figure_view.h"
+#include "layerwise_plot.h"
 #include "main_window.h"
 #include "posescope/models/runtime.h"
 
 #include <QApplication>
+#include <QTabWidget>
 #include <QTimer>
 
 #include <iostream>
@@ -18,11 +24,20 @@ int main(int argc, char** argv) {
     posescope::models::initialiseRuntime();
     posescope::gui::MainWindow window;
     QStringList files;
-    QString screenshot;
+    QString screenshot, view;
+    int keypoint = -2;
+    long long sample = -1;
     const QStringList args = QApplication::arguments();
     for (int i = 1; i < args.size(); ++i) {
-        if (args[i] == QStringLiteral("--screenshot") && i + 1 < args.size())
+        const bool value = i + 1 < args.size();
+        if (args[i] == QStringLiteral("--screenshot") && value)
             screenshot = args[++i];
+        else if (args[i] == QStringLiteral("--view") && value)
+            view = args[++i];
+        else if (args[i] == QStringLiteral("--keypoint") && value)
+            keypoint = args[++i].toInt();
+        else if (args[i] == QStringLiteral("--sample") && value)
+            sample = args[++i].toLongLong();
         else
             files << args[i];
     }
@@ -31,6 +46,15 @@ int main(int argc, char** argv) {
     bool ok = true;
     for (const QString& f : files)
         ok = window.openFile(f) && ok;
+    if (sample >= 0) window.selectSample(sample);
+    if (keypoint > -2) window.setKeypoint(keypoint);
+    if (!view.isEmpty()) {
+        QWidget* tab = view == QStringLiteral("heatmaps")    ? static_cast<QWidget*>(window.heatmapView())
+                       : view == QStringLiteral("pose")      ? static_cast<QWidget*>(window.poseView())
+                       : view == QStringLiteral("layerwise") ? static_cast<QWidget*>(window.layerwisePlot())
+                                                             : static_cast<QWidget*>(window.dependencyView());
+        window.tabs()->setCurrentWidget(tab);
+    }
     if (!screenshot.isEmpty()) {
         QTimer::singleShot(500, &window, [&] {
             const bool saved = window.grab().save(screenshot, "PNG");

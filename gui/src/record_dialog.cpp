@@ -1,6 +1,7 @@
 #include "record_dialog.h"
 
 #include "posescope/datasets/error.h"
+#include "posescope/models/checkpoint_info.h"
 #include "posescope/models/model_config.h"
 
 #include <QCheckBox>
@@ -9,6 +10,7 @@
 #include <QFileDialog>
 #include <QFormLayout>
 #include <QHBoxLayout>
+#include <QLabel>
 #include <QLineEdit>
 #include <QPushButton>
 #include <QSpinBox>
@@ -35,7 +37,10 @@ QWidget* withBrowse(QLineEdit* edit, QWidget* parent, const QString& title, cons
             path = QFileDialog::getSaveFileName(parent, title, edit->text(), filter);
         else
             path = QFileDialog::getOpenFileName(parent, title, edit->text(), filter);
-        if (!path.isEmpty()) edit->setText(path);
+        if (!path.isEmpty()) {
+            edit->setText(path);
+            Q_EMIT edit->editingFinished();
+        }
     });
     return box;
 }
@@ -53,7 +58,8 @@ RecordDialog::RecordDialog(QWidget* parent)
       m_imageIds(new QLineEdit),
       m_level(new QComboBox),
       m_flip(new QCheckBox(tr("flip test (average with the mirrored crop)"))),
-      m_output(new QLineEdit) {
+      m_output(new QLineEdit),
+      m_recognised(new QLabel) {
     setWindowTitle(tr("Record Run"));
     m_config->setEditable(true);
     for (const std::string& name : models::ModelConfig::presetNames())
@@ -86,6 +92,9 @@ RecordDialog::RecordDialog(QWidget* parent)
     form->addRow(tr("Overrides"), m_overrides);
     form->addRow(tr("Checkpoint"), withBrowse(m_checkpoint, this, tr("Checkpoint"),
                                               tr("PyTorch checkpoints (*.pth *.pt *.pth.tar);;All files (*)"), false));
+    form->addRow(QString(), m_recognised);
+    connect(m_checkpoint, &QLineEdit::editingFinished, this, &RecordDialog::recogniseCheckpoint);
+    connect(m_checkpoint, &QLineEdit::textChanged, this, [this] { m_recognised->clear(); });
     form->addRow(tr("Annotations"), withBrowse(m_dataset, this, tr("Annotations"),
                                                tr("COCO / SynthPose / MPII JSON (*.json);;All files (*)"), false));
     form->addRow(tr("Images"), withBrowse(m_images, this, tr("Image folder"), QString(), true));
@@ -102,6 +111,24 @@ RecordDialog::RecordDialog(QWidget* parent)
     layout->addLayout(form);
     layout->addWidget(buttons);
     resize(620, sizeHint().height());
+}
+
+void RecordDialog::recogniseCheckpoint() {
+    const QString path = m_checkpoint->text().trimmed();
+    if (path.isEmpty()) return;
+    try {
+        const models::ArchitectureMatch a = models::inspectCheckpoint(path.toStdString()).architecture;
+        const std::string preset = models::presetFor(a.family, a.variant);
+        const bool yaml = m_config->currentText().endsWith(QStringLiteral(".yaml")) ||
+                          m_config->currentText().endsWith(QStringLiteral(".yml"));
+        if (!preset.empty() && !yaml) m_config->setCurrentText(QString::fromStdString(preset));
+        m_recognised->setText(a.recognised() ? tr("recognised: %1%2")
+                                                   .arg(QString::fromStdString(a.text()),
+                                                        preset.empty() ? tr(" — choose its YAML") : QString())
+                                             : tr("architecture not recognised: choose its preset or YAML"));
+    } catch (const std::exception& e) {
+        m_recognised->setText(QString::fromStdString(e.what()));
+    }
 }
 
 void RecordDialog::prefill(const analysis::RunHeader& h, const QString& runPath) {

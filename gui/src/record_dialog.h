@@ -3,6 +3,9 @@
 // output file; it produces the options of analysis::recordRun. The workbench runs them on a worker
 // thread.
 //
+// Choosing a checkpoint recognises its family from the keys and shapes and selects the preset of a
+// paper variant (other sizes need their YAML).
+//
 // Usage:
 //   RecordDialog d(this);  d.prefill(run->header(), run->path());
 //   if (d.exec() == QDialog::Accepted) startRecording(d.options());   // options() may throw
@@ -17,6 +20,7 @@
 
 class QCheckBox;
 class QComboBox;
+class QLabel;
 class QLineEdit;
 class QSpinBox;
 
@@ -40,6 +44,10 @@ public:
     QComboBox* level() const { return m_level; }
     QCheckBox* flip() const { return m_flip; }
     QLineEdit* output() const { return m_output; }
+    /// What the chosen checkpoint was recognised as (its preset is selected when it has one).
+    QLabel* recognised() const { return m_recognised; }
+    /// Reads the checkpoint field's file and selects the preset of its architecture when known.
+    void recogniseCheckpoint();
 
 private:
     QComboBox* m_config;
@@ -52,6 +60,7 @@ private:
     QComboBox* m_level;
     QCheckBox* m_flip;
     QLineEdit* m_output;
+    QLabel* m_recognised;
 };
 
 }  // namespace posescope::gui

@@ -685,4 +685,20 @@ void ModelConfig::fail(const std::string& key, const std::string& problem) const
     throw ConfigError(key + ": " + problem + " (" + m_source + ")");
 }
 
+std::string presetFor(const std::string& family, const std::string& variant) {
+    if (family.empty() || variant.empty()) return "";
+    auto lower = [](std::string t) {
+        for (char& c : t)
+            c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        return t;
+    };
+    // "TransPose-R" + "R-A4" → transpose-r-a4 (the family's stem and the variant).
+    const std::string f = lower(family), v = lower(variant);
+    const std::string stem = f.substr(0, f.find('-'));
+    const std::vector<std::string> presets = ModelConfig::presetNames();
+    for (const std::string& candidate : {stem + "-" + v, f + "-" + v})
+        if (std::find(presets.begin(), presets.end(), candidate) != presets.end()) return candidate;
+    return "";
+}
+
 }  // namespace posescope::models

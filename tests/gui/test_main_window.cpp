@@ -363,6 +363,14 @@ TEST(Workbench, RecordDialogFillsFromARunAndReportsBadInput) {
     d.imageIds()->clear();
     d.config()->setCurrentText(QStringLiteral("transpose-r-a9"));
     EXPECT_THROW(d.options(), Error);
+    // Choosing a checkpoint recognises its architecture (a reduced TransPose-R: no paper preset).
+    d.checkpoint()->setText(QString::fromStdString(test::officialPath("transpose_r_small.pth")));
+    d.recogniseCheckpoint();
+    EXPECT_TRUE(d.recognised()->text().contains(QStringLiteral("TransPose-R"))) << d.recognised()->text().toStdString();
+    EXPECT_TRUE(d.recognised()->text().contains(QStringLiteral("YAML")));
+    d.checkpoint()->setText(QString::fromStdString(test::outputPath("nope.pth")));
+    d.recogniseCheckpoint();
+    EXPECT_TRUE(d.recognised()->text().contains(QStringLiteral("nope.pth")));
 }
 
 TEST(Workbench, OpensADatasetToBrowseItsGroundTruth) {

@@ -2,6 +2,7 @@
 // configurations (counts as given in ../shared/fixtures/official/README.md).
 #include "key_list.h"
 #include "posescope/models/checkpoint_info.h"
+#include "posescope/models/model_config.h"
 #include "test_paths.h"
 
 #include <gtest/gtest.h>
@@ -58,4 +59,18 @@ TEST(Architecture, UnknownKeysAreNotRecognised) {
     EXPECT_FALSE(m.recognised());
     EXPECT_EQ(m.text(), "not recognised");
     EXPECT_EQ(models::countParameters(keys), 20);
+}
+
+TEST(Architecture, PaperVariantsNameTheirPreset) {
+    auto presetOf = [](const models::ArchitectureMatch& a) { return models::presetFor(a.family, a.variant); };
+    auto preset = [&](const char* keys) {
+        return presetOf(models::recogniseArchitecture(test::readKeyList(test::officialPath(keys))));
+    };
+    EXPECT_EQ(preset("transpose_r_a4.keys.txt"), "transpose-r-a4");
+    EXPECT_EQ(preset("transpose_h_a6.keys.txt"), "transpose-h-a6");
+    EXPECT_EQ(preset("transpose_h_a4.keys.txt"), "transpose-h-a4");
+    EXPECT_EQ(preset("pvt_v2_b2.keys.txt"), "");          // no preset (yet) for this family
+    EXPECT_EQ(models::presetFor("TransPose-R", ""), "");  // other sizes need their YAML
+    for (const std::string& name : models::ModelConfig::presetNames())
+        EXPECT_NO_THROW(models::ModelConfig::preset(name)) << name;
 }

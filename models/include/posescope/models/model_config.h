@@ -94,4 +94,9 @@ private:
     std::string m_source;
 };
 
+/// The built-in preset of a recognised paper variant (checkpoint_info.h's ArchitectureMatch):
+/// "transpose-r-a4" for ("TransPose-R", "R-A4"), "transpose-h-a6" for ("TransPose-H", "H-A6"); ""
+/// when there is none (other sizes need their YAML).
+std::string presetFor(const std::string& family, const std::string& variant);
+
 }  // namespace posescope::models

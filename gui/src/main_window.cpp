@@ -35,6 +35,7 @@
 #include <QVBoxLayout>
 
 #include <filesystem>
+#include <functional>
 
 namespace posescope::gui {
 
@@ -244,6 +245,18 @@ void MainWindow::buildMenus() {
     });
 }
 
+bool MainWindow::attempt(const std::function<void()>& action) {
+    try {
+        action();
+        return true;
+    } catch (const Error& e) {
+        fail(QString::fromStdString(e.what()));
+    } catch (const std::exception& e) {
+        fail(tr("Internal error: %1").arg(QString::fromStdString(e.what())));
+    }
+    return false;
+}
+
 void MainWindow::fail(const QString& message) {
     m_lastError = message;
     statusBar()->showMessage(message);
@@ -305,17 +318,12 @@ bool MainWindow::openCheckpoint(const QString& path) {
 
 bool MainWindow::openRun(const QString& path) {
     std::unique_ptr<analysis::RunBrowser> run;
-    try {
-        run = analysis::RunBrowser::open(path.toStdString());
-        (void)run->facts();
-        if (run->size() == 0) throw FileError(path.toStdString(), "the run holds no samples yet");
-    } catch (const Error& e) {
-        fail(QString::fromStdString(e.what()));
+    if (!attempt([&] {
+            run = analysis::RunBrowser::open(path.toStdString());
+            (void)run->facts();
+            if (run->size() == 0) throw FileError(path.toStdString(), "the run holds no samples yet");
+        }))
         return false;
-    } catch (const std::exception& e) {
-        fail(tr("Internal error: %1").arg(QString::fromStdString(e.what())));
-        return false;
-    }
     const analysis::RunHeader h = run->header();
     const int64_t size = run->size();
     showSource(std::move(run), path);
@@ -332,17 +340,12 @@ bool MainWindow::openRun(const QString& path) {
 
 bool MainWindow::openDataset(const QString& annotations, const QString& images) {
     std::unique_ptr<analysis::DatasetBrowser> data;
-    try {
-        data = analysis::DatasetBrowser::open(annotations.toStdString(), images.toStdString());
-        (void)data->facts();
-        if (data->size() == 0) throw FileError(annotations.toStdString(), "has no person with keypoints to show");
-    } catch (const Error& e) {
-        fail(QString::fromStdString(e.what()));
+    if (!attempt([&] {
+            data = analysis::DatasetBrowser::open(annotations.toStdString(), images.toStdString());
+            (void)data->facts();
+            if (data->size() == 0) throw FileError(annotations.toStdString(), "has no person with keypoints to show");
+        }))
         return false;
-    } catch (const std::exception& e) {
-        fail(tr("Internal error: %1").arg(QString::fromStdString(e.what())));
-        return false;
-    }
     const int64_t size = data->size();
     showSource(std::move(data), annotations);
     m_tabs->setCurrentWidget(m_pose);

@@ -27,6 +27,7 @@
 #include <QTemporaryDir>
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <thread>
 
@@ -118,6 +119,8 @@ private:
     bool showSource(std::unique_ptr<analysis::SampleSource> source, const QString& path);
     void chooseExport();
     void fail(const QString& message);
+    /// Runs `action`; an exception becomes one message (fail()) and false.
+    bool attempt(const std::function<void()>& action);
     void refresh();
     void updateControls();
     void rememberRecent(const QString& path);

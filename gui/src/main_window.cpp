@@ -300,20 +300,14 @@ void MainWindow::chooseDataset() {
 }
 
 bool MainWindow::openCheckpoint(const QString& path) {
-    try {
-        const models::CheckpointInfo info = models::inspectCheckpoint(path.toStdString());
-        m_checkpointView->show(info);
-        m_tabs->setCurrentWidget(m_checkpointView);
-        m_lastError.clear();
-        rememberRecent(path);
-        statusBar()->showMessage(tr("Opened %1").arg(path));
-        return true;
-    } catch (const Error& e) {
-        fail(QString::fromStdString(e.what()));
-    } catch (const std::exception& e) {
-        fail(tr("Internal error: %1").arg(QString::fromStdString(e.what())));
-    }
-    return false;
+    models::CheckpointInfo info;
+    if (!attempt([&] { info = models::inspectCheckpoint(path.toStdString()); })) return false;
+    m_checkpointView->show(info);
+    m_tabs->setCurrentWidget(m_checkpointView);
+    m_lastError.clear();
+    rememberRecent(path);
+    statusBar()->showMessage(tr("Opened %1").arg(path));
+    return true;
 }
 
 bool MainWindow::openRun(const QString& path) {
@@ -554,17 +548,12 @@ bool MainWindow::exportFigure(const QString& path) {
     const analysis::FigureSpec spec = currentSpec();
     const std::string out = path.toStdString();
     const std::string specPath = std::filesystem::path(out).replace_extension(".json").string();
-    try {
-        const analysis::FigureRenderer renderer(*m_source);
-        renderer.write(spec, m_row, out);
-        analysis::writeFigureSpec(spec, specPath);
-    } catch (const Error& e) {
-        fail(QString::fromStdString(e.what()));
+    if (!attempt([&] {
+            const analysis::FigureRenderer renderer(*m_source);
+            renderer.write(spec, m_row, out);
+            analysis::writeFigureSpec(spec, specPath);
+        }))
         return false;
-    } catch (const std::exception& e) {
-        fail(tr("Internal error: %1").arg(QString::fromStdString(e.what())));
-        return false;
-    }
     m_lastError.clear();
     statusBar()->showMessage(tr("Exported %1 and its spec %2 (posescope-cli figure %2 draws it again)")
                                  .arg(path, QString::fromStdString(specPath)));
@@ -580,13 +569,8 @@ void MainWindow::chooseRecording() {
         dialog.images()->setText(QString::fromStdString(m_source->header().images));
     }
     if (dialog.exec() != QDialog::Accepted) return;
-    try {
-        startRecording(dialog.options());
-    } catch (const Error& e) {
-        fail(QString::fromStdString(e.what()));
-    } catch (const std::exception& e) {
-        fail(tr("Internal error: %1").arg(QString::fromStdString(e.what())));
-    }
+    analysis::RecordOptions options;
+    if (attempt([&] { options = dialog.options(); })) startRecording(options);
 }
 
 bool MainWindow::startRecording(const analysis::RecordOptions& options) {
@@ -675,9 +659,9 @@ bool MainWindow::runCurrentSample() {
         fail(tr("Cannot create a temporary folder for the live run."));
         return false;
     }
-    try {
+    analysis::RecordOptions o;
+    const bool ready = attempt([&] {
         const analysis::RunHeader& h = run()->header();
-        analysis::RecordOptions o;
         o.config = run()->modelConfig();
         o.checkpoint = h.checkpoint;
         o.dataset = h.dataset;
@@ -692,13 +676,8 @@ bool MainWindow::runCurrentSample() {
                                             : models::DecodeMethod::Dark;
         static int counter = 0;
         o.out = m_liveDir.filePath(QStringLiteral("live_%1_image_%2.h5").arg(++counter).arg(f.imageId)).toStdString();
-        return startRecording(o);
-    } catch (const Error& e) {
-        fail(QString::fromStdString(e.what()));
-    } catch (const std::exception& e) {
-        fail(tr("Internal error: %1").arg(QString::fromStdString(e.what())));
-    }
-    return false;
+    });
+    return ready && startRecording(o);
 }
 
 void MainWindow::chooseFile() {

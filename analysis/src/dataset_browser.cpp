@@ -95,6 +95,15 @@ cv::Mat DatasetBrowser::image(int64_t row) const {
     return m->cachedImage;
 }
 
+std::array<double, 6> DatasetBrowser::cropTransform(int64_t row) const {
+    (void)imagePath(row);  // range check
+    const cv::Mat t = posescope::cropTransform(m->selection.samples[static_cast<size_t>(row)].cs, m->inputSize);
+    std::array<double, 6> out{};
+    for (int i = 0; i < 6; ++i)
+        out[static_cast<size_t>(i)] = t.at<double>(i / 3, i % 3);
+    return out;
+}
+
 cv::Mat DatasetBrowser::crop(int64_t row) const {
     return cropPerson(image(row), m->selection.samples[static_cast<size_t>(row)].cs, m->inputSize);
 }

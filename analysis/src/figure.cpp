@@ -31,6 +31,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <functional>
+#include <limits>
 #include <map>
 #include <stdexcept>
 #include <tuple>
@@ -45,6 +47,7 @@ std::string figureKindName(FigureKind kind) {
         case FigureKind::Heatmaps: return "heatmaps";
         case FigureKind::Pose: return "pose";
         case FigureKind::Layerwise: return "layerwise";
+        case FigureKind::Image: return "image";
     }
     return "dependencies";
 }
@@ -91,6 +94,13 @@ std::string figureSpecJson(const FigureSpec& s) {
     j += std::string("  \"labels\": ") + (s.showLabels ? "true" : "false") + ",\n";
     j += "  \"panel_width_mm\": " + number(s.panelWidthMm) + ",\n";
     j += "  \"dpi\": " + std::to_string(s.dpi) + ",\n";
+    j += std::string("  \"overlay\": ") +
+         (s.overlay == ImageOverlay::Heatmap      ? "\"heatmap\""
+          : s.overlay == ImageOverlay::Dependency ? "\"dependency\""
+                                                  : "\"none\"") +
+         ",\n";
+    j += std::string("  \"whole_image\": ") + (s.wholeImage ? "true" : "false") + ",\n";
+    j += "  \"context\": " + number(s.context) + ",\n";
     j += "  \"output\": " + jsonString(s.output) + "\n}\n";
     return j;
 }
@@ -115,8 +125,10 @@ FigureSpec parseFigureSpec(const std::string& text, const std::string& file) {
             s.kind = FigureKind::Pose;
         else if (k == "layerwise")
             s.kind = FigureKind::Layerwise;
+        else if (k == "image")
+            s.kind = FigureKind::Image;
         else
-            v.fail("unknown kind \"" + k + "\" (dependencies, heatmaps, pose or layerwise)");
+            v.fail("unknown kind \"" + k + "\" (dependencies, heatmaps, pose, layerwise or image)");
     }
     s.run = root.field("run").string();
     auto ints = [](const json::JsonValue& a) {
@@ -162,6 +174,19 @@ FigureSpec parseFigureSpec(const std::string& text, const std::string& file) {
     if (root.optional("panel_width_mm", &v)) s.panelWidthMm = v.number();
     if (root.optional("dpi", &v)) s.dpi = static_cast<int>(v.integer());
     if (root.optional("output", &v)) s.output = v.string();
+    if (root.optional("overlay", &v)) {
+        const std::string o = v.string();
+        if (o == "none")
+            s.overlay = ImageOverlay::None;
+        else if (o == "heatmap")
+            s.overlay = ImageOverlay::Heatmap;
+        else if (o == "dependency")
+            s.overlay = ImageOverlay::Dependency;
+        else
+            v.fail("unknown overlay \"" + o + "\" (none, heatmap or dependency)");
+    }
+    if (root.optional("whole_image", &v)) s.wholeImage = v.boolean();
+    if (root.optional("context", &v)) s.context = v.number();
     // Checks that need no run: the rest are checked against the run when drawing.
     auto bad = [&](const char* field, const std::string& problem) { throw FileError(file, field + (": " + problem)); };
     if (std::find(colormapNames().begin(), colormapNames().end(), s.colormap) == colormapNames().end())
@@ -171,6 +196,7 @@ FigureSpec parseFigureSpec(const std::string& text, const std::string& file) {
     if (!(s.panelWidthMm >= 2 && s.panelWidthMm <= 500)) bad("panel_width_mm", "expected 2 … 500");
     if (s.dpi < 10 || s.dpi > 2400) bad("dpi", "expected 10 … 2400");
     if (s.rows.empty()) bad("rows", "expected at least one row");
+    if (!(s.context >= 0 && s.context <= 20)) bad("context", "expected 0 … 20 (times the crop's size)");
     return s;
 }
 
@@ -288,7 +314,7 @@ void require(bool ok, const std::string& what) {
     if (!ok) throw Error("figure: " + what);
 }
 
-Plan plan(const RunHeader& h, const FigureSpec& s, int64_t runSize) {
+void checkCommon(const RunHeader& h, const FigureSpec& s, int64_t runSize) {
     require(std::find(colormapNames().begin(), colormapNames().end(), s.colormap) != colormapNames().end(),
             "unknown colormap \"" + s.colormap + "\"");
     require(s.panelWidthMm >= 2 && s.panelWidthMm <= 500, "panel width must be 2 … 500 mm");
@@ -298,6 +324,16 @@ Plan plan(const RunHeader& h, const FigureSpec& s, int64_t runSize) {
                 "row " + std::to_string(r) + " is not in the run (" + std::to_string(runSize) + " samples)");
     require(s.head >= -1 && s.head < h.heads,
             "head " + std::to_string(s.head) + " out of range (the run has " + std::to_string(h.heads) + ")");
+}
+
+// Figure points → crop pixels for a panel showing the whole crop.
+std::array<double, 6> panelToCrop(double x, double y, double width, int cropWidth) {
+    const double k = cropWidth / width;
+    return {k, 0, -x * k, 0, k, -y * k};
+}
+
+Plan plan(const RunHeader& h, const FigureSpec& s, int64_t runSize) {
+    checkCommon(h, s, runSize);
     Plan p;
     const int L = h.layers, K = h.keypoints();
     if (s.kind == FigureKind::Layerwise) {  // a plot: no panels
@@ -359,8 +395,9 @@ Plan plan(const RunHeader& h, const FigureSpec& s, int64_t runSize) {
     for (int r = 0; r < nrows; ++r) {
         int c = 0;
         auto add = [&](int layer, int keypoint) {
+            const double x = x0 + c * (p.panelW + kGap), y = y0 + r * (p.panelH + kGap);
             lay.panels.push_back(
-                {x0 + c * (p.panelW + kGap), y0 + r * (p.panelH + kGap), p.panelW, p.panelH, layer, keypoint});
+                {x, y, p.panelW, p.panelH, layer, keypoint, panelToCrop(x, y, p.panelW, h.inputWidth)});
             ++c;
         };
         if (p.poseColumn || s.kind == FigureKind::Pose) add(-1, -1);
@@ -371,6 +408,99 @@ Plan plan(const RunHeader& h, const FigureSpec& s, int64_t runSize) {
     const bool bar = s.showColorbar && s.kind != FigureKind::Pose;
     lay.width = x0 + gridW + (bar ? kBarGap + kBarWidth + kTickWidth : 0) + kMargin;
     lay.height = y0 + gridH + kMargin;
+    return p;
+}
+
+// An image figure's frame: the part of the image it shows and the maps between image and crop.
+struct ImageFrame {
+    cv::Rect region;                  // image pixels
+    std::array<double, 6> toCrop{};   // image → crop pixels
+    std::array<double, 6> toImage{};  // crop → image pixels
+};
+
+std::array<double, 2> apply(const std::array<double, 6>& m, double x, double y) {
+    return {m[0] * x + m[1] * y + m[2], m[3] * x + m[4] * y + m[5]};
+}
+
+ImageFrame imageFrame(const FigureSpec& s, cv::Size imageSize, const std::array<double, 6>& toCrop, int cropW,
+                      int cropH) {
+    ImageFrame f;
+    f.toCrop = toCrop;
+    cv::Mat t(2, 3, CV_64F), inv;
+    for (int i = 0; i < 6; ++i)
+        t.at<double>(i / 3, i % 3) = toCrop[static_cast<size_t>(i)];
+    cv::invertAffineTransform(t, inv);
+    for (int i = 0; i < 6; ++i)
+        f.toImage[static_cast<size_t>(i)] = inv.at<double>(i / 3, i % 3);
+    const cv::Rect whole(0, 0, imageSize.width, imageSize.height);
+    f.region = whole;
+    if (s.wholeImage) return f;
+    double x0 = 1e300, y0 = 1e300, x1 = -1e300, y1 = -1e300;
+    for (const auto& [cx, cy] : {std::pair<int, int>{0, 0}, {cropW, 0}, {0, cropH}, {cropW, cropH}}) {
+        const auto q = apply(f.toImage, cx, cy);
+        x0 = std::min(x0, q[0]), x1 = std::max(x1, q[0]), y0 = std::min(y0, q[1]), y1 = std::max(y1, q[1]);
+    }
+    const double mx = s.context * (x1 - x0), my = s.context * (y1 - y0);
+    const int left = static_cast<int>(std::floor(x0 - mx)), top = static_cast<int>(std::floor(y0 - my));
+    const cv::Rect r =
+        cv::Rect(left, top, static_cast<int>(std::ceil(x1 + mx)) - left, static_cast<int>(std::ceil(y1 + my)) - top) &
+        whole;
+    if (r.width > 1 && r.height > 1) f.region = r;  // else the person lies outside: the whole image
+    return f;
+}
+
+Plan planImage(const RunHeader& h, const FigureSpec& s, int64_t runSize, const ImageFrame& f) {
+    checkCommon(h, s, runSize);
+    const int K = h.keypoints(), L = h.layers;
+    for (int k : s.keypoints)
+        require(k >= 0 && k < K,
+                "keypoint " + std::to_string(k) + " out of range (the run has " + std::to_string(K) + ")");
+    for (int l : s.layers)
+        require(l >= 0 && l < L,
+                "layer " + std::to_string(l) + " out of range (the run has " + std::to_string(L) + " layers)");
+    Plan p;
+    int layer = -1, keypoint = -1;
+    QString title;
+    auto name = [&](int k) { return label(h.keypointNames[static_cast<size_t>(k)]); };
+    if (s.overlay == ImageOverlay::Heatmap) {
+        layer = -2;
+        keypoint = s.keypoints.empty() ? -1 : s.keypoints.front();
+        title = QStringLiteral("heatmap · %1").arg(keypoint < 0 ? QStringLiteral("max") : name(keypoint));
+    } else if (s.overlay == ImageOverlay::Dependency) {
+        require(L > 0, "a dependency overlay needs a run with attention layers");
+        layer = s.layers.empty() ? L - 1 : s.layers.front();
+        keypoint = s.usePoint ? -1 : s.keypoints.empty() ? 0 : s.keypoints.front();
+        const QString query = keypoint >= 0
+                                  ? name(keypoint)
+                                  : QStringLiteral("(%1, %2)").arg(s.pointX, 0, 'f', 0).arg(s.pointY, 0, 'f', 0);
+        title = QStringLiteral("layer %1 · %2 · %3")
+                    .arg(layer + 1)
+                    .arg(query,
+                         s.direction == MapDirection::Affect ? QStringLiteral("affect") : QStringLiteral("dependency"));
+    }
+    p.layers = {layer};
+    p.columns.push_back({keypoint, title});
+    p.panelW = s.panelWidthMm * 72.0 / 25.4 * 3;
+    p.panelH = p.panelW * f.region.height / std::max(1, f.region.width);
+    p.headerH = s.overlay != ImageOverlay::None ? kFontPt * 1.5 : 0;
+    const double x = kMargin, y = kMargin + p.headerH;
+    // Figure points → region pixels → image pixels → crop pixels.
+    const double k = f.region.width / p.panelW, cx = f.region.x - k * x, cy = f.region.y - k * y;
+    const auto& t = f.toCrop;
+    FigureLayout& lay = p.layout;
+    lay.panels.push_back(
+        {x,
+         y,
+         p.panelW,
+         p.panelH,
+         layer,
+         keypoint,
+         {t[0] * k, t[1] * k, t[0] * cx + t[1] * cy + t[2], t[3] * k, t[4] * k, t[3] * cx + t[4] * cy + t[5]}});
+    lay.cropWidth = h.inputWidth;
+    lay.cropHeight = h.inputHeight;
+    const bool bar = s.showColorbar && s.overlay != ImageOverlay::None;
+    lay.width = x + p.panelW + (bar ? kBarGap + kBarWidth + kTickWidth : 0) + kMargin;
+    lay.height = y + p.panelH + kMargin;
     return p;
 }
 
@@ -399,7 +529,8 @@ QImage blend(const cv::Mat& cropRgb, const cv::Mat& map, double lo, double hi, c
         const float* v = map.ptr<float>(y);
         auto* o = out.ptr<cv::Vec3b>(y);
         for (int x = 0; x < out.cols; ++x) {
-            const float t = (v[x] - base) * scale;  // NaN compares false: treated as 0
+            if (std::isnan(v[x])) continue;  // no map here (outside the crop)
+            const float t = (v[x] - base) * scale;
             const int i = t > 0 ? std::min(255, static_cast<int>(t)) : 0;
             if (threshold > 0 && !(t >= cut)) continue;
             const auto& c = weighted[static_cast<size_t>(i)];
@@ -427,13 +558,12 @@ void drawStar(QPainter& p, QPointF c, double r) {
     p.drawPath(path);
 }
 
-void drawPose(QPainter& p, const RunHeader& h, const SamplePose& pose, const FigurePanel& panel, bool names) {
-    const double s = panel.width / std::max(1, h.inputWidth);
-    auto at = [&](float x, float y) { return QPointF(panel.x + x * s, panel.y + y * s); };
+// The poses and the box, crop points placed by `at`; line widths in `unit`s (the crop's width / 62).
+void drawPose(QPainter& p, const RunHeader& h, const SamplePose& pose, const QRectF& clip,
+              const std::function<QPointF(float, float)>& at, double unit, bool names) {
     p.save();
-    p.setClipRect(QRectF(panel.x, panel.y, panel.width, panel.height));
+    p.setClipRect(clip);
     p.setRenderHint(QPainter::Antialiasing, true);
-    const double unit = panel.width / 62.0;  // line widths relative to the panel (≈ 1 pt at 22 mm)
     // The person box.
     p.setPen(QPen(QColor(255, 255, 255, 200), 0.5 * unit, Qt::DotLine));
     p.setBrush(Qt::NoBrush);
@@ -472,6 +602,33 @@ void drawPose(QPainter& p, const RunHeader& h, const SamplePose& pose, const Fig
             const QPointF q = at(where[k][0], where[k][1]);
             drawText(p, q.x() + 2 * unit, q.y() - 1.5 * unit, label(h.keypointNames[k]), kSmallFontPt);
         }
+    }
+    p.restore();
+}
+
+// The colourbar: 256 vector rectangles, ticks at 0, ½ and 1 of the scale (values when shared,
+// min and max per panel).
+void drawColorbar(QPainter& p, const Colormap& cm, double x, double top, double bottom, bool shared, double sharedMax) {
+    const double height = bottom - top;
+    p.save();
+    p.setPen(Qt::NoPen);
+    for (int i = 0; i < 256; ++i) {
+        const Rgb8 col = cm.table()[static_cast<size_t>(i)];
+        const double y1 = bottom - height * i / 256.0, y0 = bottom - height * (i + 1) / 256.0;
+        p.fillRect(QRectF(x, y0, kBarWidth, y1 - y0 + 0.05), QColor(col.r, col.g, col.b));
+    }
+    p.setPen(QPen(QColor(20, 20, 20), 0.4));
+    p.setBrush(Qt::NoBrush);
+    p.drawRect(QRectF(x, top, kBarWidth, height));
+    for (int i = 0; i <= 2; ++i) {
+        const double y = bottom - height * i / 2.0;
+        p.drawLine(QPointF(x + kBarWidth, y), QPointF(x + kBarWidth + 1.5, y));
+        QString text;
+        if (shared)
+            text = QString::number(sharedMax * i / 2.0, 'g', 3);
+        else
+            text = i == 0 ? QStringLiteral("min") : i == 2 ? QStringLiteral("max") : QString();
+        if (!text.isEmpty()) drawText(p, x + kBarWidth + 2.5, y + kSmallFontPt * 0.35, text, kSmallFontPt);
     }
     p.restore();
 }
@@ -576,17 +733,101 @@ const RunBrowser& FigureRenderer::run(FigureKind kind) const {
 }
 FigureRenderer::~FigureRenderer() = default;
 
-FigureLayout FigureRenderer::layout(const FigureSpec& spec) const {
-    if (spec.kind != FigureKind::Pose) (void)run(spec.kind);
-    return plan(m_source.header(), spec, m_source.size()).layout;
+namespace {
+
+// Image figures without an overlay draw datasets too; every other kind but pose needs a run.
+bool needsRun(const FigureSpec& s) {
+    return s.kind == FigureKind::Image ? s.overlay != ImageOverlay::None : s.kind != FigureKind::Pose;
+}
+
+// An image figure: the region of the image, the map carried over from the crop, the poses.
+void paintImage(QPainter& p, const SampleSource& source, int64_t row, const SamplePose& pose, const FigureSpec& s,
+                const FigureLayout& lay, const ImageFrame& f, const QString& title, double pixelsPerPoint,
+                const GridMap* map, const Colormap& cm) {
+    const RunHeader& h = source.header();
+    const FigurePanel& panel = lay.panels.front();
+    const QRectF r(panel.x, panel.y, panel.width, panel.height);
+    cv::Mat region = source.image(row)(f.region);
+    // Drawn at the crop's resolution where the crop enlarged the image (small people keep the
+    // detail of their maps), and on screen at the size shown when that is smaller (faster; the
+    // same colours and layout).
+    const double cropPerImagePixel = std::hypot(f.toCrop[0], f.toCrop[3]);
+    int w = static_cast<int>(std::lround(region.cols * std::max(1.0, cropPerImagePixel)));
+    if (pixelsPerPoint > 0) w = std::clamp(static_cast<int>(std::lround(panel.width * pixelsPerPoint)), 8, w);
+    if (w != region.cols) {
+        cv::Mat scaled;
+        cv::resize(
+            region, scaled,
+            cv::Size(w, std::max(1, static_cast<int>(std::lround(static_cast<double>(w) * region.rows / region.cols)))),
+            0, 0, w < region.cols ? cv::INTER_AREA : cv::INTER_LINEAR);
+        region = scaled;
+    }
+    p.save();
+    p.fillRect(QRectF(0, 0, lay.width, lay.height), QColor(255, 255, 255));
+    double lo = 0, hi = 1;
+    if (map) {
+        // The map over the crop, carried to the shown region: crop → image → region pixels.
+        const cv::Mat up = toCrop(*map, h.inputWidth, h.inputHeight);
+        const auto& t = f.toImage;
+        const double sx = static_cast<double>(region.cols) / f.region.width,
+                     sy = static_cast<double>(region.rows) / f.region.height;
+        const cv::Mat m = (cv::Mat_<double>(2, 3) << t[0] * sx, t[1] * sx, (t[2] - f.region.x) * sx, t[3] * sy,
+                           t[4] * sy, (t[5] - f.region.y) * sy);
+        cv::Mat warped;
+        cv::warpAffine(up, warped, m, region.size(), cv::INTER_LINEAR, cv::BORDER_CONSTANT,
+                       cv::Scalar(std::numeric_limits<double>::quiet_NaN()));
+        lo = s.sharedScale ? 0 : map->minValue();
+        hi = map->maxValue();
+        p.drawImage(r, blend(region, warped, lo, hi, cm, s.threshold, s.alpha));
+    } else {
+        p.drawImage(r, toQImage(region));
+    }
+    // Poses: crop → image → figure points; lines sized to the crop as shown.
+    const double k = panel.width / f.region.width;
+    auto at = [&](float x, float y) {
+        const auto q = apply(f.toImage, x, y);
+        return QPointF(panel.x + (q[0] - f.region.x) * k, panel.y + (q[1] - f.region.y) * k);
+    };
+    const double cropShown = std::hypot(f.toImage[0], f.toImage[3]) * h.inputWidth * k;
+    if (s.showPose) drawPose(p, h, pose, r, at, std::max(cropShown, panel.width / 6) / 62.0, s.showLabels);
+    if (map && panel.layer >= 0) {  // the query of a dependency map
+        const QPointF q = panel.keypoint >= 0 ? at(pose.predicted[static_cast<size_t>(panel.keypoint)][0],
+                                                   pose.predicted[static_cast<size_t>(panel.keypoint)][1])
+                                              : at(static_cast<float>(s.pointX), static_cast<float>(s.pointY));
+        p.save();
+        p.setClipRect(r);
+        p.setRenderHint(QPainter::Antialiasing, true);
+        drawStar(p, q, std::max(cropShown, panel.width / 6) / 18.0);
+        p.restore();
+    }
+    if (!title.isEmpty()) drawText(p, panel.x + panel.width / 2, panel.y - kFontPt * 0.5, title, kFontPt, true);
+    if (map && s.showColorbar)
+        drawColorbar(p, cm, panel.x + panel.width + kBarGap, panel.y, panel.y + panel.height, s.sharedScale, hi);
+    p.restore();
+}
+
+}  // namespace
+
+FigureLayout FigureRenderer::layout(const FigureSpec& spec, int64_t row) const {
+    if (needsRun(spec)) (void)run(spec.kind);
+    if (spec.kind != FigureKind::Image) return plan(m_source.header(), spec, m_source.size()).layout;
+    const RunHeader& h = m_source.header();
+    require(row >= 0 && row < m_source.size(),
+            "row " + std::to_string(row) + " is not in the run (" + std::to_string(m_source.size()) + " samples)");
+    const ImageFrame f =
+        imageFrame(spec, m_source.image(row).size(), m_source.cropTransform(row), h.inputWidth, h.inputHeight);
+    return planImage(h, spec, m_source.size(), f).layout;
 }
 
 void FigureRenderer::paint(QPainter& p, const FigureSpec& s, int64_t row, double pixelsPerPoint) const {
-    if (s.kind != FigureKind::Pose) (void)run(s.kind);
+    if (needsRun(s)) (void)run(s.kind);
     const RunHeader& h = m_source.header();
-    const Plan pl = plan(h, s, m_source.size());
     require(row >= 0 && row < m_source.size(),
             "row " + std::to_string(row) + " is not in the run (" + std::to_string(m_source.size()) + " samples)");
+    ImageFrame frame;
+    if (s.kind == FigureKind::Image)
+        frame = imageFrame(s, m_source.image(row).size(), m_source.cropTransform(row), h.inputWidth, h.inputHeight);
+    const Plan pl = s.kind == FigureKind::Image ? planImage(h, s, m_source.size(), frame) : plan(h, s, m_source.size());
     Cache& c = *m_cache;
     if (c.row != row) {
         c.row = row;
@@ -604,17 +845,18 @@ void FigureRenderer::paint(QPainter& p, const FigureSpec& s, int64_t row, double
         p.restore();
         return;
     }
-    const int token = s.kind == FigureKind::Dependencies && s.usePoint
-                          ? run(s.kind).tokenAt(static_cast<float>(s.pointX), static_cast<float>(s.pointY))
-                          : -1;
+    const bool pointQuery = s.usePoint && (s.kind == FigureKind::Dependencies ||
+                                           (s.kind == FigureKind::Image && s.overlay == ImageOverlay::Dependency));
+    const int token = pointQuery ? run(s.kind).tokenAt(static_cast<float>(s.pointX), static_cast<float>(s.pointY)) : -1;
     auto mapOf = [&](const FigurePanel& panel) -> const GridMap& {
-        const int dir = s.kind == FigureKind::Heatmaps ? 2 : static_cast<int>(s.direction);
+        const bool heat = s.kind == FigureKind::Heatmaps || panel.layer == -2;
+        const int dir = heat ? 2 : static_cast<int>(s.direction);
         const int tok = panel.keypoint < 0 ? token : -1;
         const auto key = std::make_tuple(panel.layer, panel.keypoint, s.head, dir, tok);
         auto it = c.maps.find(key);
         if (it != c.maps.end()) return it->second;
         GridMap g;
-        if (s.kind == FigureKind::Heatmaps) {
+        if (heat) {
             g = run(s.kind).heatmap(row, panel.keypoint);
         } else {
             MapRequest q;
@@ -627,12 +869,17 @@ void FigureRenderer::paint(QPainter& p, const FigureSpec& s, int64_t row, double
         }
         return c.maps.emplace(key, std::move(g)).first->second;
     };
+    const Colormap& cm = colormap(s.colormap);
+    if (s.kind == FigureKind::Image) {
+        paintImage(p, m_source, row, c.pose, s, pl.layout, frame, pl.columns.front().title, pixelsPerPoint,
+                   pl.layout.panels.front().layer == -1 ? nullptr : &mapOf(pl.layout.panels.front()), cm);
+        return;
+    }
     // The colour scale: per panel (min–max) or shared (0 … the largest value of the figure).
     auto isMap = [&](const FigurePanel& panel) { return s.kind != FigureKind::Pose && panel.layer != -1; };
     double sharedMax = 0;
     for (const FigurePanel& panel : pl.layout.panels)
         if (isMap(panel)) sharedMax = std::max(sharedMax, static_cast<double>(mapOf(panel).maxValue()));
-    const Colormap& cm = colormap(s.colormap);
 
     p.save();
     p.fillRect(QRectF(0, 0, pl.layout.width, pl.layout.height), QColor(255, 255, 255));
@@ -652,11 +899,16 @@ void FigureRenderer::paint(QPainter& p, const FigureSpec& s, int64_t row, double
         }
     }
     const QImage plainCrop = toQImage(*crop);
+    const QRectF visible = p.hasClipping() ? p.clipBoundingRect() : QRectF();  // a zoomed view: skip the rest
     for (const FigurePanel& panel : pl.layout.panels) {
         const QRectF r(panel.x, panel.y, panel.width, panel.height);
+        if (!visible.isNull() && !visible.intersects(r)) continue;
         if (!isMap(panel)) {
             p.drawImage(r, plainCrop);
-            drawPose(p, h, c.pose, panel, s.kind == FigureKind::Pose && s.showLabels);
+            const double k = panel.width / std::max(1, h.inputWidth);
+            drawPose(
+                p, h, c.pose, r, [&](float x, float y) { return QPointF(panel.x + x * k, panel.y + y * k); },
+                panel.width / 62.0, s.kind == FigureKind::Pose && s.showLabels);
             continue;
         }
         const GridMap& g = mapOf(panel);
@@ -700,37 +952,17 @@ void FigureRenderer::paint(QPainter& p, const FigureSpec& s, int64_t row, double
             drawText(p, kMargin, panel.y + panel.height / 2 + kFontPt * 0.35,
                      QStringLiteral("layer %1").arg(pl.layers[r] + 1), kFontPt);
         }
-    // The colourbar: 256 vector rectangles, ticks at 0, ½ and 1 of the scale.
     if (s.showColorbar && s.kind != FigureKind::Pose && !pl.layout.panels.empty()) {
         const FigurePanel& last = pl.layout.panels.back();
-        const double x = last.x + last.width + kBarGap, top = pl.layout.panels.front().y, bottom = last.y + last.height,
-                     height = bottom - top;
-        p.setPen(Qt::NoPen);
-        for (int i = 0; i < 256; ++i) {
-            const Rgb8 col = cm.table()[static_cast<size_t>(i)];
-            const double y1 = bottom - height * i / 256.0, y0 = bottom - height * (i + 1) / 256.0;
-            p.fillRect(QRectF(x, y0, kBarWidth, y1 - y0 + 0.05), QColor(col.r, col.g, col.b));
-        }
-        p.setPen(QPen(QColor(20, 20, 20), 0.4));
-        p.setBrush(Qt::NoBrush);
-        p.drawRect(QRectF(x, top, kBarWidth, height));
-        for (int i = 0; i <= 2; ++i) {
-            const double y = bottom - height * i / 2.0;
-            p.drawLine(QPointF(x + kBarWidth, y), QPointF(x + kBarWidth + 1.5, y));
-            QString text;
-            if (s.sharedScale)
-                text = QString::number(sharedMax * i / 2.0, 'g', 3);
-            else
-                text = i == 0 ? QStringLiteral("min") : i == 2 ? QStringLiteral("max") : QString();
-            if (!text.isEmpty()) drawText(p, x + kBarWidth + 2.5, y + kSmallFontPt * 0.35, text, kSmallFontPt);
-        }
+        drawColorbar(p, cm, last.x + last.width + kBarGap, pl.layout.panels.front().y, last.y + last.height,
+                     s.sharedScale, sharedMax);
     }
     p.restore();
 }
 
 void FigureRenderer::write(const FigureSpec& spec, int64_t row, const std::string& path) const {
     const std::string ext = fs::path(path).extension().string();
-    const FigureLayout lay = layout(spec);
+    const FigureLayout lay = layout(spec, row);
     QByteArray bytes;
     if (ext == ".png") {
         const double k = spec.dpi / 72.0;

@@ -2,14 +2,19 @@
 
 #include "posescope/analysis/coco_eval.h"
 #include "posescope/analysis/run_store.h"
+#include "posescope/datasets/error.h"
+#include "posescope/datasets/image.h"
 #include "posescope/datasets/json.h"
+#include "selection.h"
 
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <limits>
+#include <map>
 
 namespace posescope::analysis {
 
@@ -31,13 +36,17 @@ struct RunBrowser::State {
     RunReader reader;
     mutable std::vector<SampleFacts> facts;
     mutable bool factsRead = false;
+    mutable std::map<int64_t, std::string> imageFiles;  // image id → file, read from the dataset once
+    mutable bool imagesFound = false;
+    mutable std::string cachedPath;  // the last image read (consecutive rows share images)
+    mutable cv::Mat cachedImage;
 };
 
 RunBrowser::RunBrowser(std::unique_ptr<State> s) : m(std::move(s)) {}
 RunBrowser::~RunBrowser() = default;
 
 std::unique_ptr<RunBrowser> RunBrowser::open(const std::string& path) {
-    auto s = std::make_unique<State>(State{RunReader::open(path), {}, false});
+    auto s = std::make_unique<State>(State{RunReader::open(path), {}, false, {}, false, {}, {}});
     return std::unique_ptr<RunBrowser>(new RunBrowser(std::move(s)));
 }
 
@@ -154,6 +163,63 @@ SamplePose RunBrowser::pose(int64_t row) const {
     const auto b = toCrop(t, s.box[0] + s.box[2], s.box[1] + s.box[3]);
     p.box = {std::min(a[0], b[0]), std::min(a[1], b[1]), std::max(a[0], b[0]), std::max(a[1], b[1])};
     return p;
+}
+
+std::array<double, 6> RunBrowser::cropTransform(int64_t row) const {
+    const RunSample s = m->reader.sample(row);
+    std::array<double, 6> out{};
+    std::copy(s.cropTransform.begin(), s.cropTransform.end(), out.begin());
+    return out;
+}
+
+namespace {
+
+// A file recorded as given: as it is, else relative to the run's folder (a run moved with its data).
+std::string locate(const std::string& recorded, const std::string& runPath) {
+    namespace fs = std::filesystem;
+    if (recorded.empty() || fs::exists(recorded) || fs::path(recorded).is_absolute()) return recorded;
+    const fs::path beside = fs::path(runPath).parent_path() / recorded;
+    return fs::exists(beside) ? beside.string() : recorded;
+}
+
+}  // namespace
+
+std::string RunBrowser::imagePath(int64_t row) const {
+    if (row < 0 || row >= size())
+        throw RunFormatError(
+            path(), "row " + std::to_string(row) + " is not in the run (" + std::to_string(size()) + " samples)");
+    if (!m->imagesFound) {
+        const RunHeader& h = header();
+        try {
+            const detail::Selection all = detail::selectSamples({locate(h.dataset, path()),
+                                                                 locate(h.images, path()),
+                                                                 locate(h.boxes, path()),
+                                                                 {},
+                                                                 -1,
+                                                                 cv::Size(h.inputWidth, h.inputHeight)});
+            for (const detail::Planned& p : all.samples)
+                m->imageFiles.emplace(p.imageId, p.imagePath);
+        } catch (const Error& e) {
+            throw FileError(path(), std::string("the original images need the dataset the run was recorded from (") +
+                                        e.what() + "); the crops stored in the run still show");
+        }
+        m->imagesFound = true;
+    }
+    const int64_t id = facts()[static_cast<size_t>(row)].imageId;
+    const auto it = m->imageFiles.find(id);
+    if (it == m->imageFiles.end())
+        throw FileError(path(), "image id " + std::to_string(id) + " of row " + std::to_string(row) +
+                                    " is not in the dataset " + header().dataset + " any more");
+    return it->second;
+}
+
+cv::Mat RunBrowser::image(int64_t row) const {
+    const std::string file = imagePath(row);
+    if (file != m->cachedPath) {
+        m->cachedImage = loadImageRgb(file);
+        m->cachedPath = file;
+    }
+    return m->cachedImage;
 }
 
 int RunBrowser::tokenAt(float cropX, float cropY) const {

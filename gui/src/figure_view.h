@@ -1,11 +1,14 @@
-// A view that shows a figure of a recorded run (dependency grid, heatmaps, pose) exactly as it is
-// exported: the same FigureRenderer draws the screen and the files. A click on a map panel
-// reports the crop point under it (the workbench then shows that point's dependencies).
+// A view that shows a figure of a recorded run (dependency grid, heatmaps, pose, image) exactly
+// as it is exported: the same FigureRenderer draws the screen and the files. The wheel zooms about
+// the cursor (1× … 32×), dragging pans, a double click fits the figure again; zoomed figures are
+// redrawn at the resolution shown. A click (without dragging) on a panel reports the crop point
+// under it (the workbench then shows that point's dependencies).
 //
 // Usage:
 //   FigureView view;  view.setRun(run.get());
 //   view.setFigure(spec, row);                       // redraws; errors are drawn as text
 //   connect(&view, &FigureView::pointClicked, …);    // (cropX, cropY, layer)
+//   view.zoomAt(4, QPointF(200, 150));               // as four wheel steps there
 //
 // Errors: a figure that cannot be drawn (e.g. heatmaps of a run without them) shows its message
 // in the view and in lastError(); nothing throws. Thread-safety: GUI thread only.
@@ -38,12 +41,26 @@ public:
     const analysis::FigureRenderer* renderer() const { return m_renderer.get(); }
     QSize sizeHint() const override { return {900, 700}; }
 
+    double zoom() const { return m_zoom; }
+    /// Zooms by `factor` keeping the figure point under `widgetPos` in place (clamped to 1 … 32).
+    void zoomAt(double factor, QPointF widgetPos);
+    /// Moves the figure by a widget-pixel offset (as a drag does).
+    void panBy(QPointF widgetDelta);
+    /// Fits the whole figure again.
+    void resetZoom();
+    /// The figure point (points) under a widget position, for the last drawn figure.
+    QPointF figurePoint(QPointF widgetPos) const;
+
 Q_SIGNALS:
     void pointClicked(double cropX, double cropY, int layer);
 
 protected:
     void paintEvent(QPaintEvent* event) override;
     void mousePressEvent(QMouseEvent* event) override;
+    void mouseMoveEvent(QMouseEvent* event) override;
+    void mouseReleaseEvent(QMouseEvent* event) override;
+    void mouseDoubleClickEvent(QMouseEvent* event) override;
+    void wheelEvent(QWheelEvent* event) override;
 
 private:
     const analysis::SampleSource* m_run = nullptr;
@@ -54,8 +71,14 @@ private:
     QImage m_cached;  // the figure at the widget's size, redrawn when anything changes
     bool m_dirty = true;
     analysis::FigureLayout m_layout;
-    double m_scale = 1;  // points → widget pixels
-    QPointF m_offset;
+    double fitScale() const;  // widget pixels per point at zoom 1
+    void clampFocus();
+
+    double m_zoom = 1;
+    QPointF m_focus{-1, -1};  // the figure point at the widget's centre; x < 0: the figure's centre
+    QSizeF m_figureSize;      // of the last layout (a new size fits the figure again)
+    QPointF m_pressAt, m_lastDrag;
+    bool m_pressed = false, m_dragging = false;
 };
 
 }  // namespace posescope::gui

@@ -1,8 +1,9 @@
 // posescope: the desktop workbench.
 //   posescope [run.h5 | annotations.json | checkpoint.pth]… [--sample ROW] [--view NAME] [--keypoint K]
-//             [--screenshot out.png]
+//             [--overlay none|heatmap|dependency] [--screenshot out.png]
 // Files open by extension. --sample selects a row of the run or dataset, --keypoint a keypoint
-// (0-based), --view a tab (dependencies, heatmaps, pose, layerwise). --screenshot draws the window
+// (0-based), --view a tab (dependencies, heatmaps, pose, image, layerwise), --overlay what the image tab lays
+// over the image. --screenshot draws the window
 // once everything is open, saves it as a PNG and quits (the test that starts the real app under
 // Xvfb uses it, and the README's screenshots come from it).
 #include "figure_view.h"
@@ -24,7 +25,7 @@ int main(int argc, char** argv) {
     posescope::models::initialiseRuntime();
     posescope::gui::MainWindow window;
     QStringList files;
-    QString screenshot, view;
+    QString screenshot, view, overlay;
     int keypoint = -2;
     long long sample = -1;
     const QStringList args = QApplication::arguments();
@@ -34,6 +35,8 @@ int main(int argc, char** argv) {
             screenshot = args[++i];
         else if (args[i] == QStringLiteral("--view") && value)
             view = args[++i];
+        else if (args[i] == QStringLiteral("--overlay") && value)
+            overlay = args[++i];
         else if (args[i] == QStringLiteral("--keypoint") && value)
             keypoint = args[++i].toInt();
         else if (args[i] == QStringLiteral("--sample") && value)
@@ -48,9 +51,12 @@ int main(int argc, char** argv) {
         ok = window.openFile(f) && ok;
     if (sample >= 0) window.selectSample(sample);
     if (keypoint > -2) window.setKeypoint(keypoint);
+    if (overlay == QStringLiteral("heatmap")) window.setImageOverlay(posescope::analysis::ImageOverlay::Heatmap);
+    if (overlay == QStringLiteral("dependency")) window.setImageOverlay(posescope::analysis::ImageOverlay::Dependency);
     if (!view.isEmpty()) {
         QWidget* tab = view == QStringLiteral("heatmaps")    ? static_cast<QWidget*>(window.heatmapView())
                        : view == QStringLiteral("pose")      ? static_cast<QWidget*>(window.poseView())
+                       : view == QStringLiteral("image")     ? window.imagePage()
                        : view == QStringLiteral("layerwise") ? static_cast<QWidget*>(window.layerwisePlot())
                                                              : static_cast<QWidget*>(window.dependencyView());
         window.tabs()->setCurrentWidget(tab);

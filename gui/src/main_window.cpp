@@ -59,6 +59,7 @@ MainWindow::MainWindow(QWidget* parent)
       m_dependencies(new FigureView),
       m_heatmaps(new FigureView),
       m_pose(new FigureView),
+      m_image(new FigureView),
       m_layerwise(new LayerwisePlot),
       m_checkpointView(new CheckpointView),
       m_progress(new QProgressBar),
@@ -89,6 +90,7 @@ MainWindow::MainWindow(QWidget* parent)
     m_tabs->addTab(m_dependencies, tr("Dependencies"));
     m_tabs->addTab(m_heatmaps, tr("Heatmaps"));
     m_tabs->addTab(m_pose, tr("Pose"));
+    m_tabs->addTab(buildImagePage(), tr("Image"));
     m_tabs->addTab(m_layerwise, tr("Layer-wise"));
     m_tabs->addTab(m_checkpointView, tr("Checkpoint"));
     auto* centre = new QWidget;
@@ -108,6 +110,16 @@ MainWindow::MainWindow(QWidget* parent)
         statusBar()->showMessage(tr("%1 of %2 samples shown").arg(m_filtered->rowCount()).arg(m_samples->rowCount()));
     });
     connect(m_dependencies, &FigureView::pointClicked, this, [this](double x, double y, int) { showPoint(x, y); });
+    // On the image with a dependency overlay a click shows that point's map there; else in the grid.
+    connect(m_image, &FigureView::pointClicked, this, [this](double x, double y, int) {
+        if (m_overlayBox->currentIndex() != static_cast<int>(analysis::ImageOverlay::Dependency))
+            return showPoint(x, y);
+        if (!run() || !run()->hasAttention()) return showPoint(x, y);  // explains what is missing
+        m_usePoint = true;
+        m_pointX = x;
+        m_pointY = y;
+        refresh();
+    });
 
     m_progress->setMaximumWidth(260);
     m_progress->setTextVisible(true);
@@ -127,6 +139,8 @@ MainWindow::MainWindow(QWidget* parent)
     m_sharedScale->setChecked(settings.value(QStringLiteral("view/sharedScale"), false).toBool());
     m_threshold->setValue(settings.value(QStringLiteral("view/threshold"), 0).toInt());
     m_alpha->setValue(settings.value(QStringLiteral("view/alpha"), 70).toInt());
+    m_overlayBox->setCurrentIndex(std::clamp(settings.value(QStringLiteral("view/imageOverlay"), 0).toInt(), 0, 2));
+    m_wholeImage->setChecked(settings.value(QStringLiteral("view/wholeImage"), false).toBool());
     m_updating = false;
     rebuildRecentMenu();
     statusBar()->showMessage(tr("Open a recorded run (File › Open…, or drop a .h5 file here)"));
@@ -141,6 +155,7 @@ MainWindow::~MainWindow() {
     m_dependencies->setRun(nullptr);
     m_heatmaps->setRun(nullptr);
     m_pose->setRun(nullptr);
+    m_image->setRun(nullptr);
     m_samples->setRun(nullptr);
 }
 
@@ -201,6 +216,34 @@ QWidget* MainWindow::buildControls() {
     connect(m_threshold, &QSlider::valueChanged, this, changed);
     connect(m_alpha, &QSlider::valueChanged, this, changed);
     return bar;
+}
+
+QWidget* MainWindow::buildImagePage() {
+    m_overlayBox = new QComboBox;
+    m_overlayBox->addItems({tr("nothing"), tr("heatmap"), tr("dependencies")});
+    m_overlayBox->setToolTip(
+        tr("What lies over the original image: the chosen keypoint's heatmap (or their maximum), or the "
+           "dependency map of the chosen layer and keypoint (or of a clicked point)"));
+    m_wholeImage = new QCheckBox(tr("whole image"));
+    m_wholeImage->setToolTip(tr("the whole image instead of the person's surroundings"));
+    auto* page = new QWidget;
+    auto* column = new QVBoxLayout(page);
+    column->setContentsMargins(0, 0, 0, 0);
+    auto* bar = new QHBoxLayout;
+    bar->addWidget(new QLabel(tr("Over the image")));
+    bar->addWidget(m_overlayBox);
+    bar->addWidget(m_wholeImage);
+    bar->addStretch(1);
+    bar->addWidget(new QLabel(tr("wheel: zoom · drag: pan · double-click: fit")));
+    column->addLayout(bar);
+    column->addWidget(m_image, 1);
+    auto changed = [this] {
+        if (!m_updating) refresh();
+    };
+    connect(m_overlayBox, &QComboBox::currentIndexChanged, this, changed);
+    connect(m_wholeImage, &QCheckBox::toggled, this, changed);
+    m_imagePage = page;
+    return page;
 }
 
 void MainWindow::buildMenus() {
@@ -353,12 +396,14 @@ bool MainWindow::showSource(std::unique_ptr<analysis::SampleSource> source, cons
     m_dependencies->setRun(nullptr);
     m_heatmaps->setRun(nullptr);
     m_pose->setRun(nullptr);
+    m_image->setRun(nullptr);
     m_samples->setRun(nullptr);
     m_source = std::move(source);
     m_samples->setRun(m_source.get());
     m_dependencies->setRun(m_source.get());
     m_heatmaps->setRun(m_source.get());
     m_pose->setRun(m_source.get());
+    m_image->setRun(m_source.get());
     m_layer = -1;
     m_keypoint = -1;
     m_head = -1;
@@ -484,6 +529,24 @@ analysis::FigureSpec MainWindow::baseSpec() const {
     return s;
 }
 
+analysis::FigureSpec MainWindow::imageSpec() const {
+    analysis::FigureSpec s = baseSpec();
+    s.kind = analysis::FigureKind::Image;
+    s.overlay = static_cast<analysis::ImageOverlay>(m_overlayBox->currentIndex());
+    s.wholeImage = m_wholeImage->isChecked();
+    if (s.overlay == analysis::ImageOverlay::Dependency) {
+        if (m_layer >= 0) s.layers = {m_layer};
+        s.usePoint = m_usePoint;
+        s.pointX = m_pointX;
+        s.pointY = m_pointY;
+    }
+    return s;
+}
+
+void MainWindow::setImageOverlay(analysis::ImageOverlay overlay) {
+    m_overlayBox->setCurrentIndex(static_cast<int>(overlay));
+}
+
 analysis::FigureSpec MainWindow::currentSpec() const {
     analysis::FigureSpec s = baseSpec();
     if (m_tabs->currentWidget() == m_layerwise) {
@@ -493,6 +556,8 @@ analysis::FigureSpec MainWindow::currentSpec() const {
         s.kind = analysis::FigureKind::Heatmaps;
     } else if (m_tabs->currentWidget() == m_pose) {
         s.kind = analysis::FigureKind::Pose;
+    } else if (m_tabs->currentWidget() == m_imagePage) {
+        s = imageSpec();
     } else {
         s.kind = analysis::FigureKind::Dependencies;
         if (m_layer >= 0) s.layers = {m_layer};
@@ -518,6 +583,7 @@ void MainWindow::refresh() {
     analysis::FigureSpec pose = baseSpec();
     pose.kind = analysis::FigureKind::Pose;
     m_pose->setFigure(pose, m_row);
+    m_image->setFigure(imageSpec(), m_row);
     const int k = std::max(0, m_keypoint);
     try {
         if (run())
@@ -534,6 +600,8 @@ void MainWindow::refresh() {
     settings.setValue(QStringLiteral("view/sharedScale"), m_sharedScale->isChecked());
     settings.setValue(QStringLiteral("view/threshold"), m_threshold->value());
     settings.setValue(QStringLiteral("view/alpha"), m_alpha->value());
+    settings.setValue(QStringLiteral("view/imageOverlay"), m_overlayBox->currentIndex());
+    settings.setValue(QStringLiteral("view/wholeImage"), m_wholeImage->isChecked());
 }
 
 bool MainWindow::exportFigure(const QString& path) {

@@ -1,8 +1,9 @@
 // MainWindow: the PoseScope workbench. Opens recorded runs (.h5) and checkpoints (.pth) by menu,
 // recent files, command line or drag and drop; browses samples (thumbnails, filters); shows the
 // dependency grid (layers × keypoints, dependency or affect, per head or averaged), heatmaps, the
-// pose and the layer-wise formation of a keypoint; exports every figure as PNG/SVG/PDF with its
-// spec (JSON) beside it. Views read the run file only: no model is loaded to look at a run.
+// pose, the original image (zoom and pan; a heatmap or dependency map carried back onto it) and the
+// layer-wise formation of a keypoint; exports every figure as PNG/SVG/PDF with its spec (JSON)
+// beside it. Views read the run file only: no model is loaded to look at a run.
 //
 // Usage:
 //   MainWindow w;  w.show();
@@ -99,6 +100,11 @@ public:
     FigureView* dependencyView() const { return m_dependencies; }
     FigureView* heatmapView() const { return m_heatmaps; }
     FigureView* poseView() const { return m_pose; }
+    FigureView* imageView() const { return m_image; }
+    /// The Image tab (the view and its overlay controls).
+    QWidget* imagePage() const { return m_imagePage; }
+    /// What the image view lays over the image.
+    void setImageOverlay(analysis::ImageOverlay overlay);
     LayerwisePlot* layerwisePlot() const { return m_layerwise; }
     QTabWidget* tabs() const { return m_tabs; }
     QListView* sampleList() const { return m_list; }
@@ -114,6 +120,7 @@ protected:
 private:
     void buildMenus();
     QWidget* buildControls();
+    QWidget* buildImagePage();
     void chooseFile();
     void chooseDataset();
     bool showSource(std::unique_ptr<analysis::SampleSource> source, const QString& path);
@@ -129,6 +136,7 @@ private:
     void chooseRecording();
     void recordingEnded(const QString& out, const QString& error, bool cancelled);
     analysis::FigureSpec baseSpec() const;
+    analysis::FigureSpec imageSpec() const;
 
     QTemporaryDir m_liveDir;  // live runs of single samples (declared first: outlives m_run)
     std::unique_ptr<analysis::SampleSource> m_source;
@@ -140,6 +148,8 @@ private:
     FigureView* m_dependencies;
     FigureView* m_heatmaps;
     FigureView* m_pose;
+    FigureView* m_image;
+    QWidget* m_imagePage = nullptr;  // the image view with its own controls
     LayerwisePlot* m_layerwise;
     CheckpointView* m_checkpointView;
     QComboBox* m_layerBox;
@@ -147,6 +157,8 @@ private:
     QComboBox* m_headBox;
     QComboBox* m_directionBox;
     QComboBox* m_colormapBox;
+    QComboBox* m_overlayBox;
+    QCheckBox* m_wholeImage;
     QCheckBox* m_sharedScale;
     QSlider* m_threshold;
     QSlider* m_alpha;

@@ -2,16 +2,24 @@
 #include "posescope/analysis/colormap.h"
 #include "posescope/analysis/dataset_browser.h"
 #include "posescope/analysis/figure.h"
+#include "posescope/analysis/record.h"
 #include "posescope/analysis/run_browser.h"
 #include "posescope/analysis/run_store.h"
 #include "posescope/datasets/error.h"
+#include "posescope/datasets/synthpose.h"
 #include "run_fixture.h"
 #include "test_paths.h"
 
 #include <gtest/gtest.h>
 
+#include <QColor>
 #include <QImage>
 
+#include <opencv2/imgproc.hpp>
+
+#include <unistd.h>
+
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -89,8 +97,16 @@ TEST(FigureSpec, RoundTripsThroughJson) {
     s.panelWidthMm = 30;
     s.dpi = 150;
     s.output = "out_{row}.pdf";
+    s.overlay = ImageOverlay::Heatmap;
+    s.wholeImage = true;
+    s.context = 0.75;
     const FigureSpec t = parseFigureSpec(figureSpecJson(s), "spec.json");
     EXPECT_EQ(figureSpecJson(t), figureSpecJson(s));
+    EXPECT_EQ(t.overlay, ImageOverlay::Heatmap);
+    EXPECT_TRUE(t.wholeImage);
+    EXPECT_DOUBLE_EQ(t.context, 0.75);
+    s.kind = FigureKind::Image;
+    EXPECT_EQ(parseFigureSpec(figureSpecJson(s), "spec.json").kind, FigureKind::Image);
     EXPECT_EQ(t.rows, s.rows);
     EXPECT_EQ(t.direction, MapDirection::Affect);
     EXPECT_TRUE(t.usePoint);
@@ -347,4 +363,178 @@ TEST(DatasetBrowser, ListsThePersonsARunRecordsWithTheirGroundTruth) {
     }
     EXPECT_THROW(data->pose(data->size()), FileError);
     EXPECT_THROW(DatasetBrowser::open(test::outputPath("nope.json"), "."), FileError);
+}
+
+TEST(RunBrowser, FindsTheOriginalImageThroughItsDataset) {
+    const auto run = RunBrowser::open(test::sharedRun());
+    const auto data = DatasetBrowser::open(run->header().dataset, run->header().images);
+    for (int64_t row : {int64_t{0}, run->size() - 1}) {
+        EXPECT_EQ(run->imagePath(row), data->imagePath(row));
+        const cv::Mat image = run->image(row);
+        ASSERT_EQ(image.type(), CV_8UC3);
+        EXPECT_EQ(cv::norm(image, data->image(row), cv::NORM_INF), 0);
+        // The stored transform carries the image onto the stored crop (JPEG-close), and equals
+        // the dataset's own.
+        const auto t = run->cropTransform(row), d = data->cropTransform(row);
+        for (size_t i = 0; i < 6; ++i)
+            EXPECT_NEAR(t[i], d[i], 1e-4 * (1 + std::abs(d[i])));
+        const cv::Mat m = (cv::Mat_<double>(2, 3) << t[0], t[1], t[2], t[3], t[4], t[5]);
+        cv::Mat warped;
+        const cv::Mat crop = run->crop(row);
+        cv::warpAffine(image, warped, m, crop.size(), cv::INTER_LINEAR, cv::BORDER_CONSTANT);
+        EXPECT_LT(cv::norm(warped, crop, cv::NORM_L1) / crop.total() / 3, 6.0);
+    }
+    EXPECT_THROW(run->imagePath(run->size()), FileError);
+}
+
+TEST(RunBrowser, ARunWhoseDatasetMovedStillShowsItsCropsAndSaysWhatIsMissing) {
+    namespace fs = std::filesystem;
+    const std::string dir = test::outputPath("moved_dataset_" + std::to_string(::getpid()));
+    fs::remove_all(dir);
+    SynthOptions s;
+    s.split = "val";
+    s.numImages = 1;
+    s.seed = 5;
+    s.threads = 1;
+    s.outputDir = dir + "/data";
+    generateSynthPose(s);
+    RecordOptions o;
+    o.config = models::ModelConfig::preset("transpose-r-a4");
+    for (const char* set : {"MODEL.DIM_MODEL=64", "MODEL.N_HEAD=4", "MODEL.DIM_FEEDFORWARD=128",
+                            "MODEL.ENCODER_LAYERS=2", "MODEL.EXTRA.NUM_DECONV_FILTERS=[64]"})
+        o.config.set(set);
+    o.checkpoint = test::officialPath("transpose_r_small.pth");
+    o.dataset = dir + "/data/annotations/person_keypoints_val.json";
+    o.images = dir + "/data/images/val";
+    o.out = dir + "/run.h5";
+    recordRun(o);
+    fs::rename(dir + "/data", dir + "/elsewhere");
+    const auto run = RunBrowser::open(o.out);
+    ASSERT_GT(run->size(), 0);
+    EXPECT_EQ(run->crop(0).cols, run->header().inputWidth);  // the crop is in the run
+    try {
+        (void)run->image(0);
+        FAIL() << "the image of a run whose dataset moved";
+    } catch (const FileError& e) {
+        EXPECT_EQ(e.file(), o.out);
+        EXPECT_NE(e.problem().find("person_keypoints_val.json"), std::string::npos) << e.what();
+    }
+    ensureGuiApplication();
+    const FigureRenderer renderer(*run);
+    FigureSpec spec;
+    spec.run = o.out;
+    spec.kind = FigureKind::Image;
+    EXPECT_THROW(renderer.layout(spec), FileError);
+    spec.kind = FigureKind::Pose;
+    EXPECT_NO_THROW(renderer.layout(spec));
+    fs::remove_all(dir);
+}
+
+namespace {
+
+// The figure point of a crop point through a panel's figure → crop map (inverted).
+std::array<double, 2> figureOf(const FigurePanel& panel, double cx, double cy) {
+    const auto& t = panel.toCrop;
+    const double det = t[0] * t[4] - t[1] * t[3];
+    const double x = cx - t[2], y = cy - t[5];
+    return {(t[4] * x - t[1] * y) / det, (-t[3] * x + t[0] * y) / det};
+}
+
+}  // namespace
+
+TEST(Figure, ImageFiguresShowTheOriginalImageWithTheMapCarriedBackFromTheCrop) {
+    ensureGuiApplication();
+    const auto run = RunBrowser::open(test::sharedRun());
+    const RunHeader& h = run->header();
+    const FigureRenderer renderer(*run);
+    const int64_t row = 1;
+    const cv::Mat image = run->image(row);
+    const auto t = run->cropTransform(row);
+    FigureSpec spec;
+    spec.run = run->path();
+    spec.rows = {row};
+    spec.kind = FigureKind::Image;
+    spec.showPose = false;
+    spec.showColorbar = false;
+    spec.alpha = 1;
+    spec.dpi = 72;
+    FigureLayout lay = renderer.layout(spec);
+    ASSERT_EQ(lay.panels.size(), 1u);
+    // Two figure points (PNG pixels at 72 dpi) per crop pixel, so the map's detail shows.
+    spec.panelWidthMm *= lay.panels[0].toCrop[0] / 0.5;
+    lay = renderer.layout(spec);
+    const FigurePanel panel = lay.panels[0];
+    EXPECT_NEAR(panel.toCrop[0], 0.5, 1e-6);
+    // The crop's corners lie inside the panel (the region has a margin around them).
+    for (const auto& [cx, cy] : {std::pair<double, double>{0, 0}, {h.inputWidth, h.inputHeight}}) {
+        const auto f = figureOf(panel, cx, cy);
+        EXPECT_GT(f[0], panel.x);
+        EXPECT_LT(f[0], panel.x + panel.width);
+        EXPECT_GT(f[1], panel.y);
+        EXPECT_LT(f[1], panel.y + panel.height);
+    }
+    const std::string plain = test::outputPath("image_plain.png"), over = test::outputPath("image_heat.png");
+    renderer.write(spec, row, plain);
+    spec.overlay = ImageOverlay::Heatmap;
+    spec.keypoints = {0};
+    renderer.write(spec, row, over);
+    const FigurePanel under = renderer.layout(spec).panels.at(0);  // below the overlay's title
+    const int dy = static_cast<int>(std::lround(under.y - panel.y));
+    EXPECT_GT(dy, 0);
+    EXPECT_EQ(under.x, panel.x);
+    const QImage a(QString::fromStdString(plain)), b(QString::fromStdString(over));
+    ASSERT_FALSE(a.isNull());
+    ASSERT_FALSE(b.isNull());
+    // The image pixel under a figure point: figure → crop → image.
+    const double det = t[0] * t[4] - t[1] * t[3];
+    auto imagePixel = [&](double fx, double fy) {
+        const auto& m = panel.toCrop;
+        const double cx = m[0] * fx + m[1] * fy + m[2] - t[2], cy = m[3] * fx + m[4] * fy + m[5] - t[5];
+        const int ix = static_cast<int>(std::lround((t[4] * cx - t[1] * cy) / det));
+        const int iy = static_cast<int>(std::lround((-t[3] * cx + t[0] * cy) / det));
+        return image.at<cv::Vec3b>(std::clamp(iy, 0, image.rows - 1), std::clamp(ix, 0, image.cols - 1));
+    };
+    // Outside the crop's area (a corner of the margin) both figures show the image itself …
+    const int ox = static_cast<int>(panel.x + 2.5), oy = static_cast<int>(panel.y + 2.5);
+    const cv::Vec3b want = imagePixel(ox + 0.5, oy + 0.5);
+    EXPECT_NEAR(a.pixelColor(ox, oy).red(), want[0], 12);
+    EXPECT_NEAR(a.pixelColor(ox, oy).green(), want[1], 12);
+    EXPECT_NEAR(a.pixelColor(ox, oy).blue(), want[2], 12);
+    EXPECT_EQ(a.pixel(ox, oy), b.pixel(ox, oy + dy));
+    // … and at the heatmap's peak, carried from the crop to the image, the overlay's top colour.
+    const GridMap heat = run->heatmap(row, 0);
+    int peak = 0;
+    for (size_t i = 0; i < heat.values.size(); ++i)
+        if (heat.values[i] > heat.values[static_cast<size_t>(peak)]) peak = static_cast<int>(i);
+    const double sx = static_cast<double>(h.inputWidth) / heat.cols;
+    const auto f = figureOf(under, (peak % heat.cols + 0.5) * sx - 0.5, (peak / heat.cols + 0.5) * sx - 0.5);
+    // Bilinear upsampling to the crop's pixels softens a one-cell peak: the top colour is that of
+    // the largest value at crop resolution.
+    cv::Mat cropMap;
+    cv::resize(cv::Mat(heat.rows, heat.cols, CV_32F, const_cast<float*>(heat.values.data())), cropMap,
+               cv::Size(h.inputWidth, h.inputHeight), 0, 0, cv::INTER_LINEAR);
+    double cropMax = 0;
+    cv::minMaxLoc(cropMap, nullptr, &cropMax);
+    const Rgb8 top = colormap(spec.colormap).at((cropMax - heat.minValue()) / (heat.maxValue() - heat.minValue()));
+    QColor got(0, 0, 0);  // the brightest pixel within 3 of there (the peak is sharp; pixels are whole)
+    for (int y = static_cast<int>(f[1]) - 3; y <= static_cast<int>(f[1]) + 3; ++y)
+        for (int x = static_cast<int>(f[0]) - 3; x <= static_cast<int>(f[0]) + 3; ++x)
+            if (b.pixelColor(x, y).red() > got.red()) got = b.pixelColor(x, y);
+    EXPECT_NEAR(got.red(), top.r, 40);
+    EXPECT_NEAR(got.green(), top.g, 40);
+    EXPECT_NEAR(got.blue(), top.b, 40);
+    EXPECT_NE(a.pixel(static_cast<int>(f[0]), static_cast<int>(f[1]) - dy), got.rgb());
+    // Whole image: the panel covers the image's aspect ratio; dependency overlays need a keypoint
+    // or a point, and work on a dataset only without an overlay.
+    spec.wholeImage = true;
+    spec.overlay = ImageOverlay::Dependency;
+    lay = renderer.layout(spec);
+    EXPECT_NEAR(lay.panels[0].height / lay.panels[0].width, static_cast<double>(image.rows) / image.cols, 1e-9);
+    EXPECT_EQ(lay.panels[0].layer, h.layers - 1);
+    renderer.write(spec, row, test::outputPath("image_whole.svg"));
+    const auto data = DatasetBrowser::open(h.dataset, h.images);
+    const FigureRenderer fromData(*data);
+    EXPECT_THROW(fromData.layout(spec), Error);
+    spec.overlay = ImageOverlay::None;
+    EXPECT_NO_THROW(fromData.write(spec, row, test::outputPath("image_dataset.pdf")));
 }

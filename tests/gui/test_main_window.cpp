@@ -16,6 +16,7 @@
 #include <QLabel>
 #include <QLineEdit>
 #include <QListView>
+#include <QMouseEvent>
 #include <QProcess>
 #include <QSignalSpy>
 #include <QSpinBox>
@@ -24,6 +25,7 @@
 #include <QTabWidget>
 #include <QTableWidget>
 #include <QTest>
+#include <QWheelEvent>
 #include "qcustomplot_include.h"
 
 #include <filesystem>
@@ -393,4 +395,85 @@ TEST(Workbench, OpensADatasetToBrowseItsGroundTruth) {
     EXPECT_TRUE(w.lastError().contains(QStringLiteral("Record Run")));
     EXPECT_TRUE(w.exportFigure(QString::fromStdString(test::outputPath("dataset_pose.svg"))) ||
                 w.tabs()->currentWidget() != w.poseView());
+}
+
+namespace {
+
+void sendMouse(QWidget* w, QEvent::Type type, QPointF at, Qt::MouseButtons buttons) {
+    QMouseEvent e(type, at, w->mapToGlobal(at), type == QEvent::MouseMove ? Qt::NoButton : Qt::LeftButton, buttons,
+                  Qt::NoModifier);
+    QApplication::sendEvent(w, &e);
+}
+
+void sendWheel(QWidget* w, QPointF at, int steps) {
+    QWheelEvent e(at, w->mapToGlobal(at), QPoint(), QPoint(0, 120 * steps), Qt::NoButton, Qt::NoModifier,
+                  Qt::NoScrollPhase, false);
+    QApplication::sendEvent(w, &e);
+}
+
+}  // namespace
+
+TEST(Workbench, TheImageViewZoomsPansAndMapsClicksBackToTheCrop) {
+    app();
+    gui::MainWindow w;
+    w.setInteractive(false);
+    w.resize(1200, 800);
+    w.show();
+    ASSERT_TRUE(w.openRun(QString::fromStdString(test::sharedRun())));
+    w.selectSample(1);
+    w.setKeypoint(9);
+    w.tabs()->setCurrentWidget(w.imagePage());
+    w.setImageOverlay(analysis::ImageOverlay::Dependency);
+    gui::FigureView* view = w.imageView();
+    EXPECT_EQ(view->spec().kind, analysis::FigureKind::Image);
+    EXPECT_EQ(view->spec().overlay, analysis::ImageOverlay::Dependency);
+    view->resize(800, 600);
+    EXPECT_GT(colourCount(view->renderToImage(view->size())), 500);
+    ASSERT_TRUE(view->lastError().isEmpty()) << view->lastError().toStdString();
+    // The wheel zooms about the cursor: the figure point under it stays there.
+    const QPointF cursor(300, 200);
+    const QPointF before = view->figurePoint(cursor);
+    sendWheel(view, cursor, 2);
+    EXPECT_NEAR(view->zoom(), 1.5625, 1e-9);
+    EXPECT_NEAR(view->figurePoint(cursor).x(), before.x(), 1e-6);
+    EXPECT_NEAR(view->figurePoint(cursor).y(), before.y(), 1e-6);
+    // A drag pans (the point grabbed follows the mouse) and is not a click.
+    QSignalSpy clicks(view, &gui::FigureView::pointClicked);
+    const QPointF grabbed = view->figurePoint(QPointF(400, 300));
+    sendMouse(view, QEvent::MouseButtonPress, QPointF(400, 300), Qt::LeftButton);
+    sendMouse(view, QEvent::MouseMove, QPointF(430, 320), Qt::LeftButton);
+    sendMouse(view, QEvent::MouseMove, QPointF(450, 330), Qt::LeftButton);
+    sendMouse(view, QEvent::MouseButtonRelease, QPointF(450, 330), Qt::NoButton);
+    EXPECT_EQ(clicks.count(), 0);
+    EXPECT_NEAR(view->figurePoint(QPointF(450, 330)).x(), grabbed.x(), 1e-6);
+    EXPECT_NEAR(view->figurePoint(QPointF(450, 330)).y(), grabbed.y(), 1e-6);
+    // A click lands on the crop point under it (through the image), and with a dependency overlay
+    // shows that point's map on the image.
+    (void)view->renderToImage(view->size());
+    const analysis::FigureLayout lay = view->renderer()->layout(view->spec(), view->row());
+    const analysis::FigurePanel& panel = lay.panels.at(0);
+    const QPointF centre(panel.x + panel.width / 2, panel.y + panel.height / 2);
+    const QPointF at = QPointF(400, 300) + (centre - view->figurePoint(QPointF(400, 300))) *
+                                               (std::min(800 / lay.width, 600 / lay.height) * view->zoom());
+    sendMouse(view, QEvent::MouseButtonPress, at, Qt::LeftButton);
+    sendMouse(view, QEvent::MouseButtonRelease, at, Qt::NoButton);
+    ASSERT_EQ(clicks.count(), 1);
+    const auto& t = panel.toCrop;
+    const QPointF f = view->figurePoint(at);
+    EXPECT_NEAR(clicks.at(0).at(0).toDouble(), t[0] * f.x() + t[1] * f.y() + t[2], 1e-6);
+    EXPECT_NEAR(clicks.at(0).at(1).toDouble(), t[3] * f.x() + t[4] * f.y() + t[5], 1e-6);
+    EXPECT_EQ(w.tabs()->currentWidget(), w.imagePage());
+    EXPECT_TRUE(view->spec().usePoint) << w.lastError().toStdString();
+    EXPECT_NEAR(view->spec().pointX, clicks.at(0).at(0).toDouble(), 1e-6);
+    // A double click fits the figure again; the export is an image figure with its spec.
+    QMouseEvent dbl(QEvent::MouseButtonDblClick, at, view->mapToGlobal(at), Qt::LeftButton, Qt::LeftButton,
+                    Qt::NoModifier);
+    QApplication::sendEvent(view, &dbl);
+    EXPECT_EQ(view->zoom(), 1);
+    const std::string out = test::outputPath("workbench_image.pdf");
+    ASSERT_TRUE(w.exportFigure(QString::fromStdString(out))) << w.lastError().toStdString();
+    const analysis::FigureSpec spec = analysis::readFigureSpec(test::outputPath("workbench_image.json"));
+    EXPECT_EQ(spec.kind, analysis::FigureKind::Image);
+    EXPECT_EQ(spec.overlay, analysis::ImageOverlay::Dependency);
+    EXPECT_TRUE(spec.usePoint);
 }

@@ -32,10 +32,9 @@ public:
     const std::vector<SampleFacts>& facts() const override;
     cv::Mat crop(int64_t row) const override;
     SamplePose pose(int64_t row) const override;
-    /// The original image of a row (RGB).
-    cv::Mat image(int64_t row) const;
-    /// The image file of a row.
-    std::string imagePath(int64_t row) const;
+    std::array<double, 6> cropTransform(int64_t row) const override;
+    cv::Mat image(int64_t row) const override;
+    std::string imagePath(int64_t row) const override;
 
 private:
     struct State;

@@ -13,6 +13,9 @@
 //   pose          the crop with the person box, both poses and the keypoint names.
 //   layerwise     a plot over the layers for one keypoint: its layer-wise peak, the entropy of its
 //                 dependency row, its distances to the final prediction and the ground truth.
+//   image         the original image around the person (or all of it) with the box, both poses
+//                 and the names, optionally under a heatmap or a dependency map carried from the
+//                 crop back to the image (needs the run's dataset images; datasets need none).
 //
 // Usage:
 //   FigureSpec spec;  spec.run = "run.h5";  spec.rows = {12};  spec.keypoints = {9, 10};
@@ -34,6 +37,7 @@
 
 #include "posescope/analysis/run_browser.h"
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -43,7 +47,11 @@ class QPainter;
 
 namespace posescope::analysis {
 
-enum class FigureKind { Dependencies, Heatmaps, Pose, Layerwise };
+enum class FigureKind { Dependencies, Heatmaps, Pose, Layerwise, Image };
+/// What an image figure lays over the image: nothing, a heatmap (keypoints[0], or the maximum
+/// over keypoints without one) or a dependency map (layers[0] or the last layer, keypoints[0]
+/// or the first keypoint, or the chosen point).
+enum class ImageOverlay { None, Heatmap, Dependency };
 std::string figureKindName(FigureKind kind);
 
 struct FigureSpec {
@@ -60,12 +68,15 @@ struct FigureSpec {
     bool sharedScale = false;  // one colour scale for every panel (0 … largest value) vs min–max per panel
     double threshold = 0;      // hide map values below this fraction of the scale (0 … 1)
     double alpha = 0.7;        // map opacity over the crop
-    bool showPose = true;      // dependencies: first column with the poses
+    bool showPose = true;      // dependencies: first column with the poses; image: the poses drawn
     bool showColorbar = true;
-    bool showLabels = true;    // pose: keypoint names
-    double panelWidthMm = 22;  // one panel's width on paper
-    int dpi = 300;             // PNG resolution
-    std::string output;        // batch output pattern; "{row}" becomes the row ("" → derived from the spec file)
+    bool showLabels = true;                     // pose: keypoint names
+    double panelWidthMm = 22;                   // one panel's width on paper
+    int dpi = 300;                              // PNG resolution
+    ImageOverlay overlay = ImageOverlay::None;  // image figures
+    bool wholeImage = false;                    // image figures: the whole image, not the person's surroundings
+    double context = 0.25;                      // image figures: margin around the crop's area, × its size
+    std::string output;  // batch output pattern; "{row}" becomes the row ("" → derived from the spec file)
 };
 
 /// The spec as JSON (every field written, so the file documents itself).
@@ -80,6 +91,8 @@ struct FigurePanel {
     double x = 0, y = 0, width = 0, height = 0;  // points
     int layer = -1;                              // −1: not a map (the pose column)
     int keypoint = -1;                           // −1: the chosen point or the maximum of heatmaps
+    /// Figure points → crop pixels (2×3 row-major): where a click on this panel lands in the crop.
+    std::array<double, 6> toCrop{1, 0, 0, 0, 1, 0};
 };
 struct FigureLayout {
     double width = 0, height = 0;  // points
@@ -93,7 +106,11 @@ public:
     /// results and throw Error saying so). The source must outlive the renderer.
     explicit FigureRenderer(const SampleSource& source);
     ~FigureRenderer();
-    FigureLayout layout(const FigureSpec& spec) const;
+    /// The layout of the figure of `row` (image figures differ per row; the others do not).
+    FigureLayout layout(const FigureSpec& spec, int64_t row) const;
+    FigureLayout layout(const FigureSpec& spec) const {
+        return layout(spec, spec.rows.empty() ? 0 : spec.rows.front());
+    }
     /// Draws the figure of `row` with its top-left at (0, 0), in points. Crops and maps are drawn
     /// at the crop's resolution, or, given the device pixels per point of a screen, at the size
     /// they are shown (faster; colours and layout are the same).

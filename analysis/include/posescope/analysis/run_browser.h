@@ -97,6 +97,14 @@ public:
     virtual cv::Mat crop(int64_t row) const = 0;
     /// The pose in crop pixels (a dataset has no prediction: `predicted` is empty).
     virtual SamplePose pose(int64_t row) const = 0;
+    /// The affine map image → crop pixels of a row (2×3 row-major, cv::warpAffine's matrix).
+    virtual std::array<double, 6> cropTransform(int64_t row) const = 0;
+    /// The original image of a row (RGB, CV_8UC3). A run finds it through the dataset and image
+    /// folder it was recorded from (as recorded, or relative to the run's folder); FileError
+    /// naming the run and what is missing when they are gone (the crop view still works).
+    virtual cv::Mat image(int64_t row) const = 0;
+    /// The original image's file of a row.
+    virtual std::string imagePath(int64_t row) const = 0;
 };
 
 class RunBrowser : public SampleSource {
@@ -114,6 +122,9 @@ public:
     /// The stored crop's JPEG bytes.
     std::string cropJpeg(int64_t row) const;
     SamplePose pose(int64_t row) const override;
+    std::array<double, 6> cropTransform(int64_t row) const override;
+    cv::Mat image(int64_t row) const override;
+    std::string imagePath(int64_t row) const override;
     /// The token grid map of a request; throws RunFormatError when the run lacks what it needs.
     GridMap dependencyMap(int64_t row, const MapRequest& request) const;
     /// The token under a crop point (as the recorder picks query tokens).

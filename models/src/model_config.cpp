@@ -157,6 +157,104 @@ std::string transposeH(const std::string& variant, int width, int dModel, int ff
                               {"CHECKPOINT", checkpoint}});
 }
 
+// TokenPose and PPT: the MODEL section of the official experiment files
+// (github:leeyegy/TokenPose experiments/{coco,mpii}/tokenpose/, github:HowieMa/PPT
+// single-view-PPT/experiments/coco/{ppt,tokenpose}/), with BASE_CHANNEL, HIDDEN_HEATMAP_DIM and
+// PRUNING_RATIO at their lib/config/default.py values where a file leaves them out. The HRNet
+// stages are those of the HRNet-W{W} the B and L models cut their patches from (S and T carry the
+// same EXTRA section, unread, as their files do).
+const char* const kTokenPose =
+    R"(# {TITLE}. The values of the official {EXPERIMENT}.
+MODEL:
+  NAME: {NAME}
+  INIT_WEIGHTS: true
+  PRETRAINED: '{BACKBONE}'
+  NUM_JOINTS: {JOINTS}
+  TARGET_TYPE: gaussian
+  IMAGE_SIZE: [{IW}, {IH}]     # width, height
+  HEATMAP_SIZE: [{HW}, {HH}]
+  SIGMA: {SIGMA}
+  PATCH_SIZE: [{PW}, {PH}]     # width, height
+  BASE_CHANNEL: {CHANNELS}     # the patches' channels (T: pixels; B, L: HRNet branch 0)
+  HIDDEN_HEATMAP_DIM: {HIDDEN} # read by L only
+  DIM: 192
+  TRANSFORMER_DEPTH: {DEPTH}   # per encoder (L has three)
+  TRANSFORMER_HEADS: {HEADS}
+  TRANSFORMER_MLP_RATIO: 3
+  POS_EMBEDDING_TYPE: sine-full
+  INIT: true
+  PRUNING: {PRUNING}           # PPT
+  PRUNING_RATIO: {RATIO}       # PPT: visual tokens kept at each pruning layer (1: none pruned)
+  EXTRA:
+    PRETRAINED_LAYERS: [conv1, bn1, conv2, bn2, layer1, transition1, stage2, transition2, stage3]
+    FINAL_CONV_KERNEL: 1
+    STAGE2:
+      NUM_MODULES: 1
+      NUM_BRANCHES: 2
+      BLOCK: BASIC
+      NUM_BLOCKS: [4, 4]
+      NUM_CHANNELS: [{W}, {2W}]
+      FUSE_METHOD: SUM
+    STAGE3:
+      NUM_MODULES: 4
+      NUM_BRANCHES: 3
+      BLOCK: BASIC
+      NUM_BLOCKS: [4, 4, 4]
+      NUM_CHANNELS: [{W}, {2W}, {4W}]
+      FUSE_METHOD: SUM
+DATASET:
+  DATASET: {DATASET}
+  TEST_SET: {TESTSET}
+  DATA_FORMAT: jpg
+  COLOR_RGB: true
+  FLIP: true
+TEST:
+  MODEL_FILE: '{CHECKPOINT}'
+  FLIP_TEST: true
+  SHIFT_HEATMAP: false         # default
+  POST_PROCESS: true
+  BLUR_KERNEL: 11
+  USE_GT_BBOX: true
+)";
+
+struct TokenPoseVariant {
+    std::string title, experiment, name, backbone, checkpoint;
+    int width = 32, channels = 32, depth = 12, heads = 8, patchW = 3, patchH = 4, hidden = -1;
+    double ratio = 1.0;
+    bool mpii = false, large = false;
+};
+
+std::string tokenpose(const TokenPoseVariant& v) {
+    const int iw = v.mpii ? 256 : v.large ? 288 : 192, ih = v.mpii ? 256 : v.large ? 384 : 256;
+    return fill(kTokenPose, {{"TITLE", v.title},
+                             {"EXPERIMENT", v.experiment},
+                             {"NAME", v.name},
+                             {"BACKBONE", v.backbone},
+                             {"CHECKPOINT", v.checkpoint},
+                             {"JOINTS", v.mpii ? "16" : "17"},
+                             {"IW", std::to_string(iw)},
+                             {"IH", std::to_string(ih)},
+                             {"HW", std::to_string(iw / 4)},
+                             {"HH", std::to_string(ih / 4)},
+                             {"SIGMA", v.large ? "3" : "2"},
+                             {"PW", std::to_string(v.patchW)},
+                             {"PH", std::to_string(v.patchH)},
+                             {"CHANNELS", std::to_string(v.channels)},
+                             {"HIDDEN", std::to_string(v.hidden)},
+                             {"DEPTH", std::to_string(v.depth)},
+                             {"HEADS", std::to_string(v.heads)},
+                             {"PRUNING", v.ratio < 1 ? "true" : "false"},
+                             {"RATIO", v.ratio < 1 ? "0.7" : "1.0"},
+                             {"W", std::to_string(v.width)},
+                             {"2W", std::to_string(2 * v.width)},
+                             {"4W", std::to_string(4 * v.width)},
+                             {"DATASET", v.mpii ? "mpii" : "coco"},
+                             {"TESTSET", v.mpii ? "valid" : "val2017"}});
+}
+
+const char* const kTokenPoseDir = "experiments/coco/tokenpose/";
+const char* const kPptDir = "single-view-PPT/experiments/coco/ppt/";
+
 struct Preset {
     const char* name;
     std::string (*text)();
@@ -184,6 +282,69 @@ const Preset kPresets[] = {
          return transposeH("A6", 48, 96, 192, 6, "hrnet_w48-8ef0771d.pth",
                            "TP_H_w48_256x192_stage3_1_4_d96_h192_relu_enc6_mh1.yaml",
                            "tp_h_48_256x192_enc6_d96_h192_mh1.pth");
+     }},
+    // TokenPose (no released weights: the checkpoint names are left empty) and PPT (the released
+    // single-view models).
+    {"tokenpose-t",
+     [] {
+         return tokenpose({"TokenPose-T: raw pixels cut into 12x16 patches, 12 layers, 16 heads",
+                           std::string(kTokenPoseDir) + "tokenpose_t_256_192_patch1612_dim192_depth12_heads16.yaml",
+                           "pose_tokenpose_t", "", "", 32, 3, 12, 16, 12, 16});
+     }},
+    {"tokenpose-s-v1",
+     [] {
+         return tokenpose({"TokenPose-S-v1: conv stem + layer1 (stride 4), 3x4 patches, 12 layers, 8 heads",
+                           std::string(kTokenPoseDir) + "tokenpose_s_v1_256_192_patch43_dim192_depth12_heads8.yaml",
+                           "pose_tokenpose_s", "", "", 32, 32, 12, 8, 3, 4});
+     }},
+    {"tokenpose-s-v2",
+     [] {
+         return tokenpose({"TokenPose-S-v2: conv stem + layer1 (stride 4), 2x2 patches, 12 layers, 8 heads",
+                           std::string(kTokenPoseDir) + "tokenpose_s_v2_256_192_patch22_dim192_depth12_heads8.yaml",
+                           "pose_tokenpose_s", "", "", 32, 32, 12, 8, 2, 2});
+     }},
+    {"tokenpose-b",
+     [] {
+         return tokenpose({"TokenPose-B: HRNet-W32 stages 1-3, 3x4 patches, 12 layers, 8 heads",
+                           std::string(kTokenPoseDir) + "tokenpose_b_256_192_patch43_dim192_depth12_heads8.yaml",
+                           "pose_tokenpose_b", "hrnet_w32-36af842e.pth", "", 32, 32, 12, 8, 3, 4});
+     }},
+    {"tokenpose-l-d6",
+     [] {
+         return tokenpose(
+             {"TokenPose-L/D6: HRNet-W48 stages 1-3, 4x4 patches, three encoders of 2 layers whose "
+              "keypoint tokens are concatenated (MPII, 256x256)",
+              "experiments/mpii/tokenpose/tokenpose_l_D6_256x256_patch44_dim192_depth6.yaml", "pose_tokenpose_l",
+              "hrnet_w48-8ef0771d.pth", "", 48, 48, 2, 8, 4, 4, 384, 1.0, true});
+     }},
+    {"tokenpose-l-d24",
+     [] {
+         return tokenpose(
+             {"TokenPose-L/D24: HRNet-W48 stages 1-3, 3x4 patches, three encoders of 8 layers whose "
+              "keypoint tokens are concatenated",
+              std::string(kTokenPoseDir) + "tokenpose_L_D24_256_192_patch43_dim192_depth24_heads12.yaml",
+              "pose_tokenpose_l", "hrnet_w48-8ef0771d.pth", "", 48, 48, 8, 12, 3, 4, 384});
+     }},
+    {"ppt-s",
+     [] {
+         return tokenpose({"PPT-S: TokenPose-S-v1 keeping 70% of the visual tokens after layers 4, 7 and 10",
+                           std::string(kPptDir) + "ppt_s_v1_256_192_patch43_dim192_depth12_heads8.yaml",
+                           "pose_tokenpose_s", "", "ppt_s_256x192_ratio07.pth", 32, 32, 12, 8, 3, 4, -1, 0.7});
+     }},
+    {"ppt-b",
+     [] {
+         return tokenpose({"PPT-B: TokenPose-B keeping 70% of the visual tokens after layers 4, 7 and 10",
+                           std::string(kPptDir) + "ppt_b_256_192_patch43_dim192_depth12_heads8.yaml",
+                           "pose_tokenpose_b", "hrnet_w32-36af842e.pth", "ppt_b_256x192_ratio07.pth", 32, 32, 12, 8, 3,
+                           4, -1, 0.7});
+     }},
+    {"ppt-l-d6",
+     [] {
+         return tokenpose(
+             {"PPT-L/D6 as the PPT repository builds it: HRNet-W48 stages 1-3 and one 6-layer encoder "
+              "(pose_tokenpose_b), 70% of the visual tokens kept after layer 4",
+              std::string(kPptDir) + "ppt_L_D6_256_192_patch43_dim192_depth6_heads8.yaml", "pose_tokenpose_b",
+              "hrnet_w48-8ef0771d.pth", "ppt_l_d6_256x192_ratio07.pth", 48, 48, 6, 8, 3, 4, 384, 0.7});
      }},
 };
 

@@ -1,6 +1,7 @@
 #include "posescope/models/model_registry.h"
 
 #include "posescope/models/checkpoint.h"
+#include "tokenpose/tokenpose_model.h"
 #include "transpose/transpose_model.h"
 
 namespace posescope::models {
@@ -9,6 +10,12 @@ void registerBuiltinModels(ModelRegistry& registry) {
     registry.add({"TransPose", {"transpose_r", "transpose_h"}, [](const ModelConfig& c) -> std::shared_ptr<PoseModel> {
                       return std::make_shared<transpose::TransPoseModel>(transpose::transposeConfig(c));
                   }});
+    registry.add({"TokenPose",
+                  {"pose_tokenpose_t", "pose_tokenpose_s", "pose_tokenpose_b", "pose_tokenpose_l"},
+                  [](const ModelConfig& c) -> std::shared_ptr<PoseModel> {
+                      return std::make_shared<tokenpose::TokenPoseModel>(tokenpose::tokenposeConfig(c));
+                  },
+                  tokenpose::tokenposeKeyMap()});
 }
 
 void ModelRegistry::add(ModelFamily family) {
@@ -16,11 +23,15 @@ void ModelRegistry::add(ModelFamily family) {
 }
 
 std::shared_ptr<PoseModel> ModelRegistry::create(const ModelConfig& config) const {
+    return family(config).create(config);
+}
+
+const ModelFamily& ModelRegistry::family(const ModelConfig& config) const {
     const std::string name = config.string("MODEL.NAME");
     std::string known;
     for (const ModelFamily& f : m_families)
         for (const std::string& n : f.modelNames) {
-            if (n == name) return f.create(config);
+            if (n == name) return f;
             known += (known.empty() ? "" : ", ") + n;
         }
     throw ConfigError("MODEL.NAME: no model family builds '" + name + "' (known: " + known + ") (" + config.source() +
@@ -43,7 +54,9 @@ std::shared_ptr<PoseModel> createModel(const ModelConfig& config) {
 std::shared_ptr<const PoseModel> loadModel(const ModelConfig& config, const std::string& checkpointPath) {
     std::shared_ptr<PoseModel> model = createModel(config);
     const Checkpoint ckpt = loadCheckpoint(checkpointPath);
-    loadStateDict(model->module(), ckpt.tensors, checkpointPath);
+    LoadOptions options;
+    options.keyMap = ModelRegistry::builtin().family(config).keyMap;
+    loadStateDict(model->module(), ckpt.tensors, checkpointPath, options);
     model->module().eval();
     return model;
 }

@@ -18,6 +18,35 @@ namespace posescope::models::transpose {
 
 namespace {
 
+HrnetStageSpec stageSpec(const ModelConfig& c, const std::string& stage, const std::string& family) {
+    const std::string k = "MODEL.EXTRA." + stage + ".";
+    if (c.string(k + "BLOCK", "BASIC") != "BASIC")
+        throw ConfigError(k + "BLOCK: " + family + " uses BASIC blocks in " + stage + " (" + c.source() + ")");
+    if (c.string(k + "FUSE_METHOD", "SUM") != "SUM")
+        throw ConfigError(k + "FUSE_METHOD: only SUM is defined (" + c.source() + ")");
+    HrnetStageSpec s;
+    s.modules = static_cast<int>(c.integer(k + "NUM_MODULES"));
+    s.branches = static_cast<int>(c.integer(k + "NUM_BRANCHES"));
+    for (long long v : c.integers(k + "NUM_BLOCKS"))
+        s.blocks.push_back(static_cast<int>(v));
+    for (long long v : c.integers(k + "NUM_CHANNELS"))
+        s.channels.push_back(static_cast<int>(v));
+    if (static_cast<int>(s.blocks.size()) != s.branches || static_cast<int>(s.channels.size()) != s.branches)
+        throw ConfigError(k + "NUM_BLOCKS/NUM_CHANNELS must have NUM_BRANCHES entries (" + c.source() + ")");
+    return s;
+}
+
+}  // namespace
+
+HrnetSpec hrnetSpecFromConfig(const ModelConfig& c, const std::string& family) {
+    HrnetSpec spec;
+    spec.stage2 = stageSpec(c, "STAGE2", family);
+    spec.stage3 = stageSpec(c, "STAGE3", family);
+    return spec;
+}
+
+namespace {
+
 namespace nn = torch::nn;
 
 constexpr double kBnEps = 1e-5;  // every BatchNorm2d of the official model (momentum is irrelevant here)

@@ -53,6 +53,8 @@
 // NoGradGuard are fine; construction and loading must not overlap with use.
 #pragma once
 
+#include "posescope/models/model_config.h"
+
 #include <torch/nn/module.h>
 #include <torch/nn/modules/batchnorm.h>
 #include <torch/nn/modules/container/modulelist.h>
@@ -61,6 +63,7 @@
 #include <torch/nn/pimpl.h>
 #include <torch/types.h>
 
+#include <string>
 #include <vector>
 
 namespace posescope::models::transpose {
@@ -83,6 +86,10 @@ struct HrnetSpec {
     /// 2 branches [W,2W], 4 blocks each; stage3 4 modules, 3 branches [W,2W,4W], 4 blocks each.
     static HrnetSpec official(int width);
 };
+
+/// MODEL.EXTRA.STAGE2/STAGE3 of an official YAML (TransPose-H, TokenPose-B/L); `family` names the
+/// model in errors. ConfigError for other blocks or fusions, or inconsistent lists.
+HrnetSpec hrnetSpecFromConfig(const ModelConfig& config, const std::string& family);
 
 // --- Building blocks (registered under the official attribute names) -------------------------
 // HRNet's own blocks; layer1 uses the Bottleneck of TransPose-R's ResNet-S (resnet.h).

@@ -5,24 +5,6 @@
 namespace posescope::models::transpose {
 namespace {
 
-HrnetStageSpec stageSpec(const ModelConfig& c, const std::string& stage) {
-    const std::string k = "MODEL.EXTRA." + stage + ".";
-    if (c.string(k + "BLOCK", "BASIC") != "BASIC")
-        throw ConfigError(k + "BLOCK: TransPose-H uses BASIC blocks in " + stage + " (" + c.source() + ")");
-    if (c.string(k + "FUSE_METHOD", "SUM") != "SUM")
-        throw ConfigError(k + "FUSE_METHOD: only SUM is defined (" + c.source() + ")");
-    HrnetStageSpec s;
-    s.modules = static_cast<int>(c.integer(k + "NUM_MODULES"));
-    s.branches = static_cast<int>(c.integer(k + "NUM_BRANCHES"));
-    for (long long v : c.integers(k + "NUM_BLOCKS"))
-        s.blocks.push_back(static_cast<int>(v));
-    for (long long v : c.integers(k + "NUM_CHANNELS"))
-        s.channels.push_back(static_cast<int>(v));
-    if (static_cast<int>(s.blocks.size()) != s.branches || static_cast<int>(s.channels.size()) != s.branches)
-        throw ConfigError(k + "NUM_BLOCKS/NUM_CHANNELS must have NUM_BRANCHES entries (" + c.source() + ")");
-    return s;
-}
-
 torch::nn::Sequential makeDeconvLayers(const TransPoseConfig& c) {
     torch::nn::Sequential layers;
     int64_t in = c.dModel;
@@ -79,8 +61,7 @@ TransPoseConfig transposeConfig(const ModelConfig& c) {
     if (!(t.dropout >= 0 && t.dropout < 1))
         throw ConfigError("MODEL.ENCODER_DROPOUT: expected a probability in [0, 1) (" + c.source() + ")");
     if (t.hrnet) {
-        t.hrnetSpec.stage2 = stageSpec(c, "STAGE2");
-        t.hrnetSpec.stage3 = stageSpec(c, "STAGE3");
+        t.hrnetSpec = hrnetSpecFromConfig(c, "TransPose-H");
         t.hrnetSpec.stemWidth = static_cast<int>(t.stemWidth);
     } else {
         const long long depth = c.integer("MODEL.EXTRA.NUM_LAYERS", 50);

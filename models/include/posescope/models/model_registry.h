@@ -12,6 +12,7 @@
 // Thread-safety: builtin() is initialised once, thread-safely; the registry is then read-only.
 #pragma once
 
+#include "posescope/models/checkpoint.h"
 #include "posescope/models/model_config.h"
 #include "posescope/models/pose_model.h"
 
@@ -26,6 +27,9 @@ struct ModelFamily {
     std::string name;                     // "TransPose"
     std::vector<std::string> modelNames;  // MODEL.NAME values it builds: "transpose_r", "transpose_h"
     std::function<std::shared_ptr<PoseModel>(const ModelConfig&)> create;
+    /// Renames official checkpoint keys that differ from the module's (empty: none), e.g. PPT's
+    /// attention keys onto TokenPose's; loadModel and training's --init apply it.
+    KeyMap keyMap;
 };
 
 class ModelRegistry {
@@ -33,6 +37,8 @@ public:
     void add(ModelFamily family);
     const std::vector<ModelFamily>& families() const { return m_families; }
     std::shared_ptr<PoseModel> create(const ModelConfig& config) const;
+    /// The family that builds MODEL.NAME; ConfigError listing the known names otherwise.
+    const ModelFamily& family(const ModelConfig& config) const;
     static const ModelRegistry& builtin();
 
 private:

@@ -11,6 +11,7 @@
 #include "posescope/datasets/skeleton.h"
 #include "posescope/models/checkpoint.h"
 #include "posescope/models/heatmap_decode.h"
+#include "posescope/models/model_registry.h"
 #include "posescope/models/pose_model.h"
 #include "posescope/models/preprocess.h"
 #include "posescope/models/runtime.h"
@@ -420,11 +421,15 @@ TrainResult trainModel(const TrainOptions& o, const TrainCallbacks& cb) {
         }
         models::LoadOptions lo;
         const std::vector<std::string> prefixes = o.initPrefixes;
+        const models::KeyMap family = models::ModelRegistry::builtin().family(cfg).keyMap;  // e.g. PPT's names
+        lo.keyMap = family;
         if (!prefixes.empty()) {
             lo.allowMissing = true;
-            lo.keyMap = [prefixes](const std::string& k) -> std::optional<std::string> {
+            lo.keyMap = [prefixes, family](const std::string& key) -> std::optional<std::string> {
+                const std::optional<std::string> k = family ? family(key) : std::optional<std::string>(key);
+                if (!k) return std::nullopt;
                 for (const std::string& p : prefixes)
-                    if (k.rfind(p, 0) == 0) return k;
+                    if (k->rfind(p, 0) == 0) return k;
                 return std::nullopt;
             };
         }

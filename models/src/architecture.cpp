@@ -91,23 +91,44 @@ bool btranspose(const Keys& k, ArchitectureMatch& m) {
 }
 
 bool tokenpose(const Keys& k, ArchitectureMatch& m) {
-    if (!k.has("features.keypoint_token")) return false;
-    const std::string l0 = "features.transformer.layers.0.";
-    const bool tokenposeLayout = k.has(l0 + "0.fn.fn.to_qkv.weight");
-    const bool pptLayout = k.has(l0 + "0.fn.to_qkv.weight");
+    // S: everything under "features."; T and B: "transformer." (B's HRNet under "pre_feature.");
+    // L: three encoders transformer.transformer{1,2,3}.
+    std::string p, enc;
+    if (k.has("features.keypoint_token")) {
+        p = "features.";
+        enc = p + "transformer.layers.";
+    } else if (k.has("transformer.keypoint_token")) {
+        p = "transformer.";
+        enc =
+            p + (k.has(p + "transformer1.layers.0.1.fn.norm.weight") ? "transformer1.layers." : "transformer.layers.");
+    } else {
+        return false;
+    }
+    const bool tokenposeLayout = k.has(enc + "0.0.fn.fn.to_qkv.weight");
+    const bool pptLayout = k.has(enc + "0.0.fn.to_qkv.weight");
     if (!tokenposeLayout && !pptLayout) return false;
-    const int64_t dim = k.dim("features.keypoint_token", 2);
-    const int64_t joints = k.dim("features.keypoint_token", 1);
-    const int depth = k.count("features.transformer.layers.");
-    const int64_t mlp = k.dim(l0 + "1.fn.fn.net.0.weight", 0);
-    const int64_t tokens = k.dim("features.pos_embedding", 1);
+    const bool fusion = enc.find("transformer1.") != std::string::npos;
+    const int64_t dim = k.dim(p + "keypoint_token", 2);
+    const int64_t joints = k.dim(p + "keypoint_token", 1);
+    const int depth = k.count(enc) * (fusion ? 3 : 1);
+    const int64_t mlp = k.dim(enc + "0.1.fn.fn.net.0.weight", 0);
+    const int64_t tokens = k.dim(p + "pos_embedding", 1);
+    const int64_t patch = k.dim(p + "patch_to_embedding.weight", 1);
+    const int64_t hrnet = k.dim("pre_feature.transition1.0.0.weight", 0);
     m.family = tokenposeLayout ? "TokenPose" : "PPT";
-    m.details = "dim " + std::to_string(dim) + ", depth " + std::to_string(depth) + ", MLP " + std::to_string(mlp) +
-                ", " + std::to_string(joints) + " keypoint tokens, " + std::to_string(tokens) + " visual tokens";
-    if (k.has("features.stage3.0.fuse_layers.0.1.0.weight") || k.has("features.stage2.0.branches.0.0.conv1.weight"))
-        m.variant = "B";
-    else if (k.has("features.layer1.0.conv1.weight") && dim == 192 && depth == 12)
-        m.variant = "S-v1";
+    std::string backbone = p == "features." ? "conv stem + layer1"
+                           : hrnet > 0      ? "HRNet-W" + std::to_string(hrnet) + " stages 1-3"
+                                            : "pixels";
+    m.details = backbone + ", dim " + std::to_string(dim) + ", " + std::to_string(depth) + " layers" +
+                (fusion ? " (3 encoders)" : "") + ", MLP " + std::to_string(mlp) + ", " + std::to_string(joints) +
+                " keypoint tokens, " + std::to_string(tokens) + " visual tokens of " + std::to_string(patch);
+    if (dim != 192) return true;
+    if (p == "features." && depth == 12) m.variant = patch == 3072 ? "S-v1" : patch == 1024 ? "S-v2" : "";
+    if (p == "transformer." && hrnet < 0 && depth == 12 && patch == 576) m.variant = "T";
+    if (hrnet == 32 && !fusion && depth == 12) m.variant = "B";
+    if (hrnet == 48 && !fusion && depth == 6) m.variant = "L/D6";  // the PPT repository's L/D6
+    if (hrnet == 48 && fusion && (depth == 6 || depth == 24)) m.variant = "L/D" + std::to_string(depth);
+    if (pptLayout && m.variant == "S-v1") m.variant = "S";
     return true;
 }
 

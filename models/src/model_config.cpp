@@ -854,7 +854,9 @@ std::string presetFor(const std::string& family, const std::string& variant) {
         return t;
     };
     // "TransPose-R" + "R-A4" → transpose-r-a4 (the family's stem and the variant).
-    const std::string f = lower(family), v = lower(variant);
+    std::string v = lower(variant);
+    std::replace(v.begin(), v.end(), '/', '-');  // "L/D24" → "l-d24"
+    const std::string f = lower(family);
     const std::string stem = f.substr(0, f.find('-'));
     const std::vector<std::string> presets = ModelConfig::presetNames();
     for (const std::string& candidate : {stem + "-" + v, f + "-" + v})

@@ -22,7 +22,7 @@ const Case kCases[] = {
     {"transpose_h_s", "TransPose-H", "H-S", 8019281},
     {"transpose_h_a4", "TransPose-H", "H-A4", 17306129},
     {"transpose_h_a6", "TransPose-H", "H-A6", 17455697},
-    {"ppt_s", "PPT", "S-v1", 6669888},
+    {"ppt_s", "PPT", "S", 6669888},
     {"tokenpose_s_v1", "TokenPose", "S-v1", 6669888},
     {"btranspose_c3a1", "BTranspose", "C3A1(4)", 10090961},
     {"btranspose_c3a1_large", "BTranspose", "C3A1(4)-Large", 23817297},

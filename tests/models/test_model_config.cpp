@@ -67,9 +67,12 @@ const std::map<std::string, std::string> kDefaultsNotInFiles = {
 
 }  // namespace
 
-TEST(ModelConfig, PresetNamesListTheFiveReleasedTransPoseModels) {
-    EXPECT_EQ(ModelConfig::presetNames(), (std::vector<std::string>{"transpose-r-a3", "transpose-r-a4", "transpose-h-s",
-                                                                    "transpose-h-a4", "transpose-h-a6"}));
+TEST(ModelConfig, PresetNamesListThePaperVariants) {
+    EXPECT_EQ(
+        ModelConfig::presetNames(),
+        (std::vector<std::string>{"transpose-r-a3", "transpose-r-a4", "transpose-h-s", "transpose-h-a4",
+                                  "transpose-h-a6", "tokenpose-t", "tokenpose-s-v1", "tokenpose-s-v2", "tokenpose-b",
+                                  "tokenpose-l-d6", "tokenpose-l-d24", "ppt-s", "ppt-b", "ppt-l-d6"}));
 }
 
 TEST(ModelConfig, PresetsHoldThePaperValues) {
@@ -412,7 +415,8 @@ TEST(ModelConfig, ResolveTakesPresetsThenFiles) {
     // A missing bare name close to a preset is a typo of it.
     EXPECT_EQ(messageOf<ConfigError>([] { ModelConfig::resolve("transpose-r-a5"); }),
               "unknown preset 'transpose-r-a5' and no such file (did you mean 'transpose-r-a3'?); known presets: "
-              "transpose-r-a3, transpose-r-a4, transpose-h-s, transpose-h-a4, transpose-h-a6");
+              "transpose-r-a3, transpose-r-a4, transpose-h-s, transpose-h-a4, transpose-h-a6, tokenpose-t, "
+              "tokenpose-s-v1, tokenpose-s-v2, tokenpose-b, tokenpose-l-d6, tokenpose-l-d24, ppt-s, ppt-b, ppt-l-d6");
     EXPECT_NE(
         messageOf<ConfigError>([] { ModelConfig::resolve("TransPose_H_A6"); }).find("(did you mean 'transpose-h-a6'?)"),
         std::string::npos);
@@ -422,16 +426,19 @@ TEST(ModelConfig, ResolveTakesPresetsThenFiles) {
               missing + ": cannot read (No such file or directory)");
     EXPECT_EQ(messageOf<FileError>([] { ModelConfig::resolve("resnet"); }),
               "resnet: cannot read (No such file or directory), and no preset has this name (known presets: "
-              "transpose-r-a3, transpose-r-a4, transpose-h-s, transpose-h-a4, transpose-h-a6)");
+              "transpose-r-a3, transpose-r-a4, transpose-h-s, transpose-h-a4, transpose-h-a6, tokenpose-t, "
+              "tokenpose-s-v1, tokenpose-s-v2, tokenpose-b, tokenpose-l-d6, tokenpose-l-d24, ppt-s, ppt-b, ppt-l-d6)");
 }
 
 TEST(ModelConfig, UnknownPresetListsTheKnownOnes) {
     EXPECT_EQ(messageOf<ConfigError>([] { ModelConfig::preset("transpose-h-a5"); }),
-              "unknown preset 'transpose-h-a5' (did you mean 'transpose-h-a4'?); known presets: transpose-r-a3, "
-              "transpose-r-a4, transpose-h-s, transpose-h-a4, transpose-h-a6");
+              "unknown preset 'transpose-h-a5' (did you mean 'transpose-h-a4'?); known presets: "
+              "transpose-r-a3, transpose-r-a4, transpose-h-s, transpose-h-a4, transpose-h-a6, tokenpose-t, "
+              "tokenpose-s-v1, tokenpose-s-v2, tokenpose-b, tokenpose-l-d6, tokenpose-l-d24, ppt-s, ppt-b, ppt-l-d6");
     EXPECT_EQ(messageOf<ConfigError>([] { ModelConfig::preset("vitpose"); }),
               "unknown preset 'vitpose'; known presets: transpose-r-a3, transpose-r-a4, transpose-h-s, "
-              "transpose-h-a4, transpose-h-a6");
+              "transpose-h-a4, transpose-h-a6, tokenpose-t, tokenpose-s-v1, tokenpose-s-v2, tokenpose-b, "
+              "tokenpose-l-d6, tokenpose-l-d24, ppt-s, ppt-b, ppt-l-d6");
 }
 
 TEST(ModelConfig, EntriesSetBackToTheSameValues) {

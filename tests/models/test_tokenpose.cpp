@@ -11,6 +11,8 @@
 
 #include <gtest/gtest.h>
 
+#include <regex>
+
 using namespace posescope;
 using namespace posescope::models;
 
@@ -51,15 +53,16 @@ void checkAgainstFixture(const ModelConfig& config, const std::string& name, int
     const torch::Tensor heatmaps = model->forward(input, &trace);
     test::expectClose(heatmaps, test::readH5(h5, "/heatmaps"), name + " heatmaps");
     for (const char* f : {"patch_embed", "tokens_in", "keypoint_tokens_out"})
-        test::expectClose(trace.extras.at(std::string("features/") + f), test::readH5(h5, std::string("/features/") + f),
-                          name + " " + f);
+        test::expectClose(trace.extras.at(std::string("features/") + f),
+                          test::readH5(h5, std::string("/features/") + f), name + " " + f);
     ASSERT_EQ(static_cast<int>(trace.layers.size()), layers);
     for (int i = 0; i < layers; ++i) {
         const LayerTrace& t = trace.layers[static_cast<size_t>(i)];
         const std::string layer = "layer_" + std::to_string(i);
         EXPECT_EQ(t.index, i);
         test::expectClose(t.attention, test::readH5(h5, "/attention/" + layer), name + " attention " + layer);
-        expectSameIndices(t.visualTokens, test::readH5(h5, "/visual_tokens/" + layer), name + " visual tokens " + layer);
+        expectSameIndices(t.visualTokens, test::readH5(h5, "/visual_tokens/" + layer),
+                          name + " visual tokens " + layer);
         // Rows recomputed from the traced projections equal the traced attention (the keypoint rows).
         const torch::Tensor kp = torch::arange(17, torch::kInt64).unsqueeze(0);
         test::expectClose(model->attentionRows(t, kp), t.attention.slice(2, 0, 17), name + " rows " + layer);
@@ -94,8 +97,8 @@ TEST(TokenPose, PptWithKeepRatioOneIsTokenPose) {
     unpruned.set("MODEL.PRUNING_RATIO=1.0");
     const auto ppt = loadModel(smallPpt(), test::officialPath("ppt_small.pth"));
     const auto tokenpose = loadModel(unpruned, test::officialPath("ppt_small.pth"));
-    EXPECT_EQ(tokenpose->info().family, "TokenPose-S");
-    EXPECT_EQ(ppt->info().family, "PPT-S");
+    EXPECT_EQ(tokenpose->info().family, "TokenPose");
+    EXPECT_EQ(ppt->info().family, "PPT");
     const torch::Tensor input = test::readH5(test::officialPath("ppt_small.h5"), "/input");
     Trace a, b;
     const auto* pptModel = dynamic_cast<const tokenpose::TokenPoseModel*>(ppt.get());
@@ -142,9 +145,26 @@ TEST(TokenPose, EveryVariantBuildsWithItsOfficialShape) {
         SCOPED_TRACE(preset);
         const auto model = createModel(ModelConfig::preset(preset));
         int64_t count = 0;
-        for (const auto& p : model->module().named_parameters()) count += p.value().numel();
+        for (const auto& p : model->module().named_parameters())
+            count += p.value().numel();
         EXPECT_NEAR(static_cast<double>(count), static_cast<double>(params), 1000.0);
         EXPECT_EQ(model->info().encoderLayers, layers);
         EXPECT_EQ(model->info().gridRows * model->info().gridCols, tokens);
+        // The checkpoint of a paper variant names its preset (the app picks it for a checkpoint).
+        std::vector<TensorInfo> keys;
+        for (const auto& [name, t] : stateDictOf(model->module()))
+            keys.push_back({name, t.sizes().vec(), ""});
+        if (preset.rfind("ppt", 0) == 0) {  // a PPT checkpoint has PPT's names
+            const KeyMap toPpt = [](const std::string& key) -> std::optional<std::string> {
+                static const std::regex fn(R"(^(.*\.layers\.\d+\.0\.)fn\.(norm|fn\.)(.*)$)");
+                std::smatch m;
+                if (!std::regex_match(key, m, fn)) return key;
+                return m[1].str() + (m[2].str() == "norm" ? "norm" : "fn.") + m[3].str();
+            };
+            for (TensorInfo& t : keys)
+                t.name = *toPpt(t.name);
+        }
+        const ArchitectureMatch match = recogniseArchitecture(keys);
+        EXPECT_EQ(presetFor(match.family, match.variant), preset) << match.text();
     }
 }

@@ -105,13 +105,12 @@ TransformerImpl::TransformerImpl(int64_t dim, int64_t depth, int64_t heads, int6
         Layer b;
         // Residual(PreNorm(Attention)): layers.i.0.fn.norm, layers.i.0.fn.fn.to_qkv, …to_out.0
         auto attention = std::make_shared<torch::nn::Module>();
-        b.qkv = attention->register_module("to_qkv",
-                                           torch::nn::Linear(torch::nn::LinearOptions(dim, 3 * dim).bias(false)));
+        b.qkv =
+            attention->register_module("to_qkv", torch::nn::Linear(torch::nn::LinearOptions(dim, 3 * dim).bias(false)));
         b.out = torch::nn::Linear(dim, dim);
         attention->register_module("to_out", torch::nn::Sequential(b.out, torch::nn::Dropout(0.0)));
         auto preNorm1 = std::make_shared<torch::nn::Module>();
-        b.norm1 = preNorm1->register_module(
-            "norm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({dim}).eps(1e-5)));
+        b.norm1 = preNorm1->register_module("norm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({dim}).eps(1e-5)));
         preNorm1->register_module("fn", attention);
         auto residual1 = std::make_shared<torch::nn::Module>();
         residual1->register_module("fn", preNorm1);
@@ -122,8 +121,7 @@ TransformerImpl::TransformerImpl(int64_t dim, int64_t depth, int64_t heads, int6
         feedForward->register_module("net", torch::nn::Sequential(b.fc1, torch::nn::GELU(), torch::nn::Dropout(0.0),
                                                                   b.fc2, torch::nn::Dropout(0.0)));
         auto preNorm2 = std::make_shared<torch::nn::Module>();
-        b.norm2 = preNorm2->register_module(
-            "norm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({dim}).eps(1e-5)));
+        b.norm2 = preNorm2->register_module("norm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({dim}).eps(1e-5)));
         preNorm2->register_module("fn", feedForward);
         auto residual2 = std::make_shared<torch::nn::Module>();
         residual2->register_module("fn", preNorm2);
@@ -143,12 +141,13 @@ TokenPoseImpl::TokenPoseImpl(const TokenPoseConfig& c) : config(c) {
     keypoint_token = root->register_parameter("keypoint_token", torch::zeros({1, c.joints, d}));
     if (c.posEmbedding == "sine" || c.posEmbedding == "sine-full")
         pos_embedding = root->register_parameter(
-            "pos_embedding", transpose::sinePositionEmbedding(c.gridRows(), c.gridCols(), d).permute({1, 0, 2}).contiguous(),
+            "pos_embedding",
+            transpose::sinePositionEmbedding(c.gridRows(), c.gridCols(), d).permute({1, 0, 2}).contiguous(),
             /*requires_grad=*/false);
     else if (c.posEmbedding == "learnable")
         pos_embedding = root->register_parameter("pos_embedding", torch::zeros({1, n + c.joints, d}));
-    patch_to_embedding = root->register_module(
-        "patch_to_embedding", torch::nn::Linear(c.channels * c.patchWidth * c.patchHeight, d));
+    patch_to_embedding =
+        root->register_module("patch_to_embedding", torch::nn::Linear(c.channels * c.patchWidth * c.patchHeight, d));
     if (c.base == Base::S) {
         auto conv = [](int64_t in, int64_t out) {
             return torch::nn::Conv2d(torch::nn::Conv2dOptions(in, out, 3).stride(2).padding(1).bias(false));
@@ -172,10 +171,10 @@ TokenPoseImpl::TokenPoseImpl(const TokenPoseConfig& c) : config(c) {
     const int64_t in = c.headInput(), out = c.heatmapWidth * c.heatmapHeight;
     auto ln = [](int64_t ch) { return torch::nn::LayerNorm(torch::nn::LayerNormOptions({ch}).eps(1e-5)); };
     mlp_head = root->register_module(
-        "mlp_head", c.twoLayerHead() ? torch::nn::Sequential(ln(in), torch::nn::Linear(in, c.hiddenHeatmapDim),
-                                                             ln(c.hiddenHeatmapDim),
-                                                             torch::nn::Linear(c.hiddenHeatmapDim, out))
-                                     : torch::nn::Sequential(ln(in), torch::nn::Linear(in, out)));
+        "mlp_head", c.twoLayerHead()
+                        ? torch::nn::Sequential(ln(in), torch::nn::Linear(in, c.hiddenHeatmapDim),
+                                                ln(c.hiddenHeatmapDim), torch::nn::Linear(c.hiddenHeatmapDim, out))
+                        : torch::nn::Sequential(ln(in), torch::nn::Linear(in, out)));
 }
 
 torch::Tensor TokenPoseImpl::head(const torch::Tensor& keypointTokens) {
@@ -229,7 +228,7 @@ torch::Tensor TokenPoseImpl::runTransformer(size_t which, torch::Tensor x, torch
                                                           static_cast<int64_t>(idx)) != c.pruningLayers.end();
         if (pruneHere) {
             const torch::Tensor tok = attn.slice(2, 0, J).slice(3, J).sum(1) / static_cast<double>(H);  // [B, J, N]
-            const torch::Tensor score = tok.sum(1);                                                        // [B, N]
+            const torch::Tensor score = tok.sum(1);                                                     // [B, N]
             const int64_t N = score.size(1);
             const auto keep = static_cast<int64_t>(std::ceil(static_cast<double>(N) * keepRatio));
             const torch::Tensor kept = std::get<1>(score.topk(keep, 1, true, true));  // [B, K], descending
@@ -300,13 +299,12 @@ torch::Tensor TokenPoseImpl::forward(const torch::Tensor& input, TraceObserver* 
 
 TokenPoseModel::TokenPoseModel(const TokenPoseConfig& c) : m_net(std::make_shared<TokenPoseImpl>(c)) {
     m_net->eval();
-    const std::string size = c.name.substr(std::string("pose_tokenpose_").size());
-    m_info.family = std::string(c.prunes() ? "PPT" : "TokenPose") + "-" +
-                    static_cast<char>(std::toupper(static_cast<unsigned char>(size.at(0))));
+    m_info.family = c.prunes() ? "PPT" : "TokenPose";
     std::vector<TensorInfo> keys;
     for (const auto& [name, t] : stateDictOf(*m_net))
         keys.push_back({name, t.sizes().vec(), ""});
-    m_info.variant = recogniseArchitecture(keys).variant;
+    m_info.variant = recogniseArchitecture(keys).variant;  // the module has TokenPose's names
+    if (c.prunes() && m_info.variant == "S-v1") m_info.variant = "S";
     m_info.inputWidth = static_cast<int>(c.imageWidth);
     m_info.inputHeight = static_cast<int>(c.imageHeight);
     m_info.outputWidth = static_cast<int>(c.heatmapWidth);
@@ -381,8 +379,9 @@ void TokenPoseModel::initialiseForTraining() {
 torch::Tensor TokenPoseModel::headOnTokens(const LayerTrace& layer) const {
     const TokenPoseConfig& c = m_net->config;
     if (c.base == Base::L)
-        throw ModelError(name() + ": layer-wise heatmaps are not defined for token-fusion (L) models: their head reads "
-                                  "the keypoint tokens of all three encoders");
+        throw ModelError(name() +
+                         ": layer-wise heatmaps are not defined for token-fusion (L) models: their head reads "
+                         "the keypoint tokens of all three encoders");
     if (!layer.tokens.defined()) throw ModelError(name() + ": layer-wise heatmaps need a layer traced by this model");
     try {
         torch::NoGradGuard noGrad;

@@ -156,6 +156,15 @@ int runInspect(const std::vector<std::string>& argv) {
     std::printf("\nmodel:       %s%s, %d layers, %d heads, token grid %dx%d, input %dx%d, heatmaps %dx%d\n",
                 h.modelFamily.c_str(), h.modelVariant.empty() ? "" : (" " + h.modelVariant).c_str(), h.layers, h.heads,
                 h.gridRows, h.gridCols, h.inputWidth, h.inputHeight, h.heatmapWidth, h.heatmapHeight);
+    if (h.keypointTokens > 0)
+        std::printf("queries:     %d keypoint tokens before the visual ones (dependencies are their attention)\n",
+                    h.keypointTokens);
+    if (h.pruningStages() > 0) {
+        std::printf("pruning:     layers ");
+        for (int i = 0; i < h.pruningStages(); ++i)
+            std::printf("%s%d", i ? ", " : "", h.pruningLayers[static_cast<size_t>(i)] + 1);
+        std::printf(": keep %.0f%% of the visual tokens each time\n", h.keepRatio * 100);
+    }
     std::printf("config:      %s\n", h.configSource.c_str());
     std::printf("checkpoint:  %s (sha256 %s)\n", h.checkpoint.c_str(), h.checkpointSha256.c_str());
     std::printf("dataset:     %s %s (sha256 %s), images %s, %s\n", h.datasetKind.c_str(), h.dataset.c_str(),

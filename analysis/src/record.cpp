@@ -169,6 +169,50 @@ std::vector<float> flatKeypoints(const std::vector<models::Keypoint>& kps) {
     return v;
 }
 
+// The visual-token columns of `rows` [N, …, L] (the last visualTokens.size(1) ones) placed on the
+// whole grid of T tokens by their grid indices [N, V]; pruned tokens get 0.
+torch::Tensor onGrid(const torch::Tensor& rows, const torch::Tensor& visual, int64_t T) {
+    const int64_t V = visual.size(1), L = rows.size(-1);
+    const torch::Tensor cols = rows.narrow(-1, L - V, V);
+    if (V == T && torch::equal(visual, torch::arange(T, visual.options()).expand_as(visual))) return cols;
+    std::vector<int64_t> shape = cols.sizes().vec();
+    shape.back() = T;
+    std::vector<int64_t> view(static_cast<size_t>(cols.dim()), 1);
+    view.front() = visual.size(0);
+    view.back() = V;
+    const torch::Tensor index = visual.view(view).expand_as(cols);
+    return torch::zeros(shape, cols.options()).scatter_(-1, index, cols);
+}
+
+// PPT: per sample, each stage's scores and kept ranks on the whole grid (stages × T, row-major).
+std::vector<std::pair<std::vector<float>, std::vector<int32_t>>> pruningOnGrid(const models::Trace& trace,
+                                                                               const models::ModelInfo& info,
+                                                                               int64_t T) {
+    const auto S = info.pruningLayers.size();
+    if (S == 0 || trace.layers.empty()) return {};
+    const int64_t n = trace.layers.front().visualTokens.size(0);
+    std::vector<std::pair<std::vector<float>, std::vector<int32_t>>> out(
+        static_cast<size_t>(n), {std::vector<float>(S * static_cast<size_t>(T), std::nanf("")),
+                                 std::vector<int32_t>(S * static_cast<size_t>(T), -1)});
+    for (size_t st = 0; st < S; ++st) {
+        const std::string name = std::to_string(st + 1);
+        const auto score = trace.extras.find("pruning/score_stage_" + name);
+        const auto kept = trace.extras.find("kept_tokens/stage_" + name);
+        if (score == trace.extras.end() || kept == trace.extras.end()) continue;  // the model kept every token
+        const torch::Tensor before = trace.layers.at(static_cast<size_t>(info.pruningLayers[st])).visualTokens;
+        const torch::Tensor sc = score->second.to(torch::kFloat32).contiguous(), kp = kept->second.contiguous();
+        for (int64_t b = 0; b < n; ++b) {
+            auto& [scores, ranks] = out[static_cast<size_t>(b)];
+            const size_t base = st * static_cast<size_t>(T);
+            for (int64_t j = 0; j < before.size(1); ++j)
+                scores[base + static_cast<size_t>(before[b][j].item<int64_t>())] = sc[b][j].item<float>();
+            for (int64_t j = 0; j < kp.size(1); ++j)
+                ranks[base + static_cast<size_t>(kp[b][j].item<int64_t>())] = static_cast<int32_t>(j);
+        }
+    }
+    return out;
+}
+
 std::vector<RunSample> runBatch(const models::PoseModel& model, const RunHeader& header,
                                 const std::vector<const Prepared*>& items, const RecordOptions& o,
                                 const std::vector<std::pair<int, int>>& flipPairs) {
@@ -206,7 +250,8 @@ std::vector<RunSample> runBatch(const models::PoseModel& model, const RunHeader&
 
     const int T = header.tokens(), prefix = info.prefixTokens;
     const auto n = static_cast<int64_t>(items.size());
-    // The query token under each predicted keypoint, then every layer's rows for them.
+    // The query of each keypoint: its keypoint token (token models), or the visual token under its
+    // prediction (TransPose); then every layer's rows for them.
     torch::Tensor which = torch::empty({n, K}, torch::kInt64);
     std::vector<std::vector<int32_t>> tokens(items.size());
     for (int64_t b = 0; b < n; ++b) {
@@ -214,18 +259,18 @@ std::vector<RunSample> runBatch(const models::PoseModel& model, const RunHeader&
         for (int k = 0; k < K; ++k) {
             const int token = queryToken(queries[static_cast<size_t>(k)], trace.layers.front(), info);
             tokens[static_cast<size_t>(b)].push_back(token);
-            which[b][k] = prefix + token;
+            which[b][k] = prefix > 0 ? k : prefix + token;
         }
     }
     std::vector<torch::Tensor> layerRows, layerMean;  // [N, H, K, T], [N, K, T] per layer
     for (const models::LayerTrace& lt : trace.layers) {
         const torch::Tensor rows = model.attentionRows(lt, which);  // [N, H, K, L]
-        const int64_t L = rows.size(-1);
-        // Visual-token columns only (prefix tokens, if any, come first).
-        layerRows.push_back(rows.narrow(-1, L - T, T));
+        // Visual-token columns only, on the whole grid (pruned tokens 0).
+        layerRows.push_back(onGrid(rows, lt.visualTokens, T));
         layerMean.push_back(rows.size(1) == 1 ? layerRows.back().select(1, 0)
                                               : layerRows.back().sum(1).div_(static_cast<double>(rows.size(1))));
     }
+    const std::vector<std::pair<std::vector<float>, std::vector<int32_t>>> pruning = pruningOnGrid(trace, info, T);
     std::vector<RunSample> out;
     for (size_t b = 0; b < items.size(); ++b) {
         const Planned& pl = *items[b]->planned;
@@ -255,9 +300,18 @@ std::vector<RunSample> runBatch(const models::PoseModel& model, const RunHeader&
             mean.push_back(layerMean[l][bi]);
             if (header.heads > 1) heads.push_back(layerRows[l][bi]);
             if (header.level == RunLevel::Full) {
-                const torch::Tensor& a = trace.layers[l].attention;  // [N, H, L, L]
-                const int64_t L = a.size(-1);
-                full.push_back(a[bi].narrow(-1, L - T, T).narrow(1, L - T, T));
+                const torch::Tensor& a = trace.layers[l].attention;             // [N, H, L, L]
+                const torch::Tensor visual = trace.layers[l].visualTokens[bi];  // [V]
+                const int64_t L = a.size(-1), V = visual.size(0);
+                const torch::Tensor block = a[bi].narrow(1, L - V, V).narrow(2, L - V, V);  // [H, V, V]
+                if (V == T) {
+                    full.push_back(block);
+                } else {  // pruned tokens: rows and columns of 0
+                    const torch::Tensor rowsOnGrid =
+                        torch::zeros({block.size(0), T, V}, block.options()).index_copy_(1, visual, block);
+                    full.push_back(
+                        torch::zeros({block.size(0), T, T}, block.options()).index_copy_(2, visual, rowsOnGrid));
+                }
             }
         }
         s.dependency = torch::stack(mean);
@@ -265,6 +319,10 @@ std::vector<RunSample> runBatch(const models::PoseModel& model, const RunHeader&
         if (header.level != RunLevel::Keypoints) s.heatmaps = heatmaps[bi];
         if (header.level == RunLevel::Full) s.attention = torch::stack(full);
         s.cropJpeg = items[b]->jpeg;
+        if (header.pruningStages() > 0) {
+            s.pruningScores = pruning[b].first;
+            s.keptRank = pruning[b].second;
+        }
         out.push_back(std::move(s));
     }
     return out;
@@ -373,9 +431,12 @@ RecordResult recordRun(const RecordOptions& o, const RecordCallbacks& cb) {
     h.gridCols = info.gridCols;
     h.layers = info.encoderLayers;
     h.heads = info.heads;
+    h.keypointTokens = info.prefixTokens;
+    h.pruningLayers = info.pruningLayers;
+    h.keepRatio = info.keepRatio;
     h.decoder = decoderName(o.decode);
     h.flip = o.flip;
-    h.layerwise = o.layerwise;
+    h.layerwise = o.layerwise && info.layerwiseHeatmaps;
     h.level = o.level;
     h.shardIndex = o.shardIndex;
     h.shardCount = o.shardCount;

@@ -99,6 +99,11 @@ std::vector<Column> columnsFor(const RunHeader& h) {
         {"crop_jpeg_range", Kind::I64, {2}, {2}, 0, 0},
         {"dependency", Kind::F16, {Ly, K, T}, {Ly, K, T}, 1, 1},
     };
+    if (h.pruningStages() > 0) {
+        const auto S = static_cast<hsize_t>(h.pruningStages());
+        c.push_back({"pruning_scores", Kind::F32, {S, T}, {S, T}, 1, 1});  // one sample per chunk, compressed
+        c.push_back({"kept_rank", Kind::I32, {S, T}, {S, T}, 1, 1});
+    }
     if (h.heads > 1) c.push_back({"dependency_heads", Kind::F16, {Ly, H, K, T}, {Ly, H, K, T}, 1, 1});
     if (h.level != RunLevel::Keypoints) {
         const auto hh = static_cast<hsize_t>(h.heatmapHeight), hw = static_cast<hsize_t>(h.heatmapWidth);
@@ -133,6 +138,14 @@ void setInts(hid_t obj, const std::string& path, const char* name, const std::ve
         H5Sclose);
     Handle a(H5Acreate2(obj, name, H5T_STD_I64LE, space.get(), H5P_DEFAULT, H5P_DEFAULT), H5Aclose);
     if (!a.ok() || (!values.empty() && H5Awrite(a.get(), H5T_NATIVE_INT64, values.data()) < 0))
+        fail(path, std::string("cannot write attribute ") + name);
+}
+
+void setDouble(hid_t obj, const std::string& path, const char* name, double value) {
+    if (H5Aexists(obj, name) > 0) H5Adelete(obj, name);
+    Handle space(H5Screate(H5S_SCALAR), H5Sclose);
+    Handle a(H5Acreate2(obj, name, H5T_IEEE_F64LE, space.get(), H5P_DEFAULT, H5P_DEFAULT), H5Aclose);
+    if (!a.ok() || H5Awrite(a.get(), H5T_NATIVE_DOUBLE, &value) < 0)
         fail(path, std::string("cannot write attribute ") + name);
 }
 
@@ -190,6 +203,10 @@ void writeHeader(hid_t file, const std::string& path, const RunHeader& h) {
     setInts(file, path, "token_grid", {h.gridRows, h.gridCols});
     setInt(file, path, "layers", h.layers);
     setInt(file, path, "heads", h.heads);
+    setInt(file, path, "keypoint_tokens", h.keypointTokens);
+    setInts(file, path, "pruning_layers", std::vector<int64_t>(h.pruningLayers.begin(), h.pruningLayers.end()),
+            {h.pruningLayers.size()});
+    setDouble(file, path, "keep_ratio", h.keepRatio);
     setString(file, path, "decoder", h.decoder);
     setInt(file, path, "flip", h.flip ? 1 : 0);
     setInt(file, path, "layerwise", h.layerwise ? 1 : 0);
@@ -313,6 +330,16 @@ RunHeader readHeader(hid_t file, const std::string& path) {
     h.shardCount = static_cast<int>(shard[1]);
     h.layers = static_cast<int>(getInt(file, path, "layers"));
     h.heads = static_cast<int>(getInt(file, path, "heads"));
+    // Written since token models (absent: a TransPose run of an earlier PoseScope).
+    if (H5Aexists(file, "keypoint_tokens") > 0)
+        h.keypointTokens = static_cast<int>(getInt(file, path, "keypoint_tokens"));
+    if (H5Aexists(file, "pruning_layers") > 0)
+        for (int64_t v : getInts(file, path, "pruning_layers"))
+            h.pruningLayers.push_back(static_cast<int>(v));
+    if (H5Aexists(file, "keep_ratio") > 0) {
+        const Handle a = openAttribute(file, path, "keep_ratio");
+        if (H5Aread(a.get(), H5T_NATIVE_DOUBLE, &h.keepRatio) < 0) fail(path, "cannot read attribute keep_ratio");
+    }
     h.decoder = getString(file, path, "decoder");
     h.flip = getInt(file, path, "flip") != 0;
     h.layerwise = getInt(file, path, "layerwise") != 0;
@@ -717,8 +744,9 @@ void RunWriter::appendBatch(const std::vector<RunSample>& samples) {
             data = i64.data();
         } else if (c.kind == Kind::I32) {
             for (const RunSample& s : samples) {
-                check(s.queryTokens.size(), "query tokens");
-                i32.insert(i32.end(), s.queryTokens.begin(), s.queryTokens.end());
+                const std::vector<int32_t>& v = c.name == "query_tokens" ? s.queryTokens : s.keptRank;
+                check(v.size(), c.name.c_str());
+                i32.insert(i32.end(), v.begin(), v.end());
             }
             data = i32.data();
         } else if (c.kind == Kind::F32) {
@@ -739,6 +767,7 @@ void RunWriter::appendBatch(const std::vector<RunSample>& samples) {
                 }
                 if (c.name == "keypoints") p = s.keypoints.data(), count = s.keypoints.size();
                 if (c.name == "layer_keypoints") p = s.layerKeypoints.data(), count = s.layerKeypoints.size();
+                if (c.name == "pruning_scores") p = s.pruningScores.data(), count = s.pruningScores.size();
                 check(count, c.name.c_str());
                 f32.insert(f32.end(), p, p + count);
             }
@@ -950,6 +979,14 @@ RunSample RunReader::sample(int64_t row) const {
     s.queryTokens.resize(static_cast<size_t>(K));
     readBlock(m->column("query_tokens"), m->path, "query_tokens", {r, 0}, {1, static_cast<hsize_t>(K)},
               H5T_NATIVE_INT32, s.queryTokens.data());
+    if (const int stages = m->header.pruningStages(); stages > 0) {
+        const auto S = static_cast<hsize_t>(stages), T = static_cast<hsize_t>(m->header.tokens());
+        s.pruningScores.resize(static_cast<size_t>(S * T));
+        f32("pruning_scores", s.pruningScores.data());
+        s.keptRank.resize(static_cast<size_t>(S * T));
+        readBlock(m->column("kept_rank"), m->path, "kept_rank", {r, 0, 0}, {1, S, T}, H5T_NATIVE_INT32,
+                  s.keptRank.data());
+    }
     return s;
 }
 

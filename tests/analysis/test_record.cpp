@@ -1,5 +1,6 @@
 // The recording engine through its C++ API: progress, cancel (resumable), per-sample issues.
 #include "posescope/analysis/record.h"
+#include "posescope/analysis/run_browser.h"
 #include "posescope/analysis/run_store.h"
 #include "posescope/datasets/synthpose.h"
 #include "synth_fixture.h"
@@ -7,6 +8,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 
@@ -104,4 +107,76 @@ TEST(Record, RefusesAnExistingFileAndAMissingFolder) {
     } catch (const FileError& e) {
         EXPECT_NE(std::string(e.what()).find("does not exist"), std::string::npos) << e.what();
     }
+}
+
+TEST(Record, PptRunsKeepTheirPrunedTokensAndKeypointTokenDependencies) {
+    RecordOptions o = smallRun("record_ppt.h5");
+    o.config = models::ModelConfig::preset("ppt-s");
+    for (const char* s : {"MODEL.DIM=64", "MODEL.TRANSFORMER_HEADS=4", "MODEL.TRANSFORMER_MLP_RATIO=2"})
+        o.config.set(s);
+    o.checkpoint = test::officialPath("ppt_small.pth");
+    o.level = RunLevel::Full;
+    o.subset = 3;
+    recordRun(o);
+    const RunReader r = RunReader::open(o.out);
+    const RunHeader& h = r.header();
+    EXPECT_EQ(h.modelFamily, "PPT");
+    EXPECT_EQ(h.keypointTokens, 17);
+    EXPECT_EQ(h.pruningLayers, (std::vector<int>{3, 6, 9}));
+    EXPECT_DOUBLE_EQ(h.keepRatio, 0.7);
+    EXPECT_EQ(h.tokens(), 256);
+    ASSERT_EQ(r.size(), 3);
+    const int T = h.tokens();
+    const std::vector<int> kept = {180, 126, 89};
+    for (int64_t row = 0; row < r.size(); ++row) {
+        const RunSample s = r.sample(row);
+        ASSERT_EQ(s.keptRank.size(), static_cast<size_t>(3 * T));
+        std::vector<bool> alive(static_cast<size_t>(T), true);
+        for (int st = 0; st < 3; ++st) {
+            std::vector<int> ranks;
+            for (int t = 0; t < T; ++t) {
+                const int32_t rank = s.keptRank[static_cast<size_t>(st * T + t)];
+                const float score = s.pruningScores[static_cast<size_t>(st * T + t)];
+                EXPECT_EQ(std::isnan(score), !alive[static_cast<size_t>(t)]) << "stage " << st << " token " << t;
+                if (rank >= 0) {
+                    EXPECT_TRUE(alive[static_cast<size_t>(t)]);  // kept only what was still there
+                    ranks.push_back(rank);
+                }
+            }
+            ASSERT_EQ(static_cast<int>(ranks.size()), kept[static_cast<size_t>(st)]);
+            std::sort(ranks.begin(), ranks.end());
+            for (size_t i = 0; i < ranks.size(); ++i)
+                EXPECT_EQ(ranks[i], static_cast<int>(i));
+            // Ranks follow the scores: a better rank never has a lower score.
+            for (int a = 0; a < T; ++a)
+                for (int b = 0; b < T; ++b) {
+                    const int32_t ra = s.keptRank[static_cast<size_t>(st * T + a)],
+                                  rb = s.keptRank[static_cast<size_t>(st * T + b)];
+                    if (ra >= 0 && rb >= 0 && ra < rb)
+                        EXPECT_GE(s.pruningScores[static_cast<size_t>(st * T + a)],
+                                  s.pruningScores[static_cast<size_t>(st * T + b)]);
+                }
+            for (int t = 0; t < T; ++t)
+                alive[static_cast<size_t>(t)] = s.keptRank[static_cast<size_t>(st * T + t)] >= 0;
+            // Layers after this stage attend to the kept tokens only: the keypoints' rows and the
+            // whole matrices are 0 on the pruned ones.
+            const int layer = h.pruningLayers[static_cast<size_t>(st)] + 1;
+            const torch::Tensor dep = r.dependency(row)[layer];    // [K, T]
+            const torch::Tensor att = r.attention(row, layer, 0);  // [T, T]
+            for (int t = 0; t < T; ++t) {
+                if (alive[static_cast<size_t>(t)]) continue;
+                EXPECT_EQ(dep.select(1, t).abs().max().item<float>(), 0.f);
+                EXPECT_EQ(att[t].abs().max().item<float>(), 0.f);
+            }
+            EXPECT_GT(dep.sum(1).min().item<float>(), 0.f);
+            EXPECT_LE(dep.sum(1).max().item<float>(), 1.001f);  // the rest goes to keypoint tokens
+        }
+    }
+    // The browser draws the run (keypoint-token dependency maps on the grid).
+    const auto browser = RunBrowser::open(o.out);
+    MapRequest q;
+    q.layer = 11;
+    q.keypoint = 9;
+    const GridMap map = browser->dependencyMap(0, q);
+    EXPECT_EQ(map.rows * map.cols, T);
 }

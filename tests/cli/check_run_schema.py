@@ -68,13 +68,24 @@ def main(path, want_level=None):
         expect["heatmaps"] = ((K, h, w), "float16")
     if level == "full":
         expect["attention"] = ((L, H, T, T), "float16")
+    prefix = int(a["keypoint_tokens"])
+    if prefix not in (0, K):
+        fail(f"keypoint_tokens is {prefix}: expected 0 (TransPose) or K = {K} (token models)")
+    stages = np.asarray(a["pruning_layers"])
+    keep = float(a["keep_ratio"])
+    if stages.ndim != 1 or not (0 < keep <= 1) or (len(stages) > 0) != (keep < 1):
+        fail("pruning_layers / keep_ratio are inconsistent")
+    S_ = len(stages)
+    if S_:
+        expect["pruning_scores"] = ((S_, T), "float32")
+        expect["kept_rank"] = ((S_, T), "int32")
     if sorted(f["samples"].keys()) != sorted(expect):
         fail(f"/samples holds {sorted(f['samples'].keys())}, expected {sorted(expect)}")
     for name, (shape, dtype) in expect.items():
         d = f["samples"][name]
         if d.shape != (S,) + shape or d.dtype != np.dtype(dtype):
             fail(f"/samples/{name} is {d.shape} {d.dtype}, expected {(S,) + shape} {dtype}")
-        large = name in ("dependency", "dependency_heads", "heatmaps", "attention")
+        large = name in ("dependency", "dependency_heads", "heatmaps", "attention", "pruning_scores", "kept_rank")
         if d.maxshape[0] is not None or d.chunks is None:
             fail(f"/samples/{name} is not extensible and chunked")
         if large and (d.compression != "gzip" or not d.shuffle or d.chunks[0] != 1):
@@ -90,8 +101,22 @@ def main(path, want_level=None):
             fail("a crop is not a JPEG")
     if S:
         sums = f["samples/dependency"][0].astype(np.float64).sum(-1)
-        if not np.allclose(sums, 1, atol=0.02):
+        if prefix == 0 and not np.allclose(sums, 1, atol=0.02):
             fail("dependency rows do not sum to 1")
+        if prefix > 0 and (sums.max() > 1.02 or sums.min() <= 0):
+            fail("keypoint-token rows over the visual tokens do not sum to (0, 1]")
+        if S_:
+            ranks = f["samples/kept_rank"][0]
+            scores = f["samples/pruning_scores"][0]
+            n = T
+            for st in range(S_):
+                kept = int(np.ceil(n * keep - 1e-9))
+                got = np.sort(ranks[st][ranks[st] >= 0])
+                if not np.array_equal(got, np.arange(kept)):
+                    fail(f"stage {st + 1} keeps ranks {got[:5]}…, expected 0..{kept - 1}")
+                if np.isnan(scores[st]).sum() != T - n:
+                    fail(f"stage {st + 1} scores {T - np.isnan(scores[st]).sum()} tokens, expected {n}")
+                n = kept
         q = f["samples/query_tokens"][:]
         if q.min() < 0 or q.max() >= T:
             fail("query tokens outside the token grid")

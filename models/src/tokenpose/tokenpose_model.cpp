@@ -316,6 +316,11 @@ TokenPoseModel::TokenPoseModel(const TokenPoseConfig& c) : m_net(std::make_share
     m_info.gridRows = static_cast<int>(c.gridRows());
     m_info.gridCols = static_cast<int>(c.gridCols());
     m_info.prefixTokens = static_cast<int>(c.joints);
+    if (c.prunes())
+        for (int64_t l : c.pruningLayers)
+            if (l < c.depth) m_info.pruningLayers.push_back(static_cast<int>(l));  // PPT-L/D6 prunes once
+    m_info.keepRatio = c.keepRatio;
+    m_info.layerwiseHeatmaps = c.base != Base::L;
 }
 
 std::string TokenPoseModel::name() const {

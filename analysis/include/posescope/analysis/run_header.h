@@ -39,6 +39,14 @@ struct RunHeader {
     std::vector<std::pair<int, int>> flipPairs;
     int inputWidth = 0, inputHeight = 0, heatmapWidth = 0, heatmapHeight = 0;
     int gridRows = 0, gridCols = 0, layers = 0, heads = 0;
+    /// Keypoint tokens before the visual ones (TokenPose/PPT: 17; their dependency rows are the
+    /// keypoint tokens' attention to the visual tokens); 0 for TransPose (rows of the visual token
+    /// under each predicted keypoint).
+    int keypointTokens = 0;
+    /// PPT: the layers (0-based) after whose attention visual tokens are pruned, and the share
+    /// kept at each; empty and 1 without pruning.
+    std::vector<int> pruningLayers;
+    double keepRatio = 1;
     std::string decoder = "dark";
     bool flip = false;
     bool layerwise = true;  // false: layer_keypoints hold NaN (recorded with --no-layerwise)
@@ -55,6 +63,7 @@ struct RunHeader {
 
     int keypoints() const { return static_cast<int>(keypointNames.size()); }
     int tokens() const { return gridRows * gridCols; }
+    int pruningStages() const { return static_cast<int>(pruningLayers.size()); }
 };
 
 /// The first attribute (of checkpoint_sha256, config, dataset_sha256, boxes_sha256, selection,

@@ -57,6 +57,9 @@ struct RunSample {
     std::string cropJpeg;                  // the model input crop as JPEG bytes (RGB)
     torch::Tensor heatmaps;                // [K, h, w], level ≥ Heatmaps
     torch::Tensor attention;               // [layers, heads, tokens, tokens], level Full
+    // PPT (header.pruningStages() > 0), per stage and token of the grid:
+    std::vector<float> pruningScores;  // stages × tokens: the score that ranked it (NaN: pruned before)
+    std::vector<int32_t> keptRank;     // stages × tokens: its place among the kept (0 = best), −1 pruned
 };
 
 class RunWriter {

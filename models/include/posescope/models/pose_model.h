@@ -46,6 +46,9 @@ struct ModelInfo {
     int dModel = 0;
     int gridRows = 0, gridCols = 0;  // the encoder's token grid (visual tokens)
     int prefixTokens = 0;            // tokens before the visual ones (TokenPose: one per keypoint)
+    std::vector<int> pruningLayers;  // PPT: layers after whose attention visual tokens are pruned
+    double keepRatio = 1;            // PPT: the share of visual tokens each pruning keeps
+    bool layerwiseHeatmaps = true;   // false: headOnTokens() is not defined (TokenPose-L's fused head)
 };
 
 /// One encoder layer as a forward pass saw it. Queries are rows, keys are columns; the sequence is
@@ -54,10 +57,11 @@ struct LayerTrace {
     int index = 0;
     torch::Tensor attention;         // [N, heads, L, L] post-softmax, per head
     torch::Tensor attentionMean;     // [N, L, L] averaged over heads (as nn.MultiheadAttention returns it)
-    torch::Tensor tokens;            // [N, L, d] the layer's output
+    torch::Tensor tokens;            // [N, L', d] the layer's output (after a pruning, fewer visual tokens)
     torch::Tensor queries, keys;     // [N, L, d] the attention's query and key projections (unscaled;
                                      //   heads split d), for PoseModel::attentionRows
-    torch::Tensor visualTokens;      // [N, L − prefix] int64: the grid index (row·cols + col) of each visual token
+    torch::Tensor visualTokens;      // [N, L − prefix] int64: the grid index (row·cols + col) of each
+                                     //   visual token of the attention's sequence (pruned ones absent)
     int gridRows = 0, gridCols = 0;  // the visual token grid of this pass (depends on the input size)
 };
 

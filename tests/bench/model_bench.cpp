@@ -1,5 +1,6 @@
-// model_bench PRESET BATCH CAPTURE REPEATS [THREADS]: times PoseModel::forward on random input with
-// random weights (the architecture is what matters) and prints "<median ms> <min ms>".
+// model_bench PRESET BATCH CAPTURE REPEATS [THREADS [KEY=VALUE…]]: times PoseModel::forward on random
+// input with random weights (the architecture is what matters) and prints "<median ms> <min ms>".
+// KEY=VALUE overrides change the preset (e.g. MODEL.PRUNING_RATIO=1.0).
 // CAPTURE 1 passes a Trace that keeps every layer's attention and tokens. Used by
 // scripts/bench_transpose.py, which runs PyTorch eager beside it.
 #include "posescope/models/model_config.h"
@@ -17,14 +18,17 @@
 
 int main(int argc, char** argv) {
     if (argc < 5) {
-        std::cerr << "usage: model_bench PRESET BATCH CAPTURE REPEATS [THREADS]\n";
+        std::cerr << "usage: model_bench PRESET BATCH CAPTURE REPEATS [THREADS [KEY=VALUE…]]\n";
         return 2;
     }
     posescope::models::preferPassiveOpenMpWaiting(argv);
     posescope::models::initialiseRuntime();
     if (argc > 5) at::set_num_threads(std::atoi(argv[5]));
     torch::manual_seed(0);
-    const auto model = posescope::models::createModel(posescope::models::ModelConfig::preset(argv[1]));
+    posescope::models::ModelConfig config = posescope::models::ModelConfig::preset(argv[1]);
+    for (int i = 6; i < argc; ++i)
+        config.set(argv[i]);
+    const auto model = posescope::models::createModel(config);
     const auto& info = model->info();
     const torch::Tensor input = torch::randn({std::atoi(argv[2]), 3, info.inputHeight, info.inputWidth});
     const bool capture = std::atoi(argv[3]) != 0;

@@ -48,6 +48,8 @@ std::string figureKindName(FigureKind kind) {
         case FigureKind::Pose: return "pose";
         case FigureKind::Layerwise: return "layerwise";
         case FigureKind::Image: return "image";
+        case FigureKind::Tokens: return "tokens";
+        case FigureKind::Pruning: return "pruning";
     }
     return "dependencies";
 }
@@ -127,8 +129,12 @@ FigureSpec parseFigureSpec(const std::string& text, const std::string& file) {
             s.kind = FigureKind::Layerwise;
         else if (k == "image")
             s.kind = FigureKind::Image;
+        else if (k == "tokens")
+            s.kind = FigureKind::Tokens;
+        else if (k == "pruning")
+            s.kind = FigureKind::Pruning;
         else
-            v.fail("unknown kind \"" + k + "\" (dependencies, heatmaps, pose, layerwise or image)");
+            v.fail("unknown kind \"" + k + "\" (dependencies, heatmaps, pose, layerwise, image, tokens or pruning)");
     }
     s.run = root.field("run").string();
     auto ints = [](const json::JsonValue& a) {
@@ -336,6 +342,46 @@ Plan plan(const RunHeader& h, const FigureSpec& s, int64_t runSize) {
     checkCommon(h, s, runSize);
     Plan p;
     const int L = h.layers, K = h.keypoints();
+    if (s.kind == FigureKind::Pruning) {  // a plot over the run: no panels
+        require(h.pruningStages() > 0, "pruning figures need a run of a token-pruning model (PPT)");
+        for (int k : s.keypoints)
+            require(k >= 0 && k < K,
+                    "keypoint " + std::to_string(k) + " out of range (the run has " + std::to_string(K) + ")");
+        p.panelW = s.panelWidthMm * 72.0 / 25.4 * 3;
+        p.panelH = p.panelW * 0.55;
+        p.layout.width = kMargin + kAxisWidth + p.panelW + kMargin * 2;
+        p.layout.height = kMargin + kFontPt * 2 + p.panelH + kFontPt * 3 + kMargin;
+        p.layout.cropWidth = h.inputWidth;
+        p.layout.cropHeight = h.inputHeight;
+        return p;
+    }
+    if (s.kind == FigureKind::Tokens) {
+        require(h.pruningStages() > 0, "token figures need a run of a token-pruning model (PPT)");
+        std::vector<int> shown = s.layers;
+        if (shown.empty())
+            for (int l : h.pruningLayers)
+                shown.push_back(std::min(L - 1, l + 1));  // the first layer after each pruning
+        for (int l : shown)
+            require(l >= 0 && l < L,
+                    "layer " + std::to_string(l) + " out of range (the run has " + std::to_string(L) + " layers)");
+        p.panelW = s.panelWidthMm * 72.0 / 25.4 * 1.5;
+        p.panelH = p.panelW * h.inputHeight / std::max(1, h.inputWidth);
+        p.headerH = kFontPt * 1.5;
+        const double y = kMargin + p.headerH;
+        for (size_t i = 0; i < shown.size(); ++i) {
+            const double x = kMargin + static_cast<double>(i) * (p.panelW + kGap);
+            p.layout.panels.push_back(
+                {x, y, p.panelW, p.panelH, shown[i], -1, panelToCrop(x, y, p.panelW, h.inputWidth)});
+            p.columns.push_back({-1, QString()});
+        }
+        p.layers = shown;
+        const double gridW = static_cast<double>(shown.size()) * (p.panelW + kGap) - kGap;
+        p.layout.width = kMargin + gridW + (s.showColorbar ? kBarGap + kBarWidth + kTickWidth : 0) + kMargin;
+        p.layout.height = y + p.panelH + kMargin;
+        p.layout.cropWidth = h.inputWidth;
+        p.layout.cropHeight = h.inputHeight;
+        return p;
+    }
     if (s.kind == FigureKind::Layerwise) {  // a plot: no panels
         require(s.keypoints.size() <= 1, "a layer-wise plot shows one keypoint");
         for (int k : s.keypoints)
@@ -712,6 +758,134 @@ void drawLayerwise(QPainter& p, const std::vector<LayerStats>& stats, const QStr
     }
 }
 
+// The run's keypoint error per bin of pruned neighbourhood: mean error (crop pixels) as a line
+// with dots, the number of keypoints in each bin above its dot.
+void drawPruningPlot(QPainter& p, const std::vector<PruningErrorBin>& bins, const QString& which, double x0, double y0,
+                     double w, double h) {
+    double top = 1;
+    for (const PruningErrorBin& b : bins)
+        if (std::isfinite(b.meanError)) top = std::max(top, b.meanError);
+    top *= 1.2;
+    auto xAt = [&](const PruningErrorBin& b) { return x0 + w * (b.shareFrom + b.shareTo) / 2; };
+    auto yAt = [&](double v) { return y0 + h - h * v / top; };
+    p.setRenderHint(QPainter::Antialiasing, true);
+    drawText(p, x0 + w / 2, y0 - kFontPt * 0.8, QStringLiteral("error against pruned neighbourhood · %1").arg(which),
+             kFontPt, true);
+    p.setPen(QPen(QColor(20, 20, 20), 0.5));
+    p.setBrush(Qt::NoBrush);
+    p.drawRect(QRectF(x0, y0, w, h));
+    for (double f : {0.0, 0.5, 1.0}) {
+        const double v = top / 1.2 * f;
+        p.drawLine(QPointF(x0 - 2, yAt(v)), QPointF(x0, yAt(v)));
+        const QString t = QString::number(v, 'f', 1);
+        drawText(p, x0 - 3 - textWidth(t, kSmallFontPt), yAt(v) + kSmallFontPt * 0.35, t, kSmallFontPt);
+    }
+    for (double f : {0.0, 0.25, 0.5, 0.75, 1.0}) {
+        p.drawLine(QPointF(x0 + w * f, y0 + h), QPointF(x0 + w * f, y0 + h + 2));
+        drawText(p, x0 + w * f, y0 + h + kSmallFontPt * 1.4, QString::number(f, 'g', 2), kSmallFontPt, true);
+    }
+    drawText(p, x0 + w / 2, y0 + h + kFontPt * 2.2,
+             QStringLiteral("share of the 3×3 tokens around the ground truth pruned"), kFontPt, true);
+    drawText(p, x0 - kAxisWidth * 0.75, y0 + h / 2, QStringLiteral("mean error (crop px)"), kSmallFontPt, true, -90);
+    const QColor colour(214, 39, 40);
+    QPainterPath path;
+    bool open = false;
+    p.setPen(QPen(colour, 1.1));
+    for (const PruningErrorBin& b : bins) {
+        if (b.count == 0) {
+            open = false;
+            continue;
+        }
+        const QPointF q(xAt(b), yAt(b.meanError));
+        if (open)
+            path.lineTo(q);
+        else
+            path.moveTo(q);
+        open = true;
+    }
+    p.drawPath(path);
+    p.setBrush(colour);
+    for (const PruningErrorBin& b : bins) {
+        if (b.count == 0) continue;
+        const QPointF q(xAt(b), yAt(b.meanError));
+        p.drawEllipse(q, 1.4, 1.4);
+        drawText(p, q.x(), q.y() - kSmallFontPt * 0.8, QStringLiteral("n=%1").arg(b.count), kSmallFontPt, true);
+    }
+}
+
+// A PPT sample's tokens per panel: pruned patches dark, kept ones tinted by the score that ranked
+// them (the last pruning before the panel's layer, or the first one), ground-truth keypoints in
+// pruned patches crossed out in red.
+void paintTokens(QPainter& p, const RunBrowser& run, int64_t row, const cv::Mat& crop, const SamplePose& pose,
+                 const FigureSpec& s, const FigureLayout& lay, const Colormap& cm) {
+    const RunHeader& h = run.header();
+    const TokenPruning pruning = run.tokenPruning(row);
+    const QImage plain = toQImage(crop);
+    p.save();
+    p.fillRect(QRectF(0, 0, lay.width, lay.height), QColor(255, 255, 255));
+    p.setRenderHint(QPainter::Antialiasing, true);
+    const int T = h.tokens();
+    for (const FigurePanel& panel : lay.panels) {
+        const QRectF r(panel.x, panel.y, panel.width, panel.height);
+        p.drawImage(r, plain);
+        const std::vector<uint8_t> alive = pruning.aliveAt(panel.layer);
+        size_t stage = 0;
+        for (size_t st = 0; st < pruning.layers.size(); ++st)
+            if (pruning.layers[st] < panel.layer) stage = st;
+        const std::vector<float>& score = pruning.scores.at(stage);
+        float lo = std::numeric_limits<float>::infinity(), hi = -lo;
+        for (int t = 0; t < T; ++t)
+            if (alive[static_cast<size_t>(t)] && std::isfinite(score[static_cast<size_t>(t)]))
+                lo = std::min(lo, score[static_cast<size_t>(t)]), hi = std::max(hi, score[static_cast<size_t>(t)]);
+        const double cw = panel.width / h.gridCols, ch = panel.height / h.gridRows;
+        int kept = 0;
+        p.setPen(Qt::NoPen);
+        for (int t = 0; t < T; ++t) {
+            const QRectF cell(panel.x + (t % h.gridCols) * cw, panel.y + (t / h.gridCols) * ch, cw, ch);
+            if (!alive[static_cast<size_t>(t)]) {
+                p.fillRect(cell, QColor(0, 0, 0, 170));
+                continue;
+            }
+            ++kept;
+            const float v = score[static_cast<size_t>(t)];
+            if (s.alpha > 0 && std::isfinite(v) && hi > lo) {
+                const Rgb8 c = cm.at((v - lo) / (hi - lo));
+                p.fillRect(cell, QColor(c.r, c.g, c.b, static_cast<int>(std::lround(s.alpha * 150))));
+            }
+        }
+        // Ground truth: white rings; in pruned patches a red cross.
+        const double unit = panel.width / 62.0, k = panel.width / std::max(1, h.inputWidth);
+        int lost = 0;
+        for (const auto& g : pose.groundTruth) {
+            if (g[2] <= 0) continue;
+            const int tr = std::clamp(static_cast<int>(g[1] / (static_cast<double>(h.inputHeight) / h.gridRows)), 0,
+                                      h.gridRows - 1);
+            const int tc = std::clamp(static_cast<int>(g[0] / (static_cast<double>(h.inputWidth) / h.gridCols)), 0,
+                                      h.gridCols - 1);
+            const QPointF q(panel.x + g[0] * k, panel.y + g[1] * k);
+            if (alive[static_cast<size_t>(tr * h.gridCols + tc)]) {
+                p.setPen(QPen(QColor(255, 255, 255), 0.5 * unit));
+                p.setBrush(Qt::NoBrush);
+                p.drawEllipse(q, 1.3 * unit, 1.3 * unit);
+            } else {
+                ++lost;
+                p.setPen(QPen(QColor(230, 30, 30), 0.8 * unit));
+                const double a = 1.6 * unit;
+                p.drawLine(q + QPointF(-a, -a), q + QPointF(a, a));
+                p.drawLine(q + QPointF(-a, a), q + QPointF(a, -a));
+            }
+        }
+        QString title = QStringLiteral("layer %1 · %2 of %3").arg(panel.layer + 1).arg(kept).arg(T);
+        if (lost > 0) title += QStringLiteral(" · %1 GT pruned").arg(lost);
+        drawText(p, panel.x + panel.width / 2, panel.y - kFontPt * 0.5, title, kSmallFontPt, true);
+    }
+    if (s.showColorbar && !lay.panels.empty()) {
+        const FigurePanel& last = lay.panels.back();
+        drawColorbar(p, cm, last.x + last.width + kBarGap, last.y, last.y + last.height, false, 0);
+    }
+    p.restore();
+}
+
 }  // namespace
 
 struct FigureRenderer::Cache {
@@ -835,6 +1009,25 @@ void FigureRenderer::paint(QPainter& p, const FigureSpec& s, int64_t row, double
         c.pose = m_source.pose(row);
         c.maps.clear();
         c.scaledCrops.clear();
+    }
+    if (s.kind == FigureKind::Pruning) {
+        p.save();
+        p.fillRect(QRectF(0, 0, pl.layout.width, pl.layout.height), QColor(255, 255, 255));
+        QString which = QStringLiteral("all keypoints");
+        if (!s.keypoints.empty()) {
+            which.clear();
+            for (int k : s.keypoints)
+                which += (which.isEmpty() ? QString() : QStringLiteral(", ")) +
+                         label(h.keypointNames[static_cast<size_t>(k)]);
+        }
+        drawPruningPlot(p, run(s.kind).pruningError(s.keypoints), which, kMargin + kAxisWidth, kMargin + kFontPt * 2,
+                        pl.panelW, pl.panelH);
+        p.restore();
+        return;
+    }
+    if (s.kind == FigureKind::Tokens) {
+        paintTokens(p, run(s.kind), row, c.crop, c.pose, s, pl.layout, colormap(s.colormap));
+        return;
     }
     if (s.kind == FigureKind::Layerwise) {
         const int k = s.keypoints.empty() ? 0 : s.keypoints.front();

@@ -40,13 +40,14 @@ struct RunBrowser::State {
     mutable bool imagesFound = false;
     mutable std::string cachedPath;  // the last image read (consecutive rows share images)
     mutable cv::Mat cachedImage;
+    mutable std::map<std::string, std::vector<PruningErrorBin>> pruningErrors;  // by request
 };
 
 RunBrowser::RunBrowser(std::unique_ptr<State> s) : m(std::move(s)) {}
 RunBrowser::~RunBrowser() = default;
 
 std::unique_ptr<RunBrowser> RunBrowser::open(const std::string& path) {
-    auto s = std::make_unique<State>(State{RunReader::open(path), {}, false, {}, false, {}, {}});
+    auto s = std::make_unique<State>(State{RunReader::open(path), {}, false, {}, false, {}, {}, {}});
     return std::unique_ptr<RunBrowser>(new RunBrowser(std::move(s)));
 }
 
@@ -246,6 +247,84 @@ models::ModelConfig RunBrowser::modelConfig() const {
 
 bool RunBrowser::hasAttention() const {
     return header().level == RunLevel::Full;
+}
+
+std::vector<uint8_t> TokenPruning::aliveAt(int layer) const {
+    std::vector<uint8_t> alive;
+    if (!ranks.empty()) alive.assign(ranks.front().size(), 1);
+    for (size_t st = 0; st < layers.size() && st < ranks.size(); ++st)
+        if (layers[st] < layer)
+            for (size_t t = 0; t < alive.size(); ++t)
+                alive[t] = ranks[st][t] >= 0;
+    return alive;
+}
+
+TokenPruning RunBrowser::tokenPruning(int64_t row) const {
+    const RunHeader& h = header();
+    TokenPruning p;
+    if (h.pruningStages() == 0) return p;
+    const RunSample s = m->reader.sample(row);
+    const auto T = static_cast<size_t>(h.tokens());
+    p.layers = h.pruningLayers;
+    for (size_t st = 0; st < p.layers.size(); ++st) {
+        p.scores.emplace_back(s.pruningScores.begin() + static_cast<std::ptrdiff_t>(st * T),
+                              s.pruningScores.begin() + static_cast<std::ptrdiff_t>((st + 1) * T));
+        p.ranks.emplace_back(s.keptRank.begin() + static_cast<std::ptrdiff_t>(st * T),
+                             s.keptRank.begin() + static_cast<std::ptrdiff_t>((st + 1) * T));
+    }
+    return p;
+}
+
+std::vector<PruningErrorBin> RunBrowser::pruningError(const std::vector<int>& keypoints, int radius, int bins) const {
+    const RunHeader& h = header();
+    if (!hasPruning())
+        throw RunFormatError(path(), "the run has no token pruning: record a PPT model (keep ratio below 1)");
+    if (bins < 1 || radius < 0) throw RunFormatError(path(), "pruning error: bins ≥ 1 and radius ≥ 0 expected");
+    const int K = h.keypoints();
+    std::string key = std::to_string(radius) + "/" + std::to_string(bins) + ":";
+    for (int k : keypoints)
+        key += std::to_string(k) + ",";
+    if (const auto hit = m->pruningErrors.find(key); hit != m->pruningErrors.end()) return hit->second;
+    std::vector<int> ks = keypoints;
+    if (ks.empty())
+        for (int k = 0; k < K; ++k)
+            ks.push_back(k);
+    for (int k : ks)
+        if (k < 0 || k >= K) throw RunFormatError(path(), "keypoint " + std::to_string(k) + " out of range");
+    std::vector<PruningErrorBin> out(static_cast<size_t>(bins));
+    std::vector<double> sums(static_cast<size_t>(bins), 0);
+    for (int b = 0; b < bins; ++b) {
+        out[static_cast<size_t>(b)].shareFrom = static_cast<double>(b) / bins;
+        out[static_cast<size_t>(b)].shareTo = static_cast<double>(b + 1) / bins;
+    }
+    const double dsx = static_cast<double>(h.inputWidth) / h.gridCols,
+                 dsy = static_cast<double>(h.inputHeight) / h.gridRows;
+    for (int64_t row = 0; row < size(); ++row) {
+        const std::vector<uint8_t> alive = tokenPruning(row).aliveAt(h.layers);  // after every pruning
+        const SamplePose pose = this->pose(row);
+        for (int k : ks) {
+            const auto& g = pose.groundTruth[static_cast<size_t>(k)];
+            const auto& p = pose.predicted[static_cast<size_t>(k)];
+            if (g[2] <= 0) continue;
+            const int r0 = std::clamp(static_cast<int>(g[1] / dsy), 0, h.gridRows - 1);
+            const int c0 = std::clamp(static_cast<int>(g[0] / dsx), 0, h.gridCols - 1);
+            int cells = 0, pruned = 0;
+            for (int r = std::max(0, r0 - radius); r <= std::min(h.gridRows - 1, r0 + radius); ++r)
+                for (int c = std::max(0, c0 - radius); c <= std::min(h.gridCols - 1, c0 + radius); ++c) {
+                    ++cells;
+                    pruned += alive[static_cast<size_t>(r * h.gridCols + c)] ? 0 : 1;
+                }
+            const double share = static_cast<double>(pruned) / cells;
+            const auto bin = static_cast<size_t>(std::min(bins - 1, static_cast<int>(share * bins)));
+            ++out[bin].count;
+            sums[bin] += std::hypot(p[0] - g[0], p[1] - g[1]);
+        }
+    }
+    for (size_t b = 0; b < out.size(); ++b)
+        out[b].meanError =
+            out[b].count > 0 ? sums[b] / static_cast<double>(out[b].count) : std::numeric_limits<double>::quiet_NaN();
+    m->pruningErrors[key] = out;
+    return out;
 }
 
 namespace {

@@ -2,10 +2,9 @@
 //   posescope [run.h5 | annotations.json | checkpoint.pth]… [--sample ROW] [--view NAME] [--keypoint K]
 //             [--overlay none|heatmap|dependency] [--screenshot out.png]
 // Files open by extension. --sample selects a row of the run or dataset, --keypoint a keypoint
-// (0-based), --view a tab (dependencies, heatmaps, pose, image, layerwise), --overlay what the image tab lays
-// over the image. --screenshot draws the window
-// once everything is open, saves it as a PNG and quits (the test that starts the real app under
-// Xvfb uses it, and the README's screenshots come from it).
+// (0-based), --view a tab (dependencies, heatmaps, pose, image, tokens, pruning, layerwise), --overlay what the image
+// tab lays over the image. --screenshot draws the window once everything is open, saves it as a PNG and quits (the test
+// that starts the real app under Xvfb uses it, and the README's screenshots come from it).
 #include "figure_view.h"
 #include "layerwise_plot.h"
 #include "main_window.h"
@@ -57,6 +56,8 @@ int main(int argc, char** argv) {
         QWidget* tab = view == QStringLiteral("heatmaps")    ? static_cast<QWidget*>(window.heatmapView())
                        : view == QStringLiteral("pose")      ? static_cast<QWidget*>(window.poseView())
                        : view == QStringLiteral("image")     ? window.imagePage()
+                       : view == QStringLiteral("tokens")    ? static_cast<QWidget*>(window.tokenView())
+                       : view == QStringLiteral("pruning")   ? static_cast<QWidget*>(window.pruningView())
                        : view == QStringLiteral("layerwise") ? static_cast<QWidget*>(window.layerwisePlot())
                                                              : static_cast<QWidget*>(window.dependencyView());
         window.tabs()->setCurrentWidget(tab);

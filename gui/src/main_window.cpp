@@ -60,6 +60,8 @@ MainWindow::MainWindow(QWidget* parent)
       m_heatmaps(new FigureView),
       m_pose(new FigureView),
       m_image(new FigureView),
+      m_tokens(new FigureView),
+      m_pruning(new FigureView),
       m_layerwise(new LayerwisePlot),
       m_checkpointView(new CheckpointView),
       m_progress(new QProgressBar),
@@ -91,6 +93,8 @@ MainWindow::MainWindow(QWidget* parent)
     m_tabs->addTab(m_heatmaps, tr("Heatmaps"));
     m_tabs->addTab(m_pose, tr("Pose"));
     m_tabs->addTab(buildImagePage(), tr("Image"));
+    m_tabs->addTab(m_tokens, tr("Tokens"));
+    m_tabs->addTab(m_pruning, tr("Pruning"));
     m_tabs->addTab(m_layerwise, tr("Layer-wise"));
     m_tabs->addTab(m_checkpointView, tr("Checkpoint"));
     auto* centre = new QWidget;
@@ -156,6 +160,8 @@ MainWindow::~MainWindow() {
     m_heatmaps->setRun(nullptr);
     m_pose->setRun(nullptr);
     m_image->setRun(nullptr);
+    m_tokens->setRun(nullptr);
+    m_pruning->setRun(nullptr);
     m_samples->setRun(nullptr);
 }
 
@@ -397,6 +403,8 @@ bool MainWindow::showSource(std::unique_ptr<analysis::SampleSource> source, cons
     m_heatmaps->setRun(nullptr);
     m_pose->setRun(nullptr);
     m_image->setRun(nullptr);
+    m_tokens->setRun(nullptr);
+    m_pruning->setRun(nullptr);
     m_samples->setRun(nullptr);
     m_source = std::move(source);
     m_samples->setRun(m_source.get());
@@ -404,6 +412,8 @@ bool MainWindow::showSource(std::unique_ptr<analysis::SampleSource> source, cons
     m_heatmaps->setRun(m_source.get());
     m_pose->setRun(m_source.get());
     m_image->setRun(m_source.get());
+    m_tokens->setRun(m_source.get());
+    m_pruning->setRun(m_source.get());
     m_layer = -1;
     m_keypoint = -1;
     m_head = -1;
@@ -558,6 +568,11 @@ analysis::FigureSpec MainWindow::currentSpec() const {
         s.kind = analysis::FigureKind::Pose;
     } else if (m_tabs->currentWidget() == m_imagePage) {
         s = imageSpec();
+    } else if (m_tabs->currentWidget() == m_tokens) {
+        s.kind = analysis::FigureKind::Tokens;
+        if (m_layer >= 0) s.layers = {m_layer};
+    } else if (m_tabs->currentWidget() == m_pruning) {
+        s.kind = analysis::FigureKind::Pruning;
     } else {
         s.kind = analysis::FigureKind::Dependencies;
         if (m_layer >= 0) s.layers = {m_layer};
@@ -584,6 +599,13 @@ void MainWindow::refresh() {
     pose.kind = analysis::FigureKind::Pose;
     m_pose->setFigure(pose, m_row);
     m_image->setFigure(imageSpec(), m_row);
+    analysis::FigureSpec tokens = baseSpec();
+    tokens.kind = analysis::FigureKind::Tokens;
+    if (m_layer >= 0) tokens.layers = {m_layer};
+    m_tokens->setFigure(tokens, m_row);
+    analysis::FigureSpec pruning = baseSpec();
+    pruning.kind = analysis::FigureKind::Pruning;
+    m_pruning->setFigure(pruning, m_row);
     const int k = std::max(0, m_keypoint);
     try {
         if (run())

@@ -101,6 +101,10 @@ public:
     FigureView* heatmapView() const { return m_heatmaps; }
     FigureView* poseView() const { return m_pose; }
     FigureView* imageView() const { return m_image; }
+    /// PPT runs: kept and pruned tokens per pruning stage (or the chosen layer), and the run's
+    /// keypoint error against the pruned share of their neighbourhood.
+    FigureView* tokenView() const { return m_tokens; }
+    FigureView* pruningView() const { return m_pruning; }
     /// The Image tab (the view and its overlay controls).
     QWidget* imagePage() const { return m_imagePage; }
     /// What the image view lays over the image.
@@ -149,6 +153,8 @@ private:
     FigureView* m_heatmaps;
     FigureView* m_pose;
     FigureView* m_image;
+    FigureView* m_tokens;
+    FigureView* m_pruning;
     QWidget* m_imagePage = nullptr;  // the image view with its own controls
     LayerwisePlot* m_layerwise;
     CheckpointView* m_checkpointView;

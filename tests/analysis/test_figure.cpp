@@ -538,3 +538,100 @@ TEST(Figure, ImageFiguresShowTheOriginalImageWithTheMapCarriedBackFromTheCrop) {
     spec.overlay = ImageOverlay::None;
     EXPECT_NO_THROW(fromData.write(spec, row, test::outputPath("image_dataset.pdf")));
 }
+
+TEST(RunBrowser, PptRunsGiveTheTokensAliveInEachLayer) {
+    const auto run = RunBrowser::open(test::sharedPptRun());
+    ASSERT_TRUE(run->hasPruning());
+    const TokenPruning p = run->tokenPruning(0);
+    ASSERT_EQ(p.layers, (std::vector<int>{3, 6, 9}));
+    auto count = [&](int layer) {
+        const auto alive = p.aliveAt(layer);
+        return static_cast<int>(std::count(alive.begin(), alive.end(), 1));
+    };
+    EXPECT_EQ(count(0), 256);
+    EXPECT_EQ(count(3), 256);  // layer 4's attention still sees every token; it prunes after it
+    EXPECT_EQ(count(4), 180);
+    EXPECT_EQ(count(7), 126);
+    EXPECT_EQ(count(11), 89);
+    // The error curve counts every labelled keypoint of the run once.
+    int64_t labelled = 0;
+    for (const SampleFacts& f : run->facts())
+        labelled += f.labelled;
+    const auto bins = run->pruningError({});
+    int64_t counted = 0;
+    for (const PruningErrorBin& b : bins) {
+        counted += b.count;
+        EXPECT_EQ(std::isnan(b.meanError), b.count == 0);
+    }
+    EXPECT_EQ(counted, labelled);
+    EXPECT_EQ(bins.front().shareFrom, 0);
+    EXPECT_EQ(bins.back().shareTo, 1);
+    // A TransPose run has no pruning, and says so.
+    EXPECT_THROW(RunBrowser::open(test::sharedRun())->pruningError({}), FileError);
+    EXPECT_TRUE(RunBrowser::open(test::sharedRun())->tokenPruning(0).empty());
+}
+
+TEST(Figure, TokenFiguresDarkenPrunedPatchesAndKeepTheRest) {
+    ensureGuiApplication();
+    const auto run = RunBrowser::open(test::sharedPptRun());
+    const RunHeader& h = run->header();
+    const FigureRenderer renderer(*run);
+    FigureSpec spec;
+    spec.run = run->path();
+    spec.kind = FigureKind::Tokens;
+    spec.rows = {1};
+    spec.alpha = 0;  // no score tint: kept patches show the crop as it is
+    spec.showColorbar = false;
+    spec.dpi = 72;
+    spec.panelWidthMm = h.inputWidth * 25.4 / 72 / 1.5;  // one PNG pixel per crop pixel
+    const FigureLayout lay = renderer.layout(spec);
+    ASSERT_EQ(lay.panels.size(), 3u);  // one per pruning stage
+    EXPECT_EQ(lay.panels[0].layer, 4);
+    EXPECT_EQ(lay.panels[2].layer, 10);
+    const std::string png = test::outputPath("tokens.png");
+    renderer.write(spec, 1, png);
+    ASSERT_FALSE(QImage(QString::fromStdString(png)).isNull());
+    // The last layer alone, against layer 1 (nothing pruned yet) drawn at the same place.
+    spec.layers = {10};
+    renderer.write(spec, 1, test::outputPath("tokens_last.png"));
+    spec.layers = {0};
+    renderer.write(spec, 1, test::outputPath("tokens_first.png"));
+    const QImage last(QString::fromStdString(test::outputPath("tokens_last.png"))),
+        first(QString::fromStdString(test::outputPath("tokens_first.png")));
+    const FigurePanel panel = renderer.layout(spec).panels.at(0);
+    const SamplePose pose = run->pose(1);
+    const auto alive = run->tokenPruning(1).aliveAt(10);
+    const double cw = static_cast<double>(h.inputWidth) / h.gridCols,
+                 ch = static_cast<double>(h.inputHeight) / h.gridRows;
+    int keptSeen = 0, prunedSeen = 0;
+    for (int t = 0; t < h.tokens(); ++t) {
+        const double x = (t % h.gridCols + 0.5) * cw, y = (t / h.gridCols + 0.5) * ch;
+        bool nearKeypoint = false;
+        for (const auto& g : pose.groundTruth)
+            nearKeypoint = nearKeypoint || (g[2] > 0 && std::hypot(g[0] - x, g[1] - y) < 8);
+        if (nearKeypoint) continue;
+        const int px = static_cast<int>(panel.x + x), py = static_cast<int>(panel.y + y);
+        const QColor a = last.pixelColor(px, py), b = first.pixelColor(px, py);
+        if (alive[static_cast<size_t>(t)]) {
+            EXPECT_EQ(a, b) << "kept token " << t;
+            ++keptSeen;
+        } else {
+            EXPECT_NEAR(a.red(), b.red() * 85 / 255, 2) << "pruned token " << t;
+            EXPECT_NEAR(a.green(), b.green() * 85 / 255, 2) << "pruned token " << t;
+            ++prunedSeen;
+        }
+    }
+    EXPECT_GT(keptSeen, 40);
+    EXPECT_GT(prunedSeen, 40);
+    // The run-level plot, and a TransPose run refused with what to record instead.
+    spec.kind = FigureKind::Pruning;
+    renderer.write(spec, 0, test::outputPath("pruning.svg"));
+    EXPECT_NE(slurp(test::outputPath("pruning.svg")).find("pruned neighbourhood"), std::string::npos);
+    const auto transpose = RunBrowser::open(test::sharedRun());
+    try {
+        FigureRenderer(*transpose).layout(spec);
+        FAIL() << "a pruning figure of a TransPose run";
+    } catch (const Error& e) {
+        EXPECT_NE(std::string(e.what()).find("token-pruning model (PPT)"), std::string::npos) << e.what();
+    }
+}

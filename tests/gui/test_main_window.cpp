@@ -477,3 +477,30 @@ TEST(Workbench, TheImageViewZoomsPansAndMapsClicksBackToTheCrop) {
     EXPECT_EQ(spec.overlay, analysis::ImageOverlay::Dependency);
     EXPECT_TRUE(spec.usePoint);
 }
+
+TEST(Workbench, PptRunsShowTheirPrunedTokensAndTheErrorCurve) {
+    app();
+    gui::MainWindow w;
+    w.setInteractive(false);
+    w.resize(1200, 800);
+    w.show();
+    ASSERT_TRUE(w.openRun(QString::fromStdString(test::sharedPptRun()))) << w.lastError().toStdString();
+    w.tabs()->setCurrentWidget(w.tokenView());
+    EXPECT_GT(colourCount(w.tokenView()->renderToImage(QSize(900, 400))), 300);
+    EXPECT_TRUE(w.tokenView()->lastError().isEmpty()) << w.tokenView()->lastError().toStdString();
+    EXPECT_EQ(w.tokenView()->renderer()->layout(w.tokenView()->spec()).panels.size(), 3u);
+    w.setLayer(5);  // scrubbing a layer shows the tokens alive in it
+    EXPECT_EQ(w.tokenView()->spec().layers, std::vector<int>{5});
+    EXPECT_EQ(w.tokenView()->renderer()->layout(w.tokenView()->spec()).panels.size(), 1u);
+    EXPECT_EQ(w.currentSpec().kind, analysis::FigureKind::Tokens);
+    w.tabs()->setCurrentWidget(w.pruningView());
+    EXPECT_GT(colourCount(w.pruningView()->renderToImage(QSize(700, 450))), 20);
+    EXPECT_TRUE(w.pruningView()->lastError().isEmpty()) << w.pruningView()->lastError().toStdString();
+    const std::string out = test::outputPath("workbench_pruning.pdf");
+    ASSERT_TRUE(w.exportFigure(QString::fromStdString(out))) << w.lastError().toStdString();
+    EXPECT_EQ(analysis::readFigureSpec(test::outputPath("workbench_pruning.json")).kind, analysis::FigureKind::Pruning);
+    // A TransPose run explains the tabs instead of drawing nothing.
+    ASSERT_TRUE(w.openRun(QString::fromStdString(test::sharedRun())));
+    (void)w.tokenView()->renderToImage(QSize(400, 300));
+    EXPECT_TRUE(w.tokenView()->lastError().contains(QStringLiteral("PPT"))) << w.tokenView()->lastError().toStdString();
+}

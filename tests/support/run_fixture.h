@@ -49,4 +49,33 @@ inline std::string sharedRun() {
     return path;
 }
 
+/// A small PPT run (the official small PPT checkpoint, keep ratio 0.7) over the same six images,
+/// level keypoints: kept tokens per pruning stage and keypoint-token dependencies.
+inline std::string sharedPptRun() {
+    namespace fs = std::filesystem;
+    const std::string path = outputPath("shared_run_ppt_v1.h5");
+    if (fs::exists(path)) return path;
+    SynthOptions s;
+    s.split = "val";
+    s.numImages = 6;
+    s.seed = 9;
+    s.threads = 1;
+    const std::string data = sharedSynthPose("record_val6_s9", s);
+    analysis::RecordOptions o;
+    o.config = models::ModelConfig::preset("ppt-s");
+    for (const char* set : {"MODEL.DIM=64", "MODEL.TRANSFORMER_HEADS=4", "MODEL.TRANSFORMER_MLP_RATIO=2"})
+        o.config.set(set);
+    o.checkpoint = officialPath("ppt_small.pth");
+    o.dataset = data + "/annotations/person_keypoints_val.json";
+    o.images = data + "/images/val";
+    o.batchSize = 4;
+    o.out = path + ".partial." + std::to_string(::getpid()) + ".h5";
+    fs::remove(o.out);
+    analysis::recordRun(o);
+    std::error_code ec;
+    fs::rename(o.out, path, ec);
+    if (ec) fs::remove(o.out);
+    return path;
+}
+
 }  // namespace posescope::test

@@ -13,6 +13,11 @@
 //   pose          the crop with the person box, both poses and the keypoint names.
 //   layerwise     a plot over the layers for one keypoint: its layer-wise peak, the entropy of its
 //                 dependency row, its distances to the final prediction and the ground truth.
+//   tokens        PPT runs: the crop per pruning stage (or at the chosen layers) with the pruned
+//                 patches dark, the kept ones tinted by the score that ranked them, and ground-truth
+//                 keypoints that fell into pruned patches crossed out (PPT's Fig. 5).
+//   pruning       PPT runs, over every row: the keypoints' error against the share of the tokens
+//                 around them (3×3) that were pruned (the spec's keypoints, or all).
 //   image         the original image around the person (or all of it) with the box, both poses
 //                 and the names, optionally under a heatmap or a dependency map carried from the
 //                 crop back to the image (needs the run's dataset images; datasets need none).
@@ -47,7 +52,7 @@ class QPainter;
 
 namespace posescope::analysis {
 
-enum class FigureKind { Dependencies, Heatmaps, Pose, Layerwise, Image };
+enum class FigureKind { Dependencies, Heatmaps, Pose, Layerwise, Image, Tokens, Pruning };
 /// What an image figure lays over the image: nothing, a heatmap (keypoints[0], or the maximum
 /// over keypoints without one) or a dependency map (layers[0] or the last layer, keypoints[0]
 /// or the first keypoint, or the chosen point).

@@ -60,6 +60,24 @@ struct LayerStats {
     float maxEntropy = 0;  // log2(tokens): a uniform row
 };
 
+/// PPT runs: which visual tokens each pruning kept, in the model's order, and the scores that
+/// ranked them, on the token grid (row-major).
+struct TokenPruning {
+    std::vector<int> layers;                 // the layer (0-based) after whose attention each stage prunes
+    std::vector<std::vector<float>> scores;  // per stage, per token: its score (NaN: pruned before)
+    std::vector<std::vector<int>> ranks;     // per stage, per token: rank among the kept (0 = best), −1 pruned
+    bool empty() const { return layers.empty(); }
+    /// Per token: alive in `layer`'s attention (1) or pruned before it (0).
+    std::vector<uint8_t> aliveAt(int layer) const;
+};
+
+/// Per-keypoint error against how much of its neighbourhood the pruning removed, over a run.
+struct PruningErrorBin {
+    double shareFrom = 0, shareTo = 0;  // share of the (2r+1)² tokens around the ground truth pruned
+    int64_t count = 0;                  // labelled keypoints in the bin
+    double meanError = 0;               // mean distance prediction – ground truth, crop pixels (NaN when empty)
+};
+
 enum class MapDirection { Dependency, Affect };
 
 /// Which map: layer, keypoint (its predicted location is the query), head (−1 averages), or an
@@ -138,6 +156,13 @@ public:
     /// the same model again. ConfigError / FileError when the stored JSON cannot be read back.
     models::ModelConfig modelConfig() const;
     bool hasAttention() const;
+    /// The pruning of a row (empty for runs without token pruning).
+    TokenPruning tokenPruning(int64_t row) const;
+    bool hasPruning() const { return header().pruningStages() > 0; }
+    /// Over every row: each labelled keypoint's error, binned by the share of its neighbourhood
+    /// (the tokens within `radius` of the ground truth's, clamped to the grid) pruned before the
+    /// last layer. `keypoints` empty: all. RunFormatError for a run without pruning.
+    std::vector<PruningErrorBin> pruningError(const std::vector<int>& keypoints, int radius = 1, int bins = 5) const;
 
 private:
     struct State;

@@ -342,6 +342,18 @@ TrainResult trainModel(const TrainOptions& o, const TrainCallbacks& cb) {
     const double lrEnd = o.lrEnd >= 0 ? o.lrEnd : cfg.number("TRAIN.LR_END", 1e-5);
     if (epochs < 1 || batchSize < 1 || !(lr0 > 0) || lrEnd < 0)
         throw Error("train: epochs and batch size must be at least 1 and the learning rates positive");
+    // TokenPose/PPT's recipe steps the rate down at TRAIN.LR_STEP epochs (MultiStepLR); TransPose's
+    // anneals it along a cosine (CosineAnnealingLR to TRAIN.LR_END).
+    std::vector<long long> lrSteps = cfg.integers("TRAIN.LR_STEP", {});
+    const double lrFactor = cfg.number("TRAIN.LR_FACTOR", 0.1);
+    if (o.lrEnd >= 0) lrSteps.clear();  // an explicit --lr-end asks for the cosine
+    const auto lrAt = [&](int epoch) {
+        if (lrSteps.empty()) return cosineLr(lr0, lrEnd, epoch, epochs);
+        double lr = lr0;
+        for (long long step : lrSteps)
+            if (epoch >= step) lr *= lrFactor;
+        return lr;
+    };
 
     // Data.
     const CocoDataset train = CocoDataset::load(o.trainAnnotations, o.trainImages);
@@ -452,6 +464,12 @@ TrainResult trainModel(const TrainOptions& o, const TrainCallbacks& cb) {
        << "\naugment=" << o.augment.flip << ',' << o.augment.scaleFactor << ',' << o.augment.rotationFactor << ','
        << o.augment.rotationProbability << ',' << o.augment.halfBodyProbability << ',' << o.augment.halfBodyMinJoints
        << "\nthreads=" << torch::get_num_threads() << '\n';
+    if (!lrSteps.empty()) {  // (absent for the cosine, so runs of earlier versions still resume)
+        fp << "lr_steps=";
+        for (long long step : lrSteps)
+            fp << step << ',';
+        fp << numberText(lrFactor) << '\n';
+    }
     const std::string fingerprint = fp.str();
     const std::string yaml = configYaml(cfg);
 
@@ -639,7 +657,7 @@ TrainResult trainModel(const TrainOptions& o, const TrainCallbacks& cb) {
     auto lastSave = Clock::now();
     const int64_t totalSteps = perEpoch * epochs;
     for (int epoch = startEpoch; epoch < epochs; ++epoch) {
-        const double lr = cosineLr(lr0, lrEnd, epoch, epochs);
+        const double lr = lrAt(epoch);
         std::vector<size_t> order(static_cast<size_t>(perEpochSamples));
         for (size_t i = 0; i < order.size(); ++i)
             order[i] = i % trainSplit.persons.size();
@@ -729,7 +747,7 @@ TrainResult trainModel(const TrainOptions& o, const TrainCallbacks& cb) {
             result.bestEpoch = e.epoch;
             models::saveStateDict(models::stateDictOf(model->module()), result.bestModel);
         }
-        saveState(epoch + 1, 0, cosineLr(lr0, lrEnd, epoch + 1, epochs), 0, 0);
+        saveState(epoch + 1, 0, lrAt(epoch + 1), 0, 0);
         lastSave = Clock::now();
         log << "epoch," << e.epoch << ',' << step << ',' << numberText(e.trainLoss) << ',' << numberText(lr) << ','
             << e.samplesPerSecond << ',' << numberText(e.valAp) << ',' << numberText(e.valAp50) << ','

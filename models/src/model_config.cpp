@@ -185,6 +185,7 @@ MODEL:
   INIT: true
   PRUNING: {PRUNING}           # PPT
   PRUNING_RATIO: {RATIO}       # PPT: visual tokens kept at each pruning layer (1: none pruned)
+  PRUNING_LOC: [3, 6, 9]       # PoseScope: the 0-based layers that prune (the official Transformer's pruning_loc)
   EXTRA:
     PRETRAINED_LAYERS: [conv1, bn1, conv2, bn2, layer1, transition1, stage2, transition2, stage3]
     FINAL_CONV_KERNEL: 1
@@ -208,6 +209,14 @@ DATASET:
   DATA_FORMAT: jpg
   COLOR_RGB: true
   FLIP: true
+TRAIN:
+  BATCH_SIZE_PER_GPU: 32
+  END_EPOCH: 300
+  OPTIMIZER: adam
+  LR: 0.001
+  LR_FACTOR: 0.1
+  LR_STEP: [200, 260]
+  WD: 0.0001
 TEST:
   MODEL_FILE: '{CHECKPOINT}'
   FLIP_TEST: true

@@ -168,3 +168,48 @@ TEST(TokenPose, EveryVariantBuildsWithItsOfficialShape) {
         EXPECT_EQ(presetFor(match.family, match.variant), preset) << match.text();
     }
 }
+
+TEST(TokenPose, TrainingForwardEqualsInferenceInEvalMode) {
+    const auto model = createModel(smallPpt());
+    loadStateDict(model->module(), loadCheckpoint(test::officialPath("ppt_small.pth")).tensors, "fixture",
+                  {tokenpose::tokenposeKeyMap(), false});
+    model->module().eval();
+    const torch::Tensor input = test::readH5(test::officialPath("ppt_small.h5"), "/input");
+    const torch::Tensor trained = model->forwardTraining(input);  // autograd path, pruning included
+    EXPECT_TRUE(trained.requires_grad());
+    test::expectClose(trained.detach(), model->forward(input), "training forward");
+}
+
+TEST(TokenPose, TrainingStepsDecreaseTheLossOnATinyBatch) {
+    torch::manual_seed(3);
+    ModelConfig c = ModelConfig::preset("ppt-s");
+    for (const char* s : {"MODEL.DIM=32", "MODEL.TRANSFORMER_HEADS=2", "MODEL.TRANSFORMER_DEPTH=4",
+                          "MODEL.TRANSFORMER_MLP_RATIO=2", "MODEL.PRUNING_LOC=[1, 2]"})
+        c.set(s);
+    const auto model = createModel(c);
+    model->initialiseForTraining();
+    const auto params = model->module().named_parameters();
+    EXPECT_NEAR(params["features.patch_to_embedding.weight"].std().item<double>(), 0.02, 0.002);
+    EXPECT_NEAR(params["features.conv1.weight"].std().item<double>(), 0.001, 0.0003);
+    EXPECT_NEAR(params["features.keypoint_token"].std().item<double>(), 0.02, 0.006);
+    model->module().train();
+    const torch::Tensor input = torch::randn({2, 3, 256, 192});
+    const torch::Tensor target = torch::rand({2, 17, 64, 48});
+    std::vector<torch::Tensor> trainable;
+    for (const torch::Tensor& p : model->module().parameters())
+        if (p.requires_grad()) trainable.push_back(p);
+    torch::optim::Adam adam(trainable, torch::optim::AdamOptions(1e-3));
+    double first = 0, last = 0;
+    for (int step = 0; step < 4; ++step) {
+        const torch::Tensor loss = (model->forwardTraining(input) - target).pow(2).mean();
+        adam.zero_grad();
+        loss.backward();
+        adam.step();
+        (step == 0 ? first : last) = loss.item<double>();
+    }
+    EXPECT_LT(last, first);
+    for (const char* name : {"features.conv1.weight", "features.keypoint_token",
+                             "features.transformer.layers.3.0.fn.fn.to_qkv.weight", "features.mlp_head.3.weight"})
+        EXPECT_TRUE(params[name].grad().defined()) << name;
+    EXPECT_FALSE(params["features.pos_embedding"].requires_grad());  // the sine embedding stays fixed
+}

@@ -156,13 +156,13 @@ MainWindow::~MainWindow() {
         m_worker.join();
     }
     // Views hold pointers into the run: detach them before it goes.
-    m_dependencies->setRun(nullptr);
-    m_heatmaps->setRun(nullptr);
-    m_pose->setRun(nullptr);
-    m_image->setRun(nullptr);
-    m_tokens->setRun(nullptr);
-    m_pruning->setRun(nullptr);
-    m_samples->setRun(nullptr);
+    attachViews(nullptr);
+}
+
+void MainWindow::attachViews(const analysis::SampleSource* source) {
+    for (FigureView* view : {m_dependencies, m_heatmaps, m_pose, m_image, m_tokens, m_pruning})
+        view->setRun(source);
+    m_samples->setRun(source);
 }
 
 QWidget* MainWindow::buildControls() {
@@ -399,21 +399,9 @@ bool MainWindow::openDataset(const QString& annotations, const QString& images) 
 }
 
 bool MainWindow::showSource(std::unique_ptr<analysis::SampleSource> source, const QString& path) {
-    m_dependencies->setRun(nullptr);
-    m_heatmaps->setRun(nullptr);
-    m_pose->setRun(nullptr);
-    m_image->setRun(nullptr);
-    m_tokens->setRun(nullptr);
-    m_pruning->setRun(nullptr);
-    m_samples->setRun(nullptr);
+    attachViews(nullptr);
     m_source = std::move(source);
-    m_samples->setRun(m_source.get());
-    m_dependencies->setRun(m_source.get());
-    m_heatmaps->setRun(m_source.get());
-    m_pose->setRun(m_source.get());
-    m_image->setRun(m_source.get());
-    m_tokens->setRun(m_source.get());
-    m_pruning->setRun(m_source.get());
+    attachViews(m_source.get());
     m_layer = -1;
     m_keypoint = -1;
     m_head = -1;

@@ -128,6 +128,8 @@ private:
     void chooseFile();
     void chooseDataset();
     bool showSource(std::unique_ptr<analysis::SampleSource> source, const QString& path);
+    /// Points every view and the sample list at `source` (nullptr detaches them).
+    void attachViews(const analysis::SampleSource* source);
     void chooseExport();
     void fail(const QString& message);
     /// Runs `action`; an exception becomes one message (fail()) and false.

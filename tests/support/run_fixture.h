@@ -20,9 +20,12 @@
 
 namespace posescope::test {
 
-inline std::string sharedRun() {
+/// Records `name` once over the six shared SynthPose images with the options `configure` sets
+/// (model, checkpoint, level), under a process-private name renamed into place.
+template <typename Configure>
+std::string sharedRecordedRun(const std::string& name, Configure configure) {
     namespace fs = std::filesystem;
-    const std::string path = outputPath("shared_run_full_v1.h5");
+    const std::string path = outputPath(name);
     if (fs::exists(path)) return path;
     SynthOptions s;
     s.split = "val";
@@ -31,15 +34,10 @@ inline std::string sharedRun() {
     s.threads = 1;
     const std::string data = sharedSynthPose("record_val6_s9", s);
     analysis::RecordOptions o;
-    o.config = models::ModelConfig::preset("transpose-r-a4");
-    for (const char* set : {"MODEL.DIM_MODEL=64", "MODEL.N_HEAD=4", "MODEL.DIM_FEEDFORWARD=128",
-                            "MODEL.ENCODER_LAYERS=2", "MODEL.EXTRA.NUM_DECONV_FILTERS=[64]"})
-        o.config.set(set);
-    o.checkpoint = officialPath("transpose_r_small.pth");
     o.dataset = data + "/annotations/person_keypoints_val.json";
     o.images = data + "/images/val";
-    o.level = analysis::RunLevel::Full;
     o.batchSize = 4;
+    configure(o);
     o.out = path + ".partial." + std::to_string(::getpid()) + ".h5";
     fs::remove(o.out);
     analysis::recordRun(o);
@@ -49,33 +47,26 @@ inline std::string sharedRun() {
     return path;
 }
 
+inline std::string sharedRun() {
+    return sharedRecordedRun("shared_run_full_v1.h5", [](analysis::RecordOptions& o) {
+        o.config = models::ModelConfig::preset("transpose-r-a4");
+        for (const char* set : {"MODEL.DIM_MODEL=64", "MODEL.N_HEAD=4", "MODEL.DIM_FEEDFORWARD=128",
+                                "MODEL.ENCODER_LAYERS=2", "MODEL.EXTRA.NUM_DECONV_FILTERS=[64]"})
+            o.config.set(set);
+        o.checkpoint = officialPath("transpose_r_small.pth");
+        o.level = analysis::RunLevel::Full;
+    });
+}
+
 /// A small PPT run (the official small PPT checkpoint, keep ratio 0.7) over the same six images,
 /// level keypoints: kept tokens per pruning stage and keypoint-token dependencies.
 inline std::string sharedPptRun() {
-    namespace fs = std::filesystem;
-    const std::string path = outputPath("shared_run_ppt_v1.h5");
-    if (fs::exists(path)) return path;
-    SynthOptions s;
-    s.split = "val";
-    s.numImages = 6;
-    s.seed = 9;
-    s.threads = 1;
-    const std::string data = sharedSynthPose("record_val6_s9", s);
-    analysis::RecordOptions o;
-    o.config = models::ModelConfig::preset("ppt-s");
-    for (const char* set : {"MODEL.DIM=64", "MODEL.TRANSFORMER_HEADS=4", "MODEL.TRANSFORMER_MLP_RATIO=2"})
-        o.config.set(set);
-    o.checkpoint = officialPath("ppt_small.pth");
-    o.dataset = data + "/annotations/person_keypoints_val.json";
-    o.images = data + "/images/val";
-    o.batchSize = 4;
-    o.out = path + ".partial." + std::to_string(::getpid()) + ".h5";
-    fs::remove(o.out);
-    analysis::recordRun(o);
-    std::error_code ec;
-    fs::rename(o.out, path, ec);
-    if (ec) fs::remove(o.out);
-    return path;
+    return sharedRecordedRun("shared_run_ppt_v1.h5", [](analysis::RecordOptions& o) {
+        o.config = models::ModelConfig::preset("ppt-s");
+        for (const char* set : {"MODEL.DIM=64", "MODEL.TRANSFORMER_HEADS=4", "MODEL.TRANSFORMER_MLP_RATIO=2"})
+            o.config.set(set);
+        o.checkpoint = officialPath("ppt_small.pth");
+    });
 }
 
 }  // namespace posescope::test

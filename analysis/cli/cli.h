@@ -76,6 +76,7 @@ Command recordCommand();
 Command inspectCommand();
 Command mergeCommand();
 Command trainCommand();
+Command distillCommand();
 Command figureCommand();
 
 }  // namespace posescope::cli

@@ -2,6 +2,7 @@
 #include "cli.h"
 
 #include "posescope/analysis/train.h"
+#include "posescope/models/model_config.h"
 
 #include <unistd.h>
 
@@ -21,34 +22,55 @@ std::vector<std::string> splitComma(const std::string& text) {
     return out;
 }
 
-int runTrain(const std::vector<std::string>& argv) {
-    const Args a(argv, {"--resume", "--no-flip", "--no-augment", "--validate-first"},
-                 {"--config",
-                  "--set",
-                  "--dataset",
-                  "--images",
-                  "--val",
-                  "--val-images",
-                  "--val-fraction",
-                  "--out",
-                  "--epochs",
-                  "--batch",
-                  "--lr",
-                  "--lr-end",
-                  "--seed",
-                  "--loader-threads",
-                  "--max-samples",
-                  "--max-val-samples",
-                  "--repeat",
-                  "--init",
-                  "--init-prefix",
-                  "--checkpoint-minutes",
-                  "--checkpoint-every",
-                  "--log-every",
-                  "--sigma"});
-    if (!a.positional().empty()) throw UsageError("train takes no positional arguments");
+// train, and distill (the same options plus the teacher and the terms' weights; --student for --config).
+int runTraining(const std::vector<std::string>& argv, bool distill) {
+    std::vector<std::string> options = {"--set",
+                                        "--dataset",
+                                        "--images",
+                                        "--val",
+                                        "--val-images",
+                                        "--val-fraction",
+                                        "--out",
+                                        "--epochs",
+                                        "--batch",
+                                        "--lr",
+                                        "--lr-end",
+                                        "--seed",
+                                        "--loader-threads",
+                                        "--max-samples",
+                                        "--max-val-samples",
+                                        "--repeat",
+                                        "--init",
+                                        "--init-prefix",
+                                        "--checkpoint-minutes",
+                                        "--checkpoint-every",
+                                        "--log-every",
+                                        "--sigma"};
+    if (distill)
+        options.insert(options.end(), {"--student", "--teacher", "--teacher-checkpoint", "--teacher-set",
+                                       "--heatmap-weight", "--attention-weight", "--feature-weight"});
+    else
+        options.push_back("--config");
+    const Args a(argv, {"--resume", "--no-flip", "--no-augment", "--validate-first"}, options);
+    if (!a.positional().empty())
+        throw UsageError(std::string(distill ? "distill" : "train") + " takes no positional arguments");
     analysis::TrainOptions o;
-    o.config = configFrom(a);
+    if (distill) {
+        o.config = models::ModelConfig::resolve(a.value("--student"));
+        for (const std::string& set : a.values("--set"))
+            o.config.set(set);
+        o.teacherConfig = models::ModelConfig::resolve(a.value("--teacher"));
+        for (const std::string& set : a.values("--teacher-set"))
+            o.teacherConfig.set(set);
+        o.teacherCheckpoint = a.value("--teacher-checkpoint");
+        o.distillHeatmap = a.number("--heatmap-weight", 1);
+        o.distillAttention = a.number("--attention-weight", 1);
+        o.distillFeature = a.number("--feature-weight", 1);
+        for (double w : {o.distillHeatmap, o.distillAttention, o.distillFeature})
+            if (!(w >= 0)) throw UsageError("the distillation weights must be non-negative numbers");
+    } else {
+        o.config = configFrom(a);
+    }
     o.trainAnnotations = a.value("--dataset");
     o.trainImages = a.value("--images");
     o.outDir = a.value("--out");
@@ -141,7 +163,37 @@ int runTrain(const std::vector<std::string>& argv) {
     return 0;
 }
 
+int runTrain(const std::vector<std::string>& argv) {
+    return runTraining(argv, false);
+}
+
+int runDistill(const std::vector<std::string>& argv) {
+    return runTraining(argv, true);
+}
+
 }  // namespace
+
+Command distillCommand() {
+    return {
+        "distill", "DPPT: train a PPT student under a TokenPose teacher (heatmaps, attention, keypoint tokens)",
+        "usage: posescope-cli distill --teacher PRESET|FILE.yaml --teacher-checkpoint T.pth [--teacher-set K=V]...\n"
+        "                             --student PRESET|FILE.yaml [--set KEY=VALUE]... --dataset ANN.json\n"
+        "                             --images DIR --out DIR [train options] [weights]\n"
+        "\n"
+        "Trains the student as `train` does (same options, outputs and resume) with the loss\n"
+        "  ground truth + h * heatmap + a * attention + f * feature,\n"
+        "the three kinds of teacher supervision DPPT names (Ren et al., 2023): the teacher's heatmaps\n"
+        "(JointsMSE form), the keypoint tokens' attention to the visual tokens in every student layer\n"
+        "against the teacher's layer at the same relative depth, gathered at the tokens the student\n"
+        "kept and renormalised over them, and the output keypoint tokens (same MODEL.DIM needed).\n"
+        "The teacher is loaded once and never trained.\n"
+        "\n"
+        "weights:\n"
+        "  --heatmap-weight H    1\n"
+        "  --attention-weight A  1 (0: off)\n"
+        "  --feature-weight F    1 (0: off)\n",
+        runDistill};
+}
 
 Command trainCommand() {
     return {

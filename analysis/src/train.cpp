@@ -1,6 +1,8 @@
 // trainModel: loader threads, the optimisation loop, validation, checkpoints and resume.
 #include "posescope/analysis/train.h"
 
+#include "posescope/analysis/distill.h"
+
 #include "posescope/analysis/coco_eval.h"
 #include "posescope/analysis/pose_nms.h"
 #include "posescope/datasets/atomic_file.h"
@@ -405,6 +407,28 @@ TrainResult trainModel(const TrainOptions& o, const TrainCallbacks& cb) {
     model->initialiseForTraining();
     const models::ModelInfo info = model->info();
     const cv::Size inputSize(info.inputWidth, info.inputHeight), heatmapSize(info.outputWidth, info.outputHeight);
+    // DPPT: the teacher, loaded once and only read.
+    std::shared_ptr<const models::PoseModel> teacher;
+    if (!o.teacherCheckpoint.empty()) {
+        teacher = models::loadModel(o.teacherConfig, o.teacherCheckpoint);
+        const models::ModelInfo& ti = teacher->info();
+        if (ti.keypoints != info.keypoints || ti.inputWidth != info.inputWidth || ti.inputHeight != info.inputHeight ||
+            ti.outputWidth != info.outputWidth || ti.outputHeight != info.outputHeight)
+            throw FileError(o.teacherCheckpoint, "the teacher (" + ti.family + ", " + std::to_string(ti.keypoints) +
+                                                     " keypoints, input " + std::to_string(ti.inputWidth) + "x" +
+                                                     std::to_string(ti.inputHeight) +
+                                                     ") does not fit the student: they need the same keypoints, "
+                                                     "input and heatmap sizes");
+        if ((o.distillAttention != 0 || o.distillFeature != 0) && (ti.prefixTokens == 0 || info.prefixTokens == 0))
+            throw Error(
+                "distill: attention and feature terms need keypoint tokens in both models (TokenPose/PPT); "
+                "set their weights to 0 for other families");
+        if (o.distillAttention != 0 && (ti.gridRows != info.gridRows || ti.gridCols != info.gridCols))
+            throw Error("distill: the teacher's token grid differs from the student's; set the attention weight to 0");
+        say("distilling from " + ti.family + (ti.variant.empty() ? "" : " " + ti.variant) + " " + o.teacherCheckpoint +
+            " (weights: heatmap " + numberText(o.distillHeatmap) + ", attention " + numberText(o.distillAttention) +
+            ", feature " + numberText(o.distillFeature) + ")");
+    }
     {
         torch::NoGradGuard noGrad;
         model->module().eval();
@@ -464,6 +488,9 @@ TrainResult trainModel(const TrainOptions& o, const TrainCallbacks& cb) {
        << "\naugment=" << o.augment.flip << ',' << o.augment.scaleFactor << ',' << o.augment.rotationFactor << ','
        << o.augment.rotationProbability << ',' << o.augment.halfBodyProbability << ',' << o.augment.halfBodyMinJoints
        << "\nthreads=" << torch::get_num_threads() << '\n';
+    if (teacher)
+        fp << "teacher=" << o.teacherCheckpoint << ',' << numberText(o.distillHeatmap) << ','
+           << numberText(o.distillAttention) << ',' << numberText(o.distillFeature) << '\n';
     if (!lrSteps.empty()) {  // (absent for the cosine, so runs of earlier versions still resume)
         fp << "lr_steps=";
         for (long long step : lrSteps)
@@ -673,8 +700,20 @@ TrainResult trainModel(const TrainOptions& o, const TrainCallbacks& cb) {
             const auto beforeData = Clock::now();
             const Batch b = loader.next();
             waited += seconds(beforeData);
-            const torch::Tensor out = model->forwardTraining(b.input);
-            const torch::Tensor loss = (out - b.target).mul(b.weight.unsqueeze(-1)).pow(2).mean().mul(0.5);
+            models::Trace studentTrace;
+            studentTrace.keepAttention = teacher && o.distillAttention != 0;
+            const torch::Tensor out = model->forwardTraining(b.input, teacher ? &studentTrace : nullptr);
+            torch::Tensor loss = (out - b.target).mul(b.weight.unsqueeze(-1)).pow(2).mean().mul(0.5);
+            if (teacher) {
+                models::Trace teacherTrace;
+                teacherTrace.keepAttention = o.distillAttention != 0;
+                const torch::Tensor taught = teacher->forward(b.input, &teacherTrace);
+                const DistillTerms d =
+                    distillationTerms(out, studentTrace, taught, teacherTrace, b.weight.squeeze(-1), joints,
+                                      {o.distillHeatmap, o.distillAttention, o.distillFeature});
+                loss = loss + d.heatmap * o.distillHeatmap + d.attention * o.distillAttention +
+                       d.feature * o.distillFeature;
+            }
             adam.zeroGrad();
             loss.backward();
             adam.step(lr);

@@ -348,9 +348,9 @@ torch::Tensor TokenPoseModel::forward(const torch::Tensor& input, TraceObserver*
     }
 }
 
-torch::Tensor TokenPoseModel::forwardTraining(const torch::Tensor& input) {
+torch::Tensor TokenPoseModel::forwardTraining(const torch::Tensor& input, TraceObserver* observer) {
     try {
-        return m_net->forward(input.contiguous(), nullptr, m_net->config.keepRatio);
+        return m_net->forward(input.contiguous(), observer, m_net->config.keepRatio);
     } catch (const c10::Error& e) {
         throw ModelError(name() + ": " + e.what_without_backtrace());
     }

@@ -114,7 +114,7 @@ public:
     torch::Tensor forward(const torch::Tensor& input, TraceObserver* observer, double keepRatio) const;
     torch::Tensor headOnTokens(const LayerTrace& layer) const override;
     torch::Tensor attentionRows(const LayerTrace& layer, const torch::Tensor& queries) const override;
-    torch::Tensor forwardTraining(const torch::Tensor& input) override;
+    torch::Tensor forwardTraining(const torch::Tensor& input, TraceObserver* observer = nullptr) override;
     void initialiseForTraining() override;
     torch::nn::Module& module() override { return *m_net; }
     const TokenPoseConfig& config() const { return m_net->config; }

@@ -188,9 +188,9 @@ torch::Tensor TransPoseModel::forward(const torch::Tensor& input, TraceObserver*
     }
 }
 
-torch::Tensor TransPoseModel::forwardTraining(const torch::Tensor& input) {
+torch::Tensor TransPoseModel::forwardTraining(const torch::Tensor& input, TraceObserver* observer) {
     try {
-        return m_net->forward(input.contiguous(torch::MemoryFormat::ChannelsLast), nullptr);
+        return m_net->forward(input.contiguous(torch::MemoryFormat::ChannelsLast), observer);
     } catch (const c10::Error& e) {
         throw ModelError(m_info.family + ": " + e.what_without_backtrace());
     }

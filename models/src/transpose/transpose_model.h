@@ -62,7 +62,7 @@ public:
     const ModelInfo& info() const override { return m_info; }
     torch::Tensor forward(const torch::Tensor& input, TraceObserver* observer = nullptr) const override;
     torch::Tensor headOnTokens(const LayerTrace& layer) const override;
-    torch::Tensor forwardTraining(const torch::Tensor& input) override;
+    torch::Tensor forwardTraining(const torch::Tensor& input, TraceObserver* observer = nullptr) override;
     void initialiseForTraining() override;
     torch::Tensor attentionRows(const LayerTrace& layer, const torch::Tensor& queries) const override;
     torch::nn::Module& module() override { return *m_net; }

@@ -91,6 +91,12 @@ struct TrainOptions {
     double checkpointSeconds = 300;     // mid-epoch checkpoints at least this often (0: epoch ends only)
     int checkpointEveryIterations = 0;  // > 0: also every N iterations (tests)
     int logEvery = 20;                  // iterations per "iter" row of log.csv
+
+    // DPPT (posescope-cli distill): a teacher supervises the model besides the ground truth
+    // (distill.h). No teacher checkpoint: plain training.
+    models::ModelConfig teacherConfig = models::ModelConfig::preset("tokenpose-s-v1");
+    std::string teacherCheckpoint;
+    double distillHeatmap = 1, distillAttention = 1, distillFeature = 1;  // the terms' weights
 };
 
 struct TrainProgress {

@@ -109,8 +109,9 @@ public:
 
     // Training (the trainer owns a model it built with createModel; not thread-safe, not const).
     /// The forward pass with autograd, in the module's current mode (module().train() turns on
-    /// BatchNorm batch statistics and dropout). Same input and output as forward().
-    virtual torch::Tensor forwardTraining(const torch::Tensor& input) = 0;
+    /// BatchNorm batch statistics and dropout). Same input and output as forward(); an observer
+    /// receives the layers with their autograd graph (distillation losses on attention).
+    virtual torch::Tensor forwardTraining(const torch::Tensor& input, TraceObserver* observer = nullptr) = 0;
     /// The official recipe's initialisation for training from scratch (seed torch first for a
     /// reproducible one), e.g. TransPose: heads N(0, 0.001), stem convolutions He-normal.
     virtual void initialiseForTraining() = 0;

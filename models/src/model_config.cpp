@@ -60,6 +60,26 @@ MODEL:
     NUM_LAYERS: 50
 {COMMON})";
 
+// MODEL.EXTRA of an HRNet-W{W} cut after stage 3 (TransPose-H, TokenPose-B/L): filled into the
+// templates below as {HRNET}, then {W}, {2W} and {4W} are filled.
+const char* const kHrnetStages = R"(  EXTRA:
+    PRETRAINED_LAYERS: [conv1, bn1, conv2, bn2, layer1, transition1, stage2, transition2, stage3]
+    FINAL_CONV_KERNEL: 1
+    STAGE2:
+      NUM_MODULES: 1
+      NUM_BRANCHES: 2
+      BLOCK: BASIC
+      NUM_BLOCKS: [4, 4]
+      NUM_CHANNELS: [{W}, {2W}]
+      FUSE_METHOD: SUM
+    STAGE3:
+      NUM_MODULES: 4
+      NUM_BRANCHES: 3
+      BLOCK: BASIC
+      NUM_BLOCKS: [4, 4, 4]
+      NUM_CHANNELS: [{W}, {2W}, {4W}]
+      FUSE_METHOD: SUM)";
+
 // The TransPose-H experiment files differ in the HRNet width W, the encoder and the weights.
 const char* const kTransposeH =
     R"(# TransPose-H-{VARIANT}: HRNet-S-W{W} (stem and stages 1 to 3, highest-resolution branch; stride 4),
@@ -85,23 +105,7 @@ MODEL:
   POS_EMBEDDING: sine          # the default is learnable
   INTERMEDIATE_SUP: false      # default
   PE_ONLY_AT_BEGIN: false      # default
-  EXTRA:
-    PRETRAINED_LAYERS: [conv1, bn1, conv2, bn2, layer1, transition1, stage2, transition2, stage3]
-    FINAL_CONV_KERNEL: 1
-    STAGE2:
-      NUM_MODULES: 1
-      NUM_BRANCHES: 2
-      BLOCK: BASIC
-      NUM_BLOCKS: [4, 4]
-      NUM_CHANNELS: [{W}, {2W}]
-      FUSE_METHOD: SUM
-    STAGE3:
-      NUM_MODULES: 4
-      NUM_BRANCHES: 3
-      BLOCK: BASIC
-      NUM_BLOCKS: [4, 4, 4]
-      NUM_CHANNELS: [{W}, {2W}, {4W}]
-      FUSE_METHOD: SUM
+{HRNET}
 {COMMON})";
 
 // DATASET and TEST as every TransPose experiment file sets them for COCO val2017.
@@ -144,7 +148,8 @@ std::string transposeR(int layers, const std::string& checkpoint) {
 
 std::string transposeH(const std::string& variant, int width, int dModel, int ffn, int layers,
                        const std::string& backbone, const std::string& experiment, const std::string& checkpoint) {
-    return fill(kTransposeH, {{"COMMON", kTransposeCommon},
+    return fill(kTransposeH, {{"HRNET", kHrnetStages},
+                              {"COMMON", kTransposeCommon},
                               {"VARIANT", variant},
                               {"W", std::to_string(width)},
                               {"2W", std::to_string(2 * width)},
@@ -186,23 +191,7 @@ MODEL:
   PRUNING: {PRUNING}           # PPT
   PRUNING_RATIO: {RATIO}       # PPT: visual tokens kept at each pruning layer (1: none pruned)
   PRUNING_LOC: [3, 6, 9]       # PoseScope: the 0-based layers that prune (the official Transformer's pruning_loc)
-  EXTRA:
-    PRETRAINED_LAYERS: [conv1, bn1, conv2, bn2, layer1, transition1, stage2, transition2, stage3]
-    FINAL_CONV_KERNEL: 1
-    STAGE2:
-      NUM_MODULES: 1
-      NUM_BRANCHES: 2
-      BLOCK: BASIC
-      NUM_BLOCKS: [4, 4]
-      NUM_CHANNELS: [{W}, {2W}]
-      FUSE_METHOD: SUM
-    STAGE3:
-      NUM_MODULES: 4
-      NUM_BRANCHES: 3
-      BLOCK: BASIC
-      NUM_BLOCKS: [4, 4, 4]
-      NUM_CHANNELS: [{W}, {2W}, {4W}]
-      FUSE_METHOD: SUM
+{HRNET}
 DATASET:
   DATASET: {DATASET}
   TEST_SET: {TESTSET}
@@ -235,7 +224,8 @@ struct TokenPoseVariant {
 
 std::string tokenpose(const TokenPoseVariant& v) {
     const int iw = v.mpii ? 256 : v.large ? 288 : 192, ih = v.mpii ? 256 : v.large ? 384 : 256;
-    return fill(kTokenPose, {{"TITLE", v.title},
+    return fill(kTokenPose, {{"HRNET", kHrnetStages},
+                             {"TITLE", v.title},
                              {"EXPERIMENT", v.experiment},
                              {"NAME", v.name},
                              {"BACKBONE", v.backbone},

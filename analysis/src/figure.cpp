@@ -858,12 +858,8 @@ void paintTokens(QPainter& p, const RunBrowser& run, int64_t row, const cv::Mat&
         int lost = 0;
         for (const auto& g : pose.groundTruth) {
             if (g[2] <= 0) continue;
-            const int tr = std::clamp(static_cast<int>(g[1] / (static_cast<double>(h.inputHeight) / h.gridRows)), 0,
-                                      h.gridRows - 1);
-            const int tc = std::clamp(static_cast<int>(g[0] / (static_cast<double>(h.inputWidth) / h.gridCols)), 0,
-                                      h.gridCols - 1);
             const QPointF q(panel.x + g[0] * k, panel.y + g[1] * k);
-            if (alive[static_cast<size_t>(tr * h.gridCols + tc)]) {
+            if (alive[static_cast<size_t>(run.tokenAt(g[0], g[1]))]) {
                 p.setPen(QPen(QColor(255, 255, 255), 0.5 * unit));
                 p.setBrush(Qt::NoBrush);
                 p.drawEllipse(q, 1.3 * unit, 1.3 * unit);

@@ -199,15 +199,18 @@ std::vector<std::pair<std::vector<float>, std::vector<int32_t>>> pruningOnGrid(c
         const auto score = trace.extras.find("pruning/score_stage_" + name);
         const auto kept = trace.extras.find("kept_tokens/stage_" + name);
         if (score == trace.extras.end() || kept == trace.extras.end()) continue;  // the model kept every token
-        const torch::Tensor before = trace.layers.at(static_cast<size_t>(info.pruningLayers[st])).visualTokens;
+        const torch::Tensor before =
+            trace.layers.at(static_cast<size_t>(info.pruningLayers[st])).visualTokens.contiguous();
         const torch::Tensor sc = score->second.to(torch::kFloat32).contiguous(), kp = kept->second.contiguous();
+        const auto beforeAt = before.accessor<int64_t, 2>(), keptAt = kp.accessor<int64_t, 2>();
+        const auto scoreAt = sc.accessor<float, 2>();
         for (int64_t b = 0; b < n; ++b) {
             auto& [scores, ranks] = out[static_cast<size_t>(b)];
             const size_t base = st * static_cast<size_t>(T);
             for (int64_t j = 0; j < before.size(1); ++j)
-                scores[base + static_cast<size_t>(before[b][j].item<int64_t>())] = sc[b][j].item<float>();
+                scores[base + static_cast<size_t>(beforeAt[b][j])] = scoreAt[b][j];
             for (int64_t j = 0; j < kp.size(1); ++j)
-                ranks[base + static_cast<size_t>(kp[b][j].item<int64_t>())] = static_cast<int32_t>(j);
+                ranks[base + static_cast<size_t>(keptAt[b][j])] = static_cast<int32_t>(j);
         }
     }
     return out;

@@ -140,9 +140,11 @@ cv::Mat RunBrowser::crop(int64_t row) const {
     return decoded;
 }
 
-SamplePose RunBrowser::pose(int64_t row) const {
-    const RunSample s = m->reader.sample(row);
-    const int K = header().keypoints(), L = header().layers;
+namespace {
+
+// A stored sample's pose in crop pixels.
+SamplePose poseOf(const RunSample& s, const RunHeader& h) {
+    const int K = h.keypoints(), L = h.layers;
     const float* t = s.cropTransform.data();
     SamplePose p;
     for (int k = 0; k < K; ++k) {
@@ -164,6 +166,26 @@ SamplePose RunBrowser::pose(int64_t row) const {
     const auto b = toCrop(t, s.box[0] + s.box[2], s.box[1] + s.box[3]);
     p.box = {std::min(a[0], b[0]), std::min(a[1], b[1]), std::max(a[0], b[0]), std::max(a[1], b[1])};
     return p;
+}
+
+// A stored sample's pruning stages (empty for runs without pruning).
+TokenPruning pruningOf(const RunSample& s, const RunHeader& h) {
+    TokenPruning p;
+    const auto T = static_cast<size_t>(h.tokens());
+    p.layers = h.pruningLayers;
+    for (size_t st = 0; st < p.layers.size(); ++st) {
+        p.scores.emplace_back(s.pruningScores.begin() + static_cast<std::ptrdiff_t>(st * T),
+                              s.pruningScores.begin() + static_cast<std::ptrdiff_t>((st + 1) * T));
+        p.ranks.emplace_back(s.keptRank.begin() + static_cast<std::ptrdiff_t>(st * T),
+                             s.keptRank.begin() + static_cast<std::ptrdiff_t>((st + 1) * T));
+    }
+    return p;
+}
+
+}  // namespace
+
+SamplePose RunBrowser::pose(int64_t row) const {
+    return poseOf(m->reader.sample(row), header());
 }
 
 std::array<double, 6> RunBrowser::cropTransform(int64_t row) const {
@@ -260,19 +282,8 @@ std::vector<uint8_t> TokenPruning::aliveAt(int layer) const {
 }
 
 TokenPruning RunBrowser::tokenPruning(int64_t row) const {
-    const RunHeader& h = header();
-    TokenPruning p;
-    if (h.pruningStages() == 0) return p;
-    const RunSample s = m->reader.sample(row);
-    const auto T = static_cast<size_t>(h.tokens());
-    p.layers = h.pruningLayers;
-    for (size_t st = 0; st < p.layers.size(); ++st) {
-        p.scores.emplace_back(s.pruningScores.begin() + static_cast<std::ptrdiff_t>(st * T),
-                              s.pruningScores.begin() + static_cast<std::ptrdiff_t>((st + 1) * T));
-        p.ranks.emplace_back(s.keptRank.begin() + static_cast<std::ptrdiff_t>(st * T),
-                             s.keptRank.begin() + static_cast<std::ptrdiff_t>((st + 1) * T));
-    }
-    return p;
+    if (!hasPruning()) return {};
+    return pruningOf(m->reader.sample(row), header());
 }
 
 std::vector<PruningErrorBin> RunBrowser::pruningError(const std::vector<int>& keypoints, int radius, int bins) const {
@@ -297,17 +308,16 @@ std::vector<PruningErrorBin> RunBrowser::pruningError(const std::vector<int>& ke
         out[static_cast<size_t>(b)].shareFrom = static_cast<double>(b) / bins;
         out[static_cast<size_t>(b)].shareTo = static_cast<double>(b + 1) / bins;
     }
-    const double dsx = static_cast<double>(h.inputWidth) / h.gridCols,
-                 dsy = static_cast<double>(h.inputHeight) / h.gridRows;
     for (int64_t row = 0; row < size(); ++row) {
-        const std::vector<uint8_t> alive = tokenPruning(row).aliveAt(h.layers);  // after every pruning
-        const SamplePose pose = this->pose(row);
+        const RunSample sample = m->reader.sample(row);  // read once for the pose and the pruning
+        const std::vector<uint8_t> alive = pruningOf(sample, h).aliveAt(h.layers);  // after every pruning
+        const SamplePose pose = poseOf(sample, h);
         for (int k : ks) {
             const auto& g = pose.groundTruth[static_cast<size_t>(k)];
             const auto& p = pose.predicted[static_cast<size_t>(k)];
             if (g[2] <= 0) continue;
-            const int r0 = std::clamp(static_cast<int>(g[1] / dsy), 0, h.gridRows - 1);
-            const int c0 = std::clamp(static_cast<int>(g[0] / dsx), 0, h.gridCols - 1);
+            const int token = tokenAt(g[0], g[1]);
+            const int r0 = token / h.gridCols, c0 = token % h.gridCols;
             int cells = 0, pruned = 0;
             for (int r = std::max(0, r0 - radius); r <= std::min(h.gridRows - 1, r0 + radius); ++r)
                 for (int c = std::max(0, c0 - radius); c <= std::min(h.gridCols - 1, c0 + radius); ++c) {

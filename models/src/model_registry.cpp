@@ -7,9 +7,12 @@
 namespace posescope::models {
 
 void registerBuiltinModels(ModelRegistry& registry) {
-    registry.add({"TransPose", {"transpose_r", "transpose_h"}, [](const ModelConfig& c) -> std::shared_ptr<PoseModel> {
+    registry.add({"TransPose",
+                  {"transpose_r", "transpose_h"},
+                  [](const ModelConfig& c) -> std::shared_ptr<PoseModel> {
                       return std::make_shared<transpose::TransPoseModel>(transpose::transposeConfig(c));
-                  }});
+                  },
+                  {}});  // the official names as they are
     registry.add({"TokenPose",
                   {"pose_tokenpose_t", "pose_tokenpose_s", "pose_tokenpose_b", "pose_tokenpose_l"},
                   [](const ModelConfig& c) -> std::shared_ptr<PoseModel> {

@@ -1,4 +1,5 @@
 // Figures: colormaps, the spec's JSON, the run browser's maps, and PNG/SVG/PDF output.
+#include "official_configs.h"
 #include "posescope/analysis/colormap.h"
 #include "posescope/analysis/dataset_browser.h"
 #include "posescope/analysis/figure.h"
@@ -399,10 +400,7 @@ TEST(RunBrowser, ARunWhoseDatasetMovedStillShowsItsCropsAndSaysWhatIsMissing) {
     s.outputDir = dir + "/data";
     generateSynthPose(s);
     RecordOptions o;
-    o.config = models::ModelConfig::preset("transpose-r-a4");
-    for (const char* set : {"MODEL.DIM_MODEL=64", "MODEL.N_HEAD=4", "MODEL.DIM_FEEDFORWARD=128",
-                            "MODEL.ENCODER_LAYERS=2", "MODEL.EXTRA.NUM_DECONV_FILTERS=[64]"})
-        o.config.set(set);
+    o.config = test::smallTransposeR();
     o.checkpoint = test::officialPath("transpose_r_small.pth");
     o.dataset = dir + "/data/annotations/person_keypoints_val.json";
     o.images = dir + "/data/images/val";

@@ -1,4 +1,5 @@
 // The recording engine through its C++ API: progress, cancel (resumable), per-sample issues.
+#include "official_configs.h"
 #include "posescope/analysis/record.h"
 #include "posescope/analysis/run_browser.h"
 #include "posescope/analysis/run_store.h"
@@ -29,10 +30,7 @@ RecordOptions smallRun(const std::string& out) {
         return test::sharedSynthPose("record_val6_s9", s);
     }();
     RecordOptions o;
-    o.config = models::ModelConfig::preset("transpose-r-a4");
-    for (const char* s : {"MODEL.DIM_MODEL=64", "MODEL.N_HEAD=4", "MODEL.DIM_FEEDFORWARD=128", "MODEL.ENCODER_LAYERS=2",
-                          "MODEL.EXTRA.NUM_DECONV_FILTERS=[64]"})
-        o.config.set(s);
+    o.config = test::smallTransposeR();
     o.checkpoint = test::officialPath("transpose_r_small.pth");
     o.dataset = data + "/annotations/person_keypoints_val.json";
     o.images = data + "/images/val";
@@ -111,9 +109,7 @@ TEST(Record, RefusesAnExistingFileAndAMissingFolder) {
 
 TEST(Record, PptRunsKeepTheirPrunedTokensAndKeypointTokenDependencies) {
     RecordOptions o = smallRun("record_ppt.h5");
-    o.config = models::ModelConfig::preset("ppt-s");
-    for (const char* s : {"MODEL.DIM=64", "MODEL.TRANSFORMER_HEADS=4", "MODEL.TRANSFORMER_MLP_RATIO=2"})
-        o.config.set(s);
+    o.config = test::smallPpt();
     o.checkpoint = test::officialPath("ppt_small.pth");
     o.level = RunLevel::Full;
     o.subset = 3;
@@ -152,9 +148,10 @@ TEST(Record, PptRunsKeepTheirPrunedTokensAndKeypointTokenDependencies) {
                 for (int b = 0; b < T; ++b) {
                     const int32_t ra = s.keptRank[static_cast<size_t>(st * T + a)],
                                   rb = s.keptRank[static_cast<size_t>(st * T + b)];
-                    if (ra >= 0 && rb >= 0 && ra < rb)
+                    if (ra >= 0 && rb >= 0 && ra < rb) {
                         EXPECT_GE(s.pruningScores[static_cast<size_t>(st * T + a)],
                                   s.pruningScores[static_cast<size_t>(st * T + b)]);
+                    }
                 }
             for (int t = 0; t < T; ++t)
                 alive[static_cast<size_t>(t)] = s.keptRank[static_cast<size_t>(st * T + t)] >= 0;

@@ -3,6 +3,7 @@
 // the visual tokens alive in each layer and PPT's kept tokens (exactly, in order).
 #include "h5_fixture.h"
 #include "key_list.h"
+#include "official_configs.h"
 #include "posescope/models/checkpoint.h"
 #include "posescope/models/model_registry.h"
 #include "posescope/models/pose_model.h"
@@ -18,23 +19,8 @@ using namespace posescope::models;
 
 namespace {
 
-// The fixture configurations (README §2): the official yaml plus the listed overrides.
-ModelConfig smallPpt() {
-    ModelConfig c = ModelConfig::preset("ppt-s");
-    c.set("MODEL.DIM=64");
-    c.set("MODEL.TRANSFORMER_HEADS=4");
-    c.set("MODEL.TRANSFORMER_MLP_RATIO=2");
-    return c;
-}
-
-ModelConfig smallTokenPose() {
-    ModelConfig c = ModelConfig::preset("tokenpose-s-v1");
-    c.set("MODEL.DIM=64");
-    c.set("MODEL.TRANSFORMER_HEADS=2");
-    c.set("MODEL.TRANSFORMER_MLP_RATIO=2");
-    c.set("MODEL.TRANSFORMER_DEPTH=4");
-    return c;
-}
+using test::smallPpt;
+using test::smallTokenPose;
 
 void expectSameIndices(const torch::Tensor& ours, const torch::Tensor& ref, const std::string& what) {
     ASSERT_TRUE(ours.defined()) << what;

@@ -2,6 +2,7 @@
 // (../shared/fixtures/official/transpose_{r,h}_small.*), with the fixtures' tolerance.
 #include "h5_fixture.h"
 #include "key_list.h"
+#include "official_configs.h"
 #include "posescope/models/checkpoint.h"
 #include "posescope/models/model_registry.h"
 #include "posescope/models/pose_model.h"
@@ -16,16 +17,6 @@ using namespace posescope::models;
 namespace {
 
 // The fixture configurations (README §2): the official yaml plus the listed overrides.
-ModelConfig smallR() {
-    ModelConfig c = ModelConfig::preset("transpose-r-a4");
-    c.set("MODEL.DIM_MODEL=64");
-    c.set("MODEL.N_HEAD=4");
-    c.set("MODEL.DIM_FEEDFORWARD=128");
-    c.set("MODEL.ENCODER_LAYERS=2");
-    c.set("MODEL.EXTRA.NUM_DECONV_FILTERS=[64]");
-    return c;
-}
-
 ModelConfig smallH() {
     ModelConfig c = ModelConfig::preset("transpose-h-s");
     c.set("MODEL.DIM_MODEL=32");
@@ -72,7 +63,7 @@ void checkAgainstFixture(const ModelConfig& config, const std::string& name, int
 }  // namespace
 
 TEST(TransPose, ReproducesTheOfficialTransPoseR) {
-    checkAgainstFixture(smallR(), "transpose_r_small", 2);
+    checkAgainstFixture(test::smallTransposeR(), "transpose_r_small", 2);
 }
 
 TEST(TransPose, ReproducesTheOfficialTransPoseH) {
@@ -142,7 +133,7 @@ TEST(TransPose, SinePositionEmbeddingTestVectors) {
 }
 
 TEST(TransPose, OtherInputSizesInterpolateThePositionEmbedding) {
-    const auto model = loadModel(smallR(), test::officialPath("transpose_r_small.pth"));
+    const auto model = loadModel(test::smallTransposeR(), test::officialPath("transpose_r_small.pth"));
     const torch::Tensor input = torch::randn({1, 3, 384, 288});
     Trace trace;
     const torch::Tensor out = model->forward(input, &trace);
@@ -156,14 +147,14 @@ TEST(TransPose, OtherInputSizesInterpolateThePositionEmbedding) {
 }
 
 TEST(TransPose, TraceCostsNothingWhenOff) {
-    const auto model = loadModel(smallR(), test::officialPath("transpose_r_small.pth"));
+    const auto model = loadModel(test::smallTransposeR(), test::officialPath("transpose_r_small.pth"));
     const torch::Tensor input = test::readH5(test::officialPath("transpose_r_small.h5"), "/input");
     Trace trace;
     EXPECT_TRUE(torch::equal(model->forward(input), model->forward(input, &trace)));
 }
 
 TEST(TransPose, AttentionRowsEqualTheTracedAttention) {
-    const auto model = loadModel(smallR(), test::officialPath("transpose_r_small.pth"));
+    const auto model = loadModel(test::smallTransposeR(), test::officialPath("transpose_r_small.pth"));
     const torch::Tensor input = test::readH5(test::officialPath("transpose_r_small.h5"), "/input");
     Trace full;
     const torch::Tensor out = model->forward(input, &full);
@@ -203,7 +194,7 @@ ModelConfig tinyR(int stemWidth, double dropout) {
 }  // namespace
 
 TEST(TransPose, TrainingForwardEqualsInferenceInEvalMode) {
-    const auto config = smallR();
+    const auto config = test::smallTransposeR();
     const auto model = createModel(config);
     loadStateDict(model->module(), loadCheckpoint(test::officialPath("transpose_r_small.pth")).tensors, "fixture");
     model->module().eval();

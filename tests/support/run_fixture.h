@@ -8,6 +8,7 @@
 // processes running in parallel never see a half-written file.
 #pragma once
 
+#include "official_configs.h"
 #include "posescope/analysis/record.h"
 #include "synth_fixture.h"
 #include "test_paths.h"
@@ -49,10 +50,7 @@ std::string sharedRecordedRun(const std::string& name, Configure configure) {
 
 inline std::string sharedRun() {
     return sharedRecordedRun("shared_run_full_v1.h5", [](analysis::RecordOptions& o) {
-        o.config = models::ModelConfig::preset("transpose-r-a4");
-        for (const char* set : {"MODEL.DIM_MODEL=64", "MODEL.N_HEAD=4", "MODEL.DIM_FEEDFORWARD=128",
-                                "MODEL.ENCODER_LAYERS=2", "MODEL.EXTRA.NUM_DECONV_FILTERS=[64]"})
-            o.config.set(set);
+        o.config = smallTransposeR();
         o.checkpoint = officialPath("transpose_r_small.pth");
         o.level = analysis::RunLevel::Full;
     });
@@ -62,9 +60,7 @@ inline std::string sharedRun() {
 /// level keypoints: kept tokens per pruning stage and keypoint-token dependencies.
 inline std::string sharedPptRun() {
     return sharedRecordedRun("shared_run_ppt_v1.h5", [](analysis::RecordOptions& o) {
-        o.config = models::ModelConfig::preset("ppt-s");
-        for (const char* set : {"MODEL.DIM=64", "MODEL.TRANSFORMER_HEADS=4", "MODEL.TRANSFORMER_MLP_RATIO=2"})
-            o.config.set(set);
+        o.config = smallPpt();
         o.checkpoint = officialPath("ppt_small.pth");
     });
 }

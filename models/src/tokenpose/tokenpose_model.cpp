@@ -98,8 +98,7 @@ KeyMap tokenposeKeyMap() {
     };
 }
 
-TransformerImpl::TransformerImpl(int64_t dim, int64_t depth, int64_t heads, int64_t mlpDim) {
-    (void)heads;
+TransformerImpl::TransformerImpl(int64_t dim, int64_t depth, int64_t mlpDim) {
     layers = register_module("layers", torch::nn::ModuleList());
     for (int64_t i = 0; i < depth; ++i) {
         Layer b;
@@ -164,9 +163,9 @@ TokenPoseImpl::TokenPoseImpl(const TokenPoseConfig& c) : config(c) {
     }
     if (c.base == Base::L) {
         for (const char* name : {"transformer1", "transformer2", "transformer3"})
-            transformers.push_back(root->register_module(name, Transformer(d, c.depth, c.heads, c.mlpDim)));
+            transformers.push_back(root->register_module(name, Transformer(d, c.depth, c.mlpDim)));
     } else {
-        transformers.push_back(root->register_module("transformer", Transformer(d, c.depth, c.heads, c.mlpDim)));
+        transformers.push_back(root->register_module("transformer", Transformer(d, c.depth, c.mlpDim)));
     }
     const int64_t in = c.headInput(), out = c.heatmapWidth * c.heatmapHeight;
     auto ln = [](int64_t ch) { return torch::nn::LayerNorm(torch::nn::LayerNormOptions({ch}).eps(1e-5)); };
@@ -208,7 +207,6 @@ torch::Tensor TokenPoseImpl::runTransformer(size_t which, torch::Tensor x, torch
         torch::Tensor attn = torch::softmax(torch::matmul(q, k.transpose(-2, -1)) * scale, -1);  // [B, H, L, L]
         torch::Tensor o = torch::matmul(attn, v);
         o = b.out->forward(o.permute({0, 2, 1, 3}).reshape({B, L, d}));
-        if (is_training() && c.dropout > 0) o = torch::dropout(o, c.dropout, true);
         x = o + x;
         LayerTrace lt;
         if (observer) {
@@ -245,7 +243,6 @@ torch::Tensor TokenPoseImpl::runTransformer(size_t which, torch::Tensor x, torch
             }
         }
         torch::Tensor f = b.fc2->forward(torch::gelu(b.fc1->forward(b.norm2->forward(x))));
-        if (is_training() && c.dropout > 0) f = torch::dropout(f, c.dropout, true);
         x = f + x;
         if (observer) {
             lt.tokens = x;

@@ -46,7 +46,6 @@ struct TokenPoseConfig {
     std::string posEmbedding = "sine-full";  // sine-full, sine, learnable or none (S only)
     double keepRatio = 1;                    // MODEL.PRUNING_RATIO (PPT); 1 keeps every token
     std::vector<int64_t> pruningLayers{3, 6, 9};
-    double dropout = 0;  // the official models use no dropout
 
     int64_t featureStride() const { return base == Base::TB && !hrnet ? 1 : 4; }
     int64_t gridRows() const { return imageHeight / featureStride() / patchHeight; }
@@ -70,7 +69,9 @@ KeyMap tokenposeKeyMap();
 /// One encoder of TokenPose (its `layers` as the official nn.ModuleList), with typed handles.
 class TransformerImpl : public torch::nn::Module {
 public:
-    TransformerImpl(int64_t dim, int64_t depth, int64_t heads, int64_t mlpDim);
+    /// The official models use no dropout: its modules are registered (they hold the Sequentials'
+    /// indices) and never change a value.
+    TransformerImpl(int64_t dim, int64_t depth, int64_t mlpDim);
     struct Layer {
         torch::nn::LayerNorm norm1{nullptr}, norm2{nullptr};
         torch::nn::Linear qkv{nullptr}, out{nullptr}, fc1{nullptr}, fc2{nullptr};

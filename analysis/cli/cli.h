@@ -78,5 +78,6 @@ Command mergeCommand();
 Command trainCommand();
 Command distillCommand();
 Command figureCommand();
+Command flopsCommand();
 
 }  // namespace posescope::cli

@@ -7,6 +7,7 @@
 #include "posescope/datasets/json_text.h"
 #include "posescope/datasets/skeleton.h"
 #include "posescope/models/flip.h"
+#include "posescope/models/flops.h"
 #include "posescope/models/heatmap_decode.h"
 #include "posescope/models/model_config.h"
 #include "posescope/models/pose_model.h"
@@ -199,6 +200,54 @@ Command forwardCommand() {
                       << " attention layers to " << a.value("--out") << '\n';
             return 0;
         }};
+}
+
+Command flopsCommand() {
+    return {"flops", "count a model's parameters and the multiply-adds of one forward pass",
+            "usage: posescope-cli flops --config PRESET|FILE.yaml [--set KEY=VALUE]... [--batch N]\n"
+            "\n"
+            "Builds the model (random weights: the cost does not depend on them), runs one forward pass\n"
+            "of N zero inputs (1) of its input size and counts the multiply-adds of its convolutions,\n"
+            "transposed convolutions and matrix products (linear layers, attention) as they run, so a\n"
+            "PPT counts the tokens it keeps. GFLOP = 2 x GMAC; the pose papers' \"GFLOPs\" are GMAC.\n"
+            "Prints the visual tokens each encoder layer sees.\n",
+            [](const std::vector<std::string>& argv) {
+                const Args a(argv, {}, {"--config", "--set", "--batch"});
+                if (!a.positional().empty()) throw UsageError("flops takes no positional arguments");
+                const long long batch = a.integer("--batch", 1);
+                if (batch < 1 || batch > 4096) throw UsageError("--batch must be 1…4096");
+                const models::ModelConfig config = configFrom(a);
+                const std::shared_ptr<models::PoseModel> model = models::createModel(config);
+                const models::ModelInfo& info = model->info();
+                int64_t parameters = 0;
+                for (const torch::Tensor& p : model->module().parameters())
+                    parameters += p.numel();
+                const models::FlopCount count = models::countForwardFlops(*model, static_cast<int>(batch));
+                models::Trace trace;
+                trace.keepAttention = false;
+                {
+                    torch::NoGradGuard noGrad;
+                    model->forward(torch::zeros({1, 3, info.inputHeight, info.inputWidth}), &trace);
+                }
+                std::printf("%s%s (%s): %.3f M parameters, input %dx%d, heatmaps %dx%d\n", info.family.c_str(),
+                            info.variant.empty() ? "" : (" " + info.variant).c_str(), config.source().c_str(),
+                            static_cast<double>(parameters) / 1e6, info.inputWidth, info.inputHeight, info.outputWidth,
+                            info.outputHeight);
+                if (!trace.layers.empty()) {
+                    std::printf("visual tokens per encoder layer:");
+                    for (const models::LayerTrace& l : trace.layers)
+                        std::printf(" %lld",
+                                    static_cast<long long>(l.visualTokens.defined() ? l.visualTokens.size(1)
+                                                                                    : l.gridRows * l.gridCols));
+                    std::printf("\n");
+                }
+                const double perSample = count.multiplyAdds / static_cast<double>(batch);
+                std::printf("per sample: %.4f GMAC = %.4f GFLOP (batch %lld)\n", perSample / 1e9, 2 * perSample / 1e9,
+                            batch);
+                for (const auto& [kind, macs] : count.byKind)
+                    std::printf("  %-24s %.4f GMAC\n", kind.c_str(), macs / static_cast<double>(batch) / 1e9);
+                return 0;
+            }};
 }
 
 }  // namespace posescope::cli

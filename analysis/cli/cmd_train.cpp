@@ -45,7 +45,9 @@ int runTraining(const std::vector<std::string>& argv, bool distill) {
                                         "--checkpoint-minutes",
                                         "--checkpoint-every",
                                         "--log-every",
-                                        "--sigma"};
+                                        "--sigma",
+                                        "--keep-warmup",
+                                        "--keep-decay-end"};
     if (distill)
         options.insert(options.end(), {"--student", "--teacher", "--teacher-checkpoint", "--teacher-set",
                                        "--heatmap-weight", "--attention-weight", "--feature-weight"});
@@ -102,6 +104,10 @@ int runTraining(const std::vector<std::string>& argv, bool distill) {
     o.checkpointEveryIterations = static_cast<int>(a.integer("--checkpoint-every", 0));
     o.logEvery = static_cast<int>(a.integer("--log-every", 20));
     o.validateBeforeTraining = a.flag("--validate-first");
+    o.keepWarmupEpochs = a.number("--keep-warmup", 10);
+    o.keepDecayEndEpoch = a.number("--keep-decay-end", 100);
+    if (!(o.keepWarmupEpochs >= 0 && o.keepDecayEndEpoch > o.keepWarmupEpochs))
+        throw UsageError("--keep-warmup W and --keep-decay-end E need 0 <= W < E (epochs)");
     if (a.flag("--no-flip")) o.augment.flip = false;
     if (a.flag("--no-augment")) {
         o.augment = analysis::AugmentOptions{};
@@ -225,7 +231,10 @@ Command trainCommand() {
         "  --checkpoint-every N              also every N steps\n"
         "  --log-every N                     steps per row of log.csv (20)\n"
         "  --no-flip, --no-augment           switch augmentation off (flip only / all of it)\n"
-        "  --validate-first                  also evaluate the untrained model (epoch 0)\n",
+        "  --validate-first                  also evaluate the untrained model (epoch 0)\n"
+        "  --keep-warmup W, --keep-decay-end E   PPT: keep every token for W epochs, then a cosine down\n"
+        "                                    to MODEL.PRUNING_RATIO at epoch E (10, 100 as PPT's recipe;\n"
+        "                                    fractional epochs allowed)\n",
         runTrain};
 }
 

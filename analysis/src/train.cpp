@@ -329,6 +329,13 @@ const char* kLogHeader = "kind,epoch,step,loss,lr,samples_per_s,val_ap,val_ap50,
 
 }  // namespace
 
+double keepRatioAt(double epochs, double target, double warmup, double decayEnd) {
+    if (epochs < warmup) return 1;
+    if (epochs >= decayEnd) return target;
+    const double t = (epochs - warmup) / (decayEnd - warmup);
+    return target + (1 - target) * (std::cos(t * M_PI) + 1) * 0.5;
+}
+
 TrainResult trainModel(const TrainOptions& o, const TrainCallbacks& cb) {
     const auto say = [&](const std::string& m) {
         if (cb.message) cb.message(m);
@@ -491,6 +498,8 @@ TrainResult trainModel(const TrainOptions& o, const TrainCallbacks& cb) {
     if (teacher)
         fp << "teacher=" << o.teacherCheckpoint << ',' << numberText(o.distillHeatmap) << ','
            << numberText(o.distillAttention) << ',' << numberText(o.distillFeature) << '\n';
+    if (info.keepRatio < 1)
+        fp << "keep_schedule=" << numberText(o.keepWarmupEpochs) << ',' << numberText(o.keepDecayEndEpoch) << '\n';
     if (!lrSteps.empty()) {  // (absent for the cosine, so runs of earlier versions still resume)
         fp << "lr_steps=";
         for (long long step : lrSteps)
@@ -700,6 +709,9 @@ TrainResult trainModel(const TrainOptions& o, const TrainCallbacks& cb) {
             const auto beforeData = Clock::now();
             const Batch b = loader.next();
             waited += seconds(beforeData);
+            if (info.keepRatio < 1)
+                model->setTrainingKeepRatio(keepRatioAt(epoch + static_cast<double>(it) / static_cast<double>(perEpoch),
+                                                        info.keepRatio, o.keepWarmupEpochs, o.keepDecayEndEpoch));
             models::Trace studentTrace;
             studentTrace.keepAttention = teacher && o.distillAttention != 0;
             const torch::Tensor out = model->forwardTraining(b.input, teacher ? &studentTrace : nullptr);

@@ -328,3 +328,53 @@ TEST(Train, InitFromAnotherInputSizeRecomputesTheSineEmbedding) {
         EXPECT_TRUE(torch::allclose(wa[i].second, wb[i].second, 1e-5, 1e-7)) << wa[i].first;
     }
 }
+
+TEST(Train, KeepRatioScheduleFollowsPptsRecipe) {
+    // core/function.py of PPT: r = 1 for 10 epochs, a cosine to PRUNING_RATIO at epoch 100.
+    EXPECT_EQ(analysis::keepRatioAt(0, 0.7, 10, 100), 1.0);
+    EXPECT_EQ(analysis::keepRatioAt(9.99, 0.7, 10, 100), 1.0);
+    EXPECT_DOUBLE_EQ(analysis::keepRatioAt(10, 0.7, 10, 100), 1.0);
+    EXPECT_DOUBLE_EQ(analysis::keepRatioAt(55, 0.7, 10, 100), 0.85);
+    EXPECT_NEAR(analysis::keepRatioAt(32.5, 0.7, 10, 100), 0.7 + 0.3 * (std::cos(M_PI / 4) + 1) / 2, 1e-12);
+    EXPECT_EQ(analysis::keepRatioAt(100, 0.7, 10, 100), 0.7);
+    EXPECT_EQ(analysis::keepRatioAt(250, 0.7, 10, 100), 0.7);
+    double previous = 1;
+    for (double e = 0; e < 3; e += 0.01) {  // a short schedule: monotone, fractional epochs
+        const double r = analysis::keepRatioAt(e, 0.5, 0.5, 2);
+        EXPECT_LE(r, previous + 1e-15);
+        previous = r;
+    }
+    EXPECT_EQ(previous, 0.5);
+}
+
+TEST(Train, PptTrainsUnprunedDuringTheWarmUp) {
+    // A tiny PPT (48x64, 6x8 tokens, pruning half at layers 0 and 1) and the same TokenPose.
+    auto config = [](double ratio) {
+        return models::ModelConfig::fromYamlText(
+            "MODEL:\n  NAME: pose_tokenpose_s\n  IMAGE_SIZE: [48, 64]\n  HEATMAP_SIZE: [12, 16]\n"
+            "  PATCH_SIZE: [2, 2]\n  DIM: 32\n  TRANSFORMER_DEPTH: 3\n  TRANSFORMER_HEADS: 2\n"
+            "  TRANSFORMER_MLP_RATIO: 2\n  POS_EMBEDDING_TYPE: sine-full\n  PRUNING_RATIO: " +
+                std::to_string(ratio) + "\n  PRUNING_LOC: [0, 1]\n  EXTRA:\n    STEM_WIDTH: 8\n",
+            "tiny_ppt");
+    };
+    auto train = [&](const std::string& out, double ratio, double warmup, double decayEnd) {
+        TrainOptions o = tinyTraining(out);
+        o.config = config(ratio);
+        o.epochs = 1;
+        o.maxTrainSamples = 8;
+        o.maxValSamples = 2;
+        o.keepWarmupEpochs = warmup;
+        o.keepDecayEndEpoch = decayEnd;
+        return models::loadCheckpoint(trainModel(o).finalModel).tensors;
+    };
+    const auto tokenpose = train("train_tokenpose_tiny", 1.0, 10, 100);
+    const auto warm = train("train_ppt_warm", 0.5, 10, 100);      // still warming up: every token kept
+    const auto pruned = train("train_ppt_pruned", 0.5, 0, 1e-6);  // pruning from the first step
+    ASSERT_EQ(tokenpose.size(), warm.size());
+    bool differs = false;
+    for (size_t i = 0; i < tokenpose.size(); ++i) {
+        EXPECT_TRUE(torch::equal(tokenpose[i].second, warm[i].second)) << tokenpose[i].first;
+        differs = differs || !torch::equal(tokenpose[i].second, pruned[i].second);
+    }
+    EXPECT_TRUE(differs);
+}

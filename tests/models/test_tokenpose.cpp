@@ -199,3 +199,51 @@ TEST(TokenPose, TrainingStepsDecreaseTheLossOnATinyBatch) {
         EXPECT_TRUE(params[name].grad().defined()) << name;
     EXPECT_FALSE(params["features.pos_embedding"].requires_grad());  // the sine embedding stays fixed
 }
+
+TEST(TokenPose, TrainingKeepRatioPrunesOnlyTheTrainingPass) {
+    const auto model = createModel(smallPpt());
+    loadStateDict(model->module(), loadCheckpoint(test::officialPath("ppt_small.pth")).tensors, "fixture",
+                  {tokenpose::tokenposeKeyMap(), false});
+    model->module().eval();
+    const torch::Tensor input = test::readH5(test::officialPath("ppt_small.h5"), "/input");
+    const torch::Tensor pruned = model->forward(input);
+    const auto& ppt = dynamic_cast<const tokenpose::TokenPoseModel&>(*model);
+    const torch::Tensor full = ppt.forward(input, nullptr, 1.0);
+    model->setTrainingKeepRatio(1.0);  // the warm-up: every token kept
+    Trace trace;
+    trace.keepAttention = false;
+    test::expectClose(model->forwardTraining(input, &trace).detach(), full, "training at keep ratio 1");
+    for (const LayerTrace& l : trace.layers)
+        EXPECT_EQ(l.visualTokens.size(1), 256) << "layer " << l.index;
+    model->setTrainingKeepRatio(0.7);
+    test::expectClose(model->forwardTraining(input).detach(), pruned, "training at the configured ratio");
+    test::expectClose(model->forward(input), pruned, "inference keeps MODEL.PRUNING_RATIO");
+    EXPECT_THROW(model->setTrainingKeepRatio(0), ModelError);
+    EXPECT_THROW(model->setTrainingKeepRatio(1.5), ModelError);
+}
+
+TEST(TokenPose, StemWidthNarrowsTheSStem) {
+    const char* yaml = R"(MODEL:
+  NAME: pose_tokenpose_s
+  IMAGE_SIZE: [192, 256]
+  HEATMAP_SIZE: [48, 64]
+  PATCH_SIZE: [3, 4]
+  DIM: 64
+  TRANSFORMER_DEPTH: 2
+  TRANSFORMER_HEADS: 2
+  TRANSFORMER_MLP_RATIO: 2
+  POS_EMBEDDING_TYPE: sine-full
+  EXTRA:
+    STEM_WIDTH: 16
+)";
+    ModelConfig c = ModelConfig::fromYamlText(yaml, "stem.yaml");
+    const auto model = createModel(c);
+    const auto p = model->module().named_parameters();
+    EXPECT_EQ(p["features.conv1.weight"].sizes(), torch::IntArrayRef({16, 3, 3, 3}));
+    EXPECT_EQ(p["features.layer1.3.conv3.weight"].sizes(), torch::IntArrayRef({64, 16, 1, 1}));
+    EXPECT_EQ(p["features.patch_to_embedding.weight"].sizes(), torch::IntArrayRef({64, 64 * 12}));
+    torch::NoGradGuard noGrad;
+    EXPECT_EQ(model->forward(torch::zeros({1, 3, 256, 192})).sizes(), torch::IntArrayRef({1, 17, 64, 48}));
+    c.set("MODEL.EXTRA.STEM_WIDTH=0");
+    EXPECT_THROW(createModel(c), ConfigError);
+}

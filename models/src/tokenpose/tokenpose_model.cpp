@@ -54,7 +54,10 @@ TokenPoseConfig tokenposeConfig(const ModelConfig& c) {
     t.mlpDim = t.dim * c.integer("MODEL.TRANSFORMER_MLP_RATIO");
     t.posEmbedding = c.string("MODEL.POS_EMBEDDING_TYPE", "learnable");
     // S cuts layer1's 256 channels; T, B and L cut MODEL.BASE_CHANNEL (3 pixels, 32 or 48 HRNet).
-    t.channels = t.base == Base::S ? 256 : c.integer("MODEL.BASE_CHANNEL", 32);
+    // PoseScope's MODEL.EXTRA.STEM_WIDTH narrows S's stem (64 officially; layer1 gives 4x that).
+    t.stemWidth = t.base == Base::S ? c.integer("MODEL.EXTRA.STEM_WIDTH", 64) : 64;
+    require(t.stemWidth > 0, c, "MODEL.EXTRA.STEM_WIDTH must be positive");
+    t.channels = t.base == Base::S ? 4 * t.stemWidth : c.integer("MODEL.BASE_CHANNEL", 32);
     // L reads MODEL.HIDDEN_HEATMAP_DIM; the others use an eighth of the heatmap.
     t.hiddenHeatmapDim =
         t.base == Base::L ? c.integer("MODEL.HIDDEN_HEATMAP_DIM") : t.heatmapWidth * t.heatmapHeight / 8;
@@ -154,12 +157,13 @@ TokenPoseImpl::TokenPoseImpl(const TokenPoseConfig& c) : config(c) {
         auto bn = [](int64_t ch) {
             return torch::nn::BatchNorm2d(torch::nn::BatchNorm2dOptions(ch).eps(1e-5).momentum(0.1));
         };
-        conv1 = root->register_module("conv1", conv(3, 64));
-        bn1 = root->register_module("bn1", bn(64));
-        conv2 = root->register_module("conv2", conv(64, 64));
-        bn2 = root->register_module("bn2", bn(64));
-        int64_t inplanes = 64;
-        layer1 = root->register_module("layer1", transpose::makeBottleneckLayer(inplanes, 64, 4, 1));
+        const int64_t w = c.stemWidth;
+        conv1 = root->register_module("conv1", conv(3, w));
+        bn1 = root->register_module("bn1", bn(w));
+        conv2 = root->register_module("conv2", conv(w, w));
+        bn2 = root->register_module("bn2", bn(w));
+        int64_t inplanes = w;
+        layer1 = root->register_module("layer1", transpose::makeBottleneckLayer(inplanes, w, 4, 1));
     }
     if (c.base == Base::L) {
         for (const char* name : {"transformer1", "transformer2", "transformer3"})
@@ -294,7 +298,8 @@ torch::Tensor TokenPoseImpl::forward(const torch::Tensor& input, TraceObserver* 
     return head(tokens);
 }
 
-TokenPoseModel::TokenPoseModel(const TokenPoseConfig& c) : m_net(std::make_shared<TokenPoseImpl>(c)) {
+TokenPoseModel::TokenPoseModel(const TokenPoseConfig& c)
+    : m_net(std::make_shared<TokenPoseImpl>(c)), m_trainingKeepRatio(c.keepRatio) {
     m_net->eval();
     m_info.family = c.prunes() ? "PPT" : "TokenPose";
     std::vector<TensorInfo> keys;
@@ -347,10 +352,16 @@ torch::Tensor TokenPoseModel::forward(const torch::Tensor& input, TraceObserver*
 
 torch::Tensor TokenPoseModel::forwardTraining(const torch::Tensor& input, TraceObserver* observer) {
     try {
-        return m_net->forward(input.contiguous(), observer, m_net->config.keepRatio);
+        return m_net->forward(input.contiguous(), observer, m_trainingKeepRatio);
     } catch (const c10::Error& e) {
         throw ModelError(name() + ": " + e.what_without_backtrace());
     }
+}
+
+void TokenPoseModel::setTrainingKeepRatio(double keepRatio) {
+    if (!(keepRatio > 0 && keepRatio <= 1))
+        throw ModelError(name() + ": keep ratio " + std::to_string(keepRatio) + " is outside (0, 1]");
+    m_trainingKeepRatio = keepRatio;
 }
 
 void TokenPoseModel::initialiseForTraining() {

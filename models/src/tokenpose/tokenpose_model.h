@@ -42,6 +42,7 @@ struct TokenPoseConfig {
     int64_t dim = 192, depth = 12, heads = 8, mlpDim = 576;
     int64_t patchWidth = 3, patchHeight = 4;
     int64_t channels = 256;  // channels of the map cut into patches
+    int64_t stemWidth = 64;  // S: the stem's width (MODEL.EXTRA.STEM_WIDTH, PoseScope's; layer1 gives 4x)
     int64_t hiddenHeatmapDim = 384;
     std::string posEmbedding = "sine-full";  // sine-full, sine, learnable or none (S only)
     double keepRatio = 1;                    // MODEL.PRUNING_RATIO (PPT); 1 keeps every token
@@ -116,6 +117,7 @@ public:
     torch::Tensor headOnTokens(const LayerTrace& layer) const override;
     torch::Tensor attentionRows(const LayerTrace& layer, const torch::Tensor& queries) const override;
     torch::Tensor forwardTraining(const torch::Tensor& input, TraceObserver* observer = nullptr) override;
+    void setTrainingKeepRatio(double keepRatio) override;
     void initialiseForTraining() override;
     torch::nn::Module& module() override { return *m_net; }
     const TokenPoseConfig& config() const { return m_net->config; }
@@ -124,6 +126,7 @@ private:
     std::string name() const;
     std::shared_ptr<TokenPoseImpl> m_net;
     ModelInfo m_info;
+    double m_trainingKeepRatio;
 };
 
 }  // namespace posescope::models::tokenpose

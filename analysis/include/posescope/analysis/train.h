@@ -97,6 +97,11 @@ struct TrainOptions {
     models::ModelConfig teacherConfig = models::ModelConfig::preset("tokenpose-s-v1");
     std::string teacherCheckpoint;
     double distillHeatmap = 1, distillAttention = 1, distillFeature = 1;  // the terms' weights
+
+    // PPT (a model whose ModelInfo::keepRatio < 1): the official keep-ratio schedule (EViT's, as
+    // PPT's core/function.py): every token kept for keepWarmupEpochs, then a cosine from 1 down to
+    // MODEL.PRUNING_RATIO, reached at keepDecayEndEpoch (epochs may be fractional). See keepRatioAt.
+    double keepWarmupEpochs = 10, keepDecayEndEpoch = 100;
 };
 
 struct TrainProgress {
@@ -152,6 +157,11 @@ TrainingSample makeTrainingSample(const cv::Mat& image, const PersonAnnotation& 
                                   cv::Size inputSize, cv::Size heatmapSize, double sigma,
                                   const std::vector<std::pair<int, int>>& flipPairs, const AugmentOptions& augment,
                                   uint64_t seed);
+
+/// The keep ratio PPT trains with at `epochs` epochs into training (fractional: epoch +
+/// iteration / iterations per epoch): 1 before `warmup`, `target` from `decayEnd` on, between them
+/// target + (1 − target)·(cos(π·(epochs − warmup)/(decayEnd − warmup)) + 1)/2.
+double keepRatioAt(double epochs, double target, double warmup, double decayEnd);
 
 /// DarkPose's unbiased Gaussian targets for joints in heatmap coordinates (x, y, v per joint).
 void gaussianTargets(const std::vector<double>& joints, cv::Size heatmapSize, double sigma, std::vector<float>& target,

@@ -112,6 +112,9 @@ public:
     /// BatchNorm batch statistics and dropout). Same input and output as forward(); an observer
     /// receives the layers with their autograd graph (distillation losses on attention).
     virtual torch::Tensor forwardTraining(const torch::Tensor& input, TraceObserver* observer = nullptr) = 0;
+    /// PPT: the keep ratio forwardTraining() prunes with from now on (the trainer's warm-up schedule;
+    /// ModelInfo::keepRatio, for inference, stays). Families that do not prune ignore it.
+    virtual void setTrainingKeepRatio(double keepRatio) { (void)keepRatio; }
     /// The official recipe's initialisation for training from scratch (seed torch first for a
     /// reproducible one), e.g. TransPose: heads N(0, 0.001), stem convolutions He-normal.
     virtual void initialiseForTraining() = 0;

@@ -3,6 +3,7 @@
 // hyper-parameters that the official code stores in the shapes.
 #include "posescope/models/checkpoint_info.h"
 
+#include <algorithm>
 #include <map>
 #include <set>
 #include <string>
@@ -78,15 +79,39 @@ bool btranspose(const Keys& k, ArchitectureMatch& m) {
     int64_t d = 0, ffn = 0;
     int layers = 0;
     const std::string enc = encoderDetails(k, "model_alpha.", &d, &ffn, &layers);
-    const int64_t w2 = k.dim("model_alpha.layer2.0.conv1.weight", 0);
-    const int64_t heads = k.dim("model_alpha.layer4.0.conv2.0.rel_h", 1);
+    // The groups: widths, blocks, which are BoT (MHSA) groups and their heads.
+    std::vector<int64_t> planes, blocks;
+    int convGroups = 0, mhsaGroups = 0;
+    int64_t heads = -1;
+    for (int g = 1; k.has("model_alpha.layer" + std::to_string(g) + ".0.conv1.weight"); ++g) {
+        const std::string p = "model_alpha.layer" + std::to_string(g) + ".";
+        planes.push_back(k.dim(p + "0.conv1.weight", 0));
+        blocks.push_back(k.count(p));
+        if (k.has(p + "0.conv2.0.rel_h")) {
+            ++mhsaGroups;
+            heads = k.dim(p + "0.conv2.0.rel_h", 1);
+        } else {
+            ++convGroups;
+        }
+    }
+    auto list = [](const std::vector<int64_t>& v) {
+        std::string s;
+        for (int64_t x : v)
+            s += (s.empty() ? "" : ",") + std::to_string(x);
+        return "[" + s + "]";
+    };
     m.family = "BTranspose";
-    m.details = "blocks [" + std::to_string(k.count("model_alpha.layer1.")) + "," +
-                std::to_string(k.count("model_alpha.layer2.")) + "," + std::to_string(k.count("model_alpha.layer3.")) +
-                "," + std::to_string(k.count("model_alpha.layer4.")) + "], " + std::to_string(heads) + " BoT heads, " +
-                enc;
-    if (w2 == 96) m.variant = "C3A1(4)";
-    if (w2 == 128) m.variant = "C3A1(4)-Large";
+    m.details = "groups of width " + list(planes) + " with blocks " + list(blocks) + ", the last " +
+                std::to_string(mhsaGroups) + " BoT with " + std::to_string(heads) + " MHSA heads, " + enc;
+    // The paper's variants: ResNet-50 block counts, d 256, FFN 1024, 4 (or 6: -N6) encoder layers.
+    const std::vector<int64_t> resnet50{3, 4, 6, 3};
+    const bool standard = d == 256 && ffn == 1024 && (layers == 4 || layers == 6) && mhsaGroups > 0 &&
+                          blocks.size() <= 4 && std::equal(blocks.begin(), blocks.end(), resnet50.begin());
+    const bool small = planes.size() >= 2 && planes[1] == 96, large = planes.size() >= 2 && planes[1] == 128;
+    if (standard && (small || large)) {
+        m.variant = "C" + std::to_string(convGroups) + "A" + std::to_string(mhsaGroups) + "(" + std::to_string(heads) +
+                    ")" + (layers == 6 ? "-N6" : "") + (large ? "-Large" : "");
+    }
     return true;
 }
 

@@ -131,6 +131,64 @@ TEST:
   SOFT_NMS: false              # default
 )";
 
+// BTranspose: the official code (github:kaushikb258/BTranspose pose/lib/models/transpose_r.py)
+// hard-codes its backbone and reads only the head from its YAML (whose MODEL.NAME is transpose_r).
+// The presets name the paper's variants with MODEL.NAME btranspose and PoseScope's MODEL.EXTRA
+// BOT_* keys; the rest are the values of its experiments/coco/transpose_r/ files and of the code
+// (learnable position embedding in the first encoder layer only; flip test without shift).
+const char* const kBTranspose =
+    R"(# BTranspose {VARIANT}: {DESCRIPTION}; {LAYERS} encoder layers of width 256 with 8 heads and FFN 1024,
+# one deconvolution and a 1x1 head.
+MODEL:
+  NAME: btranspose
+  INIT_WEIGHTS: true
+  PRETRAINED: ''               # BTranspose's DINO checkpoint (its teacher weights), if any
+  NUM_JOINTS: 17
+  TARGET_TYPE: gaussian
+  IMAGE_SIZE: [192, 256]       # width, height (the MHSA's position parameters fix it)
+  HEATMAP_SIZE: [48, 64]
+  SIGMA: 2
+  DIM_MODEL: 256
+  DIM_FEEDFORWARD: 1024
+  N_HEAD: 8
+  ENCODER_LAYERS: {LAYERS}
+  ATTENTION_ACTIVATION: relu
+  POS_EMBEDDING: learnable
+  PE_ONLY_AT_BEGIN: true       # as the code builds its encoder
+  EXTRA:
+    FINAL_CONV_KERNEL: 1
+    DECONV_WITH_BIAS: false
+    NUM_DECONV_LAYERS: 1
+    NUM_DECONV_FILTERS: [256]
+    NUM_DECONV_KERNELS: [4]
+    NUM_LAYERS: 50
+    BOT_PLANES: [{PLANES}]     # PoseScope: each bottleneck group's width (the second has stride 2)
+    BOT_BLOCKS: [{BLOCKS}]     # PoseScope: blocks per group (ResNet-50's)
+    MHSA_GROUPS: {MHSA}        # PoseScope: the last groups are BoT (MHSA) groups
+    MHSA_HEADS: {HEADS}        # PoseScope: the BoT MHSA's heads
+DATASET:
+  DATASET: coco
+  TEST_SET: val2017
+  DATA_FORMAT: jpg
+  COLOR_RGB: true
+  FLIP: true
+TRAIN:
+  BATCH_SIZE_PER_GPU: 16
+  END_EPOCH: 230
+  OPTIMIZER: adam
+  LR: 0.0001
+  LR_END: 0.00001              # the code anneals with a cosine (its MultiStepLR is commented out)
+  WD: 0.0001
+TEST:
+  FLIP_TEST: true
+  SHIFT_HEATMAP: false         # the YAML says true; the code does not shift
+  POST_PROCESS: true
+  BLUR_KERNEL: 11
+  USE_GT_BBOX: true
+  IN_VIS_THRE: 0.2
+  OKS_THRE: 0.9
+)";
+
 /// `text` with every {NAME} replaced by its value.
 std::string fill(std::string text, const std::vector<std::pair<std::string, std::string>>& values) {
     for (const auto& [name, value] : values) {
@@ -251,6 +309,17 @@ std::string tokenpose(const TokenPoseVariant& v) {
                              {"TESTSET", v.mpii ? "valid" : "val2017"}});
 }
 
+std::string btranspose(const std::string& variant, const std::string& description, const std::string& planes,
+                       const std::string& blocks, int mhsaGroups, int heads, int layers) {
+    return fill(kBTranspose, {{"VARIANT", variant},
+                              {"DESCRIPTION", description},
+                              {"PLANES", planes},
+                              {"BLOCKS", blocks},
+                              {"MHSA", std::to_string(mhsaGroups)},
+                              {"HEADS", std::to_string(heads)},
+                              {"LAYERS", std::to_string(layers)}});
+}
+
 const char* const kTokenPoseDir = "experiments/coco/tokenpose/";
 const char* const kPptDir = "single-view-PPT/experiments/coco/ppt/";
 
@@ -281,6 +350,42 @@ const Preset kPresets[] = {
          return transposeH("A6", 48, 96, 192, 6, "hrnet_w48-8ef0771d.pth",
                            "TP_H_w48_256x192_stage3_1_4_d96_h192_relu_enc6_mh1.yaml",
                            "tp_h_48_256x192_enc6_d96_h192_mh1.pth");
+     }},
+    // BTranspose (no released weights), the variants of its paper's tables.
+    {"btranspose-c2a1",
+     [] {
+         return btranspose("C2A1(4)",
+                           "stem, bottleneck groups of width 64 and 96, one BoT group of width 128 (4 heads)",
+                           "64, 96, 128", "3, 4, 6", 1, 4, 4);
+     }},
+    {"btranspose-c2a2",
+     [] {
+         return btranspose("C2A2(4)",
+                           "stem, bottleneck groups of width 64 and 96, BoT groups of width 128 and 256 (4 heads)",
+                           "64, 96, 128, 256", "3, 4, 6, 3", 2, 4, 4);
+     }},
+    {"btranspose-c3a1",
+     [] {
+         return btranspose("C3A1(4)",
+                           "stem, bottleneck groups of width 64, 96 and 128, one BoT group of width 256 (4 heads)",
+                           "64, 96, 128, 256", "3, 4, 6, 3", 1, 4, 4);
+     }},
+    {"btranspose-c3a1-h8",
+     [] {
+         return btranspose("C3A1(8)",
+                           "stem, bottleneck groups of width 64, 96 and 128, one BoT group of width 256 (8 heads)",
+                           "64, 96, 128, 256", "3, 4, 6, 3", 1, 8, 4);
+     }},
+    {"btranspose-c3a1-n6",
+     [] {
+         return btranspose("C3A1(4)-N6", "C3A1(4) with 6 encoder layers", "64, 96, 128, 256", "3, 4, 6, 3", 1, 4, 6);
+     }},
+    {"btranspose-c3a1-large",
+     [] {
+         return btranspose("C3A1(4)-Large",
+                           "ResNet-50 widths: bottleneck groups of width 64, 128 and 256, one BoT group of width 512 "
+                           "(4 heads), as the code builds it",
+                           "64, 128, 256, 512", "3, 4, 6, 3", 1, 4, 4);
      }},
     // TokenPose (no released weights: the checkpoint names are left empty) and PPT (the released
     // single-view models).
@@ -725,6 +830,19 @@ void ModelConfig::set(const std::string& assignment) {
     m_source += " + " + key + "=" + text;
 }
 
+void ModelConfig::define(const std::string& key, const std::string& yamlValue) {
+    YAML::Node node;
+    try {
+        node = YAML::Load(yamlValue);
+    } catch (const YAML::Exception& e) {
+        fail(key, "cannot define as '" + yamlValue + "': malformed YAML" + position(e.mark) + ": " + e.msg);
+    }
+    std::string problem;
+    Value value = toValue(node, problem);
+    if (!problem.empty()) fail(key, "cannot define as '" + yamlValue + "': " + problem);
+    m_values[key] = std::move(value);
+}
+
 bool ModelConfig::has(const std::string& key) const {
     return m_values.count(key) != 0;
 }
@@ -855,6 +973,9 @@ std::string presetFor(const std::string& family, const std::string& variant) {
     // "TransPose-R" + "R-A4" → transpose-r-a4 (the family's stem and the variant).
     std::string v = lower(variant);
     std::replace(v.begin(), v.end(), '/', '-');  // "L/D24" → "l-d24"
+    // BTranspose: "C3A1(4)-N6" → "c3a1-n6" (4 MHSA heads are the default), "C3A1(8)" → "c3a1-h8".
+    for (const auto& [from, to] : {std::pair<std::string, std::string>{"(4)", ""}, {"(8)", "-h8"}})
+        if (const auto at = v.find(from); at != std::string::npos) v.replace(at, from.size(), to);
     const std::string f = lower(family);
     const std::string stem = f.substr(0, f.find('-'));
     const std::vector<std::string> presets = ModelConfig::presetNames();

@@ -12,13 +12,22 @@ void registerBuiltinModels(ModelRegistry& registry) {
                   [](const ModelConfig& c) -> std::shared_ptr<PoseModel> {
                       return std::make_shared<transpose::TransPoseModel>(transpose::transposeConfig(c));
                   },
+                  {},
                   {}});  // the official names as they are
+    registry.add({"BTranspose",
+                  {"btranspose"},  // PoseScope's name; the official YAMLs say transpose_r (see below)
+                  [](const ModelConfig& c) -> std::shared_ptr<PoseModel> {
+                      return std::make_shared<transpose::TransPoseModel>(transpose::transposeConfig(c));
+                  },
+                  {},
+                  transpose::btransposeForCheckpoint});
     registry.add({"TokenPose",
                   {"pose_tokenpose_t", "pose_tokenpose_s", "pose_tokenpose_b", "pose_tokenpose_l"},
                   [](const ModelConfig& c) -> std::shared_ptr<PoseModel> {
                       return std::make_shared<tokenpose::TokenPoseModel>(tokenpose::tokenposeConfig(c));
                   },
-                  tokenpose::tokenposeKeyMap()});
+                  tokenpose::tokenposeKeyMap(),
+                  {}});
 }
 
 void ModelRegistry::add(ModelFamily family) {
@@ -55,10 +64,14 @@ std::shared_ptr<PoseModel> createModel(const ModelConfig& config) {
 }
 
 std::shared_ptr<const PoseModel> loadModel(const ModelConfig& config, const std::string& checkpointPath) {
-    std::shared_ptr<PoseModel> model = createModel(config);
     const Checkpoint ckpt = loadCheckpoint(checkpointPath);
+    ModelConfig built = config;
+    for (const ModelFamily& f : ModelRegistry::builtin().families())
+        if (f.claimCheckpoint)
+            if (std::optional<ModelConfig> claimed = f.claimCheckpoint(config, ckpt)) built = std::move(*claimed);
+    std::shared_ptr<PoseModel> model = createModel(built);
     LoadOptions options;
-    options.keyMap = ModelRegistry::builtin().family(config).keyMap;
+    options.keyMap = ModelRegistry::builtin().family(built).keyMap;
     loadStateDict(model->module(), ckpt.tensors, checkpointPath, options);
     model->module().eval();
     return model;

@@ -18,8 +18,8 @@ torch::Tensor SelfAttentionImpl::forward(const torch::Tensor& x, const torch::Te
     const auto w = in_proj_weight.chunk(3);
     const auto b = in_proj_bias.chunk(3);
     // q and k in one product ([N, L, 2d]; q = k's input = x + pos), v from x.
-    const torch::Tensor qkBoth =
-        torch::nn::functional::linear(x + pos, in_proj_weight.narrow(0, 0, 2 * d), in_proj_bias.narrow(0, 0, 2 * d));
+    const torch::Tensor qkBoth = torch::nn::functional::linear(
+        pos.defined() ? x + pos : x, in_proj_weight.narrow(0, 0, 2 * d), in_proj_bias.narrow(0, 0, 2 * d));
     const torch::Tensor q = qkBoth.narrow(2, 0, d);  // row stride 2d
     const torch::Tensor k = qkBoth.narrow(2, d, d);
     const torch::Tensor v = torch::nn::functional::linear(x, w[2], b[2]);
@@ -102,7 +102,8 @@ torch::Tensor EncoderImpl::forward(const torch::Tensor& x, const torch::Tensor& 
     for (size_t i = 0; i < layers->size(); ++i) {
         torch::Tensor weights;
         std::pair<torch::Tensor, torch::Tensor> projections;
-        out = layers->ptr<EncoderLayerImpl>(i)->forward(out, pos, keep ? &weights : nullptr,
+        const torch::Tensor& layerPos = i == 0 || !posOnlyAtFirst ? pos : torch::Tensor();
+        out = layers->ptr<EncoderLayerImpl>(i)->forward(out, layerPos, keep ? &weights : nullptr,
                                                         observer ? &projections : nullptr);
         if (observer) {
             LayerTrace t;

@@ -25,8 +25,8 @@ namespace posescope::models::transpose {
 class SelfAttentionImpl : public torch::nn::Module {
 public:
     SelfAttentionImpl(int64_t d, int64_t heads, double dropout = 0.1);
-    /// Returns the attention output [N,L,d]; `weights` receives the per-head softmax [N,H,L,L],
-    /// `projections` the unscaled queries and keys ([N,L,d] each).
+    /// Returns the attention output [N,L,d] (`pos` undefined: none added); `weights` receives the per-head softmax
+    /// [N,H,L,L], `projections` the unscaled queries and keys ([N,L,d] each).
     torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& pos, torch::Tensor* weights,
                           std::pair<torch::Tensor, torch::Tensor>* projections = nullptr);
     /// Softmax rows of chosen queries [N,Q] from traced projections → [N,H,Q,L].
@@ -60,6 +60,8 @@ public:
                           int cols);
 
     torch::nn::ModuleList layers;
+    /// BTranspose (pe_only_at_begin): the position embedding enters the first layer only.
+    bool posOnlyAtFirst = false;
 };
 TORCH_MODULE(Encoder);
 

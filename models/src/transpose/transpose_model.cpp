@@ -26,14 +26,44 @@ torch::nn::Sequential makeDeconvLayers(const TransPoseConfig& c) {
     return layers;
 }
 
+void require(bool ok, const ModelConfig& c, const std::string& problem) {
+    if (!ok) throw ConfigError(problem + " (" + c.source() + ")");
+}
+
+// BTranspose's backbone, under PoseScope's MODEL.EXTRA keys (the official code hard-codes it).
+void readBotBackbone(const ModelConfig& c, TransPoseConfig& t) {
+    t.botPlanes.clear();
+    t.botBlocks.clear();
+    for (long long v : c.integers("MODEL.EXTRA.BOT_PLANES", {64, 96, 128, 256}))
+        t.botPlanes.push_back(v);
+    for (long long v : c.integers("MODEL.EXTRA.BOT_BLOCKS", {3, 4, 6, 3}))
+        t.botBlocks.push_back(v);
+    t.mhsaGroups = c.integer("MODEL.EXTRA.MHSA_GROUPS", 1);
+    t.mhsaHeads = c.integer("MODEL.EXTRA.MHSA_HEADS", 4);
+    const int64_t groups = static_cast<int64_t>(t.botPlanes.size());
+    require(groups >= 2 && t.botBlocks.size() == t.botPlanes.size(), c,
+            "MODEL.EXTRA.BOT_PLANES and BOT_BLOCKS: one entry per bottleneck group, at least two");
+    for (size_t g = 0; g < t.botPlanes.size(); ++g)
+        require(t.botPlanes[g] > 0 && t.botBlocks[g] > 0, c, "MODEL.EXTRA.BOT_PLANES and BOT_BLOCKS must be positive");
+    require(t.mhsaGroups >= 0 && t.mhsaGroups <= groups - 2, c,
+            "MODEL.EXTRA.MHSA_GROUPS: BoT groups are among the groups after the second (stride 8), so 0.." +
+                std::to_string(groups - 2));
+    require(t.mhsaHeads > 0, c, "MODEL.EXTRA.MHSA_HEADS must be positive");
+    for (int64_t g = groups - t.mhsaGroups; g < groups; ++g)
+        require(t.botPlanes[static_cast<size_t>(g)] % t.mhsaHeads == 0, c,
+                "MODEL.EXTRA.BOT_PLANES of an MHSA group must be a multiple of MODEL.EXTRA.MHSA_HEADS");
+    require(t.posEmbedding != "sine", c, "MODEL.POS_EMBEDDING: BTranspose's is learnable (or none)");
+}
+
 }  // namespace
 
 TransPoseConfig transposeConfig(const ModelConfig& c) {
     TransPoseConfig t;
     const std::string name = c.string("MODEL.NAME");
-    if (name != "transpose_r" && name != "transpose_h")
-        throw ConfigError("MODEL.NAME: '" + name + "' is not a TransPose model (" + c.source() + ")");
+    if (name != "transpose_r" && name != "transpose_h" && name != "btranspose")
+        throw ConfigError("MODEL.NAME: '" + name + "' is not a TransPose or BTranspose model (" + c.source() + ")");
     t.hrnet = name == "transpose_h";
+    t.bot = name == "btranspose";
     const auto image = c.integers("MODEL.IMAGE_SIZE");
     const auto heatmap = c.integers("MODEL.HEATMAP_SIZE");
     if (image.size() != 2 || heatmap.size() != 2)
@@ -64,6 +94,7 @@ TransPoseConfig transposeConfig(const ModelConfig& c) {
         t.hrnetSpec = hrnetSpecFromConfig(c, "TransPose-H");
         t.hrnetSpec.stemWidth = static_cast<int>(t.stemWidth);
     } else {
+        if (t.bot) readBotBackbone(c, t);
         const long long depth = c.integer("MODEL.EXTRA.NUM_LAYERS", 50);
         if (depth == 50 || depth == 101)
             t.resnetBlocks = {3, 4};  // resnet_spec[depth][:2]: TransPose-R keeps layer1 and layer2
@@ -88,22 +119,74 @@ TransPoseConfig transposeConfig(const ModelConfig& c) {
     return t;
 }
 
+std::optional<ModelConfig> btransposeForCheckpoint(const ModelConfig& yaml, const Checkpoint& checkpoint) {
+    if (yaml.string("MODEL.NAME", "") != "transpose_r") return std::nullopt;
+    std::map<std::string, std::vector<int64_t>> shapes;
+    for (const auto& [name, t] : checkpoint.tensors)
+        shapes[name] = t.sizes().vec();
+    const auto has = [&](const std::string& key) { return shapes.count(key) > 0; };
+    if (!has("model_alpha.conv1.weight") || !has("model_alpha.reduce.weight")) return std::nullopt;
+    std::string planes, blocks;
+    int mhsaGroups = 0;
+    int64_t heads = 4;
+    for (int g = 1; has("model_alpha.layer" + std::to_string(g) + ".0.conv1.weight"); ++g) {
+        const std::string p = "model_alpha.layer" + std::to_string(g) + ".";
+        int count = 0;
+        while (has(p + std::to_string(count) + ".conv1.weight"))
+            ++count;
+        planes += (planes.empty() ? "" : ", ") + std::to_string(shapes[p + "0.conv1.weight"][0]);
+        blocks += (blocks.empty() ? "" : ", ") + std::to_string(count);
+        if (has(p + "0.conv2.0.rel_h")) {
+            ++mhsaGroups;
+            heads = shapes[p + "0.conv2.0.rel_h"][1];
+        }
+    }
+    int layers = 0;
+    while (has("model_alpha.global_encoder.layers." + std::to_string(layers) + ".linear1.weight"))
+        ++layers;
+    ModelConfig c = yaml;
+    c.define("MODEL.NAME", "btranspose");
+    c.define("MODEL.EXTRA.BOT_PLANES", "[" + planes + "]");
+    c.define("MODEL.EXTRA.BOT_BLOCKS", "[" + blocks + "]");
+    c.define("MODEL.EXTRA.MHSA_GROUPS", std::to_string(mhsaGroups));
+    c.define("MODEL.EXTRA.MHSA_HEADS", std::to_string(heads));
+    c.define("MODEL.DIM_MODEL", std::to_string(shapes["model_alpha.reduce.weight"][0]));
+    c.define("MODEL.ENCODER_LAYERS", std::to_string(layers));
+    if (layers > 0)
+        c.define("MODEL.DIM_FEEDFORWARD",
+                 std::to_string(shapes["model_alpha.global_encoder.layers.0.linear1.weight"][0]));
+    c.define("MODEL.POS_EMBEDDING", has("model_alpha.pos_embedding") ? "learnable" : "none");
+    return c;
+}
+
 TransPoseImpl::TransPoseImpl(const TransPoseConfig& c) : config(c), stride(c.hrnet ? 4 : 8) {
     int64_t channels = 0;
-    if (c.hrnet) {
+    const int64_t h = c.imageHeight / stride, w = c.imageWidth / stride;
+    // BTranspose nests everything up to the encoder in "model_alpha" (its TransPoseR_alpha).
+    torch::nn::Module* root = this;
+    if (c.bot) root = register_module("model_alpha", std::make_shared<torch::nn::Module>()).get();
+    if (c.bot) {
+        // The official module registers pos_embedding first; parameters come before children.
+        if (c.posEmbedding == "learnable")
+            pos_embedding = root->register_parameter("pos_embedding", torch::randn({h * w, 1, c.dModel}));
+        bot =
+            std::make_unique<btranspose::BotBackbone>(*root, c.botPlanes, c.botBlocks, c.mhsaGroups, c.mhsaHeads, h, w);
+        channels = bot->outChannels();
+    } else if (c.hrnet) {
         hrnet = std::make_unique<HrnetStem>(*this, c.hrnetSpec);
         channels = c.hrnetSpec.stage3.channels.at(0);
     } else {
         resnet = std::make_unique<ResnetStem>(*this, c.resnetBlocks, c.stemWidth);
         channels = resnet->outChannels();
     }
-    reduce = register_module("reduce", torch::nn::Conv2d(torch::nn::Conv2dOptions(channels, c.dModel, 1).bias(false)));
-    const int64_t h = c.imageHeight / stride, w = c.imageWidth / stride;
+    reduce =
+        root->register_module("reduce", torch::nn::Conv2d(torch::nn::Conv2dOptions(channels, c.dModel, 1).bias(false)));
     if (c.posEmbedding == "sine")
-        pos_embedding = register_parameter("pos_embedding", sinePositionEmbedding(h, w, c.dModel), false);
-    else if (c.posEmbedding == "learnable")
-        pos_embedding = register_parameter("pos_embedding", torch::randn({h * w, 1, c.dModel}));
-    global_encoder = register_module("global_encoder", Encoder(c.layers, c.dModel, c.heads, c.ffn, c.dropout));
+        pos_embedding = root->register_parameter("pos_embedding", sinePositionEmbedding(h, w, c.dModel), false);
+    else if (c.posEmbedding == "learnable" && !c.bot)
+        pos_embedding = root->register_parameter("pos_embedding", torch::randn({h * w, 1, c.dModel}));
+    global_encoder = root->register_module("global_encoder", Encoder(c.layers, c.dModel, c.heads, c.ffn, c.dropout));
+    global_encoder->posOnlyAtFirst = c.bot;
     int64_t headIn = c.dModel;
     if (!c.hrnet) {
         deconv_layers = register_module("deconv_layers", makeDeconvLayers(c));
@@ -121,7 +204,7 @@ torch::Tensor TransPoseImpl::head(const torch::Tensor& tokens, int64_t h, int64_
 }
 
 torch::Tensor TransPoseImpl::forward(const torch::Tensor& x, TraceObserver* observer) {
-    const torch::Tensor features = hrnet ? hrnet->forward(x) : resnet->forward(x);
+    const torch::Tensor features = bot ? bot->forward(x, observer) : hrnet ? hrnet->forward(x) : resnet->forward(x);
     const torch::Tensor reduced = reduce->forward(features);
     const int64_t n = reduced.size(0), d = reduced.size(1), h = reduced.size(2), w = reduced.size(3);
     torch::Tensor pos;
@@ -156,7 +239,7 @@ TransPoseModel::TransPoseModel(const TransPoseConfig& c) : m_net(std::make_share
         for (torch::Tensor& p : m_net->parameters())
             if (p.dim() == 4) p.set_data(p.contiguous(torch::MemoryFormat::ChannelsLast));
     }
-    m_info.family = c.hrnet ? "TransPose-H" : "TransPose-R";
+    m_info.family = c.bot ? "BTranspose" : c.hrnet ? "TransPose-H" : "TransPose-R";
     std::vector<TensorInfo> keys;
     for (const auto& [name, t] : stateDictOf(*m_net))
         keys.push_back({name, t.sizes().vec(), ""});

@@ -5,6 +5,8 @@
 //   auto model = std::make_shared<TransPoseModel>(c);   // random weights; load with loadStateDict
 #pragma once
 
+#include "btranspose/bot_backbone.h"
+#include "posescope/models/checkpoint.h"
 #include "posescope/models/model_config.h"
 #include "posescope/models/pose_model.h"
 #include "transpose/encoder.h"
@@ -14,11 +16,18 @@
 #include <torch/torch.h>
 
 #include <memory>
+#include <optional>
 
 namespace posescope::models::transpose {
 
 struct TransPoseConfig {
     bool hrnet = false;  // TransPose-H (HRNet-S stem, stride 4, 1×1 head) or -R (ResNet-S, stride 8, deconv head)
+    // BTranspose (MODEL.NAME btranspose): TransPose-R's encoder and head on a backbone of bottleneck
+    // groups whose last `mhsaGroups` are BoT groups, all under "model_alpha." as the official code
+    // nests them; the position embedding enters the first encoder layer only.
+    bool bot = false;
+    std::vector<int64_t> botPlanes = {64, 96, 128, 256}, botBlocks = {3, 4, 6, 3};
+    int64_t mhsaGroups = 1, mhsaHeads = 4;
     int64_t imageWidth = 192, imageHeight = 256;
     int64_t heatmapWidth = 48, heatmapHeight = 64;
     int64_t joints = 17;
@@ -37,6 +46,12 @@ struct TransPoseConfig {
 /// Reads MODEL.* as the official code does (MODEL.NAME transpose_r / transpose_h). ConfigError otherwise.
 TransPoseConfig transposeConfig(const ModelConfig& config);
 
+/// An official BTranspose YAML (MODEL.NAME transpose_r: its code hard-codes the backbone) with a
+/// checkpoint holding BTranspose's keys (model_alpha.*): the btranspose configuration with the
+/// backbone and encoder sizes read off the checkpoint's shapes, the YAML's heads, input and head
+/// otherwise. nullopt for any other checkpoint.
+std::optional<ModelConfig> btransposeForCheckpoint(const ModelConfig& yaml, const Checkpoint& checkpoint);
+
 class TransPoseImpl : public torch::nn::Module {
 public:
     explicit TransPoseImpl(const TransPoseConfig& c);
@@ -49,6 +64,7 @@ public:
     torch::Tensor pos_embedding;
     std::unique_ptr<ResnetStem> resnet;
     std::unique_ptr<HrnetStem> hrnet;
+    std::unique_ptr<btranspose::BotBackbone> bot;
     torch::nn::Conv2d reduce{nullptr};
     Encoder global_encoder{nullptr};
     torch::nn::Sequential deconv_layers{nullptr};

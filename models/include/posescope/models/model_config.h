@@ -61,6 +61,10 @@ public:
     /// Applies "KEY=VALUE" (VALUE is parsed as YAML and may be a list: "[48, 96]"); the key must
     /// exist and the value fit it. ConfigError otherwise; on success source() records the override.
     void set(const std::string& assignment);
+    /// Adds KEY (or replaces its value) with VALUE parsed as YAML, without set()'s checks and
+    /// without changing source(): for configurations PoseScope derives itself (e.g. a BTranspose
+    /// architecture read off a checkpoint that an official YAML loads). ConfigError for bad YAML.
+    void define(const std::string& key, const std::string& yamlValue);
 
     bool has(const std::string& key) const;
     std::string string(const std::string& key) const;

@@ -18,6 +18,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -30,6 +31,10 @@ struct ModelFamily {
     /// Renames official checkpoint keys that differ from the module's (empty: none), e.g. PPT's
     /// attention keys onto TokenPose's; loadModel and training's --init apply it.
     KeyMap keyMap;
+    /// Optional. For a configuration whose MODEL.NAME belongs to another family (official files
+    /// share names: BTranspose's YAMLs say transpose_r): the configuration to build when this
+    /// family recognises `checkpoint` as its own, else nullopt. loadModel asks every family.
+    std::function<std::optional<ModelConfig>(const ModelConfig&, const Checkpoint& checkpoint)> claimCheckpoint;
 };
 
 class ModelRegistry {

@@ -68,11 +68,26 @@ const std::map<std::string, std::string> kDefaultsNotInFiles = {
 }  // namespace
 
 TEST(ModelConfig, PresetNamesListThePaperVariants) {
-    EXPECT_EQ(
-        ModelConfig::presetNames(),
-        (std::vector<std::string>{"transpose-r-a3", "transpose-r-a4", "transpose-h-s", "transpose-h-a4",
-                                  "transpose-h-a6", "tokenpose-t", "tokenpose-s-v1", "tokenpose-s-v2", "tokenpose-b",
-                                  "tokenpose-l-d6", "tokenpose-l-d24", "ppt-s", "ppt-b", "ppt-l-d6"}));
+    EXPECT_EQ(ModelConfig::presetNames(), (std::vector<std::string>{"transpose-r-a3",
+                                                                    "transpose-r-a4",
+                                                                    "transpose-h-s",
+                                                                    "transpose-h-a4",
+                                                                    "transpose-h-a6",
+                                                                    "btranspose-c2a1",
+                                                                    "btranspose-c2a2",
+                                                                    "btranspose-c3a1",
+                                                                    "btranspose-c3a1-h8",
+                                                                    "btranspose-c3a1-n6",
+                                                                    "btranspose-c3a1-large",
+                                                                    "tokenpose-t",
+                                                                    "tokenpose-s-v1",
+                                                                    "tokenpose-s-v2",
+                                                                    "tokenpose-b",
+                                                                    "tokenpose-l-d6",
+                                                                    "tokenpose-l-d24",
+                                                                    "ppt-s",
+                                                                    "ppt-b",
+                                                                    "ppt-l-d6"}));
 }
 
 TEST(ModelConfig, PresetsHoldThePaperValues) {
@@ -415,7 +430,9 @@ TEST(ModelConfig, ResolveTakesPresetsThenFiles) {
     // A missing bare name close to a preset is a typo of it.
     EXPECT_EQ(messageOf<ConfigError>([] { ModelConfig::resolve("transpose-r-a5"); }),
               "unknown preset 'transpose-r-a5' and no such file (did you mean 'transpose-r-a3'?); known presets: "
-              "transpose-r-a3, transpose-r-a4, transpose-h-s, transpose-h-a4, transpose-h-a6, tokenpose-t, "
+              "transpose-r-a3, transpose-r-a4, transpose-h-s, transpose-h-a4, transpose-h-a6, btranspose-c2a1, "
+              "btranspose-c2a2, btranspose-c3a1, btranspose-c3a1-h8, btranspose-c3a1-n6, btranspose-c3a1-large, "
+              "tokenpose-t, "
               "tokenpose-s-v1, tokenpose-s-v2, tokenpose-b, tokenpose-l-d6, tokenpose-l-d24, ppt-s, ppt-b, ppt-l-d6");
     EXPECT_NE(
         messageOf<ConfigError>([] { ModelConfig::resolve("TransPose_H_A6"); }).find("(did you mean 'transpose-h-a6'?)"),
@@ -426,18 +443,24 @@ TEST(ModelConfig, ResolveTakesPresetsThenFiles) {
               missing + ": cannot read (No such file or directory)");
     EXPECT_EQ(messageOf<FileError>([] { ModelConfig::resolve("resnet"); }),
               "resnet: cannot read (No such file or directory), and no preset has this name (known presets: "
-              "transpose-r-a3, transpose-r-a4, transpose-h-s, transpose-h-a4, transpose-h-a6, tokenpose-t, "
+              "transpose-r-a3, transpose-r-a4, transpose-h-s, transpose-h-a4, transpose-h-a6, btranspose-c2a1, "
+              "btranspose-c2a2, btranspose-c3a1, btranspose-c3a1-h8, btranspose-c3a1-n6, btranspose-c3a1-large, "
+              "tokenpose-t, "
               "tokenpose-s-v1, tokenpose-s-v2, tokenpose-b, tokenpose-l-d6, tokenpose-l-d24, ppt-s, ppt-b, ppt-l-d6)");
 }
 
 TEST(ModelConfig, UnknownPresetListsTheKnownOnes) {
     EXPECT_EQ(messageOf<ConfigError>([] { ModelConfig::preset("transpose-h-a5"); }),
               "unknown preset 'transpose-h-a5' (did you mean 'transpose-h-a4'?); known presets: "
-              "transpose-r-a3, transpose-r-a4, transpose-h-s, transpose-h-a4, transpose-h-a6, tokenpose-t, "
+              "transpose-r-a3, transpose-r-a4, transpose-h-s, transpose-h-a4, transpose-h-a6, btranspose-c2a1, "
+              "btranspose-c2a2, btranspose-c3a1, btranspose-c3a1-h8, btranspose-c3a1-n6, btranspose-c3a1-large, "
+              "tokenpose-t, "
               "tokenpose-s-v1, tokenpose-s-v2, tokenpose-b, tokenpose-l-d6, tokenpose-l-d24, ppt-s, ppt-b, ppt-l-d6");
     EXPECT_EQ(messageOf<ConfigError>([] { ModelConfig::preset("vitpose"); }),
               "unknown preset 'vitpose'; known presets: transpose-r-a3, transpose-r-a4, transpose-h-s, "
-              "transpose-h-a4, transpose-h-a6, tokenpose-t, tokenpose-s-v1, tokenpose-s-v2, tokenpose-b, "
+              "transpose-h-a4, transpose-h-a6, btranspose-c2a1, btranspose-c2a2, btranspose-c3a1, "
+              "btranspose-c3a1-h8, btranspose-c3a1-n6, btranspose-c3a1-large, tokenpose-t, tokenpose-s-v1, "
+              "tokenpose-s-v2, tokenpose-b, "
               "tokenpose-l-d6, tokenpose-l-d24, ppt-s, ppt-b, ppt-l-d6");
 }
 

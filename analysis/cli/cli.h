@@ -79,5 +79,6 @@ Command trainCommand();
 Command distillCommand();
 Command figureCommand();
 Command flopsCommand();
+Command pretrainCommand();
 
 }  // namespace posescope::cli

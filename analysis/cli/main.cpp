@@ -16,8 +16,8 @@ const std::vector<posescope::cli::Command>& commands() {
         posescope::cli::infoCommand(),   posescope::cli::convertCommand(), posescope::cli::synthCommand(),
         posescope::cli::evalCommand(),   posescope::cli::forwardCommand(), posescope::cli::predictCommand(),
         posescope::cli::recordCommand(), posescope::cli::inspectCommand(), posescope::cli::mergeCommand(),
-        posescope::cli::trainCommand(),  posescope::cli::distillCommand(), posescope::cli::figureCommand(),
-        posescope::cli::flopsCommand(),
+        posescope::cli::trainCommand(),  posescope::cli::distillCommand(), posescope::cli::pretrainCommand(),
+        posescope::cli::figureCommand(), posescope::cli::flopsCommand(),
     };
     return list;
 }

@@ -1,6 +1,7 @@
 // trainModel: loader threads, the optimisation loop, validation, checkpoints and resume.
 #include "posescope/analysis/train.h"
 
+#include "adam.h"
 #include "posescope/analysis/distill.h"
 
 #include "posescope/analysis/coco_eval.h"
@@ -207,95 +208,6 @@ private:
     bool m_stopping = false;
     std::exception_ptr m_error;
     std::vector<std::thread> m_threads;
-};
-
-// torch.optim.Adam (amsgrad off, no weight decay) with its state in PyTorch's state_dict layout.
-struct Adam {
-    std::vector<torch::Tensor> params;  // module.parameters() order (PyTorch's indices)
-    std::vector<torch::Tensor> expAvg, expAvgSq;
-    std::vector<int64_t> steps;  // per parameter (PyTorch keeps one per state entry)
-    double beta1 = 0.9, beta2 = 0.999, eps = 1e-8;
-
-    explicit Adam(std::vector<torch::Tensor> p) : params(std::move(p)) {
-        for (const torch::Tensor& t : params) {
-            expAvg.push_back(torch::zeros_like(t));
-            expAvgSq.push_back(torch::zeros_like(t));
-            steps.push_back(0);
-        }
-    }
-
-    void zeroGrad() {
-        for (torch::Tensor& p : params)
-            if (p.grad().defined()) p.mutable_grad().zero_();
-    }
-
-    void step(double lr) {
-        torch::NoGradGuard noGrad;
-        for (size_t i = 0; i < params.size(); ++i) {
-            torch::Tensor& p = params[i];
-            if (!p.grad().defined()) continue;
-            const torch::Tensor& g = p.grad();
-            const int64_t t = ++steps[i];
-            expAvg[i].lerp_(g, 1 - beta1);
-            expAvgSq[i].mul_(beta2).addcmul_(g, g, 1 - beta2);
-            const double bc1 = 1 - std::pow(beta1, static_cast<double>(t));
-            const double bc2 = 1 - std::pow(beta2, static_cast<double>(t));
-            const torch::Tensor denom = (expAvgSq[i].sqrt() / std::sqrt(bc2)).add_(eps);
-            p.addcdiv_(expAvg[i], denom, -lr / bc1);
-        }
-    }
-
-    CheckpointValue state(double lr) const {
-        std::vector<std::pair<CheckpointValue, CheckpointValue>> st;
-        std::vector<CheckpointValue> indices;
-        for (size_t i = 0; i < params.size(); ++i) {
-            indices.emplace_back(static_cast<int64_t>(i));
-            if (steps[i] == 0) continue;
-            st.emplace_back(CheckpointValue(static_cast<int64_t>(i)),
-                            CheckpointValue::dict({{CheckpointValue("step"),
-                                                    CheckpointValue(torch::tensor(static_cast<float>(steps[i])))},
-                                                   {CheckpointValue("exp_avg"), CheckpointValue(expAvg[i])},
-                                                   {CheckpointValue("exp_avg_sq"), CheckpointValue(expAvgSq[i])}}));
-        }
-        const CheckpointValue group = CheckpointValue::dict(
-            {{CheckpointValue("lr"), CheckpointValue(lr)},
-             {CheckpointValue("betas"), CheckpointValue::list({CheckpointValue(beta1), CheckpointValue(beta2)}, true)},
-             {CheckpointValue("eps"), CheckpointValue(eps)},
-             {CheckpointValue("weight_decay"), CheckpointValue(int64_t{0})},
-             {CheckpointValue("amsgrad"), CheckpointValue(false)},
-             {CheckpointValue("maximize"), CheckpointValue(false)},
-             {CheckpointValue("foreach"), CheckpointValue()},
-             {CheckpointValue("capturable"), CheckpointValue(false)},
-             {CheckpointValue("differentiable"), CheckpointValue(false)},
-             {CheckpointValue("fused"), CheckpointValue(false)},
-             {CheckpointValue("params"), CheckpointValue::list(indices)}});
-        return CheckpointValue::dict({{CheckpointValue("state"), CheckpointValue::dict(std::move(st))},
-                                      {CheckpointValue("param_groups"), CheckpointValue::list({group})}});
-    }
-
-    void restore(const models::CheckpointContents& c) {
-        torch::NoGradGuard noGrad;
-        for (size_t i = 0; i < params.size(); ++i) {
-            const std::string base = "optimizer.state." + std::to_string(i) + ".";
-            bool present = false;
-            for (const auto& [name, t] : c.tensors)
-                if (name == base + "exp_avg") present = true;
-            if (!present) {
-                steps[i] = 0;
-                expAvg[i].zero_();
-                expAvgSq[i].zero_();
-                continue;
-            }
-            steps[i] = static_cast<int64_t>(std::llround(c.tensor(base + "step").item<double>()));
-            const torch::Tensor& m = c.tensor(base + "exp_avg");
-            const torch::Tensor& v = c.tensor(base + "exp_avg_sq");
-            if (m.sizes() != params[i].sizes() || v.sizes() != params[i].sizes())
-                throw FileError(c.source,
-                                "optimizer state " + std::to_string(i) + " does not fit the model's parameter");
-            expAvg[i].copy_(m);
-            expAvgSq[i].copy_(v);
-        }
-    }
 };
 
 double cosineLr(double lr, double lrEnd, int epoch, int epochs) {

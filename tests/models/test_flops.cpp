@@ -96,3 +96,11 @@ TEST(Flops, PptSavesExactlyWhatItsPrunedTokensCost) {
     EXPECT_NEAR(full - pruned, saved, 1e-9 * full);
     EXPECT_GT(saved, 0);
 }
+
+TEST(Flops, BTransposeMatchesTheAnalyticCountsOfTheResearchNotes) {
+    // ../shared/research/btranspose_hrpvt.md §2.1: 10.76 GMAC for C3A1(4), 8.24 for C2A1(4) at 256x192.
+    EXPECT_NEAR(countForwardFlops(*createModel(ModelConfig::preset("btranspose-c3a1"))).multiplyAdds / 1e9, 10.76,
+                0.006);
+    EXPECT_NEAR(countForwardFlops(*createModel(ModelConfig::preset("btranspose-c2a1"))).multiplyAdds / 1e9, 8.24,
+                0.006);
+}

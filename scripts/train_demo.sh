@@ -1,19 +1,28 @@
 #!/usr/bin/env bash
-# Trains the bundled demo model TransPose-R (resources/models/demo_transpose_r.{yaml,pth}) from
-# scratch, exactly as docs/demo-models.md reports it:
-#   scripts/train_demo.sh [WORKDIR]        (default: build/demo_training; needs ~1 GB of disk)
+# Trains the bundled demo models from scratch, exactly as docs/demo-models.md reports them:
+#   scripts/train_demo.sh [WORKDIR] [transpose|tokens|all]   (default: build/demo_training, all;
+#                                                             needs ~1 GB of disk)
+# TransPose-R (resources/models/demo_transpose_r.{yaml,pth}):
 # 1. SynthPose training data: 16,000 images (seed 101, ~38,700 persons); the validation split is
 #    the bundled one (resources/demo/synthpose, seed 202).
 # 2. Phase 1 at half resolution (input 96×128, heatmaps 24×32, σ 1.5): 3 epochs, Adam 2e-3 → 1e-4.
 # 3. Phase 2 at the model's resolution (256×192, σ 2), from phase 1's weights (the sine position
 #    embedding is recomputed for the larger grid): 2 epochs of 24,000 persons, Adam 5e-4 → 1e-5.
 # Both phases without augmentation: the generator gives fresh people, poses and scenes.
+# TokenPose and DPPT (resources/models/demo_tokenpose, demo_dppt):
+# 4. The TokenPose teacher and the PPT student trained alone (demo_dppt.yaml; PPT's keep-ratio
+#    warm-up: every token for half an epoch, then a cosine to 0.7 at epoch 2): 3 epochs of the
+#    same 20,000 persons, batch 16, Adam 2e-3 → 1e-4 on a cosine, no augmentation. The two are
+#    independent: on 2 cores run them side by side with OMP_NUM_THREADS=1 each.
+# 5. The DPPT student: the same student and schedule under the trained teacher (posescope-cli
+#    distill, every term's weight 1).
 # Every phase resumes after a kill (--resume), so the script can be run again to continue.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cli=build/analysis/posescope-cli
 [ -x "$cli" ] || scripts/setup.sh
 work=${1:-build/demo_training}
+part=${2:-all}
 val=resources/demo/synthpose
 config=resources/models/demo_transpose_r.yaml
 mkdir -p "$work"
@@ -22,12 +31,27 @@ mkdir -p "$work"
 common=(--dataset "$work/train/annotations/person_keypoints_train.json" --images "$work/train/images/train"
   --val "$val/annotations/person_keypoints_val.json" --val-images "$val/images/val" --no-augment --batch 16)
 resume() { [ -f "$1/checkpoint.pth" ] && [ ! -f "$1/final_state.pth" ] && echo --resume || true; }
-if [ ! -f "$work/phase1/final_state.pth" ]; then
-  "$cli" train --config "$config" --set "MODEL.IMAGE_SIZE=[96,128]" --set "MODEL.HEATMAP_SIZE=[24,32]" --sigma 1.5 \
-    --lr 0.002 --lr-end 0.0001 --epochs 3 "${common[@]}" --out "$work/phase1" $(resume "$work/phase1")
+if [ "$part" != tokens ]; then
+  if [ ! -f "$work/phase1/final_state.pth" ]; then
+    "$cli" train --config "$config" --set "MODEL.IMAGE_SIZE=[96,128]" --set "MODEL.HEATMAP_SIZE=[24,32]" --sigma 1.5 \
+      --lr 0.002 --lr-end 0.0001 --epochs 3 "${common[@]}" --out "$work/phase1" $(resume "$work/phase1")
+  fi
+  if [ ! -f "$work/phase2/final_state.pth" ]; then
+    "$cli" train --config "$config" --init "$work/phase1/final_state.pth" --lr 0.0005 --lr-end 0.00001 --epochs 2 \
+      --max-samples 24000 --validate-first "${common[@]}" --out "$work/phase2" $(resume "$work/phase2")
+  fi
+  echo "trained: $work/phase2/model_best.pth (copy it to resources/models/demo_transpose_r.pth)"
 fi
-if [ ! -f "$work/phase2/final_state.pth" ]; then
-  "$cli" train --config "$config" --init "$work/phase1/final_state.pth" --lr 0.0005 --lr-end 0.00001 --epochs 2 \
-    --max-samples 24000 --validate-first "${common[@]}" --out "$work/phase2" $(resume "$work/phase2")
+if [ "$part" != transpose ]; then
+  tcommon=("${common[@]}" --max-samples 20000 --epochs 3 --lr 0.002 --lr-end 0.0001)
+  keep=(--keep-warmup 0.5 --keep-decay-end 2)
+  [ -f "$work/tokenpose/final_state.pth" ] ||
+    "$cli" train --config resources/models/demo_tokenpose.yaml "${tcommon[@]}" --out "$work/tokenpose" $(resume "$work/tokenpose")
+  [ -f "$work/ppt/final_state.pth" ] ||
+    "$cli" train --config resources/models/demo_dppt.yaml "${keep[@]}" "${tcommon[@]}" --out "$work/ppt" $(resume "$work/ppt")
+  [ -f "$work/dppt/final_state.pth" ] ||
+    "$cli" distill --teacher resources/models/demo_tokenpose.yaml --teacher-checkpoint "$work/tokenpose/model_best.pth" \
+      --student resources/models/demo_dppt.yaml "${keep[@]}" "${tcommon[@]}" --out "$work/dppt" $(resume "$work/dppt")
+  echo "trained: copy $work/tokenpose/model_best.pth to resources/models/demo_tokenpose.pth and"
+  echo "         $work/dppt/model_best.pth to resources/models/demo_dppt.pth"
 fi
-echo "trained: $work/phase2/model_best.pth (copy it to resources/models/demo_transpose_r.pth)"

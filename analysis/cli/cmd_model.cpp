@@ -88,6 +88,7 @@ int runPredict(const std::vector<std::string>& argv) {
     const models::PersonInput person = models::preprocessPerson(rgb, box, {info.inputWidth, info.inputHeight});
     const torch::Tensor input = person.tensor.unsqueeze(0);
     const bool figure = a.has("--figure");
+    int64_t lastMhsaRows = 0;  // BTranspose: the MHSA rows of the figure
     models::Trace trace;
     torch::Tensor heatmaps = model->forward(input, figure || a.flag("--layerwise") ? &trace : nullptr);
     if (a.flag("--flip"))
@@ -124,6 +125,26 @@ int runPredict(const std::vector<std::string>& argv) {
         fig.labels = skeleton.keypoints;
         fig.skeleton = &skeleton;
         const double threshold = a.number("--threshold", 0.0);
+        // BTranspose: first the MHSA maps its paper draws, the last BoT block's attention rows of
+        // each keypoint's token, one row per head; then the encoder layers.
+        int lastBlock = -1;
+        for (const auto& [name, t] : trace.extras)
+            if (name.rfind("mhsa_attention/block_", 0) == 0)
+                lastBlock = std::max(lastBlock, std::stoi(name.substr(std::string("mhsa_attention/block_").size())));
+        if (lastBlock >= 0 && !trace.layers.empty()) {
+            const torch::Tensor mhsa = trace.extras.at("mhsa_attention/block_" + std::to_string(lastBlock))[0];
+            lastMhsaRows = mhsa.size(0);
+            for (int64_t h = 0; h < mhsa.size(0); ++h) {
+                std::vector<torch::Tensor> row;
+                for (const cv::Point2d& q : fig.queries) {
+                    const int token = analysis::queryToken(q, trace.layers.front(), info);
+                    row.push_back(
+                        analysis::upsampleToCrop(mhsa[h][token].view({info.gridRows, info.gridCols}), info, threshold));
+                }
+                fig.maps.push_back(std::move(row));
+                fig.rowLabels.push_back("MHSA h" + std::to_string(h + 1));
+            }
+        }
         for (const models::LayerTrace& layer : trace.layers) {
             std::vector<torch::Tensor> row;
             for (const cv::Point2d& q : fig.queries)
@@ -132,11 +153,15 @@ int runPredict(const std::vector<std::string>& argv) {
                                                                     analysis::AttentionDirection::Dependency),
                                              info, threshold));
             fig.maps.push_back(std::move(row));
+            fig.rowLabels.push_back("Layer " + std::to_string(layer.index));
         }
         analysis::saveFigure(analysis::renderDependencyFigure(fig), a.value("--figure"));
     }
     std::cout << "wrote " << keypoints.size() << " keypoints to " << a.value("--out")
               << (figure ? " and the dependency figure to " + a.value("--figure") : std::string()) << '\n';
+    if (figure && lastMhsaRows > 0)
+        std::cout << "figure rows: " << lastMhsaRows << " MHSA heads of the last BoT block, then "
+                  << trace.layers.size() << " encoder layers\n";
     return 0;
 }
 
@@ -152,6 +177,7 @@ Command predictCommand() {
             "(with --flip: averaged with the flipped pass), decodes the heatmaps (DARK by default, or plain\n"
             "argmax, or argmax + quarter offset) and writes the keypoints in image coordinates.\n"
             "  --figure     the dependency areas: rows = encoder layers, columns = keypoints, over the crop\n"
+            "               (BTranspose: first one row per MHSA head of the last BoT block, as its paper)\n"
             "  --threshold  attention values at or below T are left out of the figure\n"
             "  --layerwise  also the keypoints decoded from the head applied to every encoder layer\n",
             runPredict};

@@ -70,8 +70,10 @@ cv::Mat renderDependencyFigure(const DependencyFigure& f) {
     for (int r = 0; r < rows; ++r) {
         const int y = r * ph;
         pose.copyTo(canvas(cv::Rect(kRowLabelWidth, y, pw, ph)));
-        cv::putText(canvas, "Layer " + std::to_string(r), {4, y + ph / 2}, cv::FONT_HERSHEY_SIMPLEX, 0.45,
-                    cv::Scalar(0, 0, 0), 1, cv::LINE_AA);
+        const std::string label = static_cast<size_t>(r) < f.rowLabels.size() ? f.rowLabels[static_cast<size_t>(r)]
+                                                                              : "Layer " + std::to_string(r);
+        cv::putText(canvas, label, {4, y + ph / 2}, cv::FONT_HERSHEY_SIMPLEX, 0.45, cv::Scalar(0, 0, 0), 1,
+                    cv::LINE_AA);
         for (size_t q = 0; q < f.queries.size() && q < f.maps[static_cast<size_t>(r)].size(); ++q) {
             torch::Tensor map = f.maps[static_cast<size_t>(r)][q];
             cv::Mat panel =

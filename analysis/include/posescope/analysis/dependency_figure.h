@@ -29,6 +29,7 @@ struct DependencyFigure {
     std::vector<cv::Point2d> queries;              // crop pixels, one per column
     std::vector<std::string> labels;               // column labels (keypoint names)
     std::vector<std::vector<torch::Tensor>> maps;  // [layer][query], crop-sized
+    std::vector<std::string> rowLabels;            // one per row of maps; empty: "Layer 0", "Layer 1", …
     const Skeleton* skeleton = &cocoSkeleton();    // for the first column; queries[0..K) are its keypoints
     int colormap = cv::COLORMAP_TURBO;
     double alpha = 0.79;  // map opacity over the crop

@@ -84,10 +84,11 @@ int runPretrain(const std::vector<std::string>& argv) {
     cb.progress = [&](const analysis::DinoProgress& p) {
         char line[220];
         std::snprintf(line, sizeof line,
-                      "epoch %d/%d  iter %lld/%lld  loss %.4f  lr %.2e  wd %.3f  momentum %.5f  %.1f images/s  ETA %s",
+                      "epoch %d/%d  iter %lld/%lld  loss %.4f  teacher entropy %.2f  lr %.2e  wd %.3f  momentum %.5f  "
+                      "%.1f images/s  ETA %s",
                       p.epoch, p.epochs, static_cast<long long>(p.iteration),
-                      static_cast<long long>(p.iterationsPerEpoch), p.loss, p.lr, p.weightDecay, p.momentum,
-                      p.samplesPerSecond, durationText(p.etaSeconds).c_str());
+                      static_cast<long long>(p.iterationsPerEpoch), p.loss, p.teacherEntropy, p.lr, p.weightDecay,
+                      p.momentum, p.samplesPerSecond, durationText(p.etaSeconds).c_str());
         if (tty) {
             std::cerr << '\r' << line << "   " << std::flush;
             return;

@@ -354,7 +354,7 @@ DinoResult pretrainDino(const DinoOptions& o, const DinoCallbacks& cb) {
             std::to_string(step));
     }
     std::ofstream log(result.log, std::ios::trunc);
-    log << "kind,epoch,step,loss,lr,weight_decay,momentum,samples_per_s\n";
+    log << "kind,epoch,step,loss,lr,weight_decay,momentum,teacher_entropy,samples_per_s\n";
     for (const std::string& row : logRows)
         log << row << '\n';
     log.flush();
@@ -451,6 +451,12 @@ DinoResult pretrainDino(const DinoOptions& o, const DinoCallbacks& cb) {
             }
             const torch::Tensor studentOut = studentHead->forward(backboneOutput(*student, views));
             const torch::Tensor loss = dinoLoss(studentOut, teacherOut, center, o.studentTemp, o.teacherTemp);
+            double entropy = 0;
+            {
+                torch::NoGradGuard noGrad;
+                const torch::Tensor logP = torch::log_softmax((teacherOut - center) / o.teacherTemp, -1);
+                entropy = -(logP.exp() * logP).sum(-1).mean().item<double>();
+            }
             const double lossValue = loss.item<double>();
             if (!std::isfinite(lossValue)) throw Error("pretrain: the loss is " + text(lossValue) + "; stopping");
             adamw.zeroGrad();
@@ -494,12 +500,14 @@ DinoResult pretrainDino(const DinoOptions& o, const DinoCallbacks& cb) {
             p.lr = lrNow;
             p.weightDecay = wdNow;
             p.momentum = momentum;
+            p.teacherEntropy = entropy;
             p.samplesPerSecond = static_cast<double>(samplesThisRun) / std::max(1e-9, elapsed);
             p.etaSeconds = static_cast<double>((totalSteps - step) * o.batchSize) / std::max(1e-9, p.samplesPerSecond);
             if (cb.progress) cb.progress(p);
             if (o.logEvery > 0 && step % o.logEvery == 0) {
                 log << "iter," << epoch + 1 << ',' << step << ',' << text(lossValue) << ',' << text(lrNow) << ','
-                    << text(wdNow) << ',' << text(momentum) << ',' << p.samplesPerSecond << '\n';
+                    << text(wdNow) << ',' << text(momentum) << ',' << text(entropy) << ',' << p.samplesPerSecond
+                    << '\n';
                 log.flush();
             }
             const bool cancel = cb.cancel && cb.cancel();
@@ -518,7 +526,7 @@ DinoResult pretrainDino(const DinoOptions& o, const DinoCallbacks& cb) {
         }
         const double epochLoss = lossSum / static_cast<double>(std::max<int64_t>(1, lossCount));
         result.epochLoss.push_back(epochLoss);
-        log << "epoch," << epoch + 1 << ',' << step << ',' << text(epochLoss) << ",,,," << '\n';
+        log << "epoch," << epoch + 1 << ',' << step << ',' << text(epochLoss) << ",,,,," << '\n';
         log.flush();
         lossSum = 0;
         lossCount = 0;

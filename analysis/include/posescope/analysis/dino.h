@@ -35,7 +35,8 @@
 //                          moments, schedules' position, RNG); every checkpointSeconds and epoch end
 //   teacher_backbone.pth   the teacher's backbone as a state dict under the model's own key names
 //                          (the head's keys absent): what `train --init … --init-prefix` loads
-//   log.csv                one row per logEvery steps and per epoch
+//   log.csv                one row per logEvery steps (loss, schedules, the teacher's entropy) and
+//                          per epoch
 // Errors: posescope::Error for invalid options and a model family without an encoder output to
 // pre-train (TokenPose); FileError for an unreadable image folder, image or checkpoint; a resume
 // whose options differ names them. Thread-safety: may run on any thread; callbacks on that thread.
@@ -89,6 +90,9 @@ struct DinoProgress {
     int64_t iteration = 0, iterationsPerEpoch = 0, step = 0, totalSteps = 0;
     double loss = 0;  // mean of this epoch so far
     double lr = 0, weightDecay = 0, momentum = 0;
+    /// The mean entropy (nats) of the teacher's centred, sharpened distribution over this step's
+    /// views: DINO's collapse shows as this falling to 0 (one dimension) — centring keeps it up.
+    double teacherEntropy = 0;
     double samplesPerSecond = 0, etaSeconds = 0;
 };
 

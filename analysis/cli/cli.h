@@ -4,6 +4,7 @@
 
 #include "posescope/models/model_config.h"
 
+#include <chrono>
 #include <functional>
 #include <map>
 #include <stdexcept>
@@ -53,6 +54,20 @@ models::ModelConfig configFrom(const Args& a);
 
 /// "1h05m" or "3m07s"; "?" when unknown (progress.cpp).
 std::string durationText(double seconds);
+
+/// Progress lines of long commands on stderr (progress.cpp): rewritten in place on a terminal;
+/// otherwise (logs, CI) one line at most every 10 s, and every `force`d one (an epoch's last).
+class ProgressLine {
+public:
+    ProgressLine();
+    void show(const std::string& line, bool force = false);
+    /// Ends an in-place line before other output (a no-op when not on a terminal).
+    void finish();
+
+private:
+    bool m_tty;
+    std::chrono::steady_clock::time_point m_last;
+};
 
 /// While alive, SIGINT and SIGTERM ask long commands to stop cleanly (stopRequested() turns true)
 /// instead of killing them; a second signal kills at once. Restores the defaults when destroyed.

@@ -2,9 +2,6 @@
 #include "cli.h"
 #include "posescope/analysis/dino.h"
 
-#include <unistd.h>
-
-#include <chrono>
 #include <cstdio>
 #include <iostream>
 
@@ -78,8 +75,7 @@ int runPretrain(const std::vector<std::string>& argv) {
     if (!(o.teacherTemp > 0 && o.studentTemp > 0))
         throw UsageError("--teacher-temp and --student-temp must be positive");
 
-    const bool tty = ::isatty(STDERR_FILENO) != 0;
-    auto last = std::chrono::steady_clock::now() - std::chrono::hours(1);
+    ProgressLine progress;
     analysis::DinoCallbacks cb;
     cb.progress = [&](const analysis::DinoProgress& p) {
         char line[220];
@@ -89,22 +85,15 @@ int runPretrain(const std::vector<std::string>& argv) {
                       p.epoch, p.epochs, static_cast<long long>(p.iteration),
                       static_cast<long long>(p.iterationsPerEpoch), p.loss, p.teacherEntropy, p.lr, p.weightDecay,
                       p.momentum, p.samplesPerSecond, durationText(p.etaSeconds).c_str());
-        if (tty) {
-            std::cerr << '\r' << line << "   " << std::flush;
-            return;
-        }
-        const auto now = std::chrono::steady_clock::now();
-        if (now - last < std::chrono::seconds(10) && p.iteration < p.iterationsPerEpoch) return;
-        last = now;
-        std::cerr << line << '\n' << std::flush;
+        progress.show(line, p.iteration == p.iterationsPerEpoch);
     };
     cb.epochEnd = [&](int epoch, double loss) {
-        if (tty) std::cerr << '\n';
+        progress.finish();
         std::printf("epoch %d: DINO loss %.4f\n", epoch, loss);
         std::fflush(stdout);
     };
     cb.message = [&](const std::string& m) {
-        if (tty) std::cerr << '\n';
+        progress.finish();
         std::cerr << m << '\n';
     };
     cb.cancel = [] { return StopOnSignals::stopRequested(); };
@@ -113,7 +102,7 @@ int runPretrain(const std::vector<std::string>& argv) {
         const StopOnSignals stopOnSignals;
         r = analysis::pretrainDino(o, cb);
     }
-    if (tty) std::cerr << '\n';
+    progress.finish();
     if (r.cancelled) {
         std::printf("interrupted after step %lld: the state is saved in %s; continue with --resume\n",
                     static_cast<long long>(r.steps), r.checkpoint.c_str());

@@ -4,9 +4,6 @@
 #include "posescope/analysis/train.h"
 #include "posescope/models/model_config.h"
 
-#include <unistd.h>
-
-#include <chrono>
 #include <cstdio>
 #include <iostream>
 #include <sstream>
@@ -117,8 +114,7 @@ int runTraining(const std::vector<std::string>& argv, bool distill) {
         o.augment.halfBodyProbability = 0;
     }
 
-    const bool tty = ::isatty(STDERR_FILENO) != 0;
-    auto last = std::chrono::steady_clock::now() - std::chrono::hours(1);
+    ProgressLine progress;
     analysis::TrainCallbacks cb;
     cb.progress = [&](const analysis::TrainProgress& p) {
         char line[200];
@@ -126,17 +122,10 @@ int runTraining(const std::vector<std::string>& argv, bool distill) {
                       p.epoch, p.epochs, static_cast<long long>(p.iteration),
                       static_cast<long long>(p.iterationsPerEpoch), p.loss, p.lr, p.samplesPerSecond,
                       durationText(p.etaSeconds).c_str());
-        if (tty) {
-            std::cerr << '\r' << line << "   " << std::flush;
-            return;
-        }
-        const auto now = std::chrono::steady_clock::now();
-        if (now - last < std::chrono::seconds(10) && p.iteration < p.iterationsPerEpoch) return;
-        last = now;
-        std::cerr << line << '\n' << std::flush;
+        progress.show(line, p.iteration == p.iterationsPerEpoch);
     };
     cb.epochEnd = [&](const analysis::EpochSummary& e) {
-        if (tty) std::cerr << '\n';
+        progress.finish();
         if (e.epoch == 0)
             std::printf("untrained: val AP %.4f (AP50 %.4f, AP75 %.4f)\n", e.valAp, e.valAp50, e.valAp75);
         else
@@ -148,7 +137,7 @@ int runTraining(const std::vector<std::string>& argv, bool distill) {
         std::fflush(stdout);
     };
     cb.message = [&](const std::string& m) {
-        if (tty) std::cerr << '\n';
+        progress.finish();
         std::cerr << m << '\n';
     };
     cb.cancel = [] { return StopOnSignals::stopRequested(); };
@@ -157,7 +146,7 @@ int runTraining(const std::vector<std::string>& argv, bool distill) {
         const StopOnSignals stopOnSignals;  // Ctrl-C: save a checkpoint after the current step
         r = analysis::trainModel(o, cb);
     }
-    if (tty) std::cerr << '\n';
+    progress.finish();
     if (r.cancelled) {
         std::printf("interrupted after step %lld: the state is saved in %s; continue with --resume\n",
                     static_cast<long long>(r.steps), r.checkpoint.c_str());

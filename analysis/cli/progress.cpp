@@ -4,6 +4,9 @@
 #include <cmath>
 #include <csignal>
 #include <cstdio>
+#include <iostream>
+
+#include <unistd.h>
 
 namespace posescope::cli {
 namespace {
@@ -24,6 +27,24 @@ std::string durationText(double seconds) {
     else
         std::snprintf(buf, sizeof buf, "%ldm%02lds", s / 60, s % 60);
     return buf;
+}
+
+ProgressLine::ProgressLine()
+    : m_tty(::isatty(STDERR_FILENO) != 0), m_last(std::chrono::steady_clock::now() - std::chrono::hours(1)) {}
+
+void ProgressLine::show(const std::string& line, bool force) {
+    if (m_tty) {
+        std::cerr << '\r' << line << "   " << std::flush;
+        return;
+    }
+    const auto now = std::chrono::steady_clock::now();
+    if (!force && now - m_last < std::chrono::seconds(10)) return;
+    m_last = now;
+    std::cerr << line << '\n' << std::flush;
+}
+
+void ProgressLine::finish() {
+    if (m_tty) std::cerr << '\n';
 }
 
 StopOnSignals::StopOnSignals() {

@@ -10,6 +10,7 @@
 #include "posescope/models/pose_model.h"
 #include "posescope/models/preprocess.h"
 #include "posescope/models/runtime.h"
+#include "train_common.h"
 
 #include <opencv2/imgproc.hpp>
 
@@ -28,20 +29,6 @@ namespace {
 namespace fs = std::filesystem;
 using models::CheckpointValue;
 using Clock = std::chrono::steady_clock;
-
-uint64_t mix(uint64_t x) {  // splitmix64's finaliser
-    x += 0x9e3779b97f4a7c15ULL;
-    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-    return x ^ (x >> 31);
-}
-
-std::string text(double v) {
-    std::ostringstream s;
-    s.precision(17);
-    s << v;
-    return s.str();
-}
 
 // torchvision's RandomResizedCrop(size, scale = (s, 1), ratio = (3/4, 4/3)), bicubic.
 cv::Mat randomResizedCrop(const cv::Mat& rgb, cv::Size size, double scaleMin, std::mt19937_64& rng) {
@@ -293,10 +280,11 @@ DinoResult pretrainDino(const DinoOptions& o, const DinoCallbacks& cb) {
     result.log = (fs::path(o.outDir) / "log.csv").string();
     std::ostringstream fp;
     fp << "config=" << o.config.source() << "\nimages=" << o.images << " (" << images.size() << ")\nepochs=" << o.epochs
-       << "\nbatch=" << o.batchSize << "\nlr=" << text(lr) << ',' << text(o.minLr) << ',' << text(o.warmupEpochs)
-       << "\nwd=" << text(o.weightDecay) << ',' << text(o.weightDecayEnd) << "\nhead=" << o.hiddenDim << ','
-       << o.bottleneckDim << ',' << o.outDim << "\nteacher=" << text(o.teacherMomentum) << ',' << text(o.teacherTemp)
-       << ',' << text(o.studentTemp) << ',' << text(o.centerMomentum) << "\ncrop=" << text(o.cropScaleMin)
+       << "\nbatch=" << o.batchSize << "\nlr=" << numberText(lr) << ',' << numberText(o.minLr) << ','
+       << numberText(o.warmupEpochs) << "\nwd=" << numberText(o.weightDecay) << ',' << numberText(o.weightDecayEnd)
+       << "\nhead=" << o.hiddenDim << ',' << o.bottleneckDim << ',' << o.outDim
+       << "\nteacher=" << numberText(o.teacherMomentum) << ',' << numberText(o.teacherTemp) << ','
+       << numberText(o.studentTemp) << ',' << numberText(o.centerMomentum) << "\ncrop=" << numberText(o.cropScaleMin)
        << "\nseed=" << o.seed << '\n';
     const std::string fingerprint = fp.str();
 
@@ -458,7 +446,7 @@ DinoResult pretrainDino(const DinoOptions& o, const DinoCallbacks& cb) {
                 entropy = -(logP.exp() * logP).sum(-1).mean().item<double>();
             }
             const double lossValue = loss.item<double>();
-            if (!std::isfinite(lossValue)) throw Error("pretrain: the loss is " + text(lossValue) + "; stopping");
+            if (!std::isfinite(lossValue)) throw Error("pretrain: the loss is " + numberText(lossValue) + "; stopping");
             adamw.zeroGrad();
             loss.backward();
             {
@@ -505,9 +493,9 @@ DinoResult pretrainDino(const DinoOptions& o, const DinoCallbacks& cb) {
             p.etaSeconds = static_cast<double>((totalSteps - step) * o.batchSize) / std::max(1e-9, p.samplesPerSecond);
             if (cb.progress) cb.progress(p);
             if (o.logEvery > 0 && step % o.logEvery == 0) {
-                log << "iter," << epoch + 1 << ',' << step << ',' << text(lossValue) << ',' << text(lrNow) << ','
-                    << text(wdNow) << ',' << text(momentum) << ',' << text(entropy) << ',' << p.samplesPerSecond
-                    << '\n';
+                log << "iter," << epoch + 1 << ',' << step << ',' << numberText(lossValue) << ',' << numberText(lrNow)
+                    << ',' << numberText(wdNow) << ',' << numberText(momentum) << ',' << numberText(entropy) << ','
+                    << p.samplesPerSecond << '\n';
                 log.flush();
             }
             const bool cancel = cb.cancel && cb.cancel();
@@ -526,7 +514,7 @@ DinoResult pretrainDino(const DinoOptions& o, const DinoCallbacks& cb) {
         }
         const double epochLoss = lossSum / static_cast<double>(std::max<int64_t>(1, lossCount));
         result.epochLoss.push_back(epochLoss);
-        log << "epoch," << epoch + 1 << ',' << step << ',' << text(epochLoss) << ",,,,," << '\n';
+        log << "epoch," << epoch + 1 << ',' << step << ',' << numberText(epochLoss) << ",,,,," << '\n';
         log.flush();
         lossSum = 0;
         lossCount = 0;

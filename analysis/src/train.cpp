@@ -3,6 +3,7 @@
 
 #include "adam.h"
 #include "posescope/analysis/distill.h"
+#include "train_common.h"
 
 #include "posescope/analysis/coco_eval.h"
 #include "posescope/analysis/pose_nms.h"
@@ -42,25 +43,8 @@ namespace fs = std::filesystem;
 using models::CheckpointValue;
 using Clock = std::chrono::steady_clock;
 
-uint64_t mix(uint64_t x) {  // splitmix64's finaliser
-    x += 0x9e3779b97f4a7c15ULL;
-    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-    return x ^ (x >> 31);
-}
-uint64_t seedOf(uint64_t seed, uint64_t a, uint64_t b) {
-    return mix(mix(mix(seed) ^ a) ^ b);
-}
-
 double seconds(Clock::time_point since) {
     return std::chrono::duration<double>(Clock::now() - since).count();
-}
-
-std::string numberText(double v) {
-    std::ostringstream s;
-    s.precision(17);
-    s << v;
-    return s.str();
 }
 
 // A dataset split: the persons with labelled keypoints, and what evaluation needs.

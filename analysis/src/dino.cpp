@@ -322,11 +322,7 @@ DinoResult pretrainDino(const DinoOptions& o, const DinoCallbacks& cb) {
             if (it == c.values.end()) break;
             result.epochLoss.push_back(std::stod(it->second));
         }
-        {
-            auto gen = at::detail::getDefaultCPUGenerator();
-            const std::lock_guard<std::mutex> lock(gen.mutex());
-            gen.set_state(c.tensor("posescope.rng"));
-        }
+        restoreTorchRng(c.tensor("posescope.rng"));
         std::ifstream old(result.log);
         std::string line;
         std::getline(old, line);  // header
@@ -352,12 +348,7 @@ DinoResult pretrainDino(const DinoOptions& o, const DinoCallbacks& cb) {
         std::vector<std::pair<CheckpointValue, CheckpointValue>> losses;
         for (size_t e = 0; e < result.epochLoss.size(); ++e)
             losses.emplace_back(CheckpointValue(std::to_string(e)), CheckpointValue(result.epochLoss[e]));
-        torch::Tensor rng;
-        {
-            auto gen = at::detail::getDefaultCPUGenerator();
-            const std::lock_guard<std::mutex> lock(gen.mutex());
-            rng = gen.get_state();
-        }
+        const torch::Tensor rng = torchRngState();
         const CheckpointValue root = CheckpointValue::dict(
             {{CheckpointValue("epoch"), CheckpointValue(int64_t{epoch})},
              {CheckpointValue("iteration"), CheckpointValue(iteration)},

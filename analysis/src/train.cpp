@@ -463,11 +463,7 @@ TrainResult trainModel(const TrainOptions& o, const TrainCallbacks& cb) {
             e.samplesPerSecond = std::stod(c.value(h + "samples_per_s"));
             result.epochs.push_back(e);
         }
-        auto gen = at::detail::getDefaultCPUGenerator();
-        {
-            const std::lock_guard<std::mutex> lock(gen.mutex());
-            gen.set_state(c.tensor("posescope.rng"));
-        }
+        restoreTorchRng(c.tensor("posescope.rng"));
         // Keep the log rows up to the resumed step (later ones are trained again).
         std::ifstream log(result.log);
         for (std::string line; std::getline(log, line);) {
@@ -501,12 +497,7 @@ TrainResult trainModel(const TrainOptions& o, const TrainCallbacks& cb) {
                                        {CheckpointValue("ap75"), CheckpointValue(e.valAp75)},
                                        {CheckpointValue("seconds"), CheckpointValue(e.seconds)},
                                        {CheckpointValue("samples_per_s"), CheckpointValue(e.samplesPerSecond)}}));
-        torch::Tensor rng;
-        {
-            auto gen = at::detail::getDefaultCPUGenerator();
-            const std::lock_guard<std::mutex> lock(gen.mutex());
-            rng = gen.get_state();
-        }
+        const torch::Tensor rng = torchRngState();
         const CheckpointValue root = CheckpointValue::dict(
             {{CheckpointValue("epoch"), CheckpointValue(int64_t{epoch})},
              {CheckpointValue("iteration"), CheckpointValue(iteration)},

@@ -1,7 +1,12 @@
-// Small pieces shared by the trainers (private to analysis/): seeds and exact number text.
+// Small pieces shared by the trainers (private to analysis/): seeds, exact number text and
+// LibTorch's generator state (saved in checkpoints so dropout resumes identically).
 #pragma once
 
+#include <ATen/CPUGeneratorImpl.h>
+#include <torch/types.h>
+
 #include <cstdint>
+#include <mutex>
 #include <sstream>
 #include <string>
 
@@ -25,6 +30,18 @@ inline std::string numberText(double v) {
     s.precision(17);
     s << v;
     return s.str();
+}
+
+/// The default CPU generator's state (what checkpoints keep) and its restoration.
+inline torch::Tensor torchRngState() {
+    auto gen = at::detail::getDefaultCPUGenerator();
+    const std::lock_guard<std::mutex> lock(gen.mutex());
+    return gen.get_state();
+}
+inline void restoreTorchRng(const torch::Tensor& state) {
+    auto gen = at::detail::getDefaultCPUGenerator();
+    const std::lock_guard<std::mutex> lock(gen.mutex());
+    gen.set_state(state);
 }
 
 }  // namespace posescope::analysis

@@ -76,7 +76,7 @@ void colorJitter(cv::Mat& f, std::mt19937_64& rng) {
             f *= brightness;
         } else if (op == 1) {
             const double mean = cv::mean(grey())[0];
-            f = f * contrast + (1 - contrast) * mean;
+            f = f * contrast + cv::Scalar::all((1 - contrast) * mean);  // every channel (a double adds to the first only)
         } else if (op == 2) {
             cv::Mat g3;
             cv::cvtColor(grey(), g3, cv::COLOR_GRAY2RGB);
@@ -94,7 +94,8 @@ void colorJitter(cv::Mat& f, std::mt19937_64& rng) {
             cv::merge(ch, hsv);
             cv::cvtColor(hsv, f, cv::COLOR_HSV2RGB);
         }
-        cv::min(cv::max(f, 0.0), 1.0, f);
+        cv::max(f, cv::Scalar::all(0.0), f);
+        cv::min(f, cv::Scalar::all(1.0), f);
     }
 }
 

@@ -9,6 +9,7 @@
 #include "test_paths.h"
 
 #include <gtest/gtest.h>
+#include <opencv2/imgproc.hpp>
 #include <torch/torch.h>
 
 #include <algorithm>
@@ -114,6 +115,24 @@ TEST(Dino, ViewsAreSeededAndDifferent) {
     EXPECT_EQ(cv::norm(a2, b2), 0);
     EXPECT_GT(cv::norm(a1, a2), 0);
     EXPECT_GT(cv::norm(a1, c1), 0);
+}
+
+TEST(Dino, ColourJitterTreatsEveryChannelAlike) {
+    // Brightness, contrast, saturation, hue, grey, blur and solarisation keep a grey image grey;
+    // a jitter that shifted one channel only (OpenCV adds a plain number to the first) would not.
+    cv::Mat grey(64, 48, CV_8UC1);
+    cv::randu(grey, 0, 255);
+    cv::Mat image;
+    cv::cvtColor(grey, image, cv::COLOR_GRAY2RGB);
+    for (uint64_t seed = 0; seed < 40; ++seed) {
+        const auto [first, second] = dinoViews(image, cv::Size(48, 64), 0.5, seed);
+        for (const cv::Mat& view : {first, second}) {
+            std::vector<cv::Mat> ch;
+            cv::split(view, ch);
+            EXPECT_EQ(cv::norm(ch[0], ch[1], cv::NORM_INF), 0) << "seed " << seed;
+            EXPECT_EQ(cv::norm(ch[0], ch[2], cv::NORM_INF), 0) << "seed " << seed;
+        }
+    }
 }
 
 TEST(Dino, PretrainingLowersTheLossAndExportsTheTeacherBackbone) {

@@ -9,7 +9,7 @@ namespace posescope::cli {
 namespace {
 
 int runPretrain(const std::vector<std::string>& argv) {
-    const Args a(argv, {"--resume"},
+    const Args a(argv, {"--resume", "--bn-in-head"},
                  {"--method",
                   "--config",
                   "--set",
@@ -57,6 +57,7 @@ int runPretrain(const std::vector<std::string>& argv) {
     o.outDim = static_cast<int>(a.integer("--out-dim", o.outDim));
     o.hiddenDim = static_cast<int>(a.integer("--hidden-dim", o.hiddenDim));
     o.bottleneckDim = static_cast<int>(a.integer("--bottleneck-dim", o.bottleneckDim));
+    o.bnInHead = a.flag("--bn-in-head");
     o.teacherMomentum = a.number("--teacher-momentum", o.teacherMomentum);
     o.teacherTemp = a.number("--teacher-temp", o.teacherTemp);
     o.studentTemp = a.number("--student-temp", o.studentTemp);
@@ -141,6 +142,8 @@ Command pretrainCommand() {
             "  --clip-grad C                     3.0 (per parameter; 0: off)\n"
             "  --freeze-last-layer E             1 epoch\n"
             "  --out-dim K, --hidden-dim H, --bottleneck-dim B   32768, 1024, 256\n"
+            "  --bn-in-head                      BatchNorm1d after the head's first Linear (DINO's advice for\n"
+            "                                    convolutional backbones; off as in BTranspose)\n"
             "  --teacher-momentum M              0.996 (cosine to 1)\n"
             "  --teacher-temp T, --student-temp T, --center-momentum M   0.04, 0.1, 0.9\n"
             "  --crop-scale S                    0.14 (global crops cover S..1 of the image)\n"

@@ -165,6 +165,9 @@ int runInspect(const std::vector<std::string>& argv) {
             std::printf("%s%d", i ? ", " : "", h.pruningLayers[static_cast<size_t>(i)] + 1);
         std::printf(": keep %.0f%% of the visual tokens each time\n", h.keepRatio * 100);
     }
+    if (h.mhsaBlocks > 0)
+        std::printf("mhsa:        %d BoT block(s) with %d heads on the same grid (their dependencies too)\n",
+                    h.mhsaBlocks, h.mhsaHeads);
     std::printf("config:      %s\n", h.configSource.c_str());
     std::printf("checkpoint:  %s (sha256 %s)\n", h.checkpoint.c_str(), h.checkpointSha256.c_str());
     std::printf("dataset:     %s %s (sha256 %s), images %s, %s\n", h.datasetKind.c_str(), h.dataset.c_str(),

@@ -76,7 +76,8 @@ void colorJitter(cv::Mat& f, std::mt19937_64& rng) {
             f *= brightness;
         } else if (op == 1) {
             const double mean = cv::mean(grey())[0];
-            f = f * contrast + cv::Scalar::all((1 - contrast) * mean);  // every channel (a double adds to the first only)
+            f = f * contrast +
+                cv::Scalar::all((1 - contrast) * mean);  // every channel (a double adds to the first only)
         } else if (op == 2) {
             cv::Mat g3;
             cv::cvtColor(grey(), g3, cv::COLOR_GRAY2RGB);
@@ -125,20 +126,23 @@ cv::Mat augment(const cv::Mat& rgb, cv::Size size, double scaleMin, double blurP
     return view;
 }
 
-// DINOHead(in, out, use_bn = False, norm_last_layer = True, nlayers = 2, hidden, bottleneck).
+// DINOHead(in, out, use_bn, norm_last_layer = True, nlayers = 2, hidden, bottleneck).
 struct DinoHeadImpl : torch::nn::Module {
-    DinoHeadImpl(int64_t in, int64_t hidden, int64_t bottleneck, int64_t out) {
-        mlp = register_module("mlp", torch::nn::Sequential(torch::nn::Linear(in, hidden), torch::nn::GELU(),
-                                                           torch::nn::Linear(hidden, bottleneck)));
+    DinoHeadImpl(int64_t in, int64_t hidden, int64_t bottleneck, int64_t out, bool bn) {
+        torch::nn::Sequential layers(torch::nn::Linear(in, hidden));
+        if (bn) layers->push_back(torch::nn::BatchNorm1d(hidden));
+        layers->push_back(torch::nn::GELU());
+        layers->push_back(torch::nn::Linear(hidden, bottleneck));
+        mlp = register_module("mlp", layers);
         torch::nn::Module& last = *register_module("last_layer", std::make_shared<torch::nn::Module>());
         weight_v = last.register_parameter("weight_v", torch::empty({out, bottleneck}));
         weight_g = last.register_buffer("weight_g", torch::ones({out, 1}));  // fixed at 1
         torch::NoGradGuard noGrad;
-        for (auto& p : mlp->named_parameters())
-            if (p.key().find("weight") != std::string::npos)
-                p.value().normal_(0, 0.02);  // trunc_normal_(std 0.02) cut at ±2: 100 sigma away
-            else
-                p.value().zero_();
+        for (const auto& child : mlp->children())  // _init_weights: the Linear layers only
+            if (auto* linear = child->as<torch::nn::Linear>()) {
+                linear->weight.normal_(0, 0.02);  // trunc_normal_(std 0.02) cut at ±2: 100 sigma away
+                linear->bias.zero_();
+            }
         torch::nn::init::kaiming_uniform_(weight_v, std::sqrt(5.0));  // nn.Linear's own
     }
     torch::Tensor forward(const torch::Tensor& x) {
@@ -249,8 +253,8 @@ DinoResult pretrainDino(const DinoOptions& o, const DinoCallbacks& cb) {
         student->module().eval();
         inDim = backboneOutput(*student, torch::zeros({1, 3, inputSize.height, inputSize.width})).size(1);
     }
-    DinoHead studentHead(inDim, o.hiddenDim, o.bottleneckDim, o.outDim);
-    DinoHead teacherHead(inDim, o.hiddenDim, o.bottleneckDim, o.outDim);
+    DinoHead studentHead(inDim, o.hiddenDim, o.bottleneckDim, o.outDim, o.bnInHead);
+    DinoHead teacherHead(inDim, o.hiddenDim, o.bottleneckDim, o.outDim, o.bnInHead);
     models::loadStateDict(teacher->module(), models::stateDictOf(student->module()), "the student");
     models::loadStateDict(*teacherHead, models::stateDictOf(*studentHead), "the student's head");
     for (torch::Tensor& p : teacher->module().parameters())
@@ -283,7 +287,7 @@ DinoResult pretrainDino(const DinoOptions& o, const DinoCallbacks& cb) {
     fp << "config=" << o.config.source() << "\nimages=" << o.images << " (" << images.size() << ")\nepochs=" << o.epochs
        << "\nbatch=" << o.batchSize << "\nlr=" << numberText(lr) << ',' << numberText(o.minLr) << ','
        << numberText(o.warmupEpochs) << "\nwd=" << numberText(o.weightDecay) << ',' << numberText(o.weightDecayEnd)
-       << "\nhead=" << o.hiddenDim << ',' << o.bottleneckDim << ',' << o.outDim
+       << "\nhead=" << o.hiddenDim << ',' << o.bottleneckDim << ',' << o.outDim << (o.bnInHead ? ",bn" : "")
        << "\nteacher=" << numberText(o.teacherMomentum) << ',' << numberText(o.teacherTemp) << ','
        << numberText(o.studentTemp) << ',' << numberText(o.centerMomentum) << "\ncrop=" << numberText(o.cropScaleMin)
        << "\nseed=" << o.seed << '\n';

@@ -84,6 +84,8 @@ std::string figureSpecJson(const FigureSpec& s) {
     j += "  \"layers\": " + list(s.layers) + ",\n";
     j += "  \"keypoints\": " + list(s.keypoints) + ",\n";
     j += "  \"head\": " + std::to_string(s.head) + ",\n";
+    j += "  \"mhsa_blocks\": " + list(s.mhsaBlocks) + ",\n";
+    j += "  \"mhsa_head\": " + std::to_string(s.mhsaHead) + ",\n";
     j += std::string("  \"direction\": ") + (s.direction == MapDirection::Affect ? "\"affect\"" : "\"dependency\"") +
          ",\n";
     j += "  \"point\": " + (s.usePoint ? "[" + number(s.pointX) + ", " + number(s.pointY) + "]" : "null") + ",\n";
@@ -151,6 +153,10 @@ FigureSpec parseFigureSpec(const std::string& text, const std::string& file) {
         for (int64_t x : ints(v))
             s.keypoints.push_back(static_cast<int>(x));
     if (root.optional("head", &v)) s.head = static_cast<int>(v.integer());
+    if (root.optional("mhsa_blocks", &v))
+        for (int64_t x : ints(v))
+            s.mhsaBlocks.push_back(static_cast<int>(x));
+    if (root.optional("mhsa_head", &v)) s.mhsaHead = static_cast<int>(v.integer());
     if (root.optional("direction", &v)) {
         const std::string d = v.string();
         if (d == "dependency")
@@ -330,6 +336,18 @@ void checkCommon(const RunHeader& h, const FigureSpec& s, int64_t runSize) {
                 "row " + std::to_string(r) + " is not in the run (" + std::to_string(runSize) + " samples)");
     require(s.head >= -1 && s.head < h.heads,
             "head " + std::to_string(s.head) + " out of range (the run has " + std::to_string(h.heads) + ")");
+    require(s.mhsaHead >= -1 && s.mhsaHead < std::max(1, h.mhsaHeads), "MHSA head " + std::to_string(s.mhsaHead) +
+                                                                           " out of range (the run's MHSA has " +
+                                                                           std::to_string(h.mhsaHeads) + ")");
+}
+
+// Rows of a dependency figure are encoder layers (≥ 0) or BoT MHSA blocks, kept as kMhsaRow − b.
+constexpr int kMhsaRow = -10;
+bool isMhsaRow(int row) {
+    return row <= kMhsaRow;
+}
+QString rowLabel(int row) {
+    return isMhsaRow(row) ? QStringLiteral("MHSA %1").arg(kMhsaRow - row + 1) : QStringLiteral("layer %1").arg(row + 1);
 }
 
 // Figure points → crop pixels for a panel showing the whole crop.
@@ -371,7 +389,7 @@ Plan plan(const RunHeader& h, const FigureSpec& s, int64_t runSize) {
         for (size_t i = 0; i < shown.size(); ++i) {
             const double x = kMargin + static_cast<double>(i) * (p.panelW + kGap);
             p.layout.panels.push_back(
-                {x, y, p.panelW, p.panelH, shown[i], -1, panelToCrop(x, y, p.panelW, h.inputWidth)});
+                {x, y, p.panelW, p.panelH, shown[i], -1, -1, panelToCrop(x, y, p.panelW, h.inputWidth)});
             p.columns.push_back({-1, QString()});
         }
         p.layers = shown;
@@ -396,6 +414,9 @@ Plan plan(const RunHeader& h, const FigureSpec& s, int64_t runSize) {
         return p;
     }
     if (s.kind == FigureKind::Dependencies) {
+        for (int b : s.mhsaBlocks)
+            require(b >= 0 && b < h.mhsaBlocks, "MHSA block " + std::to_string(b) + " out of range (the run has " +
+                                                    std::to_string(h.mhsaBlocks) + ")");
         p.layers = s.layers;
         if (p.layers.empty())
             for (int l = 0; l < L; ++l)
@@ -404,6 +425,8 @@ Plan plan(const RunHeader& h, const FigureSpec& s, int64_t runSize) {
             require(l >= 0 && l < L,
                     "layer " + std::to_string(l) + " out of range (the run has " + std::to_string(L) + " layers)");
         p.poseColumn = s.showPose;
+        for (auto b = s.mhsaBlocks.rbegin(); b != s.mhsaBlocks.rend(); ++b)
+            p.layers.insert(p.layers.begin(), kMhsaRow - *b);
     } else {
         p.layers = {-1};
     }
@@ -429,7 +452,7 @@ Plan plan(const RunHeader& h, const FigureSpec& s, int64_t runSize) {
     const bool rowLabels = s.kind == FigureKind::Dependencies;
     if (rowLabels)
         for (int l : p.layers)
-            p.labelW = std::max(p.labelW, textWidth(QStringLiteral("layer %1").arg(l + 1), kFontPt) + 3);
+            p.labelW = std::max(p.labelW, textWidth(rowLabel(l), kFontPt) + 3);
     const bool headers = s.kind != FigureKind::Pose;
     p.headerH = headers ? kFontPt * 1.5 : 0;
     FigureLayout& lay = p.layout;
@@ -442,8 +465,9 @@ Plan plan(const RunHeader& h, const FigureSpec& s, int64_t runSize) {
         int c = 0;
         auto add = [&](int layer, int keypoint) {
             const double x = x0 + c * (p.panelW + kGap), y = y0 + r * (p.panelH + kGap);
-            lay.panels.push_back(
-                {x, y, p.panelW, p.panelH, layer, keypoint, panelToCrop(x, y, p.panelW, h.inputWidth)});
+            const bool mhsa = isMhsaRow(layer);
+            lay.panels.push_back({x, y, p.panelW, p.panelH, mhsa ? -3 : layer, mhsa ? kMhsaRow - layer : -1, keypoint,
+                                  panelToCrop(x, y, p.panelW, h.inputWidth)});
             ++c;
         };
         if (p.poseColumn || s.kind == FigureKind::Pose) add(-1, -1);
@@ -540,6 +564,7 @@ Plan planImage(const RunHeader& h, const FigureSpec& s, int64_t runSize, const I
          p.panelW,
          p.panelH,
          layer,
+         -1,
          keypoint,
          {t[0] * k, t[1] * k, t[0] * cx + t[1] * cy + t[2], t[3] * k, t[4] * k, t[3] * cx + t[4] * cy + t[5]}});
     lay.cropWidth = h.inputWidth;
@@ -1041,7 +1066,9 @@ void FigureRenderer::paint(QPainter& p, const FigureSpec& s, int64_t row, double
         const bool heat = s.kind == FigureKind::Heatmaps || panel.layer == -2;
         const int dir = heat ? 2 : static_cast<int>(s.direction);
         const int tok = panel.keypoint < 0 ? token : -1;
-        const auto key = std::make_tuple(panel.layer, panel.keypoint, s.head, dir, tok);
+        const bool mhsa = panel.mhsaBlock >= 0;
+        const auto key = std::make_tuple(mhsa ? kMhsaRow - panel.mhsaBlock : panel.layer, panel.keypoint,
+                                         mhsa ? s.mhsaHead : s.head, dir, tok);
         auto it = c.maps.find(key);
         if (it != c.maps.end()) return it->second;
         GridMap g;
@@ -1050,8 +1077,9 @@ void FigureRenderer::paint(QPainter& p, const FigureSpec& s, int64_t row, double
         } else {
             MapRequest q;
             q.layer = panel.layer;
+            q.mhsaBlock = panel.mhsaBlock;
             q.keypoint = std::max(0, panel.keypoint);
-            q.head = s.head;
+            q.head = mhsa ? s.mhsaHead : s.head;
             q.direction = s.direction;
             q.token = tok;
             g = run(s.kind).dependencyMap(row, q);
@@ -1138,8 +1166,7 @@ void FigureRenderer::paint(QPainter& p, const FigureSpec& s, int64_t row, double
     if (s.kind == FigureKind::Dependencies)
         for (size_t r = 0; r < pl.layers.size(); ++r) {
             const FigurePanel& panel = pl.layout.panels[r * perRow];
-            drawText(p, kMargin, panel.y + panel.height / 2 + kFontPt * 0.35,
-                     QStringLiteral("layer %1").arg(pl.layers[r] + 1), kFontPt);
+            drawText(p, kMargin, panel.y + panel.height / 2 + kFontPt * 0.35, rowLabel(pl.layers[r]), kFontPt);
         }
     if (s.showColorbar && s.kind != FigureKind::Pose && !pl.layout.panels.empty()) {
         const FigurePanel& last = pl.layout.panels.back();

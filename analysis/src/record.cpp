@@ -274,6 +274,27 @@ std::vector<RunSample> runBatch(const models::PoseModel& model, const RunHeader&
                                               : layerRows.back().sum(1).div_(static_cast<double>(rows.size(1))));
     }
     const std::vector<std::pair<std::vector<float>, std::vector<int32_t>>> pruning = pruningOnGrid(trace, info, T);
+    // BTranspose: every MHSA block's rows of the same query tokens (its grid is the encoder's).
+    std::vector<torch::Tensor> mhsaFull;  // per block [N, H, T, T]
+    torch::Tensor mhsaRows;               // [N, B, H, K, T]
+    if (header.mhsaBlocks > 0) {
+        torch::Tensor queryIndex = torch::empty({n, K}, torch::kInt64);
+        for (int64_t b = 0; b < n; ++b)
+            for (int k = 0; k < K; ++k)
+                queryIndex[b][k] = tokens[static_cast<size_t>(b)][static_cast<size_t>(k)];
+        std::vector<torch::Tensor> blocks;
+        for (int block = 0; block < header.mhsaBlocks; ++block) {
+            const auto it = trace.extras.find("mhsa_attention/block_" + std::to_string(block));
+            if (it == trace.extras.end() || it->second.size(-1) != T)
+                throw models::ModelError(info.family + ": the trace lacks MHSA block " + std::to_string(block) +
+                                         " on the " + std::to_string(T) + "-token grid");
+            const torch::Tensor& a = it->second;  // [N, H, T, T]
+            const torch::Tensor index = queryIndex.view({n, 1, K, 1}).expand({n, a.size(1), K, T});
+            blocks.push_back(a.gather(2, index));
+            if (header.level == RunLevel::Full) mhsaFull.push_back(a);
+        }
+        mhsaRows = torch::stack(blocks, 1);
+    }
     std::vector<RunSample> out;
     for (size_t b = 0; b < items.size(); ++b) {
         const Planned& pl = *items[b]->planned;
@@ -321,6 +342,15 @@ std::vector<RunSample> runBatch(const models::PoseModel& model, const RunHeader&
         if (header.heads > 1) s.dependencyHeads = torch::stack(heads);
         if (header.level != RunLevel::Keypoints) s.heatmaps = heatmaps[bi];
         if (header.level == RunLevel::Full) s.attention = torch::stack(full);
+        if (header.mhsaBlocks > 0) {
+            s.mhsaDependency = mhsaRows[bi];
+            if (header.level == RunLevel::Full) {
+                std::vector<torch::Tensor> blocks;
+                for (const torch::Tensor& a : mhsaFull)
+                    blocks.push_back(a[bi]);
+                s.mhsaAttention = torch::stack(blocks);
+            }
+        }
         s.cropJpeg = items[b]->jpeg;
         if (header.pruningStages() > 0) {
             s.pruningScores = pruning[b].first;
@@ -383,6 +413,8 @@ int64_t estimatedBytesPerSample(const RunHeader& h) {
     bytes += 3 * h.inputWidth * h.inputHeight;  // JPEG crop, at most the raw pixels
     if (h.level != RunLevel::Keypoints) bytes += 2 * K * h.heatmapWidth * h.heatmapHeight;
     if (h.level == RunLevel::Full) bytes += 2 * L * H * T * T;
+    bytes += 2 * int64_t{h.mhsaBlocks} * h.mhsaHeads * K * T;  // mhsa_dependency
+    if (h.level == RunLevel::Full) bytes += 2 * int64_t{h.mhsaBlocks} * h.mhsaHeads * T * T;
     return bytes;
 }
 
@@ -435,6 +467,8 @@ RecordResult recordRun(const RecordOptions& o, const RecordCallbacks& cb) {
     h.layers = info.encoderLayers;
     h.heads = info.heads;
     h.keypointTokens = info.prefixTokens;
+    h.mhsaBlocks = info.mhsaBlocks;
+    h.mhsaHeads = info.mhsaHeads;
     h.pruningLayers = info.pruningLayers;
     h.keepRatio = info.keepRatio;
     h.decoder = decoderName(o.decode);

@@ -352,13 +352,23 @@ GridMap toGrid(const torch::Tensor& t, int rows, int cols) {
 
 GridMap RunBrowser::dependencyMap(int64_t row, const MapRequest& q) const {
     const RunHeader& h = header();
-    if (q.layer < 0 || q.layer >= h.layers || q.keypoint < 0 || q.keypoint >= h.keypoints() || q.head < -1 ||
-        q.head >= h.heads)
-        throw RunFormatError(path(), "layer " + std::to_string(q.layer + 1) + " of " + std::to_string(h.layers) +
-                                         ", keypoint " + std::to_string(q.keypoint) + ", head " +
-                                         std::to_string(q.head) + ": out of range");
+    const bool mhsa = q.mhsaBlock >= 0;
+    const int heads = mhsa ? h.mhsaHeads : h.heads;
+    if (mhsa && q.mhsaBlock >= h.mhsaBlocks)
+        throw RunFormatError(path(), "MHSA block " + std::to_string(q.mhsaBlock + 1) + " of " +
+                                         std::to_string(h.mhsaBlocks) + ": out of range" +
+                                         (h.mhsaBlocks == 0 ? " (the model has no BoT MHSA)" : ""));
+    if ((!mhsa && (q.layer < 0 || q.layer >= h.layers)) || q.keypoint < 0 || q.keypoint >= h.keypoints() ||
+        q.head < -1 || q.head >= heads)
+        throw RunFormatError(path(),
+                             (mhsa ? "MHSA block " + std::to_string(q.mhsaBlock + 1)
+                                   : "layer " + std::to_string(q.layer + 1) + " of " + std::to_string(h.layers)) +
+                                 ", keypoint " + std::to_string(q.keypoint) + ", head " + std::to_string(q.head) +
+                                 ": out of range");
     if (q.direction == MapDirection::Dependency && q.token < 0)
-        return toGrid(m->reader.dependencyMap(row, q.layer, q.keypoint, q.head), h.gridRows, h.gridCols);
+        return toGrid(mhsa ? m->reader.mhsaDependencyMap(row, q.mhsaBlock, q.keypoint, q.head)
+                           : m->reader.dependencyMap(row, q.layer, q.keypoint, q.head),
+                      h.gridRows, h.gridCols);
     if (!hasAttention())
         throw RunFormatError(path(),
                              std::string(q.direction == MapDirection::Affect ? "affect maps" : "maps of any point") +
@@ -367,9 +377,10 @@ GridMap RunBrowser::dependencyMap(int64_t row, const MapRequest& q) const {
     if (token < 0) token = m->reader.sample(row).queryTokens[static_cast<size_t>(q.keypoint)];
     if (token >= h.tokens()) throw RunFormatError(path(), "token " + std::to_string(token) + " out of range");
     torch::Tensor sum;
-    const int first = q.head < 0 ? 0 : q.head, last = q.head < 0 ? h.heads : q.head + 1;
+    const int first = q.head < 0 ? 0 : q.head, last = q.head < 0 ? heads : q.head + 1;
     for (int head = first; head < last; ++head) {
-        const torch::Tensor a = m->reader.attention(row, q.layer, head);  // [T, T], rows = queries
+        const torch::Tensor a = mhsa ? m->reader.mhsaAttention(row, q.mhsaBlock, head)
+                                     : m->reader.attention(row, q.layer, head);  // [T, T], rows = queries
         const torch::Tensor line = q.direction == MapDirection::Dependency ? a[token] : a.select(1, token);
         sum = sum.defined() ? sum + line : line.clone();
     }

@@ -21,6 +21,7 @@ RunSample wholeSample(const RunReader& r, int64_t row) {
     RunSample s = r.sample(row);
     s.dependency = r.dependency(row);
     if (h.heads > 1) s.dependencyHeads = r.dependencyHeads(row);
+    if (h.mhsaBlocks > 0) s.mhsaDependency = r.mhsaDependency(row);
     s.cropJpeg = r.cropJpeg(row);
     if (h.level != RunLevel::Keypoints) s.heatmaps = r.heatmaps(row);
     if (h.level == RunLevel::Full) {
@@ -32,6 +33,14 @@ RunSample wholeSample(const RunReader& r, int64_t row) {
             layers.push_back(torch::stack(heads));
         }
         s.attention = torch::stack(layers);
+        std::vector<torch::Tensor> blocks;
+        for (int b = 0; b < h.mhsaBlocks; ++b) {
+            std::vector<torch::Tensor> heads;
+            for (int k = 0; k < h.mhsaHeads; ++k)
+                heads.push_back(r.mhsaAttention(row, b, k));
+            blocks.push_back(torch::stack(heads));
+        }
+        if (!blocks.empty()) s.mhsaAttention = torch::stack(blocks);
     }
     return s;
 }

@@ -105,6 +105,8 @@ std::vector<Column> columnsFor(const RunHeader& h) {
         c.push_back({"kept_rank", Kind::I32, {S, T}, {S, T}, 1, 1});
     }
     if (h.heads > 1) c.push_back({"dependency_heads", Kind::F16, {Ly, H, K, T}, {Ly, H, K, T}, 1, 1});
+    const auto B = static_cast<hsize_t>(h.mhsaBlocks), HB = static_cast<hsize_t>(h.mhsaHeads);
+    if (B > 0) c.push_back({"mhsa_dependency", Kind::F16, {B, HB, K, T}, {B, HB, K, T}, 1, 1});
     if (h.level != RunLevel::Keypoints) {
         const auto hh = static_cast<hsize_t>(h.heatmapHeight), hw = static_cast<hsize_t>(h.heatmapWidth);
         c.push_back({"heatmaps", Kind::F16, {K, hh, hw}, {K, hh, hw}, 1, 1});
@@ -112,6 +114,7 @@ std::vector<Column> columnsFor(const RunHeader& h) {
     if (h.level == RunLevel::Full) {
         const hsize_t rows = std::max<hsize_t>(1, std::min<hsize_t>(T, (1u << 18) / std::max<hsize_t>(T, 1)));
         c.push_back({"attention", Kind::F16, {Ly, H, T, T}, {1, 1, rows, T}, 1, 1});
+        if (B > 0) c.push_back({"mhsa_attention", Kind::F16, {B, HB, T, T}, {1, 1, rows, T}, 1, 1});
     }
     return c;
 }
@@ -207,6 +210,8 @@ void writeHeader(hid_t file, const std::string& path, const RunHeader& h) {
     setInts(file, path, "pruning_layers", std::vector<int64_t>(h.pruningLayers.begin(), h.pruningLayers.end()),
             {h.pruningLayers.size()});
     setDouble(file, path, "keep_ratio", h.keepRatio);
+    setInt(file, path, "mhsa_blocks", h.mhsaBlocks);
+    setInt(file, path, "mhsa_heads", h.mhsaHeads);
     setString(file, path, "decoder", h.decoder);
     setInt(file, path, "flip", h.flip ? 1 : 0);
     setInt(file, path, "layerwise", h.layerwise ? 1 : 0);
@@ -340,6 +345,9 @@ RunHeader readHeader(hid_t file, const std::string& path) {
         const Handle a = openAttribute(file, path, "keep_ratio");
         if (H5Aread(a.get(), H5T_NATIVE_DOUBLE, &h.keepRatio) < 0) fail(path, "cannot read attribute keep_ratio");
     }
+    // Written since BTranspose (absent: a run of an earlier PoseScope, which had no MHSA).
+    if (H5Aexists(file, "mhsa_blocks") > 0) h.mhsaBlocks = static_cast<int>(getInt(file, path, "mhsa_blocks"));
+    if (H5Aexists(file, "mhsa_heads") > 0) h.mhsaHeads = static_cast<int>(getInt(file, path, "mhsa_heads"));
     h.decoder = getString(file, path, "decoder");
     h.flip = getInt(file, path, "flip") != 0;
     h.layerwise = getInt(file, path, "layerwise") != 0;
@@ -778,7 +786,9 @@ void RunWriter::appendBatch(const std::vector<RunSample>& samples) {
             for (const RunSample& s : samples) {
                 const torch::Tensor& t = c.name == "dependency"         ? s.dependency
                                          : c.name == "dependency_heads" ? s.dependencyHeads
+                                         : c.name == "mhsa_dependency"  ? s.mhsaDependency
                                          : c.name == "heatmaps"         ? s.heatmaps
+                                         : c.name == "mhsa_attention"   ? s.mhsaAttention
                                                                         : s.attention;
                 parts.push_back(asHalf(t, shape, path, c.name));
             }
@@ -1025,6 +1035,46 @@ torch::Tensor RunReader::dependencyMap(int64_t row, int layer, int keypoint, int
                          static_cast<hsize_t>(keypoint), 0},
                         {1, 1, 1, 1, T});
     return t.reshape({h.gridRows, h.gridCols});
+}
+
+torch::Tensor RunReader::mhsaDependency(int64_t row) const {
+    m->checkRow(row);
+    const RunHeader& h = m->header;
+    if (h.mhsaBlocks == 0) throw RunFormatError(m->path, "the run's model has no MHSA blocks (BTranspose's BoT)");
+    return m->halfRows("mhsa_dependency", {static_cast<hsize_t>(row), 0, 0, 0, 0},
+                       {1, static_cast<hsize_t>(h.mhsaBlocks), static_cast<hsize_t>(h.mhsaHeads),
+                        static_cast<hsize_t>(h.keypoints()), static_cast<hsize_t>(h.tokens())});
+}
+
+torch::Tensor RunReader::mhsaDependencyMap(int64_t row, int block, int keypoint, int head) const {
+    m->checkRow(row);
+    const RunHeader& h = m->header;
+    if (h.mhsaBlocks == 0) throw RunFormatError(m->path, "the run's model has no MHSA blocks (BTranspose's BoT)");
+    if (block < 0 || block >= h.mhsaBlocks || keypoint < 0 || keypoint >= h.keypoints() || head < -1 ||
+        head >= h.mhsaHeads)
+        throw RunFormatError(m->path, "MHSA block " + std::to_string(block) + ", keypoint " + std::to_string(keypoint) +
+                                          ", head " + std::to_string(head) + " out of range");
+    const auto T = static_cast<hsize_t>(h.tokens());
+    const bool all = head < 0;
+    const torch::Tensor t = m->halfRows("mhsa_dependency",
+                                        {static_cast<hsize_t>(row), static_cast<hsize_t>(block),
+                                         all ? 0 : static_cast<hsize_t>(head), static_cast<hsize_t>(keypoint), 0},
+                                        {1, 1, all ? static_cast<hsize_t>(h.mhsaHeads) : 1, 1, T});
+    return (all ? t.mean(1) : t).reshape({h.gridRows, h.gridCols});  // [1, heads, 1, T]
+}
+
+torch::Tensor RunReader::mhsaAttention(int64_t row, int block, int head) const {
+    m->checkRow(row);
+    const RunHeader& h = m->header;
+    if (block < 0 || block >= h.mhsaBlocks || head < 0 || head >= h.mhsaHeads)
+        throw RunFormatError(
+            m->path, "MHSA block " + std::to_string(block) + ", head " + std::to_string(head) + " out of range");
+    const auto T = static_cast<hsize_t>(h.tokens());
+    return m
+        ->halfRows("mhsa_attention",
+                   {static_cast<hsize_t>(row), static_cast<hsize_t>(block), static_cast<hsize_t>(head), 0, 0},
+                   {1, 1, 1, T, T})
+        .reshape({h.tokens(), h.tokens()});
 }
 
 std::string RunReader::cropJpeg(int64_t row) const {

@@ -141,6 +141,7 @@ MainWindow::MainWindow(QWidget* parent)
         m_colormapBox->findText(settings.value(QStringLiteral("view/colormap"), QStringLiteral("viridis")).toString());
     if (cm >= 0) m_colormapBox->setCurrentIndex(cm);
     m_sharedScale->setChecked(settings.value(QStringLiteral("view/sharedScale"), false).toBool());
+    m_mhsaRows->setChecked(settings.value(QStringLiteral("view/mhsaRows"), true).toBool());
     m_threshold->setValue(settings.value(QStringLiteral("view/threshold"), 0).toInt());
     m_alpha->setValue(settings.value(QStringLiteral("view/alpha"), 70).toInt());
     m_overlayBox->setCurrentIndex(std::clamp(settings.value(QStringLiteral("view/imageOverlay"), 0).toInt(), 0, 2));
@@ -185,6 +186,11 @@ QWidget* MainWindow::buildControls() {
     for (const std::string& name : analysis::colormapNames())
         m_colormapBox->addItem(QString::fromStdString(name));
     m_sharedScale = new QCheckBox(tr("shared scale"));
+    m_mhsaRows = new QCheckBox(tr("MHSA rows"));
+    m_mhsaRows->setToolTip(
+        tr("BTranspose: the dependencies of its BoT blocks' MHSA above the encoder layers (the chosen "
+           "head when the MHSA has it, else their average)"));
+    m_mhsaRows->setVisible(false);
     m_sharedScale->setToolTip(tr("one colour scale for every panel instead of min–max per panel"));
     m_threshold = new QSlider(Qt::Horizontal);
     m_threshold->setRange(0, 95);
@@ -200,6 +206,7 @@ QWidget* MainWindow::buildControls() {
     add(QString(), m_directionBox);
     add(tr("Colormap"), m_colormapBox);
     add(QString(), m_sharedScale);
+    add(QString(), m_mhsaRows);
     add(tr("Threshold"), m_threshold);
     add(tr("Opacity"), m_alpha);
     row->addStretch(1);
@@ -219,6 +226,7 @@ QWidget* MainWindow::buildControls() {
     connect(m_directionBox, &QComboBox::currentIndexChanged, this, changed);
     connect(m_colormapBox, &QComboBox::currentIndexChanged, this, changed);
     connect(m_sharedScale, &QCheckBox::toggled, this, changed);
+    connect(m_mhsaRows, &QCheckBox::toggled, this, changed);
     connect(m_threshold, &QSlider::valueChanged, this, changed);
     connect(m_alpha, &QSlider::valueChanged, this, changed);
     return bar;
@@ -438,6 +446,7 @@ void MainWindow::updateControls() {
         for (int i = 0; i < h.heads; ++i)
             m_headBox->addItem(tr("head %1").arg(i + 1));
     }
+    m_mhsaRows->setVisible(m_source && m_source->header().mhsaBlocks > 0);
     m_layerBox->setCurrentIndex(m_layer + 1);
     m_keypointBox->setCurrentIndex(m_keypoint + 1);
     m_headBox->setCurrentIndex(m_head + 1);
@@ -562,24 +571,30 @@ analysis::FigureSpec MainWindow::currentSpec() const {
     } else if (m_tabs->currentWidget() == m_pruning) {
         s.kind = analysis::FigureKind::Pruning;
     } else {
-        s.kind = analysis::FigureKind::Dependencies;
-        if (m_layer >= 0) s.layers = {m_layer};
-        s.usePoint = m_usePoint;
-        s.pointX = m_pointX;
-        s.pointY = m_pointY;
+        s = dependencySpec();
+    }
+    return s;
+}
+
+analysis::FigureSpec MainWindow::dependencySpec() const {
+    analysis::FigureSpec s = baseSpec();
+    s.kind = analysis::FigureKind::Dependencies;
+    if (m_layer >= 0) s.layers = {m_layer};
+    s.usePoint = m_usePoint;
+    s.pointX = m_pointX;
+    s.pointY = m_pointY;
+    const analysis::RunHeader* h = m_source ? &m_source->header() : nullptr;
+    if (h && h->mhsaBlocks > 0 && m_mhsaRows->isChecked()) {
+        for (int b = 0; b < h->mhsaBlocks; ++b)
+            s.mhsaBlocks.push_back(b);
+        s.mhsaHead = m_head < h->mhsaHeads ? m_head : -1;
     }
     return s;
 }
 
 void MainWindow::refresh() {
     if (!m_source || m_row < 0) return;
-    analysis::FigureSpec dep = baseSpec();
-    dep.kind = analysis::FigureKind::Dependencies;
-    if (m_layer >= 0) dep.layers = {m_layer};
-    dep.usePoint = m_usePoint;
-    dep.pointX = m_pointX;
-    dep.pointY = m_pointY;
-    m_dependencies->setFigure(dep, m_row);
+    m_dependencies->setFigure(dependencySpec(), m_row);
     analysis::FigureSpec heat = baseSpec();
     heat.kind = analysis::FigureKind::Heatmaps;
     m_heatmaps->setFigure(heat, m_row);
@@ -608,6 +623,7 @@ void MainWindow::refresh() {
     QSettings settings;
     settings.setValue(QStringLiteral("view/colormap"), m_colormapBox->currentText());
     settings.setValue(QStringLiteral("view/sharedScale"), m_sharedScale->isChecked());
+    settings.setValue(QStringLiteral("view/mhsaRows"), m_mhsaRows->isChecked());
     settings.setValue(QStringLiteral("view/threshold"), m_threshold->value());
     settings.setValue(QStringLiteral("view/alpha"), m_alpha->value());
     settings.setValue(QStringLiteral("view/imageOverlay"), m_overlayBox->currentIndex());

@@ -1,6 +1,7 @@
 // MainWindow: the PoseScope workbench. Opens recorded runs (.h5) and checkpoints (.pth) by menu,
 // recent files, command line or drag and drop; browses samples (thumbnails, filters); shows the
-// dependency grid (layers × keypoints, dependency or affect, per head or averaged), heatmaps, the
+// dependency grid (layers × keypoints, dependency or affect, per head or averaged; BTranspose's
+// BoT MHSA rows above the layers), heatmaps, the
 // pose, the original image (zoom and pan; a heatmap or dependency map carried back onto it) and the
 // layer-wise formation of a keypoint; exports every figure as PNG/SVG/PDF with its spec (JSON)
 // beside it. Views read the run file only: no model is loaded to look at a run.
@@ -110,6 +111,8 @@ public:
     /// What the image view lays over the image.
     void setImageOverlay(analysis::ImageOverlay overlay);
     LayerwisePlot* layerwisePlot() const { return m_layerwise; }
+    /// BTranspose runs: whether the dependency grid shows the BoT MHSA rows (hidden for other runs).
+    QCheckBox* mhsaRowsBox() const { return m_mhsaRows; }
     QTabWidget* tabs() const { return m_tabs; }
     QListView* sampleList() const { return m_list; }
     SampleFilterModel* sampleFilter() const { return m_filtered; }
@@ -143,6 +146,7 @@ private:
     void recordingEnded(const QString& out, const QString& error, bool cancelled);
     analysis::FigureSpec baseSpec() const;
     analysis::FigureSpec imageSpec() const;
+    analysis::FigureSpec dependencySpec() const;
 
     QTemporaryDir m_liveDir;  // live runs of single samples (declared first: outlives m_run)
     std::unique_ptr<analysis::SampleSource> m_source;
@@ -168,6 +172,7 @@ private:
     QComboBox* m_overlayBox;
     QCheckBox* m_wholeImage;
     QCheckBox* m_sharedScale;
+    QCheckBox* m_mhsaRows;  // BTranspose runs: BoT MHSA rows in the dependency grid
     QSlider* m_threshold;
     QSlider* m_alpha;
     QMenu* m_recentMenu = nullptr;

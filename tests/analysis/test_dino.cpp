@@ -9,8 +9,8 @@
 #include "test_paths.h"
 
 #include <gtest/gtest.h>
-#include <opencv2/imgproc.hpp>
 #include <torch/torch.h>
+#include <opencv2/imgproc.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -202,6 +202,24 @@ TEST(Dino, CentringPreventsCollapse) {
     for (double h : centred)
         EXPECT_GT(h, 1.0);  // nats (ln 64 = 4.16 would be uniform over the 64 outputs)
     EXPECT_GT(mean(centred), mean(uncentred) + 0.3);
+}
+
+TEST(Dino, BatchNormInTheHeadIsDinosOptionForConvolutionalBackbones) {
+    DinoOptions o = tinyDino("dino_bn_head");
+    o.epochs = 1;
+    o.bnInHead = true;
+    pretrainDino(o);
+    const models::CheckpointContents c = models::loadCheckpointContents(o.outDir + "/checkpoint.pth");
+    std::vector<std::string> keys;
+    for (const auto& [name, t] : part(c, "student_head.mlp."))
+        keys.push_back(name);
+    // Linear, BatchNorm1d, GELU, Linear: the BatchNorm's affine parameters start at 1 and 0.
+    for (const char* k : {"0.weight", "1.weight", "1.bias", "1.running_mean", "1.running_var", "3.weight"})
+        EXPECT_NE(std::find(keys.begin(), keys.end(), k), keys.end()) << k;
+    // Resuming with the option switched is refused (the head's layers differ).
+    o.bnInHead = false;
+    o.resume = true;
+    EXPECT_THROW(pretrainDino(o), Error);
 }
 
 TEST(Dino, WithZeroMomentumTheTeacherCopiesTheStudent) {

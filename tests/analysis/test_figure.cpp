@@ -84,6 +84,8 @@ TEST(FigureSpec, RoundTripsThroughJson) {
     s.layers = {0, 2};
     s.keypoints = {9};
     s.head = 1;
+    s.mhsaBlocks = {0, 2};
+    s.mhsaHead = 3;
     s.direction = MapDirection::Affect;
     s.usePoint = true;
     s.pointX = 12.5;
@@ -112,6 +114,8 @@ TEST(FigureSpec, RoundTripsThroughJson) {
     EXPECT_EQ(t.direction, MapDirection::Affect);
     EXPECT_TRUE(t.usePoint);
     EXPECT_DOUBLE_EQ(t.pointX, 12.5);
+    EXPECT_EQ(t.mhsaBlocks, (std::vector<int>{0, 2}));
+    EXPECT_EQ(t.mhsaHead, 3);
     // Missing fields keep their defaults.
     const FigureSpec d = parseFigureSpec(R"({"run": "r.h5"})", "spec.json");
     EXPECT_EQ(d.kind, FigureKind::Dependencies);
@@ -251,46 +255,39 @@ TEST(Figure, WritesPngSvgAndPdfOfTheLaidOutSize) {
     EXPECT_THROW(renderer.write(spec, 0, test::outputPath("no_such_folder/figure.png")), FileError);
 }
 
-TEST(Figure, TheBrightestPanelPixelLiesOnTheStrongestToken) {
-    ensureGuiApplication();
-    const auto run = RunBrowser::open(test::sharedRun());
-    const FigureRenderer renderer(*run);
-    const RunHeader& h = run->header();
-    FigureSpec spec;
-    spec.run = run->path();
-    spec.layers = {h.layers - 1};
-    spec.keypoints = {5};
+namespace {
+
+// Draws `spec` (one keypoint, grey, opaque, one pixel per crop pixel) for `row` and checks that in
+// its first panel cell centres away from the query's star are brightest at the map's strongest
+// token and near black at its weakest (per-panel min–max).
+void expectBrightestOnStrongest(const RunBrowser& run, FigureSpec spec, int64_t row, const GridMap& map, int keypoint,
+                                const std::string& png, size_t panels = 1) {
+    const FigureRenderer renderer(run);
+    const RunHeader& h = run.header();
+    spec.run = run.path();
+    spec.keypoints = {keypoint};
     spec.showPose = false;
     spec.showColorbar = false;
     spec.colormap = "gray";
     spec.alpha = 1;
     spec.dpi = 72;
-    spec.panelWidthMm = h.inputWidth * 25.4 / 72;  // one panel pixel per crop pixel
-    const std::string png = test::outputPath("figure_gray.png");
-    renderer.write(spec, 2, png);
+    spec.panelWidthMm = h.inputWidth * 25.4 / 72;
+    renderer.write(spec, row, png);
     const QImage image(QString::fromStdString(png));
-    const FigurePanel panel = renderer.layout(spec).panels.at(0);
-    MapRequest q;
-    q.layer = h.layers - 1;
-    q.keypoint = 5;
-    const GridMap map = run->dependencyMap(2, q);
-    // Cell centres (away from the star drawn at the query) are brightest at the strongest token
-    // and near black at the weakest (per-panel min–max).
-    const auto& query = run->pose(2).predicted[5];
+    const FigureLayout lay = renderer.layout(spec);
+    ASSERT_EQ(lay.panels.size(), panels);
+    const FigurePanel panel = lay.panels.at(0);  // the first row's
+    const auto& query = run.pose(row).predicted[static_cast<size_t>(keypoint)];
     const double cell = static_cast<double>(h.inputWidth) / map.cols;
     int brightest = -1, darkest = -1, high = -1, low = 256;
+    float most = -1, least = 2;
+    const auto value = [&](int t) { return map.values[static_cast<size_t>(t)]; };
     for (int t = 0; t < h.tokens(); ++t) {
         const double x = (t % map.cols + 0.5) * cell, y = (t / map.cols + 0.5) * cell;
         if (std::hypot(x - query[0], y - query[1]) < 14) continue;
         const int v = image.pixelColor(static_cast<int>(panel.x + x), static_cast<int>(panel.y + y)).red();
         if (v > high) high = v, brightest = t;
         if (v < low) low = v, darkest = t;
-    }
-    const auto value = [&](int t) { return map.values[static_cast<size_t>(t)]; };
-    float most = -1, least = 2;
-    for (int t = 0; t < h.tokens(); ++t) {
-        const double x = (t % map.cols + 0.5) * cell, y = (t / map.cols + 0.5) * cell;
-        if (std::hypot(x - query[0], y - query[1]) < 14) continue;
         most = std::max(most, value(t));
         least = std::min(least, value(t));
     }
@@ -299,6 +296,56 @@ TEST(Figure, TheBrightestPanelPixelLiesOnTheStrongestToken) {
     EXPECT_LE(value(darkest), least + 0.1f * (most - least)) << "token " << darkest;
     EXPECT_GE(high, 180);
     EXPECT_LE(low, 60);
+}
+
+}  // namespace
+
+TEST(Figure, TheBrightestPanelPixelLiesOnTheStrongestToken) {
+    ensureGuiApplication();
+    const auto run = RunBrowser::open(test::sharedRun());
+    FigureSpec spec;
+    spec.layers = {run->header().layers - 1};
+    MapRequest q;
+    q.layer = run->header().layers - 1;
+    q.keypoint = 5;
+    expectBrightestOnStrongest(*run, spec, 2, run->dependencyMap(2, q), 5, test::outputPath("figure_gray.png"));
+}
+
+TEST(Figure, BTransposeFiguresAddTheirBotMhsaRowsAboveTheLayers) {
+    ensureGuiApplication();
+    const auto run = RunBrowser::open(test::sharedBTransposeRun());
+    const RunHeader& h = run->header();
+    const FigureRenderer renderer(*run);
+    FigureSpec spec;
+    spec.run = run->path();
+    spec.keypoints = {0, 9};
+    spec.mhsaBlocks = {0};
+    const FigureLayout lay = renderer.layout(spec);
+    ASSERT_EQ(lay.panels.size(), static_cast<size_t>((1 + h.layers) * 3));  // pose + 2 keypoints per row
+    EXPECT_EQ(lay.panels[1].layer, -3);
+    EXPECT_EQ(lay.panels[1].mhsaBlock, 0);
+    EXPECT_EQ(lay.panels[4].layer, 0);
+    EXPECT_EQ(lay.panels[4].mhsaBlock, -1);
+    const std::string svg = test::outputPath("figure_btranspose.svg");
+    renderer.write(spec, 0, svg);
+    const std::string text = slurp(svg);
+    EXPECT_NE(text.find("MHSA 1"), std::string::npos);
+    EXPECT_NE(text.find("layer 2"), std::string::npos);
+    // The MHSA panel (above layer 1's) shows the MHSA's map, here its head 2.
+    FigureSpec mhsa;
+    mhsa.layers = {0};
+    mhsa.mhsaBlocks = {0};
+    mhsa.mhsaHead = 2;
+    MapRequest q;
+    q.mhsaBlock = 0;
+    q.head = 2;
+    q.keypoint = 9;
+    expectBrightestOnStrongest(*run, mhsa, 1, run->dependencyMap(1, q), 9, test::outputPath("figure_mhsa_gray.png"), 2);
+    spec.mhsaBlocks = {1};
+    EXPECT_THROW(renderer.layout(spec), Error);
+    spec.mhsaBlocks = {0};
+    spec.mhsaHead = 4;
+    EXPECT_THROW(renderer.layout(spec), Error);
 }
 
 TEST(Figure, SpecsThatDoNotFitTheRunAreRefused) {

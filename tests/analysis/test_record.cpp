@@ -2,8 +2,10 @@
 #include "official_configs.h"
 #include "posescope/analysis/record.h"
 #include "posescope/analysis/run_browser.h"
+#include "posescope/analysis/run_merge.h"
 #include "posescope/analysis/run_store.h"
 #include "posescope/datasets/synthpose.h"
+#include "run_fixture.h"
 #include "synth_fixture.h"
 #include "test_paths.h"
 
@@ -176,4 +178,69 @@ TEST(Record, PptRunsKeepTheirPrunedTokensAndKeypointTokenDependencies) {
     q.keypoint = 9;
     const GridMap map = browser->dependencyMap(0, q);
     EXPECT_EQ(map.rows * map.cols, T);
+}
+
+TEST(Record, BTransposeRunsKeepTheirBotMhsaDependencies) {
+    // Level full (shared fixture) and level keypoints of the same samples: the MHSA rows are those
+    // of the whole matrices at the query tokens, whatever the level.
+    const RunReader full = RunReader::open(test::sharedBTransposeRun());
+    const RunHeader& h = full.header();
+    EXPECT_EQ(h.modelFamily, "BTranspose");
+    EXPECT_EQ(h.mhsaBlocks, 1);
+    EXPECT_EQ(h.mhsaHeads, 4);
+    EXPECT_EQ(h.tokens(), 768);
+    RecordOptions o = smallRun("record_btranspose_keypoints.h5");
+    o.config = test::smallBTranspose();
+    o.checkpoint = test::officialPath("btranspose_small.pth");
+    o.subset = 3;
+    recordRun(o);
+    const RunReader light = RunReader::open(o.out);
+    EXPECT_EQ(light.header().mhsaBlocks, 1);
+    ASSERT_EQ(light.size(), 3);
+    for (int64_t row = 0; row < light.size(); ++row) {
+        const RunSample s = full.sample(row);
+        const torch::Tensor rows = full.mhsaDependency(row);  // [1, 4, K, T]
+        ASSERT_EQ(rows.sizes(), torch::IntArrayRef({1, 4, 17, 768}));
+        EXPECT_TRUE(torch::allclose(rows.sum(-1), torch::ones({1, 4, 17}), 0, 2e-3));  // softmax rows
+        for (int head = 0; head < 4; ++head) {
+            const torch::Tensor a = full.mhsaAttention(row, 0, head);  // [T, T]
+            for (int k = 0; k < 17; ++k)
+                EXPECT_TRUE(torch::equal(rows[0][head][k], a[s.queryTokens[static_cast<size_t>(k)]]))
+                    << "row " << row << " head " << head << " keypoint " << k;
+        }
+        EXPECT_TRUE(torch::equal(light.mhsaDependency(row), rows)) << row;
+        EXPECT_TRUE(torch::allclose(light.mhsaDependencyMap(row, 0, 9).reshape({-1}), rows[0].select(1, 9).mean(0)));
+        EXPECT_TRUE(torch::equal(light.mhsaDependencyMap(row, 0, 9, 2).reshape({-1}), rows[0][2][9]));
+    }
+    EXPECT_THROW(light.mhsaAttention(0, 0, 0), RunFormatError);  // level keypoints
+    EXPECT_THROW(light.mhsaDependencyMap(0, 1, 0), RunFormatError);
+    // The browser: MHSA maps by request, affect maps from the whole matrices (level full only).
+    const auto browser = RunBrowser::open(test::sharedBTransposeRun());
+    MapRequest q;
+    q.mhsaBlock = 0;
+    q.keypoint = 9;
+    q.head = 1;
+    const GridMap dep = browser->dependencyMap(0, q);
+    EXPECT_EQ(dep.rows, 32);
+    EXPECT_EQ(dep.cols, 24);
+    EXPECT_FLOAT_EQ(dep.values[100], full.mhsaDependency(0)[0][1][9][100].item<float>());
+    q.direction = MapDirection::Affect;
+    const int token = full.sample(0).queryTokens[9];
+    EXPECT_FLOAT_EQ(browser->dependencyMap(0, q).values[5], full.mhsaAttention(0, 0, 1)[5][token].item<float>());
+    q.head = 4;
+    EXPECT_THROW(browser->dependencyMap(0, q), RunFormatError);  // the MHSA has 4 heads
+    q.head = -1;
+    q.mhsaBlock = 1;
+    EXPECT_THROW(browser->dependencyMap(0, q), RunFormatError);
+    const auto lightBrowser = RunBrowser::open(o.out);
+    q.mhsaBlock = 0;
+    EXPECT_THROW(lightBrowser->dependencyMap(0, q), RunFormatError);  // affect needs level full
+    // Merging copies them bit for bit.
+    const std::string merged = test::outputPath("record_btranspose_merged.h5");
+    std::filesystem::remove(merged);
+    mergeRuns({o.out}, merged);
+    const RunReader m = RunReader::open(merged);
+    EXPECT_EQ(m.header().mhsaHeads, 4);
+    for (int64_t row = 0; row < m.size(); ++row)
+        EXPECT_TRUE(torch::equal(m.mhsaDependency(row), light.mhsaDependency(row))) << row;
 }

@@ -15,7 +15,7 @@ STRINGS = ["format", "posescope_version", "created", "model_family", "model_vari
            "checkpoint", "checkpoint_sha256", "dataset_kind", "dataset", "dataset_sha256", "images", "boxes",
            "boxes_sha256", "selection", "decoder", "level", "finished"]
 INTS = ["format_version", "layers", "heads", "flip", "layerwise", "total_samples", "first_index", "planned_samples", "complete",
-        "skipped_samples"]
+        "skipped_samples", "mhsa_blocks", "mhsa_heads"]
 PAIRS = ["input_size", "heatmap_size", "token_grid", "shard"]
 
 
@@ -79,13 +79,22 @@ def main(path, want_level=None):
     if S_:
         expect["pruning_scores"] = ((S_, T), "float32")
         expect["kept_rank"] = ((S_, T), "int32")
+    B = int(a["mhsa_blocks"])
+    Hm = int(a["mhsa_heads"])
+    if (B > 0) != (Hm > 0):
+        fail("mhsa_blocks / mhsa_heads are inconsistent")
+    if B:
+        expect["mhsa_dependency"] = ((B, Hm, K, T), "float16")
+        if level == "full":
+            expect["mhsa_attention"] = ((B, Hm, T, T), "float16")
     if sorted(f["samples"].keys()) != sorted(expect):
         fail(f"/samples holds {sorted(f['samples'].keys())}, expected {sorted(expect)}")
     for name, (shape, dtype) in expect.items():
         d = f["samples"][name]
         if d.shape != (S,) + shape or d.dtype != np.dtype(dtype):
             fail(f"/samples/{name} is {d.shape} {d.dtype}, expected {(S,) + shape} {dtype}")
-        large = name in ("dependency", "dependency_heads", "heatmaps", "attention", "pruning_scores", "kept_rank")
+        large = name in ("dependency", "dependency_heads", "mhsa_dependency", "heatmaps", "attention",
+                         "mhsa_attention", "pruning_scores", "kept_rank")
         if d.maxshape[0] is not None or d.chunks is None:
             fail(f"/samples/{name} is not extensible and chunked")
         if large and (d.compression != "gzip" or not d.shuffle or d.chunks[0] != 1):
@@ -105,6 +114,8 @@ def main(path, want_level=None):
             fail("dependency rows do not sum to 1")
         if prefix > 0 and (sums.max() > 1.02 or sums.min() <= 0):
             fail("keypoint-token rows over the visual tokens do not sum to (0, 1]")
+        if B and not np.allclose(f["samples/mhsa_dependency"][0].astype(np.float64).sum(-1), 1, atol=0.02):
+            fail("MHSA dependency rows do not sum to 1")
         if S_:
             ranks = f["samples/kept_rank"][0]
             scores = f["samples/pruning_scores"][0]

@@ -11,6 +11,7 @@
 
 #include <gtest/gtest.h>
 #include <QApplication>
+#include <QCheckBox>
 #include <QComboBox>
 #include <QFile>
 #include <QLabel>
@@ -503,4 +504,37 @@ TEST(Workbench, PptRunsShowTheirPrunedTokensAndTheErrorCurve) {
     ASSERT_TRUE(w.openRun(QString::fromStdString(test::sharedRun())));
     (void)w.tokenView()->renderToImage(QSize(400, 300));
     EXPECT_TRUE(w.tokenView()->lastError().contains(QStringLiteral("PPT"))) << w.tokenView()->lastError().toStdString();
+}
+
+TEST(Workbench, BTransposeRunsShowTheirBotMhsaRowsAboveTheLayers) {
+    app();
+    gui::MainWindow w;
+    w.setInteractive(false);
+    w.resize(1200, 800);
+    w.show();
+    ASSERT_TRUE(w.openRun(QString::fromStdString(test::sharedBTransposeRun()))) << w.lastError().toStdString();
+    EXPECT_FALSE(w.mhsaRowsBox()->isHidden());
+    w.mhsaRowsBox()->setChecked(true);
+    const int layers = w.run()->header().layers;
+    EXPECT_EQ(w.dependencyView()->spec().mhsaBlocks, std::vector<int>{0});
+    w.setKeypoint(9);
+    auto panels = [&] { return w.dependencyView()->renderer()->layout(w.dependencyView()->spec()).panels; };
+    ASSERT_EQ(panels().size(), static_cast<size_t>(2 * (1 + layers)));  // pose + left wrist per row
+    EXPECT_EQ(panels()[1].mhsaBlock, 0);
+    EXPECT_GT(colourCount(w.dependencyView()->renderToImage(QSize(500, 700))), 300);
+    EXPECT_TRUE(w.dependencyView()->lastError().isEmpty()) << w.dependencyView()->lastError().toStdString();
+    w.setHead(2);  // the MHSA has 4 heads, like the encoder: both show head 3
+    EXPECT_EQ(w.dependencyView()->spec().mhsaHead, 2);
+    const std::string out = test::outputPath("workbench_btranspose.svg");
+    ASSERT_TRUE(w.exportFigure(QString::fromStdString(out))) << w.lastError().toStdString();
+    const analysis::FigureSpec spec = analysis::readFigureSpec(test::outputPath("workbench_btranspose.json"));
+    EXPECT_EQ(spec.mhsaBlocks, std::vector<int>{0});
+    EXPECT_EQ(spec.mhsaHead, 2);
+    w.mhsaRowsBox()->setChecked(false);
+    EXPECT_TRUE(w.dependencyView()->spec().mhsaBlocks.empty());
+    ASSERT_EQ(panels().size(), static_cast<size_t>(2 * layers));
+    // Other runs hide the box.
+    ASSERT_TRUE(w.openRun(QString::fromStdString(test::sharedRun())));
+    EXPECT_TRUE(w.mhsaRowsBox()->isHidden());
+    EXPECT_TRUE(w.dependencyView()->spec().mhsaBlocks.empty());
 }

@@ -3,6 +3,7 @@
 // the BoT block's MHSA attention; the official full configurations' keys; official YAMLs.
 #include "h5_fixture.h"
 #include "key_list.h"
+#include "official_configs.h"
 #include "posescope/models/checkpoint.h"
 #include "posescope/models/checkpoint_info.h"
 #include "posescope/models/model_registry.h"
@@ -16,15 +17,7 @@ using namespace posescope::models;
 
 namespace {
 
-// btranspose_small (fixtures README §2): C3A1(4)'s widths, blocks [2,1,1,1], d 64, 4 heads, FFN
-// 128, 2 encoder layers, deconv filters [64].
-ModelConfig smallBTranspose() {
-    ModelConfig c = ModelConfig::preset("btranspose-c3a1");
-    for (const char* s : {"MODEL.DIM_MODEL=64", "MODEL.N_HEAD=4", "MODEL.DIM_FEEDFORWARD=128", "MODEL.ENCODER_LAYERS=2",
-                          "MODEL.EXTRA.BOT_BLOCKS=[2, 1, 1, 1]", "MODEL.EXTRA.NUM_DECONV_FILTERS=[64]"})
-        c.set(s);
-    return c;
-}
+using test::smallBTranspose;
 
 void checkAgainstFixture(const std::shared_ptr<const PoseModel>& model) {
     const std::string h5 = test::officialPath("btranspose_small.h5");
@@ -65,7 +58,20 @@ TEST(BTranspose, ReproducesTheOfficialBTranspose) {
     EXPECT_EQ(model->info().family, "BTranspose");
     EXPECT_EQ(model->info().gridRows, 32);
     EXPECT_EQ(model->info().gridCols, 24);
+    EXPECT_EQ(model->info().mhsaBlocks, 1);
+    EXPECT_EQ(model->info().mhsaHeads, 4);
     checkAgainstFixture(model);
+    // A light trace (no encoder attention, as the recorder's) still gets the MHSA's attention.
+    Trace light;
+    light.keepAttention = false;
+    model->forward(test::readH5(test::officialPath("btranspose_small.h5"), "/input"), &light);
+    EXPECT_FALSE(light.layers.front().attention.defined());
+    ASSERT_TRUE(light.extras.count("mhsa_attention/block_0"));
+    test::expectClose(
+        light.extras.at("mhsa_attention/block_0")
+            .index_select(2, test::readH5(test::officialPath("btranspose_small.h5"), "/mhsa_attention/query_index")),
+        test::readH5(test::officialPath("btranspose_small.h5"), "/mhsa_attention/block_0"),
+        "MHSA attention in a light trace");
 }
 
 TEST(BTranspose, AnOfficialYamlLoadsItsCheckpointAsBTranspose) {
@@ -108,17 +114,23 @@ TEST(BTranspose, FullOfficialConfigurationsHaveExactlyTheOfficialKeys) {
 }
 
 TEST(BTranspose, EveryPresetIsRecognisedAsItsPaperVariant) {
-    for (const auto& [preset, variant] :
-         std::vector<std::pair<std::string, std::string>>{{"btranspose-c2a1", "C2A1(4)"},
-                                                          {"btranspose-c2a2", "C2A2(4)"},
-                                                          {"btranspose-c3a1", "C3A1(4)"},
-                                                          {"btranspose-c3a1-h8", "C3A1(8)"},
-                                                          {"btranspose-c3a1-n6", "C3A1(4)-N6"},
-                                                          {"btranspose-c3a1-large", "C3A1(4)-Large"}}) {
+    struct Expected {
+        std::string preset, variant;
+        int mhsaBlocks, mhsaHeads;
+    };
+    for (const Expected& e : std::vector<Expected>{{"btranspose-c2a1", "C2A1(4)", 6, 4},
+                                                   {"btranspose-c2a2", "C2A2(4)", 9, 4},
+                                                   {"btranspose-c3a1", "C3A1(4)", 3, 4},
+                                                   {"btranspose-c3a1-h8", "C3A1(8)", 3, 8},
+                                                   {"btranspose-c3a1-n6", "C3A1(4)-N6", 3, 4},
+                                                   {"btranspose-c3a1-large", "C3A1(4)-Large", 3, 4}}) {
+        const std::string &preset = e.preset, &variant = e.variant;
         SCOPED_TRACE(preset);
         const auto model = createModel(ModelConfig::preset(preset));
         EXPECT_EQ(model->info().family, "BTranspose");
         EXPECT_EQ(model->info().variant, variant);
+        EXPECT_EQ(model->info().mhsaBlocks, e.mhsaBlocks);  // the BoT groups' blocks
+        EXPECT_EQ(model->info().mhsaHeads, e.mhsaHeads);
         EXPECT_EQ(presetFor("BTranspose", variant), preset);
     }
     // The paper's parameter counts (Tables 1-4): 6.8 M, 9.55 M, 10.1 M, 11.67 M.

@@ -25,6 +25,17 @@ inline models::ModelConfig smallPpt() {
     return c;
 }
 
+/// btranspose_small: C3A1(4)'s widths, blocks [2, 1, 1, 1], d 64, 4 heads, FFN 128, 2 encoder
+/// layers, deconv filters [64].
+inline models::ModelConfig smallBTranspose() {
+    models::ModelConfig c = models::ModelConfig::preset("btranspose-c3a1");
+    for (const char* set :
+         {"MODEL.DIM_MODEL=64", "MODEL.N_HEAD=4", "MODEL.DIM_FEEDFORWARD=128", "MODEL.ENCODER_LAYERS=2",
+          "MODEL.EXTRA.BOT_BLOCKS=[2, 1, 1, 1]", "MODEL.EXTRA.NUM_DECONV_FILTERS=[64]"})
+        c.set(set);
+    return c;
+}
+
 /// tokenpose_small: TokenPose-S-v1 with dim 64, 2 heads, MLP ratio 2, 4 layers.
 inline models::ModelConfig smallTokenPose() {
     models::ModelConfig c = models::ModelConfig::preset("tokenpose-s-v1");

@@ -65,4 +65,14 @@ inline std::string sharedPptRun() {
     });
 }
 
+/// A small BTranspose run (the official small checkpoint: one BoT MHSA block with 4 heads) over
+/// the same six images, level full: encoder and MHSA dependencies and whole matrices.
+inline std::string sharedBTransposeRun() {
+    return sharedRecordedRun("shared_run_btranspose_v1.h5", [](analysis::RecordOptions& o) {
+        o.config = smallBTranspose();
+        o.checkpoint = officialPath("btranspose_small.pth");
+        o.level = analysis::RunLevel::Full;
+    });
+}
+
 }  // namespace posescope::test

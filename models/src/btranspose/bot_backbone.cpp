@@ -94,7 +94,7 @@ BotBackbone::BotBackbone(torch::nn::Module& parent, const std::vector<int64_t>& 
 torch::Tensor BotBackbone::forward(const torch::Tensor& x, TraceObserver* observer) {
     torch::Tensor y = torch::relu(m_bn1->forward(m_conv1->forward(x)));
     y = torch::max_pool2d(y, 3, 2, 1);
-    const bool keep = observer && observer->wantsAttention();
+    const bool keep = observer != nullptr;
     int block = 0;
     for (auto& group : m_groups)
         for (BotBlock& b : group) {

@@ -56,8 +56,9 @@ public:
     /// a rows × cols grid; the last `mhsaGroups` groups are BoT groups with `heads` heads.
     BotBackbone(torch::nn::Module& parent, const std::vector<int64_t>& planes, const std::vector<int64_t>& blocks,
                 int64_t mhsaGroups, int64_t heads, int64_t rows, int64_t cols);
-    /// Reports each MHSA's attention as the extra "mhsa_attention/block_<k>" ([N, heads, L, L], k
-    /// counting the MHSA blocks in order) when the observer wants attention.
+    /// Reports each MHSA's attention to an observer as the extra "mhsa_attention/block_<k>"
+    /// ([N, heads, L, L], k counting the MHSA blocks in order), even when it does not want the
+    /// encoder's attention (L is the stride-8 grid: the recorder takes rows of it).
     torch::Tensor forward(const torch::Tensor& x, TraceObserver* observer);
     int64_t outChannels() const { return m_outChannels; }
 

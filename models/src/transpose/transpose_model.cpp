@@ -254,6 +254,11 @@ TransPoseModel::TransPoseModel(const TransPoseConfig& c) : m_net(std::make_share
     m_info.dModel = static_cast<int>(c.dModel);
     m_info.gridRows = static_cast<int>(c.imageHeight / m_net->stride);
     m_info.gridCols = static_cast<int>(c.imageWidth / m_net->stride);
+    if (c.bot) {
+        for (size_t g = c.botBlocks.size() - static_cast<size_t>(c.mhsaGroups); g < c.botBlocks.size(); ++g)
+            m_info.mhsaBlocks += static_cast<int>(c.botBlocks[g]);
+        m_info.mhsaHeads = m_info.mhsaBlocks > 0 ? static_cast<int>(c.mhsaHeads) : 0;
+    }
 }
 
 torch::Tensor TransPoseModel::forward(const torch::Tensor& input, TraceObserver* observer) const {

@@ -72,6 +72,9 @@ struct DinoOptions {
 
     int outDim = 32768;  // BTranspose's launch script (DINO's default is 65536)
     int hiddenDim = 1024, bottleneckDim = 256;
+    /// DINO's --use_bn_in_head (its advice for convolutional backbones; BTranspose kept it off): a
+    /// BatchNorm1d after the head's first Linear.
+    bool bnInHead = false;
     double teacherMomentum = 0.996;
     double teacherTemp = 0.04, studentTemp = 0.1;
     double centerMomentum = 0.9;

@@ -8,6 +8,7 @@
 //   dependencies  rows = layers, columns = keypoints (each keypoint's predicted location is the
 //                 query), or one column for a chosen crop point; an optional first column shows
 //                 the crop with the ground-truth and predicted poses; TransPose's figure.
+//                 BTranspose runs can add rows of their BoT blocks' MHSA above the layers.
 //   heatmaps      one row: each keypoint's final heatmap, then their maximum (runs recorded with
 //                 --level heatmaps or full).
 //   pose          the crop with the person box, both poses and the keypoint names.
@@ -66,6 +67,9 @@ struct FigureSpec {
     std::vector<int> layers;       // 0-based; empty: every layer
     std::vector<int> keypoints;    // 0-based; empty: every keypoint
     int head = -1;                 // −1: averaged over heads
+    std::vector<int> mhsaBlocks;   // dependencies, BTranspose runs: rows of these BoT MHSA blocks (0-based)
+                                   //   above the encoder layers' (empty: none)
+    int mhsaHead = -1;             // the MHSA rows' head (−1: averaged over the MHSA's heads)
     MapDirection direction = MapDirection::Dependency;
     bool usePoint = false;          // one column for the crop point (pointX, pointY) instead of keypoints
     double pointX = 0, pointY = 0;  // crop pixels
@@ -94,7 +98,8 @@ void writeFigureSpec(const FigureSpec& spec, const std::string& path);
 /// Where each panel of a figure lies (points), for hit-testing clicks in views.
 struct FigurePanel {
     double x = 0, y = 0, width = 0, height = 0;  // points
-    int layer = -1;                              // −1: not a map (the pose column)
+    int layer = -1;                              // −1: not a map (the pose column); −3: a BoT MHSA row
+    int mhsaBlock = -1;                          // the MHSA block of a −3 panel
     int keypoint = -1;                           // −1: the chosen point or the maximum of heatmaps
     /// Figure points → crop pixels (2×3 row-major): where a click on this panel lands in the crop.
     std::array<double, 6> toCrop{1, 0, 0, 0, 1, 0};

@@ -81,13 +81,15 @@ struct PruningErrorBin {
 enum class MapDirection { Dependency, Affect };
 
 /// Which map: layer, keypoint (its predicted location is the query), head (−1 averages), or an
-/// explicit query token (−1: the keypoint's).
+/// explicit query token (−1: the keypoint's). BTranspose runs: mhsaBlock ≥ 0 asks for that BoT
+/// MHSA block's map instead of an encoder layer's (head then counts the MHSA's heads).
 struct MapRequest {
     int layer = 0;
     int keypoint = 0;
     int head = -1;
     MapDirection direction = MapDirection::Dependency;
     int token = -1;
+    int mhsaBlock = -1;
 };
 
 /// A map on the token grid (row-major, rows × cols) or on the heatmap grid.

@@ -47,6 +47,9 @@ struct RunHeader {
     /// kept at each; empty and 1 without pruning.
     std::vector<int> pruningLayers;
     double keepRatio = 1;
+    /// BTranspose: the MHSA blocks of its BoT groups and their heads (0 for other families); their
+    /// attention lies on the same token grid as the encoder's.
+    int mhsaBlocks = 0, mhsaHeads = 0;
     std::string decoder = "dark";
     bool flip = false;
     bool layerwise = true;  // false: layer_keypoints hold NaN (recorded with --no-layerwise)

@@ -8,6 +8,7 @@
 //   RunSample s = r.sample(12);                           // keypoints, boxes, transform
 //   torch::Tensor dep = r.dependency(12);                 // [layers, K, rows·cols] float32
 //   torch::Tensor map = r.dependencyMap(12, /*layer*/2, /*keypoint*/9);   // [rows, cols]
+//   torch::Tensor bot = r.mhsaDependencyMap(12, /*block*/0, /*keypoint*/9); // BTranspose's MHSA
 //
 // Crash safety: the writer runs in HDF5's single-writer/multiple-reader mode, so the file on disk
 // is consistent at every moment; a killed run keeps every sample appended before its last flush().
@@ -57,6 +58,9 @@ struct RunSample {
     std::string cropJpeg;                  // the model input crop as JPEG bytes (RGB)
     torch::Tensor heatmaps;                // [K, h, w], level ≥ Heatmaps
     torch::Tensor attention;               // [layers, heads, tokens, tokens], level Full
+    // BTranspose (header.mhsaBlocks > 0): its BoT blocks' MHSA over the same token grid.
+    torch::Tensor mhsaDependency;  // [mhsaBlocks, mhsaHeads, K, tokens]: the rows of the queryTokens, per head
+    torch::Tensor mhsaAttention;   // [mhsaBlocks, mhsaHeads, tokens, tokens], level Full
     // PPT (header.pruningStages() > 0), per stage and token of the grid:
     std::vector<float> pruningScores;  // stages × tokens: the score that ranked it (NaN: pruned before)
     std::vector<int32_t> keptRank;     // stages × tokens: its place among the kept (0 = best), −1 pruned
@@ -125,6 +129,12 @@ public:
     torch::Tensor heatmaps(int64_t row) const;
     /// [tokens, tokens] float32 of one layer and head; throws RunFormatError below level Full.
     torch::Tensor attention(int64_t row, int layer, int head) const;
+    /// BTranspose's BoT MHSA (header().mhsaBlocks > 0, else RunFormatError): the query tokens'
+    /// rows [mhsaBlocks, mhsaHeads, K, tokens] float32; one block's map of a keypoint
+    /// [gridRows, gridCols] (head −1 averages); one block's and head's whole matrix (level Full).
+    torch::Tensor mhsaDependency(int64_t row) const;
+    torch::Tensor mhsaDependencyMap(int64_t row, int block, int keypoint, int head = -1) const;
+    torch::Tensor mhsaAttention(int64_t row, int block, int head) const;
     /// One column of every row: the `index`, image id … of all samples (for listing and eval).
     std::vector<int64_t> indices() const;
     /// A float32 column of /samples (box, keypoints, ground_truth, crop_transform, …) for every

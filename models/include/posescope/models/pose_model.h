@@ -49,6 +49,11 @@ struct ModelInfo {
     std::vector<int> pruningLayers;  // PPT: layers after whose attention visual tokens are pruned
     double keepRatio = 1;            // PPT: the share of visual tokens each pruning keeps
     bool layerwiseHeatmaps = true;   // false: headOnTokens() is not defined (TokenPose-L's fused head)
+    /// BTranspose: the MHSA blocks of its BoT groups and their heads. Their attention is on the
+    /// encoder's token grid (both at stride 8) and reaches any observer as the extras
+    /// "mhsa_attention/block_<b>" ([N, mhsaHeads, T, T], b = 0 … mhsaBlocks − 1), whatever
+    /// wantsAttention() says (T is at most 768 at 256×192).
+    int mhsaBlocks = 0, mhsaHeads = 0;
 };
 
 /// One encoder layer as a forward pass saw it. Queries are rows, keys are columns; the sequence is

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <ctime>
 #include <filesystem>
@@ -502,8 +503,36 @@ torch::Tensor asHalf(const torch::Tensor& t, const std::vector<int64_t>& shape, 
 
 }  // namespace
 
+namespace {
+
+using Fields = std::vector<std::pair<const char*, std::pair<std::string, std::string>>>;
+
+std::optional<RunDifference> firstDifference(const Fields& fields) {
+    for (const auto& [name, values] : fields)
+        if (values.first != values.second) return RunDifference{name, values.first, values.second};
+    return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<RunDifference> sampleDifference(const RunHeader& a, const RunHeader& b) {
+    return firstDifference({
+        {"dataset_sha256", {a.datasetSha256, b.datasetSha256}},
+        {"boxes_sha256", {a.boxesSha256, b.boxesSha256}},
+        {"selection", {a.selection, b.selection}},
+        {"keypoint_names", {std::to_string(a.keypoints()), std::to_string(b.keypoints())}},
+        {"first_index", {std::to_string(a.firstIndex), std::to_string(b.firstIndex)}},
+    });
+}
+
+int layerAtSameDepth(int layer, int fromLayers, int toLayers) {
+    if (layer < 0 || fromLayers <= 0 || toLayers <= 0) return -1;
+    const double depth = (layer + 0.5) / fromLayers;  // the layer's middle, 0 … 1
+    return std::clamp(static_cast<int>(std::floor(depth * toLayers)), 0, toLayers - 1);
+}
+
 std::optional<RunDifference> identityDifference(const RunHeader& a, const RunHeader& b) {
-    const std::pair<const char*, std::pair<std::string, std::string>> fields[] = {
+    return firstDifference({
         {"checkpoint_sha256", {a.checkpointSha256, b.checkpointSha256}},
         {"config", {a.config, b.config}},
         {"dataset_sha256", {a.datasetSha256, b.datasetSha256}},
@@ -515,10 +544,7 @@ std::optional<RunDifference> identityDifference(const RunHeader& a, const RunHea
         {"decoder", {a.decoder, b.decoder}},
         {"shard count", {std::to_string(a.shardCount), std::to_string(b.shardCount)}},
         {"total_samples", {std::to_string(a.totalSamples), std::to_string(b.totalSamples)}},
-    };
-    for (const auto& [name, values] : fields)
-        if (values.first != values.second) return RunDifference{name, values.first, values.second};
-    return std::nullopt;
+    });
 }
 
 std::string runLevelName(RunLevel level) {

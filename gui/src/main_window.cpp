@@ -19,6 +19,7 @@
 #include <QDockWidget>
 #include <QFileDialog>
 #include <QFileInfo>
+#include <QGridLayout>
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QLineEdit>
@@ -62,6 +63,8 @@ MainWindow::MainWindow(QWidget* parent)
       m_image(new FigureView),
       m_tokens(new FigureView),
       m_pruning(new FigureView),
+      m_compareLeft(new FigureView),
+      m_compareRight(new FigureView),
       m_layerwise(new LayerwisePlot),
       m_checkpointView(new CheckpointView),
       m_progress(new QProgressBar),
@@ -96,6 +99,7 @@ MainWindow::MainWindow(QWidget* parent)
     m_tabs->addTab(m_tokens, tr("Tokens"));
     m_tabs->addTab(m_pruning, tr("Pruning"));
     m_tabs->addTab(m_layerwise, tr("Layer-wise"));
+    m_tabs->addTab(buildComparePage(), tr("Compare"));
     m_tabs->addTab(m_checkpointView, tr("Checkpoint"));
     auto* centre = new QWidget;
     auto* centreLayout = new QVBoxLayout(centre);
@@ -156,8 +160,9 @@ MainWindow::~MainWindow() {
         m_cancel = true;
         m_worker.join();
     }
-    // Views hold pointers into the run: detach them before it goes.
+    // Views hold pointers into the runs: detach them before they go.
     attachViews(nullptr);
+    closeComparison();
 }
 
 void MainWindow::attachViews(const analysis::SampleSource* source) {
@@ -232,6 +237,64 @@ QWidget* MainWindow::buildControls() {
     return bar;
 }
 
+QWidget* MainWindow::buildComparePage() {
+    m_comparePage = new QWidget;
+    auto* grid = new QGridLayout(m_comparePage);
+    grid->setContentsMargins(0, 0, 0, 0);
+    m_compareLeftTitle = new QLabel;
+    m_compareRightTitle = new QLabel(tr("File › Compare With Run… shows a second run of the same samples here"));
+    for (QLabel* l : {m_compareLeftTitle, m_compareRightTitle})
+        l->setAlignment(Qt::AlignCenter);
+    grid->addWidget(m_compareLeftTitle, 0, 0);
+    grid->addWidget(m_compareRightTitle, 0, 1);
+    grid->addWidget(m_compareLeft, 1, 0);
+    grid->addWidget(m_compareRight, 1, 1);
+    grid->setRowStretch(1, 1);
+    connect(m_compareLeft, &FigureView::pointClicked, this, [this](double x, double y, int) { showPoint(x, y); });
+    connect(m_compareRight, &FigureView::pointClicked, this, [this](double x, double y, int) { showPoint(x, y); });
+    return m_comparePage;
+}
+
+QString MainWindow::runTitle(const analysis::SampleSource& source) {
+    const analysis::RunHeader& h = source.header();
+    const std::string model = h.modelVariant.empty() ? h.modelFamily : h.modelFamily + " " + h.modelVariant;
+    return tr("%1 — %2").arg(QString::fromStdString(model), fileName(QString::fromStdString(source.path())));
+}
+
+bool MainWindow::openComparison(const QString& path) {
+    if (!run()) {
+        fail(tr("Open a recorded run first; a second run of the same samples is then shown beside it."));
+        return false;
+    }
+    std::unique_ptr<analysis::RunBrowser> other;
+    if (!attempt([&] {
+            other = analysis::RunBrowser::open(path.toStdString());
+            if (const auto d = analysis::sampleDifference(run()->header(), other->header()))
+                throw FileError(path.toStdString(), "does not hold the samples of " + run()->path() + ": its " +
+                                                        d->attribute + " is '" + d->second + "', not '" + d->first +
+                                                        "'");
+        }))
+        return false;
+    closeComparison();
+    m_compare = std::move(other);
+    m_compareLeft->setRun(m_source.get());
+    m_compareRight->setRun(m_compare.get());
+    m_compareLeftTitle->setText(runTitle(*m_source));
+    m_compareRightTitle->setText(runTitle(*m_compare));
+    m_tabs->setCurrentWidget(m_comparePage);
+    refresh();
+    statusBar()->showMessage(tr("Comparing %1 with %2").arg(runTitle(*m_source), runTitle(*m_compare)));
+    return true;
+}
+
+void MainWindow::closeComparison() {
+    m_compareLeft->setRun(nullptr);
+    m_compareRight->setRun(nullptr);
+    m_compare.reset();
+    m_compareLeftTitle->clear();
+    m_compareRightTitle->setText(tr("File › Compare With Run… shows a second run of the same samples here"));
+}
+
 QWidget* MainWindow::buildImagePage() {
     m_overlayBox = new QComboBox;
     m_overlayBox->addItems({tr("nothing"), tr("heatmap"), tr("dependencies")});
@@ -267,6 +330,15 @@ void MainWindow::buildMenus() {
     file->addAction(tr("Open &Dataset…"), this, &MainWindow::chooseDataset)
         ->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_O));
     m_recentMenu = file->addMenu(tr("Open &Recent"));
+    file->addAction(tr("&Compare With Run…"), this, [this] {
+        const QString path = QFileDialog::getOpenFileName(this, tr("Compare with a run of the same samples"), QString(),
+                                                          tr("Recorded runs (*.h5)"));
+        if (!path.isEmpty()) openComparison(path);
+    });
+    file->addAction(tr("Close Comparison"), this, [this] {
+        closeComparison();
+        refresh();
+    });
     QAction* exportAction = file->addAction(tr("&Export Figure…"), this, &MainWindow::chooseExport);
     exportAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_E));
     file->addSeparator();
@@ -407,6 +479,7 @@ bool MainWindow::openDataset(const QString& annotations, const QString& images) 
 }
 
 bool MainWindow::showSource(std::unique_ptr<analysis::SampleSource> source, const QString& path) {
+    closeComparison();  // it compared with the run that goes
     attachViews(nullptr);
     m_source = std::move(source);
     attachViews(m_source.get());
@@ -570,6 +643,8 @@ analysis::FigureSpec MainWindow::currentSpec() const {
         if (m_layer >= 0) s.layers = {m_layer};
     } else if (m_tabs->currentWidget() == m_pruning) {
         s.kind = analysis::FigureKind::Pruning;
+    } else if (m_tabs->currentWidget() == m_comparePage && m_compare) {
+        s = dependencySpecFor(*m_compare);  // the second run's figure (the first is the Dependencies tab's)
     } else {
         s = dependencySpec();
     }
@@ -577,17 +652,26 @@ analysis::FigureSpec MainWindow::currentSpec() const {
 }
 
 analysis::FigureSpec MainWindow::dependencySpec() const {
+    return m_source ? dependencySpecFor(*m_source) : baseSpec();
+}
+
+analysis::FigureSpec MainWindow::dependencySpecFor(const analysis::SampleSource& source) const {
+    // Another run of the same samples: the same sample and keypoint, the layer at the same relative
+    // depth, the same head where it has it (else the average).
+    const analysis::RunHeader& h = source.header();
     analysis::FigureSpec s = baseSpec();
+    s.run = std::filesystem::absolute(source.path()).string();
     s.kind = analysis::FigureKind::Dependencies;
-    if (m_layer >= 0) s.layers = {m_layer};
+    const int layer = m_source ? analysis::layerAtSameDepth(m_layer, m_source->header().layers, h.layers) : -1;
+    if (layer >= 0) s.layers = {layer};
+    s.head = m_head < h.heads ? m_head : -1;
     s.usePoint = m_usePoint;
     s.pointX = m_pointX;
     s.pointY = m_pointY;
-    const analysis::RunHeader* h = m_source ? &m_source->header() : nullptr;
-    if (h && h->mhsaBlocks > 0 && m_mhsaRows->isChecked()) {
-        for (int b = 0; b < h->mhsaBlocks; ++b)
+    if (h.mhsaBlocks > 0 && m_mhsaRows->isChecked()) {
+        for (int b = 0; b < h.mhsaBlocks; ++b)
             s.mhsaBlocks.push_back(b);
-        s.mhsaHead = m_head < h->mhsaHeads ? m_head : -1;
+        s.mhsaHead = m_head < h.mhsaHeads ? m_head : -1;
     }
     return s;
 }
@@ -595,6 +679,10 @@ analysis::FigureSpec MainWindow::dependencySpec() const {
 void MainWindow::refresh() {
     if (!m_source || m_row < 0) return;
     m_dependencies->setFigure(dependencySpec(), m_row);
+    if (m_compare) {
+        m_compareLeft->setFigure(dependencySpec(), m_row);
+        m_compareRight->setFigure(dependencySpecFor(*m_compare), m_row);
+    }
     analysis::FigureSpec heat = baseSpec();
     heat.kind = analysis::FigureKind::Heatmaps;
     m_heatmaps->setFigure(heat, m_row);
@@ -643,7 +731,8 @@ bool MainWindow::exportFigure(const QString& path) {
     const std::string out = path.toStdString();
     const std::string specPath = std::filesystem::path(out).replace_extension(".json").string();
     if (!attempt([&] {
-            const analysis::FigureRenderer renderer(*m_source);
+            const bool second = m_tabs->currentWidget() == m_comparePage && m_compare;
+            const analysis::FigureRenderer renderer(second ? *m_compare : *m_source);
             renderer.write(spec, m_row, out);
             analysis::writeFigureSpec(spec, specPath);
         }))

@@ -35,6 +35,7 @@
 
 class QCheckBox;
 class QComboBox;
+class QLabel;
 class QListView;
 class QMenu;
 class QProgressBar;
@@ -65,8 +66,19 @@ public:
     bool openDataset(const QString& annotations, const QString& images);
     /// Opens by extension (.h5 run, .json dataset with its images beside it, else a checkpoint).
     bool openFile(const QString& path);
-    /// Exports the current tab's figure (.png, .svg or .pdf) and its spec (same name, .json).
+    /// Exports the current tab's figure (.png, .svg or .pdf) and its spec (same name, .json); on the
+    /// Compare tab, the second run's.
     bool exportFigure(const QString& path);
+    /// Shows a second run of the same samples (another model, e.g. DINO-pre-trained vs from
+    /// scratch) beside the open one in the Compare tab: same sample, keypoint, head, colour options,
+    /// the layer at the same relative depth. Refuses runs of other samples; opening another run
+    /// closes the comparison.
+    bool openComparison(const QString& path);
+    void closeComparison();
+    /// The Compare tab and its two dependency grids (the open run's, the second run's).
+    QWidget* comparePage() const { return m_comparePage; }
+    FigureView* comparisonView() const { return m_compareRight; }
+    FigureView* comparisonBaseView() const { return m_compareLeft; }
 
     void selectSample(int64_t row);
     void setLayer(int layer);        // −1: every layer
@@ -147,9 +159,13 @@ private:
     analysis::FigureSpec baseSpec() const;
     analysis::FigureSpec imageSpec() const;
     analysis::FigureSpec dependencySpec() const;
+    analysis::FigureSpec dependencySpecFor(const analysis::SampleSource& source) const;
+    QWidget* buildComparePage();
+    static QString runTitle(const analysis::SampleSource& source);
 
     QTemporaryDir m_liveDir;  // live runs of single samples (declared first: outlives m_run)
     std::unique_ptr<analysis::SampleSource> m_source;
+    std::unique_ptr<analysis::RunBrowser> m_compare;  // the second run of the Compare tab, or null
     SampleListModel* m_samples;
     SampleFilterModel* m_filtered;
     QListView* m_list;
@@ -161,6 +177,11 @@ private:
     FigureView* m_image;
     FigureView* m_tokens;
     FigureView* m_pruning;
+    FigureView* m_compareLeft;
+    FigureView* m_compareRight;
+    QWidget* m_comparePage = nullptr;
+    QLabel* m_compareLeftTitle = nullptr;
+    QLabel* m_compareRightTitle = nullptr;
     QWidget* m_imagePage = nullptr;  // the image view with its own controls
     LayerwisePlot* m_layerwise;
     CheckpointView* m_checkpointView;

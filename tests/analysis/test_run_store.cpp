@@ -307,3 +307,39 @@ TEST(RunMerge, RefusesShardsOfDifferentRuns) {
         EXPECT_NE(std::string(e.what()).find("flip differs"), std::string::npos) << e.what();
     }
 }
+
+TEST(RunHeader, RunsOfDifferentModelsOverTheSameSamplesCompareRowByRow) {
+    RunHeader a;
+    a.datasetSha256 = "d1";
+    a.selection = "first 20";
+    a.keypointNames.assign(17, "k");
+    a.modelFamily = "BTranspose";
+    a.checkpointSha256 = "c1";
+    RunHeader b = a;
+    b.modelFamily = "TransPose-R";  // another model, same samples
+    b.checkpointSha256 = "c2";
+    b.layers = 6;
+    EXPECT_FALSE(sampleDifference(a, b).has_value());
+    EXPECT_TRUE(identityDifference(a, b).has_value());
+    b.selection = "first 30";
+    ASSERT_TRUE(sampleDifference(a, b).has_value());
+    EXPECT_EQ(sampleDifference(a, b)->attribute, "selection");
+    b = a;
+    b.datasetSha256 = "d2";
+    EXPECT_EQ(sampleDifference(a, b)->attribute, "dataset_sha256");
+    b = a;
+    b.firstIndex = 10;  // another shard
+    EXPECT_EQ(sampleDifference(a, b)->attribute, "first_index");
+}
+
+TEST(RunHeader, LayersMapByRelativeDepth) {
+    EXPECT_EQ(layerAtSameDepth(2, 4, 4), 2);
+    EXPECT_EQ(layerAtSameDepth(0, 4, 12), 1);   // the middle of the first quarter
+    EXPECT_EQ(layerAtSameDepth(3, 4, 12), 10);  // of the last quarter
+    EXPECT_EQ(layerAtSameDepth(11, 12, 4), 3);
+    EXPECT_EQ(layerAtSameDepth(5, 12, 4), 1);
+    EXPECT_EQ(layerAtSameDepth(0, 1, 6), 3);
+    EXPECT_EQ(layerAtSameDepth(-1, 4, 6), -1);
+    for (int l = 0; l < 6; ++l)
+        EXPECT_EQ(layerAtSameDepth(l, 6, 6), l);
+}

@@ -538,3 +538,38 @@ TEST(Workbench, BTransposeRunsShowTheirBotMhsaRowsAboveTheLayers) {
     EXPECT_TRUE(w.mhsaRowsBox()->isHidden());
     EXPECT_TRUE(w.dependencyView()->spec().mhsaBlocks.empty());
 }
+
+TEST(Workbench, ComparesTwoRunsOfTheSameSamplesSideBySide) {
+    app();
+    gui::MainWindow w;
+    w.setInteractive(false);
+    w.resize(1400, 800);
+    w.show();
+    EXPECT_FALSE(w.openComparison(QString::fromStdString(test::sharedRun())));  // no run open yet
+    ASSERT_TRUE(w.openRun(QString::fromStdString(test::sharedBTransposeRun()))) << w.lastError().toStdString();
+    w.mhsaRowsBox()->setChecked(true);
+    ASSERT_TRUE(w.openComparison(QString::fromStdString(test::sharedPptRun()))) << w.lastError().toStdString();
+    EXPECT_EQ(w.tabs()->currentWidget(), w.comparePage());
+    w.selectSample(2);
+    w.setKeypoint(9);
+    // The open run on the left (with its MHSA rows), the second run on the right, same sample.
+    EXPECT_EQ(w.comparisonBaseView()->spec().mhsaBlocks, std::vector<int>{0});
+    EXPECT_TRUE(w.comparisonView()->spec().mhsaBlocks.empty());
+    EXPECT_EQ(w.comparisonView()->row(), 2);
+    EXPECT_EQ(w.comparisonView()->spec().keypoints, std::vector<int>{9});
+    EXPECT_GT(colourCount(w.comparisonView()->renderToImage(QSize(500, 700))), 300);
+    EXPECT_TRUE(w.comparisonView()->lastError().isEmpty()) << w.comparisonView()->lastError().toStdString();
+    // Layers by relative depth: the second of BTranspose's 2 layers is PPT's tenth of 12.
+    w.setLayer(1);
+    EXPECT_EQ(w.comparisonBaseView()->spec().layers, std::vector<int>{1});
+    EXPECT_EQ(w.comparisonView()->spec().layers, std::vector<int>{9});
+    // Exporting the Compare tab writes the second run's figure and spec.
+    const std::string out = test::outputPath("workbench_compare.png");
+    ASSERT_TRUE(w.exportFigure(QString::fromStdString(out))) << w.lastError().toStdString();
+    const analysis::FigureSpec spec = analysis::readFigureSpec(test::outputPath("workbench_compare.json"));
+    EXPECT_EQ(std::filesystem::path(spec.run).filename(), std::filesystem::path(test::sharedPptRun()).filename());
+    EXPECT_EQ(spec.layers, std::vector<int>{9});
+    // Opening another run closes the comparison.
+    ASSERT_TRUE(w.openRun(QString::fromStdString(test::sharedRun())));
+    EXPECT_EQ(w.comparisonView()->renderer(), nullptr);
+}

@@ -5,6 +5,7 @@
 //   const RunHeader& h = reader.header();              // RunReader or RunBrowser
 //   std::cout << h.modelFamily << ", " << h.layers << " layers, level " << runLevelName(h.level);
 //   if (auto d = identityDifference(a, b)) std::cerr << d->attribute << " differs\n";
+//   if (!sampleDifference(a, b)) …;                     // same samples: compare row by row
 //
 // Errors: parseRunLevel throws std::invalid_argument. Thread-safety: plain values.
 #pragma once
@@ -76,5 +77,12 @@ struct RunDifference {
     std::string attribute, first, second;
 };
 std::optional<RunDifference> identityDifference(const RunHeader& a, const RunHeader& b);
+/// The first attribute (dataset_sha256, boxes_sha256, selection, keypoints, first_index) on which
+/// two runs' samples differ: runs of different models over the same samples agree on all of them,
+/// so their rows can be compared one by one (side by side).
+std::optional<RunDifference> sampleDifference(const RunHeader& a, const RunHeader& b);
+/// The layer of a `toLayers`-layer model at the same relative depth as `layer` of a
+/// `fromLayers`-layer one (the layer's middle); −1 stays −1 (every layer).
+int layerAtSameDepth(int layer, int fromLayers, int toLayers);
 
 }  // namespace posescope::analysis

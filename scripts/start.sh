@@ -15,9 +15,11 @@ for weights in resources/models/demo_*.pth; do
   [ -e "$weights" ] || continue
   name=$(basename "$weights" .pth)
   run=build/demo/${name}_val.h5
+  config=resources/models/$name.yaml
+  [ -f "$config" ] || config=resources/models/${name%_*}.yaml  # demo_btranspose_dino → demo_btranspose
   if [ ! -f "$run" ]; then
     rm -f "$run.partial.h5"
-    build/analysis/posescope-cli record --config "resources/models/$name.yaml" --checkpoint "$weights" \
+    build/analysis/posescope-cli record --config "$config" --checkpoint "$weights" \
       --dataset "$data/annotations/person_keypoints_val.json" --images "$data/images/val" \
       --level heatmaps --out "$run.partial.h5"
     mv "$run.partial.h5" "$run"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Trains the bundled demo models from scratch, exactly as docs/demo-models.md reports them:
-#   scripts/train_demo.sh [WORKDIR] [transpose|tokens|all]   (default: build/demo_training, all;
+#   scripts/train_demo.sh [WORKDIR] [transpose|tokens|btranspose|all]   (default: build/demo_training, all;
 #                                                             needs ~1 GB of disk)
 # TransPose-R (resources/models/demo_transpose_r.{yaml,pth}):
 # 1. SynthPose training data: 16,000 images (seed 101, ~38,700 persons); the validation split is
@@ -16,6 +16,13 @@
 #    independent: on 2 cores run them side by side with OMP_NUM_THREADS=1 each.
 # 5. The DPPT student: the same student and schedule under the trained teacher (posescope-cli
 #    distill, every term's weight 1).
+# BTranspose (resources/models/demo_btranspose.yaml; demo_btranspose_dino.pth, demo_btranspose_scratch.pth):
+# 6. From scratch: 2 epochs of 20,000 persons, batch 16, Adam 2e-3 → 1e-4, no augmentation.
+# 7. DINO: pre-training of the backbone on 2,000 unlabelled training images for 2 epochs (batch 32,
+#    head 12288 → 512 → 256 → 4096 with BatchNorm, lr 5e-4, teacher momentum 0.99, warm-up and
+#    last-layer freeze 0.2 epochs), then fine-tuning from its teacher backbone with the schedule
+#    of 6 on 16,000 persons, so that both take about the same time (docs/demo-models.md).
+#    6 and 7 are independent: run them side by side with OMP_NUM_THREADS=1 each.
 # Every phase resumes after a kill (--resume), so the script can be run again to continue.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -42,7 +49,7 @@ if [ "$part" != tokens ]; then
   fi
   echo "trained: $work/phase2/model_best.pth (copy it to resources/models/demo_transpose_r.pth)"
 fi
-if [ "$part" != transpose ]; then
+if [ "$part" = tokens ] || [ "$part" = all ]; then
   tcommon=("${common[@]}" --max-samples 20000 --epochs 3 --lr 0.002 --lr-end 0.0001)
   keep=(--keep-warmup 0.5 --keep-decay-end 2)
   [ -f "$work/tokenpose/final_state.pth" ] ||
@@ -54,4 +61,23 @@ if [ "$part" != transpose ]; then
       --student resources/models/demo_dppt.yaml "${keep[@]}" "${tcommon[@]}" --out "$work/dppt" $(resume "$work/dppt")
   echo "trained: copy $work/tokenpose/model_best.pth to resources/models/demo_tokenpose.pth and"
   echo "         $work/dppt/model_best.pth to resources/models/demo_dppt.pth"
+fi
+if [ "$part" = btranspose ] || [ "$part" = all ]; then
+  bconfig=resources/models/demo_btranspose.yaml
+  bcommon=("${common[@]}" --lr 0.002 --lr-end 0.0001 --epochs 2)
+  [ -f "$work/btranspose_scratch/final_state.pth" ] ||
+    "$cli" train --config "$bconfig" "${bcommon[@]}" --max-samples 20000 --out "$work/btranspose_scratch" \
+      $(resume "$work/btranspose_scratch")
+  if [ ! -f "$work/btranspose_dino.done" ]; then  # its teacher is exported after every epoch: mark the end
+    dino_resume=$([ -f "$work/btranspose_dino/checkpoint.pth" ] && echo --resume || true)
+    "$cli" pretrain --method dino --config "$bconfig" --images "$work/train/images/train" --max-images 2000 --epochs 2 \
+      --batch 32 --out-dim 4096 --hidden-dim 512 --bn-in-head --warmup-epochs 0.2 --freeze-last-layer 0.2 \
+      --teacher-momentum 0.99 --lr 0.0005 --out "$work/btranspose_dino" $dino_resume
+    touch "$work/btranspose_dino.done"
+  fi
+  [ -f "$work/btranspose_finetune/final_state.pth" ] ||
+    "$cli" train --config "$bconfig" "${bcommon[@]}" --init "$work/btranspose_dino/teacher_backbone.pth" \
+      --init-prefix model_alpha. --max-samples 16000 --out "$work/btranspose_finetune" $(resume "$work/btranspose_finetune")
+  echo "trained: copy $work/btranspose_finetune/model_best.pth to resources/models/demo_btranspose_dino.pth and"
+  echo "         $work/btranspose_scratch/model_best.pth to resources/models/demo_btranspose_scratch.pth"
 fi

@@ -1,10 +1,11 @@
 // posescope: the desktop workbench.
-//   posescope [run.h5 | annotations.json | checkpoint.pth]… [--sample ROW] [--view NAME] [--keypoint K]
-//             [--overlay none|heatmap|dependency] [--screenshot out.png]
-// Files open by extension. --sample selects a row of the run or dataset, --keypoint a keypoint
-// (0-based), --view a tab (dependencies, heatmaps, pose, image, tokens, pruning, layerwise), --overlay what the image
-// tab lays over the image. --screenshot draws the window once everything is open, saves it as a PNG and quits (the test
-// that starts the real app under Xvfb uses it, and the README's screenshots come from it).
+//   posescope [run.h5 | annotations.json | checkpoint.pth]… [--compare run2.h5] [--sample ROW] [--view NAME]
+//             [--keypoint K] [--overlay none|heatmap|dependency] [--screenshot out.png]
+// Files open by extension. --compare shows a second run of the same samples beside the last one
+// opened (the Compare tab). --sample selects a row of the run or dataset, --keypoint a keypoint
+// (0-based), --view a tab (dependencies, heatmaps, pose, image, tokens, pruning, layerwise, compare), --overlay what
+// the image tab lays over the image. --screenshot draws the window once everything is open, saves it as a PNG and quits
+// (the test that starts the real app under Xvfb uses it, and the README's screenshots come from it).
 #include "figure_view.h"
 #include "layerwise_plot.h"
 #include "main_window.h"
@@ -24,7 +25,7 @@ int main(int argc, char** argv) {
     posescope::models::initialiseRuntime();
     posescope::gui::MainWindow window;
     QStringList files;
-    QString screenshot, view, overlay;
+    QString screenshot, view, overlay, compare;
     int keypoint = -2;
     long long sample = -1;
     const QStringList args = QApplication::arguments();
@@ -34,6 +35,8 @@ int main(int argc, char** argv) {
             screenshot = args[++i];
         else if (args[i] == QStringLiteral("--view") && value)
             view = args[++i];
+        else if (args[i] == QStringLiteral("--compare") && value)
+            compare = args[++i];
         else if (args[i] == QStringLiteral("--overlay") && value)
             overlay = args[++i];
         else if (args[i] == QStringLiteral("--keypoint") && value)
@@ -48,6 +51,7 @@ int main(int argc, char** argv) {
     bool ok = true;
     for (const QString& f : files)
         ok = window.openFile(f) && ok;
+    if (!compare.isEmpty()) ok = window.openComparison(compare) && ok;
     if (sample >= 0) window.selectSample(sample);
     if (keypoint > -2) window.setKeypoint(keypoint);
     if (overlay == QStringLiteral("heatmap")) window.setImageOverlay(posescope::analysis::ImageOverlay::Heatmap);
@@ -59,6 +63,7 @@ int main(int argc, char** argv) {
                        : view == QStringLiteral("tokens")    ? static_cast<QWidget*>(window.tokenView())
                        : view == QStringLiteral("pruning")   ? static_cast<QWidget*>(window.pruningView())
                        : view == QStringLiteral("layerwise") ? static_cast<QWidget*>(window.layerwisePlot())
+                       : view == QStringLiteral("compare")   ? window.comparePage()
                                                              : static_cast<QWidget*>(window.dependencyView());
         window.tabs()->setCurrentWidget(tab);
     }

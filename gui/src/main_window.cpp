@@ -200,10 +200,12 @@ QWidget* MainWindow::buildControls() {
     m_threshold = new QSlider(Qt::Horizontal);
     m_threshold->setRange(0, 95);
     m_threshold->setMaximumWidth(90);
+    m_threshold->setMinimumWidth(60);
     m_threshold->setToolTip(tr("hide values below this share of the scale"));
     m_alpha = new QSlider(Qt::Horizontal);
     m_alpha->setRange(0, 100);
     m_alpha->setMaximumWidth(90);
+    m_alpha->setMinimumWidth(60);
     m_alpha->setToolTip(tr("opacity of the map over the crop"));
     add(tr("Layer"), m_layerBox);
     add(tr("Keypoint"), m_keypointBox);

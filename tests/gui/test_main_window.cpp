@@ -250,22 +250,32 @@ TEST(Workbench, ABadRunGivesOneMessageAndKeepsTheOpenOne) {
 
 // The real app, started under Xvfb (xcb, not offscreen), draws its views: a screenshot of the
 // window it takes once the run is open has thumbnails in the sample list and maps in the centre.
-TEST(Workbench, TheRealAppDrawsItsViewsUnderXvfb) {
-    app();
-    const std::string shot = test::outputPath("app_screenshot.png");
+namespace {
+
+// Starts the real app under Xvfb (its own settings folder) with `args` and `--screenshot shot`,
+// waits for it, and expects a clean exit.
+void screenshotApp(const QStringList& args, const std::string& shot, const std::string& configDir) {
     std::filesystem::remove(shot);
     QProcess p;
     QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
     env.remove(QStringLiteral("QT_QPA_PLATFORM"));
-    env.insert(QStringLiteral("XDG_CONFIG_HOME"), QString::fromStdString(test::outputPath("app_config")));
+    env.insert(QStringLiteral("XDG_CONFIG_HOME"), QString::fromStdString(test::outputPath(configDir)));
     p.setProcessEnvironment(env);
     p.start(QStringLiteral("xvfb-run"),
-            {QStringLiteral("-a"), QStringLiteral("-s"), QStringLiteral("-screen 0 1400x900x24"),
-             QStringLiteral(POSESCOPE_APP), QString::fromStdString(test::sharedRun()), QStringLiteral("--screenshot"),
-             QString::fromStdString(shot)});
+            QStringList{QStringLiteral("-a"), QStringLiteral("-s"), QStringLiteral("-screen 0 1400x900x24"),
+                        QStringLiteral(POSESCOPE_APP)}
+                << args << QStringList{QStringLiteral("--screenshot"), QString::fromStdString(shot)});
     ASSERT_TRUE(p.waitForStarted(10000)) << "xvfb-run is missing (scripts/setup.sh installs xvfb)";
     ASSERT_TRUE(p.waitForFinished(120000));
     EXPECT_EQ(p.exitCode(), 0) << p.readAllStandardError().toStdString();
+}
+
+}  // namespace
+
+TEST(Workbench, TheRealAppDrawsItsViewsUnderXvfb) {
+    app();
+    const std::string shot = test::outputPath("app_screenshot.png");
+    screenshotApp({QString::fromStdString(test::sharedRun())}, shot, "app_config");
     const QImage image(QString::fromStdString(shot));
     ASSERT_FALSE(image.isNull());
     ASSERT_GE(image.width(), 800);
@@ -275,6 +285,22 @@ TEST(Workbench, TheRealAppDrawsItsViewsUnderXvfb) {
         image.copy(image.width() / 4, image.height() / 8, image.width() * 3 / 4, image.height() * 3 / 4);
     EXPECT_GT(colourCount(list), 200);
     EXPECT_GT(colourCount(views), 1000);
+}
+
+// The real app with --compare: two runs side by side in the Compare tab, both drawn.
+TEST(Workbench, TheRealAppComparesTwoRunsFromTheCommandLine) {
+    app();
+    const std::string shot = test::outputPath("app_compare.png");
+    screenshotApp({QString::fromStdString(test::sharedBTransposeRun()), QStringLiteral("--compare"),
+                   QString::fromStdString(test::sharedRun()), QStringLiteral("--keypoint"), QStringLiteral("9"),
+                   QStringLiteral("--view"), QStringLiteral("compare")},
+                  shot, "app_config_compare");
+    const QImage image(QString::fromStdString(shot));
+    ASSERT_FALSE(image.isNull());
+    // The centre's two halves (right of the sample list): each run's grid.
+    const int x0 = image.width() / 4, w = (image.width() - x0) / 2;
+    EXPECT_GT(colourCount(image.copy(x0, image.height() / 8, w, image.height() * 3 / 4)), 500);
+    EXPECT_GT(colourCount(image.copy(x0 + w, image.height() / 8, w, image.height() * 3 / 4)), 500);
 }
 
 namespace {

@@ -17,7 +17,7 @@ const std::vector<posescope::cli::Command>& commands() {
         posescope::cli::evalCommand(),   posescope::cli::forwardCommand(), posescope::cli::predictCommand(),
         posescope::cli::recordCommand(), posescope::cli::inspectCommand(), posescope::cli::mergeCommand(),
         posescope::cli::trainCommand(),  posescope::cli::distillCommand(), posescope::cli::pretrainCommand(),
-        posescope::cli::figureCommand(), posescope::cli::flopsCommand(),
+        posescope::cli::figureCommand(), posescope::cli::flopsCommand(),   posescope::cli::scalesCommand(),
     };
     return list;
 }

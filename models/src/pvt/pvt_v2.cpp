@@ -181,7 +181,8 @@ PvtV2Backbone::PvtV2Backbone(torch::nn::Module& parent, const PvtV2Spec& spec) :
     }
 }
 
-std::vector<torch::Tensor> PvtV2Backbone::forward(const torch::Tensor& x, TraceObserver* observer) {
+std::vector<torch::Tensor> PvtV2Backbone::forward(const torch::Tensor& x, TraceObserver* observer,
+                                                  const BlockHook& afterBlock) {
     if (x.dim() != 4 || x.size(1) != 3)
         throw ModelError("PVT v2: the input must be [N, 3, H, W], got " + std::to_string(x.dim()) + " dimensions" +
                          (x.dim() >= 2 ? " with " + std::to_string(x.size(1)) + " channels" : std::string()));
@@ -196,6 +197,7 @@ std::vector<torch::Tensor> PvtV2Backbone::forward(const torch::Tensor& x, TraceO
             if (observer)
                 observer->onExtra("sra_attention/stage_" + std::to_string(s + 1) + "/block_" + std::to_string(j),
                                   attention);
+            if (afterBlock) tokens = afterBlock(s, j, tokens, h, w);
         }
         map = toMap(m_norms[s]->forward(tokens), h, w).contiguous();
         maps.push_back(map);

@@ -24,6 +24,7 @@
 
 #include <torch/torch.h>
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -93,14 +94,23 @@ public:
 };
 TORCH_MODULE(PvtBlock);
 
+/// Called after block `block` (from 0) of stage `stage` (from 0) with its output tokens [N, h·w, C];
+/// what it returns goes on to the next block (or the stage norm) in their place. HRPVT's layer-wise
+/// HRPM uses it (hrpvt/hrpm.h).
+using BlockHook =
+    std::function<torch::Tensor(size_t stage, size_t block, const torch::Tensor& tokens, int64_t h, int64_t w)>;
+
 class PvtV2Backbone {
 public:
     /// Registers the four stages on `parent` under the original names (above).
     PvtV2Backbone(torch::nn::Module& parent, const PvtV2Spec& spec);
     /// The four stage maps after each stage's LayerNorm, NCHW. With an observer, each block's
     /// post-softmax attention goes to it as the extra "sra_attention/stage_<s>/block_<j>"
-    /// ([N, heads, N_q, N_kv], s from 1, j from 0), whatever wantsAttention() says.
-    std::vector<torch::Tensor> forward(const torch::Tensor& x, TraceObserver* observer);
+    /// ([N, heads, N_q, N_kv], s from 1, j from 0), whatever wantsAttention() says. A non-empty
+    /// `afterBlock` replaces each block's output tokens by what it returns (after the observer saw
+    /// the block's attention); without one the computation is unchanged.
+    std::vector<torch::Tensor> forward(const torch::Tensor& x, TraceObserver* observer,
+                                       const BlockHook& afterBlock = {});
     const PvtV2Spec& spec() const { return m_spec; }
 
 private:

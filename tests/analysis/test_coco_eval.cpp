@@ -7,6 +7,7 @@
 // precision is made non-increasing from the right, then read at 101 recall thresholds
 // r = 0, .01, …, 1 at the first rank with rc ≥ r (0 past the last rank). AP is the mean over the
 // 10 OKS thresholds .50:.05:.95 and the 101 recall thresholds; AR the mean of the final recalls.
+#include "coco_cases.h"
 #include "posescope/analysis/coco_eval.h"
 
 #include <gtest/gtest.h>
@@ -28,22 +29,9 @@ constexpr double kTol = 1e-12;
 
 enum Stat { AP, AP50, AP75, APm, APl, AR, AR50, AR75, ARm, ARl };
 
-// A person whose 17 keypoints (all labelled) span the w×h box at (x, y), 5 columns × 4 rows.
-PersonAnnotation person(int64_t id, int64_t imageId, double x, double y, double w, double h, double area) {
-    PersonAnnotation a;
-    a.id = id;
-    a.imageId = imageId;
-    a.keypoints.resize(51);
-    for (int j = 0; j < 17; ++j) {
-        a.keypoints[3 * j] = x + w * (j % 5) / 4.0;
-        a.keypoints[3 * j + 1] = y + h * (j / 5) / 3.0;
-        a.keypoints[3 * j + 2] = 2;
-    }
-    a.numKeypoints = 17;
-    a.bbox = {x, y, w, h};
-    a.area = area;
-    return a;
-}
+using test::atOks;
+using test::exactly;
+using test::person;
 
 // A GT without labelled keypoints (COCO stores zeros), e.g. a crowd region.
 PersonAnnotation unlabelled(int64_t id, int64_t imageId, Box box, bool crowd) {
@@ -56,28 +44,6 @@ PersonAnnotation unlabelled(int64_t id, int64_t imageId, Box box, bool crowd) {
     a.area = box.w * box.h;
     a.iscrowd = crowd;
     return a;
-}
-
-PosePrediction exactly(const PersonAnnotation& gt, double score) {
-    PosePrediction p;
-    p.imageId = gt.imageId;
-    p.keypoints = gt.keypoints;
-    for (int j = 0; j < 17; ++j)
-        p.keypoints[3 * j + 2] = 0.9;  // keypoint scores play no part
-    p.score = score;
-    return p;
-}
-
-// A prediction whose OKS with `gt` is `oks`: every joint moved along x by d_j with
-// d_j² / (2σ_j)² / area / 2 = −ln(oks), so every term of the mean is exp(ln oks) = oks.
-PosePrediction atOks(const PersonAnnotation& gt, double oks, double score) {
-    PosePrediction p = exactly(gt, score);
-    const auto sigmas = analysis::cocoKeypointSigmas();
-    for (int j = 0; j < 17; ++j) {
-        const double var = (2 * sigmas[j]) * (2 * sigmas[j]);
-        p.keypoints[3 * j] += std::sqrt(-std::log(oks) * 2 * var * gt.area);
-    }
-    return p;
 }
 
 PosePrediction farAway(int64_t imageId, double score) {

@@ -3,6 +3,7 @@
 //
 // Reminder (pycocotools, see test_coco_eval.cpp): a lone true positive has precision 1/(1 + eps),
 // so a perfect band's AP is 1 − 2e-16, not 1; a band's AP averages 10 OKS thresholds .50:.05:.95.
+#include "coco_cases.h"
 #include "posescope/analysis/scale_analysis.h"
 
 #include <gtest/gtest.h>
@@ -24,43 +25,9 @@ namespace {
 constexpr double kTol = 1e-12;
 enum Band { All, Small, Medium, Large };  // defaultScaleBands() order
 
-// A person whose 17 keypoints (all labelled) span the w×h box at (x, y), 5 columns × 4 rows.
-PersonAnnotation person(int64_t id, int64_t imageId, double x, double y, double w, double h) {
-    PersonAnnotation a;
-    a.id = id;
-    a.imageId = imageId;
-    a.keypoints.resize(51);
-    for (int j = 0; j < 17; ++j) {
-        a.keypoints[3 * j] = x + w * (j % 5) / 4.0;
-        a.keypoints[3 * j + 1] = y + h * (j / 5) / 3.0;
-        a.keypoints[3 * j + 2] = 2;
-    }
-    a.numKeypoints = 17;
-    a.bbox = {x, y, w, h};
-    a.area = w * h;
-    return a;
-}
-
-PosePrediction exactly(const PersonAnnotation& gt, double score) {
-    PosePrediction p;
-    p.imageId = gt.imageId;
-    p.keypoints = gt.keypoints;
-    for (int j = 0; j < 17; ++j)
-        p.keypoints[3 * j + 2] = 0.9;
-    p.score = score;
-    return p;
-}
-
-// A prediction whose OKS with `gt` is `oks` (every joint moved along x so each term is `oks`).
-PosePrediction atOks(const PersonAnnotation& gt, double oks, double score) {
-    PosePrediction p = exactly(gt, score);
-    const auto sigmas = analysis::cocoKeypointSigmas();
-    for (int j = 0; j < 17; ++j) {
-        const double var = (2 * sigmas[j]) * (2 * sigmas[j]);
-        p.keypoints[3 * j] += std::sqrt(-std::log(oks) * 2 * var * gt.area);
-    }
-    return p;
-}
+using test::atOks;
+using test::exactly;
+using test::person;
 
 std::vector<ImageInfo> images(int n) {
     std::vector<ImageInfo> out;

@@ -914,6 +914,14 @@ struct RunReader::State {
                   out.data_ptr());
         return out.to(torch::kFloat32);
     }
+    /// One [T, T] attention matrix of a row from `name` ([rows, layers or blocks, heads, T, T]).
+    torch::Tensor matrix(const std::string& name, int64_t row, int index, int head) const {
+        const auto T = static_cast<hsize_t>(header.tokens());
+        return halfRows(name,
+                        {static_cast<hsize_t>(row), static_cast<hsize_t>(index), static_cast<hsize_t>(head), 0, 0},
+                        {1, 1, 1, T, T})
+            .reshape({header.tokens(), header.tokens()});
+    }
 };
 
 RunReader::RunReader(std::unique_ptr<State> s) : m(std::move(s)) {}
@@ -1095,12 +1103,7 @@ torch::Tensor RunReader::mhsaAttention(int64_t row, int block, int head) const {
     if (block < 0 || block >= h.mhsaBlocks || head < 0 || head >= h.mhsaHeads)
         throw RunFormatError(
             m->path, "MHSA block " + std::to_string(block) + ", head " + std::to_string(head) + " out of range");
-    const auto T = static_cast<hsize_t>(h.tokens());
-    return m
-        ->halfRows("mhsa_attention",
-                   {static_cast<hsize_t>(row), static_cast<hsize_t>(block), static_cast<hsize_t>(head), 0, 0},
-                   {1, 1, 1, T, T})
-        .reshape({h.tokens(), h.tokens()});
+    return m->matrix("mhsa_attention", row, block, head);
 }
 
 std::string RunReader::cropJpeg(int64_t row) const {
@@ -1129,12 +1132,7 @@ torch::Tensor RunReader::attention(int64_t row, int layer, int head) const {
     if (layer < 0 || layer >= h.layers || head < 0 || head >= h.heads)
         throw RunFormatError(m->path,
                              "layer " + std::to_string(layer) + ", head " + std::to_string(head) + " out of range");
-    const auto T = static_cast<hsize_t>(h.tokens());
-    return m
-        ->halfRows("attention",
-                   {static_cast<hsize_t>(row), static_cast<hsize_t>(layer), static_cast<hsize_t>(head), 0, 0},
-                   {1, 1, 1, T, T})
-        .reshape({h.tokens(), h.tokens()});
+    return m->matrix("attention", row, layer, head);
 }
 
 std::vector<int64_t> RunReader::indices() const {

@@ -2,7 +2,6 @@
 // Each subcommand lives in its own cmd_<name>.cpp and is listed in commands() (main.cpp).
 #pragma once
 
-#include "posescope/datasets/annotations.h"
 #include "posescope/models/model_config.h"
 
 #include <chrono>
@@ -12,10 +11,6 @@
 #include <stdexcept>
 #include <string>
 #include <vector>
-
-namespace posescope::analysis {
-class RunReader;
-}
 
 namespace posescope::cli {
 
@@ -57,19 +52,6 @@ struct Command {
 
 /// --config PRESET|FILE.yaml with every --set KEY=VALUE applied in order (args.cpp).
 models::ModelConfig configFrom(const Args& a);
-
-/// A COCO run as COCO evaluation input, exactly as `eval run.h5` scores it (cmd_eval.cpp): the
-/// images the run covers, their annotations from `gtFile`, the rows' keypoints (final, or layer
-/// `layer`'s layer-wise ones) rescored and OKS-NMS'd as the official code does, and per row its
-/// annotation id and unprocessed keypoints (K × (x, y, score)). Throws FileError for an MPII run.
-struct RunCocoInput {
-    std::vector<ImageInfo> images;
-    std::vector<PersonAnnotation> annotations;
-    std::vector<PosePrediction> predictions;
-    std::vector<int64_t> rowAnnotationIds;
-    std::vector<std::vector<double>> rowKeypoints;
-};
-RunCocoInput cocoInputOfRun(const analysis::RunReader& run, const std::string& gtFile, int layer = -1);
 
 /// "1h05m" or "3m07s"; "?" when unknown (progress.cpp).
 std::string durationText(double seconds);

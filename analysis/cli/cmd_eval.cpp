@@ -2,7 +2,7 @@
 #include "cli.h"
 #include "posescope/analysis/coco_eval.h"
 #include "posescope/analysis/pckh.h"
-#include "posescope/analysis/pose_nms.h"
+#include "posescope/analysis/run_scales.h"
 #include "posescope/analysis/run_store.h"
 #include "posescope/datasets/coco.h"
 #include "posescope/datasets/error.h"
@@ -10,8 +10,6 @@
 
 #include <cstdio>
 #include <iostream>
-#include <set>
-#include <utility>
 
 namespace posescope::cli {
 namespace {
@@ -82,7 +80,8 @@ int evalRun(const Args& a, const std::string& path) {
     };
     const std::string what = layer < 0 ? "final keypoints" : "layer " + std::to_string(layer) + " keypoints";
     if (h.datasetKind == "coco") {
-        const RunCocoInput in = cocoInputOfRun(run, a.value("--gt", h.dataset), static_cast<int>(layer));
+        const analysis::RunCocoInput in =
+            analysis::cocoInputOfRun(run, a.value("--gt", h.dataset), static_cast<int>(layer));
         try {
             const auto r = analysis::evaluateCocoKeypoints(in.images, in.annotations, in.predictions);
             std::cout << analysis::formatCocoKeypointSummary(r);
@@ -120,36 +119,6 @@ int evalRun(const Args& a, const std::string& path) {
 }
 
 }  // namespace
-
-RunCocoInput cocoInputOfRun(const analysis::RunReader& run, const std::string& gtFile, int layer) {
-    const analysis::RunHeader& h = run.header();
-    if (h.datasetKind != "coco")
-        throw FileError(run.path(), "is a " + h.datasetKind + " run; COCO evaluation needs a COCO-format run");
-    const int K = h.keypoints();
-    const CocoDataset gt = CocoDataset::load(gtFile);
-    RunCocoInput in;
-    std::vector<analysis::PersonPose> people;
-    std::set<int64_t> imageIds;
-    for (int64_t row = 0; row < run.size(); ++row) {
-        const analysis::RunSample s = run.sample(row);
-        const float* p = layer < 0 ? s.keypoints.data() : s.layerKeypoints.data() + 3 * K * layer;
-        std::vector<double> keypoints(p, p + 3 * K);
-        people.push_back({s.imageId, keypoints, analysis::areaFromScale(s.scale[0], s.scale[1]), s.boxScore});
-        imageIds.insert(s.imageId);
-        in.rowAnnotationIds.push_back(s.annotationId);
-        in.rowKeypoints.push_back(std::move(keypoints));
-    }
-    for (const ImageInfo& img : gt.images())
-        if (imageIds.count(img.id)) in.images.push_back(img);
-    for (const PersonAnnotation& ann : gt.annotations())
-        if (imageIds.count(ann.imageId)) in.annotations.push_back(ann);
-    try {
-        in.predictions = analysis::rescoreAndNms(people);
-    } catch (const analysis::EvaluationError& e) {
-        throw FileError(run.path(), e.what());
-    }
-    return in;
-}
 
 Command evalCommand() {
     return {"eval", "score keypoint results: COCO OKS AP/AR, or MPII PCKh",

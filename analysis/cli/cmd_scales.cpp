@@ -2,6 +2,7 @@
 // band of GT area) and the error decoding alone adds at each person size.
 #include "cli.h"
 #include "posescope/analysis/coco_eval.h"
+#include "posescope/analysis/run_scales.h"
 #include "posescope/analysis/run_store.h"
 #include "posescope/analysis/scale_analysis.h"
 #include "posescope/datasets/error.h"
@@ -11,7 +12,6 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
-#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -182,11 +182,7 @@ int runScales(const Args& a) {
     std::optional<analysis::RunReader> run;
     if (!a.positional().empty()) {
         run.emplace(analysis::RunReader::open(a.positional()[0]));
-        const analysis::RunHeader& h = run->header();
-        quantisation.inputWidth = h.inputWidth;
-        quantisation.inputHeight = h.inputHeight;
-        if (h.heatmapWidth > 0 && h.inputWidth % h.heatmapWidth == 0)
-            quantisation.heatmapStride = h.inputWidth / h.heatmapWidth;
+        quantisation = analysis::runQuantisationOptions(run->header(), quantisation);
     }
     if (a.has("--input")) {
         const auto [w, h] = parseInputSize(a.value("--input"));
@@ -200,45 +196,20 @@ int runScales(const Args& a) {
                          std::to_string(quantisation.heatmapStride));
 
     if (run && !decodersOnly) {
-        const std::string& path = run->path();
         const analysis::RunHeader& h = run->header();
-        if (h.datasetKind != "coco")
-            throw FileError(path, "is an MPII run; scales needs COCO-format ground truth (person areas)");
-        if (h.keypoints() != static_cast<int>(options.eval.sigmas.size()))
-            throw FileError(
-                path, "has " + std::to_string(h.keypoints()) + " keypoints; OKS sigmas are known for COCO's 17 only");
-        const RunCocoInput in = cocoInputOfRun(*run, a.value("--gt", h.dataset));
-        // The keypoint errors: every row recorded from a GT box (its annotation), unprocessed.
-        std::map<int64_t, const PersonAnnotation*> byId;
-        for (const PersonAnnotation& ann : in.annotations)
-            byId[ann.id] = &ann;
-        std::vector<analysis::ScaledPose> poses;
-        std::size_t withoutGt = 0;
-        for (std::size_t row = 0; row < in.rowKeypoints.size(); ++row) {
-            const auto it = byId.find(in.rowAnnotationIds[row]);
-            if (it == byId.end() || it->second->iscrowd || it->second->labelledKeypoints() == 0) {
-                ++withoutGt;
-                continue;
-            }
-            poses.push_back({it->second->area, it->second->keypoints, in.rowKeypoints[row]});
-        }
-        analysis::ScaleAnalysisResult r;
-        try {
-            r = analysis::analyseScales(in.images, in.annotations, in.predictions, poses, options);
-        } catch (const analysis::EvaluationError& e) {
-            throw FileError(path, e.what());
-        }
+        const analysis::RunScaleAnalysis r = analysis::analyseRunScales(*run, a.value("--gt", h.dataset), options);
         std::printf(
             "AP by person scale (GT area in pixels^2, bounds inclusive as pycocotools): final keypoints of %lld "
             "samples in %zu images, rescored and OKS-NMS as eval%s\n",
-            static_cast<long long>(run->size()), in.images.size(), h.complete ? "" : "; the run is incomplete");
+            static_cast<long long>(r.samples), r.images, h.complete ? "" : "; the run is incomplete");
         printAccuracy(r.accuracy, csv);
         const std::string skipped =
-            withoutGt > 0 ? "; " + std::to_string(withoutGt) + " rows without a labelled GT person skipped" : "";
+            r.rowsWithoutGt > 0 ? "; " + std::to_string(r.rowsWithoutGt) + " rows without a labelled GT person skipped"
+                                : "";
         std::printf(
             "\nKeypoint error by person scale (labelled keypoints of %zu persons, unprocessed final keypoints): mean "
             "distance to the GT / sqrt(GT area), in pixels, and count%s\n",
-            poses.size(), skipped.c_str());
+            r.poses, skipped.c_str());
         printKeypointErrors(r.errors, h.keypointNames, csv);
         std::printf("\n");
     }

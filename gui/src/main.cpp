@@ -3,13 +3,14 @@
 //             [--keypoint K] [--overlay none|heatmap|dependency] [--screenshot out.png]
 // Files open by extension. --compare shows a second run of the same samples beside the last one
 // opened (the Compare tab). --sample selects a row of the run or dataset, --keypoint a keypoint
-// (0-based), --view a tab (dependencies, heatmaps, pose, image, tokens, pruning, layerwise, compare), --overlay what
-// the image tab lays over the image. --screenshot draws the window once everything is open, saves it as a PNG and quits
-// (the test that starts the real app under Xvfb uses it, and the README's screenshots come from it).
+// (0-based), --view a tab (dependencies, heatmaps, pose, image, tokens, pruning, layerwise, scales, compare), --overlay
+// what the image tab lays over the image. --screenshot draws the window once everything is open, saves it as a PNG and
+// quits (the test that starts the real app under Xvfb uses it, and the README's screenshots come from it).
 #include "figure_view.h"
 #include "layerwise_plot.h"
 #include "main_window.h"
 #include "posescope/models/runtime.h"
+#include "scale_view.h"
 
 #include <QApplication>
 #include <QTabWidget>
@@ -63,6 +64,7 @@ int main(int argc, char** argv) {
                        : view == QStringLiteral("tokens")    ? static_cast<QWidget*>(window.tokenView())
                        : view == QStringLiteral("pruning")   ? static_cast<QWidget*>(window.pruningView())
                        : view == QStringLiteral("layerwise") ? static_cast<QWidget*>(window.layerwisePlot())
+                       : view == QStringLiteral("scales")    ? static_cast<QWidget*>(window.scaleView())
                        : view == QStringLiteral("compare")   ? window.comparePage()
                                                              : static_cast<QWidget*>(window.dependencyView());
         window.tabs()->setCurrentWidget(tab);

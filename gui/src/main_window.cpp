@@ -9,6 +9,7 @@
 #include "posescope/models/checkpoint_info.h"
 #include "record_dialog.h"
 #include "sample_list.h"
+#include "scale_view.h"
 
 #include <QAction>
 #include <QApplication>
@@ -66,6 +67,7 @@ MainWindow::MainWindow(QWidget* parent)
       m_compareLeft(new FigureView),
       m_compareRight(new FigureView),
       m_layerwise(new LayerwisePlot),
+      m_scales(new ScaleView),
       m_checkpointView(new CheckpointView),
       m_progress(new QProgressBar),
       m_cancelButton(new QPushButton(tr("Cancel"))) {
@@ -99,6 +101,7 @@ MainWindow::MainWindow(QWidget* parent)
     m_tabs->addTab(m_tokens, tr("Tokens"));
     m_tabs->addTab(m_pruning, tr("Pruning"));
     m_tabs->addTab(m_layerwise, tr("Layer-wise"));
+    m_tabs->addTab(m_scales, tr("Scales"));
     m_tabs->addTab(buildComparePage(), tr("Compare"));
     m_tabs->addTab(m_checkpointView, tr("Checkpoint"));
     auto* centre = new QWidget;
@@ -168,6 +171,7 @@ MainWindow::~MainWindow() {
 void MainWindow::attachViews(const analysis::SampleSource* source) {
     for (FigureView* view : {m_dependencies, m_heatmaps, m_pose, m_image, m_tokens, m_pruning})
         view->setRun(source);
+    m_scales->setSource(source);  // analysed on a worker once the Scales tab is shown
     m_samples->setRun(source);
 }
 
@@ -728,6 +732,13 @@ bool MainWindow::exportFigure(const QString& path) {
     if (m_tabs->currentWidget() == m_checkpointView) {
         fail(tr("The checkpoint view has no figure to export; the run views do."));
         return false;
+    }
+    if (m_tabs->currentWidget() == m_scales) {  // QCustomPlot plots of the whole run: no figure spec
+        if (!attempt([&] { m_scales->exportPlots(path); })) return false;
+        m_lastError.clear();
+        statusBar()->showMessage(tr("Exported %1 (every number as CSV: posescope-cli scales %2 --csv FILE)")
+                                     .arg(path, QString::fromStdString(m_source->path())));
+        return true;
     }
     const analysis::FigureSpec spec = currentSpec();
     const std::string out = path.toStdString();

@@ -3,8 +3,9 @@
 // dependency grid (layers × keypoints, dependency or affect, per head or averaged; BTranspose's
 // BoT MHSA rows above the layers), heatmaps, the
 // pose, the original image (zoom and pan; a heatmap or dependency map carried back onto it) and the
-// layer-wise formation of a keypoint; exports every figure as PNG/SVG/PDF with its spec (JSON)
-// beside it. Views read the run file only: no model is loaded to look at a run.
+// layer-wise formation of a keypoint, and (Scales tab, COCO-format runs) accuracy by person scale;
+// exports every figure as PNG/SVG/PDF with its spec (JSON) beside it. Views read the run file
+// only: no model is loaded to look at a run.
 //
 // Usage:
 //   MainWindow w;  w.show();
@@ -50,6 +51,7 @@ class FigureView;
 class LayerwisePlot;
 class SampleFilterModel;
 class SampleListModel;
+class ScaleView;
 
 class MainWindow : public QMainWindow {
     Q_OBJECT
@@ -67,7 +69,8 @@ public:
     /// Opens by extension (.h5 run, .json dataset with its images beside it, else a checkpoint).
     bool openFile(const QString& path);
     /// Exports the current tab's figure (.png, .svg or .pdf) and its spec (same name, .json); on the
-    /// Compare tab, the second run's.
+    /// Compare tab, the second run's; on the Scales tab its three plots (no spec: the numbers come
+    /// from `posescope-cli scales run.h5 --csv`).
     bool exportFigure(const QString& path);
     /// Shows a second run of the same samples (another model, e.g. DINO-pre-trained vs from
     /// scratch) beside the open one in the Compare tab: same sample, keypoint, head, colour options,
@@ -123,6 +126,9 @@ public:
     /// What the image view lays over the image.
     void setImageOverlay(analysis::ImageOverlay overlay);
     LayerwisePlot* layerwisePlot() const { return m_layerwise; }
+    /// The Scales tab: the open run's AP and keypoint error per band of person size and each
+    /// decoder's quantisation error (computed on a worker when the tab is first shown).
+    ScaleView* scaleView() const { return m_scales; }
     /// BTranspose runs: whether the dependency grid shows the BoT MHSA rows (hidden for other runs).
     QCheckBox* mhsaRowsBox() const { return m_mhsaRows; }
     QTabWidget* tabs() const { return m_tabs; }
@@ -184,6 +190,7 @@ private:
     QLabel* m_compareRightTitle = nullptr;
     QWidget* m_imagePage = nullptr;  // the image view with its own controls
     LayerwisePlot* m_layerwise;
+    ScaleView* m_scales;
     CheckpointView* m_checkpointView;
     QComboBox* m_layerBox;
     QComboBox* m_keypointBox;

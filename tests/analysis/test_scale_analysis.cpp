@@ -1,14 +1,24 @@
 // Accuracy by person scale: per-band AP/AR and keypoint errors on hand-built sets, band parsing,
-// and the decoder quantisation analysis on points whose decoded positions are known by hand.
+// the decoder quantisation analysis on points whose decoded positions are known by hand, and the
+// analysis of a recorded run (run_scales.h) against the same computation done step by step.
 //
 // Reminder (pycocotools, see test_coco_eval.cpp): a lone true positive has precision 1/(1 + eps),
 // so a perfect band's AP is 1 − 2e-16, not 1; a band's AP averages 10 OKS thresholds .50:.05:.95.
 #include "coco_cases.h"
+#include "posescope/analysis/pose_nms.h"
+#include "posescope/analysis/run_scales.h"
+#include "posescope/analysis/run_store.h"
 #include "posescope/analysis/scale_analysis.h"
+#include "posescope/datasets/skeleton.h"
+#include "test_paths.h"
 
 #include <gtest/gtest.h>
+#include <torch/types.h>
 
 #include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -306,4 +316,234 @@ TEST(ScaleAnalysis, InvalidQuantisationOptionsAreRefused) {
     o = {};
     o.inputWidth = o.inputHeight = 32;
     EXPECT_NE(refused(o).find("leaves no heatmap pixels"), std::string::npos) << refused(o);
+}
+
+// ---- A recorded run (run_scales.h) ----------------------------------------------------------
+
+namespace {
+
+// The COCO JSON of one annotation (every field the reader and the evaluation use).
+std::string annotationJson(const PersonAnnotation& a) {
+    std::ostringstream s;
+    s.precision(17);
+    s << "{\"id\": " << a.id << ", \"image_id\": " << a.imageId << ", \"category_id\": 1, \"keypoints\": [";
+    for (size_t i = 0; i < a.keypoints.size(); ++i)
+        s << (i ? ", " : "") << a.keypoints[i];
+    s << "], \"num_keypoints\": " << a.numKeypoints << ", \"bbox\": [" << a.bbox.x << ", " << a.bbox.y << ", "
+      << a.bbox.w << ", " << a.bbox.h << "], \"area\": " << a.area << ", \"iscrowd\": " << (a.iscrowd ? 1 : 0) << "}";
+    return s.str();
+}
+
+std::string cocoJson(const std::vector<ImageInfo>& imgs, const std::vector<PersonAnnotation>& anns) {
+    std::ostringstream s;
+    s << "{\"images\": [";
+    for (size_t i = 0; i < imgs.size(); ++i)
+        s << (i ? ", " : "") << "{\"id\": " << imgs[i].id << ", \"file_name\": \"" << imgs[i].id
+          << ".jpg\", \"width\": " << imgs[i].width << ", \"height\": " << imgs[i].height << "}";
+    s << "], \"categories\": [{\"id\": 1, \"name\": \"person\", \"supercategory\": \"person\", \"keypoints\": [";
+    const std::vector<std::string>& names = cocoSkeleton().keypoints;
+    for (size_t i = 0; i < names.size(); ++i)
+        s << (i ? ", " : "") << '"' << names[i] << '"';
+    s << "], \"skeleton\": [[16, 14]]}], \"annotations\": [";
+    for (size_t i = 0; i < anns.size(); ++i)
+        s << (i ? ", " : "") << annotationJson(anns[i]);
+    s << "]}";
+    return s.str();
+}
+
+analysis::RunHeader cocoRunHeader(const std::string& dataset) {
+    analysis::RunHeader h;
+    h.modelFamily = "TransPose-R";
+    h.config = "{}";
+    h.configSource = "test";
+    h.checkpoint = "x.pth";
+    h.checkpointSha256 = std::string(64, 'a');
+    h.datasetKind = "coco";
+    h.dataset = dataset;
+    h.datasetSha256 = std::string(64, 'b');
+    h.selection = "all";
+    const std::vector<std::string>& names = cocoSkeleton().keypoints;
+    h.keypointNames.assign(names.begin(), names.end());
+    h.inputWidth = 192;
+    h.inputHeight = 256;
+    h.heatmapWidth = 48;
+    h.heatmapHeight = 64;
+    h.gridRows = 1;
+    h.gridCols = 2;
+    h.layers = 1;
+    h.heads = 1;
+    h.level = analysis::RunLevel::Keypoints;
+    h.totalSamples = h.plannedSamples = 5;
+    h.posescopeVersion = "test";
+    return h;
+}
+
+// A small COCO set and a run over it: a small person and a crowd region in image 1, a medium
+// person in image 2, a large one and an unlabelled one in image 3; one row per annotation, its
+// keypoints the GT's moved by whole pixels (exact in float32, as the run stores them).
+struct SmallRun {
+    std::vector<ImageInfo> images;
+    std::vector<PersonAnnotation> annotations;
+    std::vector<std::vector<double>> rowKeypoints;  // per row, as written
+    std::vector<analysis::RunSample> rows;
+    std::string gtFile, runFile;
+};
+
+SmallRun smallRun(const std::string& name) {
+    SmallRun r;
+    r.images = images(3);
+    PersonAnnotation crowd = person(12, 1, 0, 0, 300, 200);
+    crowd.keypoints.assign(51, 0);
+    crowd.numKeypoints = 0;
+    crowd.iscrowd = true;
+    PersonAnnotation unlabelled = person(32, 3, 400, 100, 60, 50);
+    unlabelled.keypoints.assign(51, 0);
+    unlabelled.numKeypoints = 0;
+    r.annotations = {person(11, 1, 20, 20, 20, 30, 600), crowd, person(21, 2, 100, 100, 40, 120),
+                     person(31, 3, 200, 40, 120, 180), unlabelled};
+    r.gtFile = test::outputPath(name + "_gt.json");
+    std::ofstream(r.gtFile) << cocoJson(r.images, r.annotations);
+
+    const analysis::RunHeader h = cocoRunHeader(r.gtFile);
+    for (size_t i = 0; i < r.annotations.size(); ++i) {
+        const PersonAnnotation& a = r.annotations[i];
+        analysis::RunSample s;
+        s.index = static_cast<int64_t>(i);
+        s.imageId = a.imageId;
+        s.annotationId = a.id;
+        s.box = {static_cast<float>(a.bbox.x), static_cast<float>(a.bbox.y), static_cast<float>(a.bbox.w),
+                 static_cast<float>(a.bbox.h)};
+        s.boxScore = 1;
+        s.scale = {0.25f + 0.25f * static_cast<float>(i), 0.5f + 0.25f * static_cast<float>(i)};
+        std::vector<double> kps(51);
+        for (int j = 0; j < 17; ++j) {
+            const double x = a.numKeypoints > 0 ? a.keypoints[3 * j] : 400 + j;
+            const double y = a.numKeypoints > 0 ? a.keypoints[3 * j + 1] : 100 + j;
+            kps[3 * j] = x + (j + static_cast<int>(i)) % 3;
+            kps[3 * j + 1] = y + 1;
+            kps[3 * j + 2] = j % 2 ? 0.75 : 0.5;
+        }
+        r.rowKeypoints.push_back(kps);
+        s.keypoints.assign(kps.begin(), kps.end());
+        s.groundTruth.assign(a.keypoints.begin(), a.keypoints.end());
+        s.layerKeypoints = s.keypoints;
+        s.queryTokens.assign(17, 0);
+        s.dependency = torch::zeros({1, 17, 2});
+        s.cropJpeg = "not a jpeg";
+        r.rows.push_back(s);
+    }
+    r.runFile = test::outputPath(name + ".h5");
+    std::filesystem::remove(r.runFile);
+    analysis::RunWriter w = analysis::RunWriter::create(r.runFile, h);
+    w.append(r.rows);
+    w.finish();
+    return r;
+}
+
+}  // namespace
+
+TEST(RunScales, AnalysesARunAsTheStepByStepComputationOverItsRows) {
+    const SmallRun run = smallRun("run_scales_small");
+    // Step by step, from what was written: the official rescoring and OKS-NMS of the rows, then the
+    // rows recorded from labelled, non-crowd persons (not the crowd or the unlabelled one).
+    std::vector<analysis::PersonPose> people;
+    for (size_t i = 0; i < run.rows.size(); ++i)
+        people.push_back({run.rows[i].imageId, run.rowKeypoints[i],
+                          analysis::areaFromScale(run.rows[i].scale[0], run.rows[i].scale[1]), run.rows[i].boxScore});
+    const std::vector<PosePrediction> predictions = analysis::rescoreAndNms(people);
+    std::vector<ScaledPose> poses;
+    for (size_t i : {0u, 2u, 3u})
+        poses.push_back({run.annotations[i].area, run.annotations[i].keypoints, run.rowKeypoints[i]});
+    const analysis::ScaleAnalysisResult want = analysis::analyseScales(run.images, run.annotations, predictions, poses);
+
+    const analysis::RunScaleAnalysis got = analysis::analyseRunScales(run.runFile);
+    EXPECT_EQ(got.samples, 5);
+    EXPECT_EQ(got.images, 3u);
+    EXPECT_EQ(got.poses, 3u);
+    EXPECT_EQ(got.rowsWithoutGt, 2u);
+    ASSERT_EQ(got.accuracy.size(), want.accuracy.size());
+    for (size_t b = 0; b < want.accuracy.size(); ++b) {
+        SCOPED_TRACE(want.accuracy[b].band.label);
+        EXPECT_EQ(got.accuracy[b].band.label, want.accuracy[b].band.label);
+        EXPECT_EQ(got.accuracy[b].persons, want.accuracy[b].persons);
+        EXPECT_EQ(got.accuracy[b].ap, want.accuracy[b].ap);
+        EXPECT_EQ(got.accuracy[b].ap50, want.accuracy[b].ap50);
+        EXPECT_EQ(got.accuracy[b].ap75, want.accuracy[b].ap75);
+        EXPECT_EQ(got.accuracy[b].ar, want.accuracy[b].ar);
+    }
+    // One labelled person per band: the sizes are what the bands say.
+    EXPECT_EQ(got.accuracy[All].persons, 3);
+    EXPECT_EQ(got.accuracy[Small].persons, 1);
+    EXPECT_EQ(got.accuracy[Medium].persons, 1);
+    EXPECT_EQ(got.accuracy[Large].persons, 1);
+    EXPECT_GT(got.accuracy[All].ap, 0);
+    ASSERT_EQ(got.errors.keypoints, 17);
+    EXPECT_EQ(got.errors.persons, want.errors.persons);
+    for (size_t b = 0; b < want.accuracy.size(); ++b) {
+        EXPECT_EQ(got.errors.overall[b].count, want.errors.overall[b].count);
+        EXPECT_EQ(got.errors.overall[b].meanNormalised, want.errors.overall[b].meanNormalised);
+        for (int k = 0; k < 17; ++k) {
+            EXPECT_EQ(got.errors.at(b, k).meanPixels, want.errors.at(b, k).meanPixels) << b << ' ' << k;
+            EXPECT_EQ(got.errors.at(b, k).meanNormalised, want.errors.at(b, k).meanNormalised) << b << ' ' << k;
+        }
+    }
+    // The small person's left wrist (keypoint 9, row 0): moved by (0, 1) → 1 px, / sqrt(600).
+    EXPECT_NEAR(got.errors.at(Small, 9).meanNormalised, 1 / std::sqrt(600.0), kTol);
+
+    // The same through an open reader, with the annotation file named explicitly, and the
+    // evaluation input eval scores.
+    const analysis::RunReader reader = analysis::RunReader::open(run.runFile);
+    EXPECT_EQ(analysis::analyseRunScales(reader, run.gtFile).accuracy[All].ap, want.accuracy[All].ap);
+    const analysis::RunCocoInput in = analysis::cocoInputOfRun(reader);
+    EXPECT_EQ(in.predictions.size(), predictions.size());
+    EXPECT_EQ(in.annotations.size(), 5u);
+    EXPECT_EQ(in.rowAnnotationIds, (std::vector<int64_t>{11, 12, 21, 31, 32}));
+    EXPECT_EQ(in.rowKeypoints, run.rowKeypoints);
+    EXPECT_EQ(analysis::scaledPosesOfRun(in).size(), 3u);
+}
+
+TEST(RunScales, RefusesNonCocoRunsAndNamesAMissingAnnotationFile) {
+    const SmallRun run = smallRun("run_scales_refusals");
+    auto refusal = [](const std::string& path, const std::string& gt) {
+        try {
+            analysis::analyseRunScales(path, gt);
+        } catch (const FileError& e) {
+            return std::string(e.what());
+        }
+        return std::string("accepted");
+    };
+    const std::string missing = test::outputPath("run_scales_no_such_gt.json");
+    EXPECT_EQ(refusal(run.runFile, missing).rfind(missing + ": ", 0), 0u) << refusal(run.runFile, missing);
+
+    analysis::RunHeader h = cocoRunHeader(run.gtFile);
+    h.datasetKind = "mpii";
+    const std::string mpii = test::outputPath("run_scales_mpii.h5");
+    std::filesystem::remove(mpii);
+    analysis::RunWriter w = analysis::RunWriter::create(mpii, h);
+    w.append(run.rows);
+    w.finish();
+    const std::string why = "is an MPII run; the scale analysis needs COCO-format ground truth (person areas)";
+    EXPECT_EQ(refusal(mpii, ""), mpii + ": " + why);
+    try {
+        analysis::cocoInputOfRun(analysis::RunReader::open(mpii));
+        ADD_FAILURE() << "an MPII run became COCO evaluation input";
+    } catch (const FileError& e) {
+        EXPECT_EQ(e.file(), mpii);
+    }
+}
+
+TEST(RunScales, QuantisationUsesTheRunsInputSizeAndHeatmapStride) {
+    analysis::RunHeader h = cocoRunHeader("gt.json");
+    h.inputWidth = 288;
+    h.inputHeight = 384;
+    h.heatmapWidth = 72;
+    QuantisationOptions base;
+    base.sigma = 3;
+    const QuantisationOptions o = analysis::runQuantisationOptions(h, base);
+    EXPECT_EQ(o.inputWidth, 288);
+    EXPECT_EQ(o.inputHeight, 384);
+    EXPECT_EQ(o.heatmapStride, 4);
+    EXPECT_EQ(o.sigma, 3);  // the rest is the base's
+    h.heatmapWidth = 0;     // no heatmaps (SimCC): the stride stays
+    EXPECT_EQ(analysis::runQuantisationOptions(h).heatmapStride, QuantisationOptions{}.heatmapStride);
 }

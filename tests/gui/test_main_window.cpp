@@ -4,12 +4,15 @@
 #include "layerwise_plot.h"
 #include "main_window.h"
 #include "posescope/analysis/figure.h"
+#include "posescope/analysis/run_scales.h"
 #include "record_dialog.h"
 #include "run_fixture.h"
 #include "sample_list.h"
+#include "scale_view.h"
 #include "test_paths.h"
 
 #include <gtest/gtest.h>
+#include <hdf5.h>
 #include <QApplication>
 #include <QCheckBox>
 #include <QComboBox>
@@ -598,4 +601,179 @@ TEST(Workbench, ComparesTwoRunsOfTheSameSamplesSideBySide) {
     // Opening another run closes the comparison.
     ASSERT_TRUE(w.openRun(QString::fromStdString(test::sharedRun())));
     EXPECT_EQ(w.comparisonView()->renderer(), nullptr);
+}
+
+// ---- The Scales tab ---------------------------------------------------------------------------
+
+namespace {
+
+// Shows the Scales tab and waits for its analysis (a worker thread); false on a time-out.
+bool showScales(gui::MainWindow& w) {
+    QSignalSpy finished(w.scaleView(), &gui::ScaleView::finished);
+    w.tabs()->setCurrentWidget(w.scaleView());
+    return !w.scaleView()->isComputing() || finished.wait(120000);
+}
+
+// A copy of `run` with one string attribute of its root changed (through HDF5's C API, so these
+// tests stay free of LibTorch headers).
+std::string runCopyWith(const std::string& run, const std::string& name, const char* attribute,
+                        const std::string& value) {
+    const std::string out = test::outputPath(name);
+    std::filesystem::copy_file(run, out, std::filesystem::copy_options::overwrite_existing);
+    const hid_t f = H5Fopen(out.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+    EXPECT_GE(f, 0) << out;
+    H5Adelete(f, attribute);
+    const hid_t type = H5Tcopy(H5T_C_S1);
+    H5Tset_size(type, value.size());
+    H5Tset_cset(type, H5T_CSET_UTF8);
+    const hid_t space = H5Screate(H5S_SCALAR);
+    const hid_t a = H5Acreate2(f, attribute, type, space, H5P_DEFAULT, H5P_DEFAULT);
+    EXPECT_GE(H5Awrite(a, type, value.data()), 0) << out;
+    H5Aclose(a);
+    H5Sclose(space);
+    H5Tclose(type);
+    H5Fclose(f);
+    return out;
+}
+
+}  // namespace
+
+TEST(Workbench, TheScalesTabShowsTheRunsAccuracyBySizeAndTheDecoderError) {
+    app();
+    gui::MainWindow w;
+    w.setInteractive(false);
+    w.resize(1200, 900);
+    w.show();
+    gui::ScaleView* view = w.scaleView();
+    ASSERT_NE(w.tabs()->indexOf(view), -1);
+    EXPECT_EQ(w.tabs()->tabText(w.tabs()->indexOf(view)), QStringLiteral("Scales"));
+    const std::string path = test::sharedRun();
+    ASSERT_TRUE(w.openRun(QString::fromStdString(path))) << w.lastError().toStdString();
+    // Nothing is computed until the tab is shown; then on a worker, the window stays responsive.
+    EXPECT_FALSE(view->isComputing());
+    EXPECT_FALSE(view->hasResult());
+    QSignalSpy finished(view, &gui::ScaleView::finished);
+    w.tabs()->setCurrentWidget(view);
+    EXPECT_TRUE(view->isComputing());
+    EXPECT_TRUE(view->message().contains(QStringLiteral("Computing"))) << view->message().toStdString();
+    ASSERT_TRUE(finished.wait(120000));
+    ASSERT_TRUE(finished.at(0).at(0).toBool()) << view->message().toStdString();
+    EXPECT_TRUE(view->message().isEmpty());
+
+    // The table: a row per band, the numbers analyseRunScales gives for the same run.
+    const analysis::RunScaleAnalysis want = analysis::analyseRunScales(path);
+    ASSERT_EQ(view->table()->rowCount(), static_cast<int>(want.accuracy.size()));
+    ASSERT_EQ(view->table()->columnCount(), static_cast<int>(gui::ScaleView::ColumnCount));
+    int withPersons = 0;
+    for (int row = 0; row < view->table()->rowCount(); ++row) {
+        const analysis::BandAccuracy& b = want.accuracy[static_cast<size_t>(row)];
+        auto value = [&](int column) { return view->table()->item(row, column)->data(Qt::UserRole).toDouble(); };
+        EXPECT_EQ(view->table()->item(row, gui::ScaleView::BandColumn)->text().toStdString(), b.band.label);
+        EXPECT_EQ(value(gui::ScaleView::ApColumn), b.ap) << b.band.label;
+        EXPECT_EQ(value(gui::ScaleView::Ap50Column), b.ap50) << b.band.label;
+        EXPECT_EQ(value(gui::ScaleView::Ap75Column), b.ap75) << b.band.label;
+        EXPECT_EQ(value(gui::ScaleView::ArColumn), b.ar) << b.band.label;
+        EXPECT_EQ(value(gui::ScaleView::PersonsColumn), static_cast<double>(b.persons)) << b.band.label;
+        EXPECT_EQ(view->table()->item(row, gui::ScaleView::ApColumn)->text(),
+                  b.ap < 0 ? QStringLiteral("–") : QString::number(b.ap, 'f', 3));
+        if (b.ap >= 0) ++withPersons;
+    }
+    EXPECT_EQ(want.accuracy.front().band.label, "all");
+    EXPECT_GT(want.accuracy.front().persons, 0);
+
+    // AP per band: one bar series, a bar for every band with persons.
+    ASSERT_EQ(view->accuracyPlot()->plottableCount(), 1);
+    const auto* apBars = qobject_cast<QCPBars*>(view->accuracyPlot()->plottable(0));
+    ASSERT_NE(apBars, nullptr);
+    EXPECT_EQ(apBars->dataCount(), withPersons);
+    EXPECT_EQ(apBars->data()->at(0)->value, want.accuracy.front().ap);
+
+    // Keypoint errors: a bar series per band, a bar per keypoint with labelled ground truth there.
+    const analysis::KeypointErrorTable& t = want.errors;
+    ASSERT_EQ(view->keypointPlot()->plottableCount(), static_cast<int>(t.bands.size()));
+    for (size_t b = 0; b < t.bands.size(); ++b) {
+        const auto* bars = qobject_cast<QCPBars*>(view->keypointPlot()->plottable(static_cast<int>(b)));
+        ASSERT_NE(bars, nullptr);
+        EXPECT_EQ(bars->name().toStdString(), t.bands[b].label);
+        int labelled = 0;
+        for (int k = 0; k < t.keypoints; ++k)
+            if (t.at(b, k).count > 0) ++labelled;
+        EXPECT_EQ(bars->dataCount(), labelled) << t.bands[b].label;
+    }
+    const auto* allBars = qobject_cast<QCPBars*>(view->keypointPlot()->plottable(0));
+    ASSERT_GT(allBars->dataCount(), 0);
+    const int firstKeypoint = static_cast<int>(allBars->data()->at(0)->key);
+    EXPECT_EQ(allBars->data()->at(0)->value, t.at(0, firstKeypoint).meanNormalised);
+
+    // Decoder quantisation: a line per decoder, a point per person height, at the run's input size.
+    const analysis::QuantisationResult q =
+        analysis::decoderQuantisation(analysis::runQuantisationOptions(w.run()->header()));
+    const size_t heights = q.options.personHeights.size();
+    QCustomPlot* plot = view->quantisationPlot();
+    ASSERT_EQ(plot->graphCount(), 4);
+    for (int d = 0; d < plot->graphCount(); ++d) {
+        const analysis::QuantisationRow& first = q.rows[static_cast<size_t>(d) * heights];
+        EXPECT_EQ(plot->graph(d)->name().toStdString(), analysis::quantisationDecoderName(first.decoder));
+        ASSERT_EQ(plot->graph(d)->dataCount(), static_cast<int>(heights));
+        EXPECT_EQ(plot->graph(d)->data()->at(0)->key, first.personHeight);
+        EXPECT_EQ(plot->graph(d)->data()->at(0)->value, first.meanPixels);
+    }
+    view->setQuantisationUnit(gui::ScaleView::QuantisationUnit::PercentOfHeight);
+    ASSERT_EQ(plot->graphCount(), 4);
+    EXPECT_EQ(plot->graph(2)->data()->at(0)->value, 100 * q.rows[2 * heights].meanNormalised);  // dark
+
+    // Export (File › Export Figure… on this tab): the three plots in one file.
+    const std::string base = test::outputPath("workbench_scales");
+    for (const char* ext : {".png", ".svg", ".pdf"}) {
+        std::filesystem::remove(base + ext);
+        ASSERT_TRUE(w.exportFigure(QString::fromStdString(base + ext))) << w.lastError().toStdString();
+        EXPECT_GT(std::filesystem::file_size(base + ext), 1000u) << ext;
+    }
+    EXPECT_EQ(slurp(base + ".pdf").rfind("%PDF-", 0), 0u);
+    EXPECT_NE(slurp(base + ".svg").find("<svg"), std::string::npos);
+    const QImage png(QString::fromStdString(base + ".png"));
+    EXPECT_NEAR(static_cast<double>(png.height()) / png.width(), 1.5, 0.01);  // three 2:1 plots stacked
+    EXPECT_GT(colourCount(png), 50);
+    EXPECT_FALSE(w.exportFigure(QString::fromStdString(base + ".bmp")));
+    EXPECT_TRUE(w.lastError().contains(QStringLiteral(".png, .svg or .pdf"))) << w.lastError().toStdString();
+}
+
+TEST(Workbench, TheScalesTabExplainsWhyARunHasNoScaleAnalysis) {
+    app();
+    gui::MainWindow w;
+    w.setInteractive(false);
+    w.show();
+    gui::ScaleView* view = w.scaleView();
+    // An MPII run: no person areas.
+    const std::string mpii = runCopyWith(test::sharedRun(), "scales_mpii_run.h5", "dataset_kind", "mpii");
+    ASSERT_TRUE(w.openRun(QString::fromStdString(mpii))) << w.lastError().toStdString();
+    QSignalSpy finished(view, &gui::ScaleView::finished);
+    ASSERT_TRUE(showScales(w));
+    ASSERT_EQ(finished.count(), 1);
+    EXPECT_FALSE(finished.at(0).at(0).toBool());
+    EXPECT_TRUE(view->message().contains(QStringLiteral("is an MPII run"))) << view->message().toStdString();
+    EXPECT_TRUE(view->message().contains(QStringLiteral("COCO-format"))) << view->message().toStdString();
+    EXPECT_FALSE(view->hasResult());
+    EXPECT_EQ(view->table()->rowCount(), 0);
+    EXPECT_EQ(view->accuracyPlot()->plottableCount(), 0);
+    EXPECT_EQ(view->quantisationPlot()->graphCount(), 0);
+    EXPECT_FALSE(w.exportFigure(QString::fromStdString(test::outputPath("scales_mpii.png"))));
+    EXPECT_TRUE(w.lastError().contains(QStringLiteral("is an MPII run"))) << w.lastError().toStdString();
+
+    // A COCO run whose annotation file is gone: the message names it. (Opened while the tab is
+    // shown, its analysis starts at once; the window then shows the run's grid.)
+    const std::string gone = test::outputPath("scales_no_such_dir/person_keypoints_val.json");
+    const std::string moved = runCopyWith(test::sharedRun(), "scales_gt_gone_run.h5", "dataset", gone);
+    ASSERT_TRUE(w.openRun(QString::fromStdString(moved))) << w.lastError().toStdString();
+    EXPECT_EQ(w.tabs()->currentWidget(), w.dependencyView());  // opening a run shows its grid
+    ASSERT_TRUE(showScales(w));
+    EXPECT_TRUE(view->message().contains(QString::fromStdString(gone))) << view->message().toStdString();
+    EXPECT_EQ(view->table()->rowCount(), 0);
+
+    // A dataset has no model results to analyse.
+    const auto run = analysis::RunBrowser::open(test::sharedRun());
+    ASSERT_TRUE(w.openFile(QString::fromStdString(run->header().dataset))) << w.lastError().toStdString();
+    w.tabs()->setCurrentWidget(view);
+    EXPECT_FALSE(view->isComputing());
+    EXPECT_TRUE(view->message().contains(QStringLiteral("needs a recorded run"))) << view->message().toStdString();
 }

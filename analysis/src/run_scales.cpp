@@ -1,0 +1,106 @@
+// A COCO run as evaluation input and its scale analysis (run_scales.h).
+#include "posescope/analysis/run_scales.h"
+
+#include "posescope/analysis/pose_nms.h"
+#include "posescope/analysis/run_store.h"
+#include "posescope/datasets/coco.h"
+#include "posescope/datasets/error.h"
+
+#include <map>
+#include <set>
+#include <utility>
+
+namespace posescope::analysis {
+
+namespace {
+
+void requireCoco(const RunReader& run, const std::string& purpose) {
+    const std::string& kind = run.header().datasetKind;
+    if (kind == "coco") return;
+    const std::string what = kind == "mpii" ? "an MPII run" : "a '" + kind + "' run";
+    throw FileError(run.path(), "is " + what + "; " + purpose);
+}
+
+}  // namespace
+
+RunCocoInput cocoInputOfRun(const RunReader& run, const std::string& gtFile, int layer) {
+    const RunHeader& h = run.header();
+    requireCoco(run, "COCO evaluation needs a COCO-format run");
+    const int K = h.keypoints();
+    const CocoDataset gt = CocoDataset::load(gtFile.empty() ? h.dataset : gtFile);
+    RunCocoInput in;
+    std::vector<PersonPose> people;
+    std::set<int64_t> imageIds;
+    for (int64_t row = 0; row < run.size(); ++row) {
+        const RunSample s = run.sample(row);
+        const float* p = layer < 0 ? s.keypoints.data() : s.layerKeypoints.data() + 3 * K * layer;
+        std::vector<double> keypoints(p, p + 3 * K);
+        people.push_back({s.imageId, keypoints, areaFromScale(s.scale[0], s.scale[1]), s.boxScore});
+        imageIds.insert(s.imageId);
+        in.rowAnnotationIds.push_back(s.annotationId);
+        in.rowKeypoints.push_back(std::move(keypoints));
+    }
+    for (const ImageInfo& img : gt.images())
+        if (imageIds.count(img.id)) in.images.push_back(img);
+    for (const PersonAnnotation& ann : gt.annotations())
+        if (imageIds.count(ann.imageId)) in.annotations.push_back(ann);
+    try {
+        in.predictions = rescoreAndNms(people);
+    } catch (const EvaluationError& e) {
+        throw FileError(run.path(), e.what());
+    }
+    return in;
+}
+
+std::vector<ScaledPose> scaledPosesOfRun(const RunCocoInput& in) {
+    std::map<int64_t, const PersonAnnotation*> byId;
+    for (const PersonAnnotation& ann : in.annotations)
+        byId[ann.id] = &ann;
+    std::vector<ScaledPose> poses;
+    for (std::size_t row = 0; row < in.rowKeypoints.size(); ++row) {
+        const auto it = byId.find(in.rowAnnotationIds[row]);
+        if (it == byId.end() || it->second->iscrowd || it->second->labelledKeypoints() == 0) continue;
+        poses.push_back({it->second->area, it->second->keypoints, in.rowKeypoints[row]});
+    }
+    return poses;
+}
+
+RunScaleAnalysis analyseRunScales(const RunReader& run, const std::string& gtFile,
+                                  const ScaleAnalysisOptions& options) {
+    const RunHeader& h = run.header();
+    requireCoco(run, "the scale analysis needs COCO-format ground truth (person areas)");
+    if (h.keypoints() != static_cast<int>(options.eval.sigmas.size()))
+        throw FileError(run.path(),
+                        "has " + std::to_string(h.keypoints()) + " keypoints; " +
+                            (options.eval.sigmas == cocoKeypointSigmas()
+                                 ? std::string("OKS sigmas are known for COCO's 17 only")
+                                 : "the options give " + std::to_string(options.eval.sigmas.size()) + " OKS sigmas"));
+    const RunCocoInput in = cocoInputOfRun(run, gtFile);
+    const std::vector<ScaledPose> poses = scaledPosesOfRun(in);
+    RunScaleAnalysis r;
+    try {
+        static_cast<ScaleAnalysisResult&>(r) = analyseScales(in.images, in.annotations, in.predictions, poses, options);
+    } catch (const EvaluationError& e) {
+        throw FileError(run.path(), e.what());
+    }
+    r.samples = run.size();
+    r.images = in.images.size();
+    r.poses = poses.size();
+    r.rowsWithoutGt = in.rowKeypoints.size() - poses.size();
+    return r;
+}
+
+RunScaleAnalysis analyseRunScales(const std::string& runPath, const std::string& gtFile,
+                                  const ScaleAnalysisOptions& options) {
+    const RunReader run = RunReader::open(runPath);
+    return analyseRunScales(run, gtFile, options);
+}
+
+QuantisationOptions runQuantisationOptions(const RunHeader& h, QuantisationOptions base) {
+    base.inputWidth = h.inputWidth;
+    base.inputHeight = h.inputHeight;
+    if (h.heatmapWidth > 0 && h.inputWidth % h.heatmapWidth == 0) base.heatmapStride = h.inputWidth / h.heatmapWidth;
+    return base;
+}
+
+}  // namespace posescope::analysis

@@ -11,6 +11,7 @@
 #include "posescope/models/heatmap_decode.h"
 #include "posescope/models/model_config.h"
 #include "posescope/models/pose_model.h"
+#include "posescope/models/pose_output.h"
 #include "posescope/models/preprocess.h"
 
 #include <cstdio>
@@ -90,18 +91,20 @@ int runPredict(const std::vector<std::string>& argv) {
     const bool figure = a.has("--figure");
     int64_t lastMhsaRows = 0;  // BTranspose: the MHSA rows of the figure
     models::Trace trace;
-    torch::Tensor heatmaps = model->forward(input, figure || a.flag("--layerwise") ? &trace : nullptr);
+    if (a.flag("--layerwise") && !info.layerwiseHeatmaps)
+        throw UsageError("--layerwise: " + info.family + " has no layer-wise heatmaps");
+    torch::Tensor output = model->forward(input, figure || a.flag("--layerwise") ? &trace : nullptr);
     if (a.flag("--flip"))
-        heatmaps = models::averageFlip(heatmaps,
-                                       models::flipBack(model->forward(models::flipWidth(input)), skeleton.flipPairs));
-    const auto keypoints = models::decodeToImage(heatmaps, {person.centerScale}, decode)[0];
+        output = models::averageFlip(
+            output, models::flipBackOutput(info, model->forward(models::flipWidth(input)), skeleton.flipPairs));
+    const auto keypoints = models::decodeOutputToImage(info, output, {person.centerScale}, decode)[0];
 
     std::ostringstream json;
     json << "{\"image\": " << jsonString(a.value("--image")) << ", \"box\": [" << box.x << ", " << box.y << ", "
          << box.w << ", " << box.h
          << "], \"model\": " << jsonString(info.family + (info.variant.empty() ? "" : " " + info.variant))
-         << ", \"checkpoint\": " << jsonString(a.value("--checkpoint"))
-         << ", \"decode\": " << jsonString(a.value("--decode", "dark"))
+         << ", \"checkpoint\": " << jsonString(a.value("--checkpoint")) << ", \"decode\": "
+         << jsonString(info.output == models::OutputKind::SimCC ? "simcc" : a.value("--decode", "dark"))
          << ", \"flip\": " << (a.flag("--flip") ? "true" : "false")
          << ",\n \"keypoints\": " << keypointsJson(keypoints, skeleton);
     if (a.flag("--layerwise")) {
@@ -121,7 +124,7 @@ int runPredict(const std::vector<std::string>& argv) {
     if (figure) {
         analysis::DependencyFigure fig;
         fig.crop = analysis::denormalizeCrop(person.tensor);
-        fig.queries = analysis::keypointQueries(models::decodeHeatmaps(heatmaps, decode)[0], info);
+        fig.queries = analysis::keypointQueries(models::decodeOutput(info, output, decode)[0], info);
         fig.labels = skeleton.keypoints;
         fig.skeleton = &skeleton;
         const double threshold = a.number("--threshold", 0.0);
@@ -255,10 +258,16 @@ Command flopsCommand() {
                     torch::NoGradGuard noGrad;
                     model->forward(torch::zeros({1, 3, info.inputHeight, info.inputWidth}), &trace);
                 }
-                std::printf("%s%s (%s): %.3f M parameters, input %dx%d, heatmaps %dx%d\n", info.family.c_str(),
+                char output[96];
+                if (info.output == models::OutputKind::SimCC)
+                    std::snprintf(output, sizeof output, "SimCC %d + %d bins",
+                                  static_cast<int>(info.inputWidth * info.simcc.splitRatio),
+                                  static_cast<int>(info.inputHeight * info.simcc.splitRatio));
+                else
+                    std::snprintf(output, sizeof output, "heatmaps %dx%d", info.outputWidth, info.outputHeight);
+                std::printf("%s%s (%s): %.3f M parameters, input %dx%d, %s\n", info.family.c_str(),
                             info.variant.empty() ? "" : (" " + info.variant).c_str(), config.source().c_str(),
-                            static_cast<double>(parameters) / 1e6, info.inputWidth, info.inputHeight, info.outputWidth,
-                            info.outputHeight);
+                            static_cast<double>(parameters) / 1e6, info.inputWidth, info.inputHeight, output);
                 if (!trace.layers.empty()) {
                     std::printf("visual tokens per encoder layer:");
                     for (const models::LayerTrace& l : trace.layers)

@@ -11,9 +11,11 @@ std::vector<cv::Point2d> keypointQueries(const std::vector<models::Keypoint>& he
                                          const models::ModelInfo& info) {
     const double sx = static_cast<double>(info.inputWidth) / info.outputWidth;
     const double sy = static_cast<double>(info.inputHeight) / info.outputHeight;
+    // SimCC keypoints are crop pixels already; heatmap pixel centres are half a pixel in.
+    const double centre = info.output == models::OutputKind::SimCC ? 0.0 : 0.5;
     std::vector<cv::Point2d> out;
     for (const models::Keypoint& k : heatmapKeypoints)
-        out.emplace_back(k.x * sx + 0.5, k.y * sy + 0.5);
+        out.emplace_back(k.x * sx + centre, k.y * sy + centre);
     return out;
 }
 

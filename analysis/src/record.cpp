@@ -12,6 +12,7 @@
 #include "posescope/models/flip.h"
 #include "posescope/models/heatmap_decode.h"
 #include "posescope/models/pose_model.h"
+#include "posescope/models/pose_output.h"
 #include "posescope/models/preprocess.h"
 #include "selection.h"
 
@@ -234,12 +235,12 @@ std::vector<RunSample> runBatch(const models::PoseModel& model, const RunHeader&
     models::Trace trace;
     trace.keepAttention = header.level == RunLevel::Full;
     const torch::Tensor unflipped = model.forward(input, &trace);
-    torch::Tensor heatmaps = unflipped;
+    torch::Tensor output = unflipped;  // heatmaps or SimCC logits
     if (o.flip)
-        heatmaps = models::averageFlip(heatmaps, models::flipBack(model.forward(models::flipWidth(input)), flipPairs));
-    const auto inHeatmap = models::decodeHeatmaps(heatmaps, decode);  // decoded once, mapped below
-    const auto inImage = models::heatmapToImage(
-        inHeatmap, cs, cv::Size(static_cast<int>(heatmaps.size(3)), static_cast<int>(heatmaps.size(2))));
+        output = models::averageFlip(output,
+                                     models::flipBackOutput(info, model.forward(models::flipWidth(input)), flipPairs));
+    const auto inHeatmap = models::decodeOutput(info, output, decode);  // decoded once, mapped below
+    const auto inImage = models::heatmapToImage(inHeatmap, cs, cv::Size(info.outputWidth, info.outputHeight));
     std::vector<std::vector<std::vector<models::Keypoint>>> layerKps;  // [layer][sample][k]
     if (header.layerwise) {
         for (const torch::Tensor& hm : layerwiseHeatmaps(model, trace, unflipped))
@@ -295,6 +296,8 @@ std::vector<RunSample> runBatch(const models::PoseModel& model, const RunHeader&
         }
         mhsaRows = torch::stack(blocks, 1);
     }
+    const torch::Tensor heatmaps =
+        header.level != RunLevel::Keypoints ? models::outputHeatmaps(info, output) : torch::Tensor();
     std::vector<RunSample> out;
     for (size_t b = 0; b < items.size(); ++b) {
         const Planned& pl = *items[b]->planned;
@@ -340,7 +343,7 @@ std::vector<RunSample> runBatch(const models::PoseModel& model, const RunHeader&
         }
         s.dependency = torch::stack(mean);
         if (header.heads > 1) s.dependencyHeads = torch::stack(heads);
-        if (header.level != RunLevel::Keypoints) s.heatmaps = heatmaps[bi];
+        if (header.level != RunLevel::Keypoints) s.heatmaps = heatmaps[bi];  // (SimCC: x ⊗ y distributions)
         if (header.level == RunLevel::Full) s.attention = torch::stack(full);
         if (header.mhsaBlocks > 0) {
             s.mhsaDependency = mhsaRows[bi];
@@ -460,8 +463,9 @@ RecordResult recordRun(const RecordOptions& o, const RecordCallbacks& cb) {
     h.flipPairs = skeleton.flipPairs;
     h.inputWidth = info.inputWidth;
     h.inputHeight = info.inputHeight;
-    h.heatmapWidth = info.outputWidth;
-    h.heatmapHeight = info.outputHeight;
+    const cv::Size heatmapSize = models::outputHeatmapSize(info);
+    h.heatmapWidth = heatmapSize.width;
+    h.heatmapHeight = heatmapSize.height;
     h.gridRows = info.gridRows;
     h.gridCols = info.gridCols;
     h.layers = info.encoderLayers;
@@ -471,7 +475,7 @@ RecordResult recordRun(const RecordOptions& o, const RecordCallbacks& cb) {
     h.mhsaHeads = info.mhsaHeads;
     h.pruningLayers = info.pruningLayers;
     h.keepRatio = info.keepRatio;
-    h.decoder = decoderName(o.decode);
+    h.decoder = info.output == models::OutputKind::SimCC ? "simcc" : decoderName(o.decode);
     h.flip = o.flip;
     h.layerwise = o.layerwise && info.layerwiseHeatmaps;
     h.level = o.level;

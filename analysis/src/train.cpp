@@ -17,8 +17,10 @@
 #include "posescope/models/heatmap_decode.h"
 #include "posescope/models/model_registry.h"
 #include "posescope/models/pose_model.h"
+#include "posescope/models/pose_output.h"
 #include "posescope/models/preprocess.h"
 #include "posescope/models/runtime.h"
+#include "posescope/models/simcc.h"
 
 #include <torch/torch.h>
 
@@ -76,19 +78,22 @@ std::vector<int64_t> allImageIds(const CocoDataset& coco) {
 }
 
 struct Batch {
-    torch::Tensor input, target, weight;  // [B,3,H,W], [B,K,h,w], [B,K,1]
+    torch::Tensor input, target, weight;  // [B,3,H,W], [B,K,h,w] (SimCC: undefined), [B,K,1]
+    models::SimCCTargets simcc;           // SimCC models: their labels
 };
 
 // Prepares batches of one epoch on worker threads, in order, a bounded number ahead.
 class Loader {
 public:
     Loader(const CocoDataset& coco, const std::vector<const PersonInstance*>& persons, const TrainOptions& o,
-           cv::Size inputSize, cv::Size heatmapSize, std::vector<std::pair<int, int>> flipPairs)
+           const models::ModelInfo& info, std::vector<std::pair<int, int>> flipPairs)
         : m_coco(coco),
           m_persons(persons),
           m_o(o),
-          m_input(inputSize),
-          m_heatmap(heatmapSize),
+          m_input(info.inputWidth, info.inputHeight),
+          m_heatmap(info.outputWidth, info.outputHeight),
+          m_simcc(info.output == models::OutputKind::SimCC),
+          m_simccOptions(info.simcc),
           m_flipPairs(std::move(flipPairs)) {}
     ~Loader() { stop(); }
 
@@ -159,21 +164,30 @@ private:
         const int64_t k = m_persons.front()->annotation->keypointCount();
         Batch b;
         b.input = torch::empty({n, 3, m_input.height, m_input.width});
-        b.target = torch::empty({n, k, m_heatmap.height, m_heatmap.width});
+        if (!m_simcc) b.target = torch::empty({n, k, m_heatmap.height, m_heatmap.width});
         b.weight = torch::empty({n, k, 1});
+        torch::Tensor joints = torch::zeros({n, k, 2}, torch::kFloat64);  // SimCC: crop pixels
         for (size_t i = begin; i < end; ++i) {
             const PersonInstance& p = *m_persons[m_order[i]];
             const ImageInfo* info = m_coco.image(p.imageId);
             const cv::Mat rgb = loadImageRgb(m_coco.imagePath(*info));
-            const TrainingSample s =
-                makeTrainingSample(rgb, *p.annotation, p.box, m_input, m_heatmap, m_o.sigma, m_flipPairs, m_o.augment,
-                                   seedOf(m_o.seed, static_cast<uint64_t>(m_epoch), i));
+            // SimCC: joints in crop pixels (the "heatmap" is the input), no Gaussian maps (σ 0).
+            const TrainingSample s = makeTrainingSample(
+                rgb, *p.annotation, p.box, m_input, m_simcc ? m_input : m_heatmap, m_simcc ? 0.0 : m_o.sigma,
+                m_flipPairs, m_o.augment, seedOf(m_o.seed, static_cast<uint64_t>(m_epoch), i));
             const int64_t row = static_cast<int64_t>(i - begin);
             b.input[row].copy_(models::normalizeCrop(s.input));
-            b.target[row].copy_(
-                torch::from_blob(const_cast<float*>(s.target.data()), {k, m_heatmap.height, m_heatmap.width}));
+            if (m_simcc)
+                joints[row].copy_(
+                    torch::from_blob(const_cast<double*>(s.joints.data()), {k, 3}, torch::kFloat64).narrow(1, 0, 2));
+            else
+                b.target[row].copy_(
+                    torch::from_blob(const_cast<float*>(s.target.data()), {k, m_heatmap.height, m_heatmap.width}));
             b.weight[row].copy_(torch::from_blob(const_cast<float*>(s.weight.data()), {k, 1}));
         }
+        if (m_simcc)
+            b.simcc = models::encodeSimCC(joints.to(torch::kFloat32), b.weight.squeeze(-1), m_input.width,
+                                          m_input.height, m_simccOptions);
         return b;
     }
 
@@ -181,6 +195,8 @@ private:
     const std::vector<const PersonInstance*>& m_persons;
     const TrainOptions& m_o;
     cv::Size m_input, m_heatmap;
+    bool m_simcc;
+    models::SimCCOptions m_simccOptions;
     std::vector<std::pair<int, int>> m_flipPairs;
     int m_epoch = 0;
     std::vector<size_t> m_order;
@@ -310,11 +326,14 @@ TrainResult trainModel(const TrainOptions& o, const TrainCallbacks& cb) {
     model->initialiseForTraining();
     const models::ModelInfo info = model->info();
     const cv::Size inputSize(info.inputWidth, info.inputHeight), heatmapSize(info.outputWidth, info.outputHeight);
+    const bool simcc = info.output == models::OutputKind::SimCC;
     // DPPT: the teacher, loaded once and only read.
     std::shared_ptr<const models::PoseModel> teacher;
     if (!o.teacherCheckpoint.empty()) {
         teacher = models::loadModel(o.teacherConfig, o.teacherCheckpoint);
         const models::ModelInfo& ti = teacher->info();
+        if (simcc || ti.output != models::OutputKind::Heatmaps)
+            throw Error("distill: teacher and student must both be heatmap models (SimCC models are not distilled)");
         if (ti.keypoints != info.keypoints || ti.inputWidth != info.inputWidth || ti.inputHeight != info.inputHeight ||
             ti.outputWidth != info.outputWidth || ti.outputHeight != info.outputHeight)
             throw FileError(o.teacherCheckpoint, "the teacher (" + ti.family + ", " + std::to_string(ti.keypoints) +
@@ -336,7 +355,9 @@ TrainResult trainModel(const TrainOptions& o, const TrainCallbacks& cb) {
         torch::NoGradGuard noGrad;
         model->module().eval();
         const torch::Tensor probe = model->forward(torch::zeros({1, 3, inputSize.height, inputSize.width}));
-        if (probe.size(1) != joints || probe.size(2) != heatmapSize.height || probe.size(3) != heatmapSize.width)
+        if (simcc)
+            models::splitSimCC(info, probe);  // ModelError unless [1, K, Wx + Wy]
+        else if (probe.size(1) != joints || probe.size(2) != heatmapSize.height || probe.size(3) != heatmapSize.width)
             throw models::ConfigError("MODEL.HEATMAP_SIZE is [" + std::to_string(heatmapSize.width) + ", " +
                                       std::to_string(heatmapSize.height) + "] but the model outputs " +
                                       std::to_string(probe.size(3)) + " x " + std::to_string(probe.size(2)) +
@@ -532,8 +553,7 @@ TrainResult trainModel(const TrainOptions& o, const TrainCallbacks& cb) {
                 cs.push_back(boxToCenterScale(p.box, static_cast<double>(inputSize.width) / inputSize.height, 1.25));
                 input[static_cast<int64_t>(i - begin)].copy_(models::preprocessCrop(rgb, cs.back(), inputSize));
             }
-            const torch::Tensor heatmaps = model->forward(input);
-            const auto decoded = models::decodeToImage(heatmaps, cs);
+            const auto decoded = models::decodeOutputToImage(info, model->forward(input), cs);
             for (size_t i = begin; i < end; ++i) {
                 PersonPose pose;
                 pose.imageId = valSplit.persons[i]->imageId;
@@ -574,7 +594,7 @@ TrainResult trainModel(const TrainOptions& o, const TrainCallbacks& cb) {
         if (cb.epochEnd) cb.epochEnd(e);
     }
 
-    Loader loader(train, trainSplit.persons, o, inputSize, heatmapSize, flipPairs);
+    Loader loader(train, trainSplit.persons, o, info, flipPairs);
     const auto runStart = Clock::now();
     int64_t samplesThisRun = 0;
     auto lastSave = Clock::now();
@@ -602,7 +622,13 @@ TrainResult trainModel(const TrainOptions& o, const TrainCallbacks& cb) {
             models::Trace studentTrace;
             studentTrace.keepAttention = teacher && o.distillAttention != 0;
             const torch::Tensor out = model->forwardTraining(b.input, teacher ? &studentTrace : nullptr);
-            torch::Tensor loss = (out - b.target).mul(b.weight.unsqueeze(-1)).pow(2).mean().mul(0.5);
+            torch::Tensor loss;
+            if (simcc) {
+                const auto [x, y] = models::splitSimCC(info, out);
+                loss = models::simccLoss(x, y, b.simcc, info.simcc);  // KL, mmpose's reduction
+            } else {
+                loss = (out - b.target).mul(b.weight.unsqueeze(-1)).pow(2).mean().mul(0.5);
+            }
             if (teacher) {
                 models::Trace teacherTrace;
                 teacherTrace.keepAttention = o.distillAttention != 0;

@@ -143,7 +143,13 @@ TrainingSample makeTrainingSample(const cv::Mat& image, const PersonAnnotation& 
         joints[3 * j] = t.at<double>(0, 0) * x + t.at<double>(0, 1) * y + t.at<double>(0, 2);
         joints[3 * j + 1] = t.at<double>(1, 0) * x + t.at<double>(1, 1) * y + t.at<double>(1, 2);
     }
-    gaussianTargets(joints, heatmapSize, sigma, out.target, out.weight);
+    if (sigma > 0) {
+        gaussianTargets(joints, heatmapSize, sigma, out.target, out.weight);
+    } else {  // no maps (SimCC builds its labels from the joints): the weights are the labels
+        out.weight.assign(static_cast<size_t>(count), 0.0f);
+        for (int j = 0; j < count; ++j)
+            out.weight[static_cast<size_t>(j)] = joints[3 * j + 2] > 0 ? 1.0f : 0.0f;
+    }
     out.joints = std::move(joints);
     return out;
 }

@@ -182,6 +182,16 @@ bool pvt(const Keys& k, ArchitectureMatch& m) {
         if (small && depths == std::vector<int>{2, 2, 2, 2}) m.variant = "b0";
         if (wide && depths == std::vector<int>{2, 2, 2, 2}) m.variant = "b1";
         if (wide && named.count(depths)) m.variant = named.at(depths);
+        if (p.empty() && k.has("hrpm.lateral.0.conv.weight") && k.has("simcc_head.mlp_head_x.weight")) {
+            // PoseScope's HRPVT: layer-wise when every stage-1 block has its HRPM block(s).
+            const int blocks = k.count("hrpm.blocks.");
+            const bool layerWise = depths[0] > 1 && blocks % depths[0] == 0;
+            m.family = "HRPVT";
+            if (!m.variant.empty() && layerWise) m.variant += "-layerwise";
+            m.details += ", " + std::to_string(blocks) + " HRPM block(s)" + (layerWise ? " (layer-wise)" : "") +
+                         ", SimCC " + std::to_string(k.dim("simcc_head.mlp_head_x.weight", 0)) + " + " +
+                         std::to_string(k.dim("simcc_head.mlp_head_y.weight", 0)) + " bins";
+        }
         return true;
     }
     return false;

@@ -320,6 +320,53 @@ std::string btranspose(const std::string& variant, const std::string& descriptio
                               {"LAYERS", std::to_string(layers)}});
 }
 
+// HRPVT has no public code or configuration: MODEL.NAME hrpvt and every key below are PoseScope's
+// (docs/models/hrpvt.md gives each choice). SimCC as mmpose's simcc_res50 256x192 recipe.
+const char* const kHrpvt =
+    R"(# HRPVT {VARIANT}: PVT v2-{PVT} backbone, {INSERTION} High-Resolution Pyramid Module, SimCC head
+MODEL:
+  NAME: hrpvt
+  INIT_WEIGHTS: true
+  PRETRAINED: 'pvt_v2_{PVT}.pth'  # ImageNet backbone (train --init … --init-prefix patch_embed,block,norm)
+  NUM_JOINTS: 17
+  IMAGE_SIZE: [192, 256]       # width, height (the SimCC head's Linears fix it)
+  HEATMAP_SIZE: [48, 64]       # the stride-4 grid the SimCC distributions are shown on
+  EXTRA:
+    PVT: {PVT}                 # b0 ... b5, b2-li; PVT_DIMS/PVT_DEPTHS/PVT_HEADS/PVT_MLP_RATIOS/PVT_SR_RATIOS override
+    HRPM_WIDTH: 0              # 0: stage 1's width
+    HRPM_RATES: [1, 2, 5]      # hybrid dilated convolutions
+    HRPM_LEVELS: 2             # progressive stride-2 downsamplings per block
+    HRPM_BLOCKS: 1
+    HRPM_INSERTION: {INSERTION}  # stage-wise or layer-wise
+    HRPM_FUSION: sum           # sum or concat
+    SIMCC_SPLIT_RATIO: 2.0
+    SIMCC_SIGMA_X: 6.0
+    SIMCC_SIGMA_Y: 6.0
+    SIMCC_BETA: 1.0
+    SIMCC_LABEL_SOFTMAX: false
+    SIMCC_NORMALIZE: false
+DATASET:
+  DATASET: coco
+  TEST_SET: val2017
+  DATA_FORMAT: jpg
+  COLOR_RGB: true
+  FLIP: true
+TRAIN:                         # PoseScope's choice (no official recipe): Adam with a cosine schedule
+  BATCH_SIZE_PER_GPU: 32
+  END_EPOCH: 210
+  OPTIMIZER: adam
+  LR: 0.0005
+  LR_END: 0.000005
+TEST:
+  FLIP_TEST: true
+  IN_VIS_THRE: 0.2
+  OKS_THRE: 0.9
+)";
+
+std::string hrpvt(const std::string& variant, const std::string& pvtVariant, const std::string& insertion) {
+    return fill(kHrpvt, {{"VARIANT", variant}, {"PVT", pvtVariant}, {"INSERTION", insertion}});
+}
+
 const char* const kTokenPoseDir = "experiments/coco/tokenpose/";
 const char* const kPptDir = "single-view-PPT/experiments/coco/ppt/";
 
@@ -387,6 +434,9 @@ const Preset kPresets[] = {
                            "(4 heads), as the code builds it",
                            "64, 128, 256, 512", "3, 4, 6, 3", 1, 4, 4);
      }},
+    {"hrpvt-b0", [] { return hrpvt("b0", "b0", "stage-wise"); }},
+    {"hrpvt-b2", [] { return hrpvt("b2", "b2", "stage-wise"); }},
+    {"hrpvt-b2-layerwise", [] { return hrpvt("b2 layer-wise", "b2", "layer-wise"); }},
     // TokenPose (no released weights: the checkpoint names are left empty) and PPT (the released
     // single-view models).
     {"tokenpose-t",

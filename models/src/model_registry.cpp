@@ -1,5 +1,6 @@
 #include "posescope/models/model_registry.h"
 
+#include "hrpvt/hrpvt_model.h"
 #include "posescope/models/checkpoint.h"
 #include "tokenpose/tokenpose_model.h"
 #include "transpose/transpose_model.h"
@@ -27,6 +28,13 @@ void registerBuiltinModels(ModelRegistry& registry) {
                       return std::make_shared<tokenpose::TokenPoseModel>(tokenpose::tokenposeConfig(c));
                   },
                   tokenpose::tokenposeKeyMap(),
+                  {}});
+    registry.add({"HRPVT",
+                  {"hrpvt"},  // PoseScope's name (HRPVT has no public code)
+                  [](const ModelConfig& c) -> std::shared_ptr<PoseModel> {
+                      return std::make_shared<hrpvt::HrpvtModel>(hrpvt::hrpvtConfig(c));
+                  },
+                  hrpvt::hrpvtKeyMap(),  // timm's PVT v2 names; no ImageNet classifier
                   {}});
 }
 

@@ -4,7 +4,15 @@
 #include "posescope/analysis/run_browser.h"
 #include "posescope/analysis/run_merge.h"
 #include "posescope/analysis/run_store.h"
+#include "posescope/datasets/coco.h"
+#include "posescope/datasets/image.h"
+#include "posescope/datasets/skeleton.h"
 #include "posescope/datasets/synthpose.h"
+#include "posescope/models/checkpoint.h"
+#include "posescope/models/flip.h"
+#include "posescope/models/model_registry.h"
+#include "posescope/models/pose_output.h"
+#include "posescope/models/preprocess.h"
 #include "run_fixture.h"
 #include "synth_fixture.h"
 #include "test_paths.h"
@@ -243,4 +251,63 @@ TEST(Record, BTransposeRunsKeepTheirBotMhsaDependencies) {
     EXPECT_EQ(m.header().mhsaHeads, 4);
     for (int64_t row = 0; row < m.size(); ++row)
         EXPECT_TRUE(torch::equal(m.mhsaDependency(row), light.mhsaDependency(row))) << row;
+}
+
+TEST(Record, HrpvtRunsDecodeSimCCAndKeepSraDependencies) {
+    // A small HRPVT with seeded random weights (there is no official HRPVT checkpoint).
+    torch::manual_seed(11);
+    const models::ModelConfig config = test::tinyHrpvt();
+    const auto fresh = models::createModel(config);
+    fresh->initialiseForTraining();
+    const std::string checkpoint = test::outputPath("record_hrpvt_tiny.pth");
+    models::saveStateDict(models::stateDictOf(fresh->module()), checkpoint);
+    RecordOptions o = smallRun("record_hrpvt_full.h5");
+    o.config = config;
+    o.checkpoint = checkpoint;
+    o.level = RunLevel::Full;
+    o.flip = true;
+    o.subset = 3;
+    recordRun(o);
+    const RunReader run = RunReader::open(o.out);
+    const RunHeader& h = run.header();
+    EXPECT_EQ(h.modelFamily, "HRPVT");
+    EXPECT_EQ(h.decoder, "simcc");
+    EXPECT_EQ(h.heatmapWidth, 24);  // the x ⊗ y distributions on the stride-4 grid
+    EXPECT_EQ(h.heatmapHeight, 32);
+    EXPECT_EQ(h.layers, 5);  // every PVT v2 block
+    EXPECT_EQ(h.heads, 1);
+    EXPECT_EQ(h.tokens(), 12);  // the stride-32 grid, 4 × 3
+    EXPECT_FALSE(h.layerwise);
+    ASSERT_EQ(run.size(), 3);
+
+    // The same forward passes outside the recorder give the stored keypoints and rows.
+    const auto model = models::loadModel(config, checkpoint);
+    const models::ModelInfo& info = model->info();
+    const CocoDataset coco = CocoDataset::load(o.dataset, o.images);
+    for (int64_t row = 0; row < run.size(); ++row) {
+        const RunSample s = run.sample(row);
+        const CenterScale cs{s.center[0], s.center[1], s.scale[0], s.scale[1]};
+        const cv::Mat rgb = loadImageRgb(coco.imagePath(*coco.image(s.imageId)));
+        const torch::Tensor input = models::preprocessCrop(rgb, cs, {96, 128}).unsqueeze(0);
+        models::Trace trace;
+        torch::Tensor out = model->forward(input, &trace);
+        out = models::averageFlip(
+            out, models::flipBackOutput(info, model->forward(models::flipWidth(input)), cocoSkeleton().flipPairs));
+        const auto expected = models::decodeOutputToImage(info, out, {cs});
+        for (int k = 0; k < 17; ++k) {
+            EXPECT_NEAR(s.keypoints[static_cast<size_t>(3 * k)], expected[0][static_cast<size_t>(k)].x, 1e-3) << k;
+            EXPECT_NEAR(s.keypoints[static_cast<size_t>(3 * k + 1)], expected[0][static_cast<size_t>(k)].y, 1e-3);
+        }
+        const torch::Tensor dependency = run.dependency(row);  // [5, 17, 12]
+        ASSERT_EQ(dependency.sizes(), torch::IntArrayRef({5, 17, 12}));
+        for (int layer = 0; layer < 5; ++layer) {
+            const torch::Tensor full = run.attention(row, layer, 0);  // [12, 12]
+            EXPECT_TRUE(torch::allclose(full, trace.layers[static_cast<size_t>(layer)].attentionMean[0], 0, 2e-3));
+            for (int k = 0; k < 17; ++k)
+                EXPECT_TRUE(torch::equal(dependency[layer][k], full[s.queryTokens[static_cast<size_t>(k)]]))
+                    << "layer " << layer << " keypoint " << k;
+        }
+        const torch::Tensor maps = run.heatmaps(row);
+        EXPECT_TRUE(torch::allclose(maps, models::outputHeatmaps(info, out)[0], 0, 2e-3));
+    }
 }

@@ -79,6 +79,9 @@ TEST(ModelConfig, PresetNamesListThePaperVariants) {
                                                                     "btranspose-c3a1-h8",
                                                                     "btranspose-c3a1-n6",
                                                                     "btranspose-c3a1-large",
+                                                                    "hrpvt-b0",
+                                                                    "hrpvt-b2",
+                                                                    "hrpvt-b2-layerwise",
                                                                     "tokenpose-t",
                                                                     "tokenpose-s-v1",
                                                                     "tokenpose-s-v2",
@@ -432,6 +435,7 @@ TEST(ModelConfig, ResolveTakesPresetsThenFiles) {
               "unknown preset 'transpose-r-a5' and no such file (did you mean 'transpose-r-a3'?); known presets: "
               "transpose-r-a3, transpose-r-a4, transpose-h-s, transpose-h-a4, transpose-h-a6, btranspose-c2a1, "
               "btranspose-c2a2, btranspose-c3a1, btranspose-c3a1-h8, btranspose-c3a1-n6, btranspose-c3a1-large, "
+              "hrpvt-b0, hrpvt-b2, hrpvt-b2-layerwise, "
               "tokenpose-t, "
               "tokenpose-s-v1, tokenpose-s-v2, tokenpose-b, tokenpose-l-d6, tokenpose-l-d24, ppt-s, ppt-b, ppt-l-d6");
     EXPECT_NE(
@@ -445,6 +449,7 @@ TEST(ModelConfig, ResolveTakesPresetsThenFiles) {
               "resnet: cannot read (No such file or directory), and no preset has this name (known presets: "
               "transpose-r-a3, transpose-r-a4, transpose-h-s, transpose-h-a4, transpose-h-a6, btranspose-c2a1, "
               "btranspose-c2a2, btranspose-c3a1, btranspose-c3a1-h8, btranspose-c3a1-n6, btranspose-c3a1-large, "
+              "hrpvt-b0, hrpvt-b2, hrpvt-b2-layerwise, "
               "tokenpose-t, "
               "tokenpose-s-v1, tokenpose-s-v2, tokenpose-b, tokenpose-l-d6, tokenpose-l-d24, ppt-s, ppt-b, ppt-l-d6)");
 }
@@ -454,12 +459,14 @@ TEST(ModelConfig, UnknownPresetListsTheKnownOnes) {
               "unknown preset 'transpose-h-a5' (did you mean 'transpose-h-a4'?); known presets: "
               "transpose-r-a3, transpose-r-a4, transpose-h-s, transpose-h-a4, transpose-h-a6, btranspose-c2a1, "
               "btranspose-c2a2, btranspose-c3a1, btranspose-c3a1-h8, btranspose-c3a1-n6, btranspose-c3a1-large, "
+              "hrpvt-b0, hrpvt-b2, hrpvt-b2-layerwise, "
               "tokenpose-t, "
               "tokenpose-s-v1, tokenpose-s-v2, tokenpose-b, tokenpose-l-d6, tokenpose-l-d24, ppt-s, ppt-b, ppt-l-d6");
     EXPECT_EQ(messageOf<ConfigError>([] { ModelConfig::preset("vitpose"); }),
               "unknown preset 'vitpose'; known presets: transpose-r-a3, transpose-r-a4, transpose-h-s, "
               "transpose-h-a4, transpose-h-a6, btranspose-c2a1, btranspose-c2a2, btranspose-c3a1, "
-              "btranspose-c3a1-h8, btranspose-c3a1-n6, btranspose-c3a1-large, tokenpose-t, tokenpose-s-v1, "
+              "btranspose-c3a1-h8, btranspose-c3a1-n6, btranspose-c3a1-large, hrpvt-b0, hrpvt-b2, hrpvt-b2-layerwise, "
+              "tokenpose-t, tokenpose-s-v1, "
               "tokenpose-s-v2, tokenpose-b, "
               "tokenpose-l-d6, tokenpose-l-d24, ppt-s, ppt-b, ppt-l-d6");
 }

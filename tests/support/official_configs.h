@@ -6,6 +6,8 @@
 
 #include "posescope/models/model_config.h"
 
+#include <string>
+
 namespace posescope::test {
 
 /// transpose_r_small: d_model 64, 4 heads, FFN 128, 2 layers, deconv filters [64].
@@ -42,6 +44,18 @@ inline models::ModelConfig smallTokenPose() {
     for (const char* set :
          {"MODEL.DIM=64", "MODEL.TRANSFORMER_HEADS=2", "MODEL.TRANSFORMER_MLP_RATIO=2", "MODEL.TRANSFORMER_DEPTH=4"})
         c.set(set);
+    return c;
+}
+
+/// A small HRPVT (no official fixture exists; tests save their own weights): PVT v2-b0's layout
+/// at widths 16/32/40/64 with depths 1/2/1/1, input 96×128, the preset's HRPM and SimCC (k = 2).
+inline models::ModelConfig tinyHrpvt(const std::string& insertion = "stage-wise") {
+    models::ModelConfig c = models::ModelConfig::preset("hrpvt-b0");
+    c.set("MODEL.IMAGE_SIZE=[96, 128]");
+    c.define("MODEL.EXTRA.PVT_DIMS", "[16, 32, 40, 64]");
+    c.define("MODEL.EXTRA.PVT_HEADS", "[1, 2, 5, 8]");
+    c.define("MODEL.EXTRA.PVT_DEPTHS", "[1, 2, 1, 1]");
+    c.set("MODEL.EXTRA.HRPM_INSERTION=" + insertion);
     return c;
 }
 

@@ -29,7 +29,8 @@ namespace posescope::analysis {
 
 enum class AttentionDirection { Dependency, Affect };
 
-/// Predicted keypoints in heatmap coordinates → crop pixels (× input/heatmap + 0.5, as the demo).
+/// Predicted keypoints in output coordinates (models::decodeOutput) → crop pixels (heatmaps:
+/// × input/heatmap + 0.5, as the demo; SimCC: as they are).
 std::vector<cv::Point2d> keypointQueries(const std::vector<models::Keypoint>& heatmapKeypoints,
                                          const models::ModelInfo& info);
 /// The grid index (row·cols + col) of the token under a crop point, clamped to the grid.

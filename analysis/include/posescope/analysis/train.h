@@ -153,6 +153,8 @@ struct TrainingSample {
 
 /// One person augmented as the official training pipeline does (see the top), with randomness from
 /// `seed` only. `image` is RGB; `annotation` holds COCO keypoints; `flipPairs` the left/right pairs.
+/// `sigma` ≤ 0: no heatmap targets (`target` stays empty, `weight` is 1 for each labelled joint):
+/// SimCC models build their labels from `joints` (pass the input size as `heatmapSize`).
 TrainingSample makeTrainingSample(const cv::Mat& image, const PersonAnnotation& annotation, const Box& box,
                                   cv::Size inputSize, cv::Size heatmapSize, double sigma,
                                   const std::vector<std::pair<int, int>>& flipPairs, const AugmentOptions& augment,

@@ -34,7 +34,7 @@ struct TensorInfo {
 
 /// The model a state dict belongs to, recognised from its key names and shapes.
 struct ArchitectureMatch {
-    std::string family;   // "TransPose-R", "TransPose-H", "BTranspose", "TokenPose", "PPT", "PVT v2", or empty
+    std::string family;   // "TransPose-R", "TransPose-H", "BTranspose", "TokenPose", "PPT", "PVT v2", "HRPVT", or empty
     std::string variant;  // the paper's name when the hyper-parameters match one ("A4", "H-A6", "b2"), else empty
     std::string details;  // hyper-parameters read from the shapes, e.g. "d_model 256, FFN 1024, 4 encoder layers"
 

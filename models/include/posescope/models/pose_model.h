@@ -19,6 +19,7 @@
 
 #include "posescope/datasets/error.h"
 #include "posescope/models/model_config.h"
+#include "posescope/models/simcc.h"
 
 #include <torch/nn/module.h>
 #include <torch/types.h>
@@ -35,11 +36,19 @@ public:
     using Error::Error;
 };
 
+/// What forward() returns: heatmaps, or SimCC's two 1-D classifications (pose_output.h decodes both).
+enum class OutputKind {
+    Heatmaps,  // [N, K, outputHeight, outputWidth]
+    SimCC,     // [N, K, Wx + Wy]: the x logits (Wx = int(inputWidth·k) bins), then the y logits
+};
+
 struct ModelInfo {
     std::string family;   // "TransPose-R"
     std::string variant;  // "R-A4", or "" for a configuration that is no paper variant
     int inputWidth = 192, inputHeight = 256;
-    int outputWidth = 48, outputHeight = 64;  // heatmap size
+    int outputWidth = 48, outputHeight = 64;  // heatmap size; SimCC: the input size (it decodes to crop pixels)
+    OutputKind output = OutputKind::Heatmaps;
+    SimCCOptions simcc;  // SimCC models: split ratio k, label σ, loss β (the family's configuration)
     int keypoints = 17;
     int encoderLayers = 0;
     int heads = 0;
@@ -100,7 +109,8 @@ class PoseModel {
 public:
     virtual ~PoseModel() = default;
     virtual const ModelInfo& info() const = 0;
-    /// `input`: [N, 3, H, W] float32, RGB, ImageNet-normalised. Returns the raw heatmaps.
+    /// `input`: [N, 3, H, W] float32, RGB, ImageNet-normalised. Returns the raw heatmaps, or for
+    /// OutputKind::SimCC the raw x and y logits side by side (decode either with pose_output.h).
     virtual torch::Tensor forward(const torch::Tensor& input, TraceObserver* observer = nullptr) const = 0;
     /// The model's head applied to an encoder layer's output (LayerTrace::tokens on its grid):
     /// layer-wise heatmaps, decoded like the final ones.

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Trains the bundled demo models from scratch, exactly as docs/demo-models.md reports them:
-#   scripts/train_demo.sh [WORKDIR] [transpose|tokens|btranspose|all]   (default: build/demo_training, all;
+#   scripts/train_demo.sh [WORKDIR] [transpose|tokens|btranspose|hrpvt|all]   (default: build/demo_training, all;
 #                                                             needs ~1 GB of disk)
 # TransPose-R (resources/models/demo_transpose_r.{yaml,pth}):
 # 1. SynthPose training data: 16,000 images (seed 101, ~38,700 persons); the validation split is
@@ -23,6 +23,9 @@
 #    last-layer freeze 0.2 epochs), then fine-tuning from its teacher backbone with the schedule
 #    of 6 on 16,000 persons, so that both take about the same time (docs/demo-models.md).
 #    6 and 7 are independent: run them side by side with OMP_NUM_THREADS=1 each.
+# HRPVT (resources/models/demo_hrpvt.{yaml,pth}):
+# 8. From scratch at 256×192 (SimCC labels σ 6 bins, k = 1, mmpose's KL loss): 2 epochs of 12,000
+#    persons, batch 16, Adam 2e-3 → 1e-4 on a cosine, no augmentation.
 # Every phase resumes after a kill (--resume), so the script can be run again to continue.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -38,7 +41,7 @@ mkdir -p "$work"
 common=(--dataset "$work/train/annotations/person_keypoints_train.json" --images "$work/train/images/train"
   --val "$val/annotations/person_keypoints_val.json" --val-images "$val/images/val" --no-augment --batch 16)
 resume() { [ -f "$1/checkpoint.pth" ] && [ ! -f "$1/final_state.pth" ] && echo --resume || true; }
-if [ "$part" != tokens ]; then
+if [ "$part" = transpose ] || [ "$part" = all ]; then
   if [ ! -f "$work/phase1/final_state.pth" ]; then
     "$cli" train --config "$config" --set "MODEL.IMAGE_SIZE=[96,128]" --set "MODEL.HEATMAP_SIZE=[24,32]" --sigma 1.5 \
       --lr 0.002 --lr-end 0.0001 --epochs 3 "${common[@]}" --out "$work/phase1" $(resume "$work/phase1")
@@ -80,4 +83,10 @@ if [ "$part" = btranspose ] || [ "$part" = all ]; then
       --init-prefix model_alpha. --max-samples 16000 --out "$work/btranspose_finetune" $(resume "$work/btranspose_finetune")
   echo "trained: copy $work/btranspose_finetune/model_best.pth to resources/models/demo_btranspose_dino.pth and"
   echo "         $work/btranspose_scratch/model_best.pth to resources/models/demo_btranspose_scratch.pth"
+fi
+if [ "$part" = hrpvt ] || [ "$part" = all ]; then
+  [ -f "$work/hrpvt/final_state.pth" ] ||
+    "$cli" train --config resources/models/demo_hrpvt.yaml "${common[@]}" --lr 0.002 --lr-end 0.0001 --epochs 2 \
+      --max-samples 12000 --out "$work/hrpvt" $(resume "$work/hrpvt")
+  echo "trained: copy $work/hrpvt/model_best.pth to resources/models/demo_hrpvt.pth"
 fi

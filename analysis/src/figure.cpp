@@ -2,6 +2,7 @@
 
 #include "posescope/analysis/colormap.h"
 #include "posescope/analysis/run_store.h"
+#include "posescope/analysis/scale_analysis.h"
 #include "posescope/datasets/atomic_file.h"
 #include "posescope/datasets/error.h"
 #include "posescope/datasets/json.h"
@@ -34,6 +35,7 @@
 #include <functional>
 #include <limits>
 #include <map>
+#include <optional>
 #include <stdexcept>
 #include <tuple>
 
@@ -50,6 +52,7 @@ std::string figureKindName(FigureKind kind) {
         case FigureKind::Image: return "image";
         case FigureKind::Tokens: return "tokens";
         case FigureKind::Pruning: return "pruning";
+        case FigureKind::Scales: return "scales";
     }
     return "dependencies";
 }
@@ -105,6 +108,10 @@ std::string figureSpecJson(const FigureSpec& s) {
          ",\n";
     j += std::string("  \"whole_image\": ") + (s.wholeImage ? "true" : "false") + ",\n";
     j += "  \"context\": " + number(s.context) + ",\n";
+    j += "  \"bands\": " + jsonString(s.bands) + ",\n";
+    j += "  \"gt\": " + jsonString(s.gt) + ",\n";
+    j += std::string("  \"quantisation_unit\": ") +
+         (s.quantisationUnit == QuantisationUnit::Normalised ? "\"normalised\"" : "\"pixels\"") + ",\n";
     j += "  \"output\": " + jsonString(s.output) + "\n}\n";
     return j;
 }
@@ -135,8 +142,11 @@ FigureSpec parseFigureSpec(const std::string& text, const std::string& file) {
             s.kind = FigureKind::Tokens;
         else if (k == "pruning")
             s.kind = FigureKind::Pruning;
+        else if (k == "scales")
+            s.kind = FigureKind::Scales;
         else
-            v.fail("unknown kind \"" + k + "\" (dependencies, heatmaps, pose, layerwise, image, tokens or pruning)");
+            v.fail("unknown kind \"" + k +
+                   "\" (dependencies, heatmaps, pose, layerwise, image, tokens, pruning or scales)");
     }
     s.run = root.field("run").string();
     auto ints = [](const json::JsonValue& a) {
@@ -199,6 +209,17 @@ FigureSpec parseFigureSpec(const std::string& text, const std::string& file) {
     }
     if (root.optional("whole_image", &v)) s.wholeImage = v.boolean();
     if (root.optional("context", &v)) s.context = v.number();
+    if (root.optional("bands", &v)) s.bands = v.string();
+    if (root.optional("gt", &v)) s.gt = v.string();
+    if (root.optional("quantisation_unit", &v)) {
+        const std::string u = v.string();
+        if (u == "pixels")
+            s.quantisationUnit = QuantisationUnit::Pixels;
+        else if (u == "normalised")
+            s.quantisationUnit = QuantisationUnit::Normalised;
+        else
+            v.fail("unknown quantisation unit \"" + u + "\" (pixels or normalised)");
+    }
     // Checks that need no run: the rest are checked against the run when drawing.
     auto bad = [&](const char* field, const std::string& problem) { throw FileError(file, field + (": " + problem)); };
     if (std::find(colormapNames().begin(), colormapNames().end(), s.colormap) == colormapNames().end())
@@ -209,14 +230,23 @@ FigureSpec parseFigureSpec(const std::string& text, const std::string& file) {
     if (s.dpi < 10 || s.dpi > 2400) bad("dpi", "expected 10 … 2400");
     if (s.rows.empty()) bad("rows", "expected at least one row");
     if (!(s.context >= 0 && s.context <= 20)) bad("context", "expected 0 … 20 (times the crop's size)");
+    if (!s.bands.empty()) {
+        try {
+            (void)parseScaleBands(s.bands);
+        } catch (const EvaluationError& e) {
+            bad("bands", e.what());
+        }
+    }
     return s;
 }
 
 FigureSpec readFigureSpec(const std::string& path) {
     const simdjson::padded_string bytes = json::readJsonFile(path);
     FigureSpec s = parseFigureSpec(std::string(bytes.data(), bytes.size()), path);
-    // A relative run path is relative to the spec's folder, so a figure and its run move together.
+    // A relative run path is relative to the spec's folder, so a figure and its run move together
+    // (and so does an annotation file named beside them).
     if (!s.run.empty() && fs::path(s.run).is_relative()) s.run = (fs::path(path).parent_path() / s.run).string();
+    if (!s.gt.empty() && fs::path(s.gt).is_relative()) s.gt = (fs::path(path).parent_path() / s.gt).string();
     return s;
 }
 
@@ -356,10 +386,97 @@ std::array<double, 6> panelToCrop(double x, double y, double width, int cropWidt
     return {k, 0, -x * k, 0, k, -y * k};
 }
 
+// ---- Scales figures: three plots over the whole run, one above the other.
+
+// matplotlib's tab10, as the workbench's plots.
+QColor tab10(size_t i) {
+    static const QColor colours[] = {{31, 119, 180}, {255, 127, 14},  {44, 160, 44},   {214, 39, 40},  {148, 103, 189},
+                                     {140, 86, 75},  {227, 119, 194}, {127, 127, 127}, {188, 189, 34}, {23, 190, 207}};
+    return colours[i % (sizeof colours / sizeof colours[0])];
+}
+
+// The bands of a scales spec (checked when the spec was read; Error here for one built in code).
+std::vector<AreaRange> scaleBands(const FigureSpec& s) {
+    if (s.bands.empty()) return defaultScaleBands();
+    try {
+        return parseScaleBands(s.bands);
+    } catch (const EvaluationError& e) {
+        throw Error(std::string("figure: bands: ") + e.what());
+    }
+}
+
+constexpr double kSwatch = 6, kLegendGap = 8, kTitleH = kFontPt * 1.6, kLegendRowH = kSmallFontPt * 1.6;
+
+// Legend entries left to right, wrapped at `width`: each entry's x offset and row.
+std::vector<std::pair<double, int>> legendPlaces(const std::vector<QString>& names, double width) {
+    std::vector<std::pair<double, int>> out;
+    double x = 0;
+    int row = 0;
+    for (const QString& name : names) {
+        const double w = kSwatch + 2 + textWidth(name, kSmallFontPt);
+        if (x > 0 && x + w > width) {  // the next row
+            x = 0;
+            ++row;
+        }
+        out.emplace_back(x, row);
+        x += w + kLegendGap;
+    }
+    return out;
+}
+
+int legendRows(const std::vector<QString>& names, double width) {
+    const auto places = legendPlaces(names, width);
+    return places.empty() ? 0 : places.back().second + 1;
+}
+
+struct ScalesGeometry {
+    double x0 = 0, w = 0, h = 0;  // the plot areas' left edge, width and height
+    std::array<double, 3> top{};  // each plot area's top: AP, keypoint errors, quantisation
+    double width = 0, height = 0;
+    std::vector<QString> metrics, bands, decoders;  // the legends
+};
+
+ScalesGeometry scalesGeometry(const RunHeader& h, const FigureSpec& s) {
+    ScalesGeometry g;
+    g.metrics = {QStringLiteral("AP"), QStringLiteral("AP50"), QStringLiteral("AP75")};
+    for (const AreaRange& b : scaleBands(s))
+        g.bands.push_back(QString::fromStdString(b.label));
+    for (QuantisationDecoder d : QuantisationOptions().decoders)
+        g.decoders.push_back(QString::fromStdString(quantisationDecoderName(d)));
+    g.w = s.panelWidthMm * 72.0 / 25.4 * 5;
+    g.h = g.w * 0.3;
+    g.x0 = kMargin + kAxisWidth;
+    double names = 0;  // the keypoint names under the error bars, turned upright
+    for (const std::string& n : h.keypointNames)
+        names = std::max(names, textWidth(label(n), kSmallFontPt));
+    double y = kMargin + kTitleH + legendRows(g.metrics, g.w) * kLegendRowH;
+    g.top[0] = y;
+    y += g.h + kSmallFontPt * 3.2 + kFontPt;  // band names and persons
+    y += kTitleH + legendRows(g.bands, g.w) * kLegendRowH;
+    g.top[1] = y;
+    y += g.h + 2 + names + kFontPt * 1.5;
+    y += kTitleH + legendRows(g.decoders, g.w) * kLegendRowH;
+    g.top[2] = y;
+    y += g.h + kFontPt * 2.2 + kSmallFontPt * 1.8;  // ticks and axis label, the note
+    g.width = g.x0 + g.w + kMargin * 2;
+    g.height = y + kMargin;
+    return g;
+}
+
 Plan plan(const RunHeader& h, const FigureSpec& s, int64_t runSize) {
     checkCommon(h, s, runSize);
     Plan p;
     const int L = h.layers, K = h.keypoints();
+    if (s.kind == FigureKind::Scales) {  // three plots over the run: no panels
+        const ScalesGeometry g = scalesGeometry(h, s);
+        p.panelW = g.w;
+        p.panelH = g.h;
+        p.layout.width = g.width;
+        p.layout.height = g.height;
+        p.layout.cropWidth = h.inputWidth;
+        p.layout.cropHeight = h.inputHeight;
+        return p;
+    }
     if (s.kind == FigureKind::Pruning) {  // a plot over the run: no panels
         require(h.pruningStages() > 0, "pruning figures need a run of a token-pruning model (PPT)");
         for (int k : s.keypoints)
@@ -838,6 +955,212 @@ void drawPruningPlot(QPainter& p, const std::vector<PruningErrorBin>& bins, cons
     }
 }
 
+// A step of about a quarter of `span` (1, 2, 2.5 or 5 × a power of ten), for ticks.
+double niceStep(double span) {
+    const double raw = span / 4, magnitude = std::pow(10.0, std::floor(std::log10(raw)));
+    for (double m : {1.0, 2.0, 2.5, 5.0})
+        if (m * magnitude >= raw * 0.999) return m * magnitude;
+    return 10 * magnitude;
+}
+
+// A scales plot's title and legend above its area (top `y0`); legend swatches are bars or lines.
+void drawScalesHeader(QPainter& p, const ScalesGeometry& g, double y0, const QString& title,
+                      const std::vector<QString>& names, bool lines) {
+    const double top = y0 - kTitleH - legendRows(names, g.w) * kLegendRowH;
+    drawText(p, g.x0 + g.w / 2, top + kFontPt * 1.05, title, kFontPt, true);
+    const auto places = legendPlaces(names, g.w);
+    for (size_t i = 0; i < names.size(); ++i) {
+        const double x = g.x0 + places[i].first,
+                     y = top + kTitleH + kSmallFontPt * 1.1 + places[i].second * kLegendRowH;
+        p.save();
+        if (lines) {
+            p.setPen(QPen(tab10(i), 1.1));
+            p.drawLine(QPointF(x, y - kSmallFontPt * 0.35), QPointF(x + kSwatch, y - kSmallFontPt * 0.35));
+            p.setBrush(tab10(i));
+            p.drawEllipse(QPointF(x + kSwatch / 2, y - kSmallFontPt * 0.35), 1.2, 1.2);
+        } else {
+            p.fillRect(QRectF(x, y - kSmallFontPt * 0.75, kSwatch, kSmallFontPt * 0.75), tab10(i));
+        }
+        p.restore();
+        drawText(p, x + kSwatch + 2, y, names[i], kSmallFontPt);
+    }
+}
+
+// The frame of a plot area, a linear y axis from 0 to `top` with labelled ticks every `step` and
+// light grid lines, and the axis label.
+void drawScalesYAxis(QPainter& p, const ScalesGeometry& g, double y0, double top, double step, const QString& name) {
+    p.save();
+    for (int i = 0; i * step <= top * 1.0001; ++i) {
+        const double v = i * step, y = y0 + g.h - g.h * v / top;
+        p.setPen(QPen(QColor(225, 225, 225), 0.3));
+        if (i > 0) p.drawLine(QPointF(g.x0, y), QPointF(g.x0 + g.w, y));
+        p.setPen(QPen(QColor(20, 20, 20), 0.5));
+        p.drawLine(QPointF(g.x0 - 2, y), QPointF(g.x0, y));
+        const QString t = QString::number(v, 'g', 3);
+        drawText(p, g.x0 - 3 - textWidth(t, kSmallFontPt), y + kSmallFontPt * 0.35, t, kSmallFontPt);
+    }
+    p.restore();
+    drawText(p, g.x0 - kAxisWidth * 0.75, y0 + g.h / 2, name, kSmallFontPt, true, -90);
+}
+
+void drawScalesFrame(QPainter& p, const ScalesGeometry& g, double y0) {
+    p.save();
+    p.setPen(QPen(QColor(20, 20, 20), 0.5));
+    p.setBrush(Qt::NoBrush);
+    p.drawRect(QRectF(g.x0, y0, g.w, g.h));
+    p.restore();
+}
+
+// The scales figure: (a) AP, AP50 and AP75 per band with its persons; (b) the mean keypoint error
+// ÷ sqrt(area) per keypoint, a bar per band; (c) each decoder's quantisation error against person
+// height (log axis), in image pixels or % of the height.
+void drawScales(QPainter& p, const RunHeader& h, const FigureSpec& s, const ScalesGeometry& g,
+                const ScaleFigureData& d) {
+    p.setRenderHint(QPainter::Antialiasing, true);
+    const double x0 = g.x0, w = g.w, H = g.h;
+    // (a) Accuracy per band.
+    {
+        const std::vector<BandAccuracy>& acc = d.scales.accuracy;
+        const double y0 = g.top[0], top = 1.1;
+        drawScalesHeader(p, g, y0,
+                         QStringLiteral("OKS AP per band of GT area (pixels²) · %1 samples in %2 images")
+                             .arg(static_cast<qlonglong>(d.scales.samples))
+                             .arg(static_cast<qulonglong>(d.scales.images)),
+                         g.metrics, false);
+        drawScalesYAxis(p, g, y0, top, 0.25, QStringLiteral("AP"));
+        const double slot = w / static_cast<double>(std::max<size_t>(1, acc.size())), bar = slot * 0.8 / 3;
+        auto yAt = [&](double v) { return y0 + H - H * v / top; };
+        for (size_t i = 0; i < acc.size(); ++i) {
+            const BandAccuracy& b = acc[i];
+            const double cx = x0 + slot * (static_cast<double>(i) + 0.5);
+            const double values[] = {b.ap, b.ap50, b.ap75};
+            if (b.ap < 0) drawText(p, cx, y0 + H / 2, QStringLiteral("no persons"), kSmallFontPt, true);
+            for (size_t m = 0; m < 3; ++m) {
+                if (!(values[m] >= 0)) continue;
+                const double x = cx - 1.5 * bar + static_cast<double>(m) * bar;
+                p.fillRect(QRectF(x, yAt(values[m]), bar, y0 + H - yAt(values[m])), tab10(m));
+                drawText(p, x + bar / 2, yAt(values[m]) - 1.2, QString::number(values[m], 'f', 2), kSmallFontPt * 0.8,
+                         true);
+            }
+            p.setPen(QPen(QColor(20, 20, 20), 0.5));
+            p.drawLine(QPointF(cx, y0 + H), QPointF(cx, y0 + H + 2));
+            drawText(p, cx, y0 + H + kSmallFontPt * 1.4, QString::fromStdString(b.band.label), kSmallFontPt, true);
+            drawText(p, cx, y0 + H + kSmallFontPt * 2.7,
+                     b.persons == 1 ? QStringLiteral("1 person")
+                                    : QStringLiteral("%1 persons").arg(static_cast<qlonglong>(b.persons)),
+                     kSmallFontPt, true);
+        }
+        drawScalesFrame(p, g, y0);
+    }
+    // (b) Keypoint errors per band.
+    {
+        const KeypointErrorTable& t = d.scales.errors;
+        const double y0 = g.top[1];
+        const size_t bands = t.bands.size();
+        double highest = 0;
+        for (size_t b = 0; b < bands; ++b)
+            for (int k = 0; k < t.keypoints; ++k)
+                if (t.at(b, k).count > 0 && std::isfinite(t.at(b, k).meanNormalised))
+                    highest = std::max(highest, t.at(b, k).meanNormalised);
+        const double step = niceStep(highest > 0 ? highest * 1.1 : 0.1),
+                     top = std::ceil((highest > 0 ? highest * 1.1 : 0.1) / step) * step;
+        drawScalesHeader(p, g, y0,
+                         QStringLiteral("mean keypoint error ÷ sqrt(GT area) · labelled keypoints of %1 persons")
+                             .arg(static_cast<qulonglong>(d.scales.poses)),
+                         g.bands, false);
+        drawScalesYAxis(p, g, y0, top, step, QStringLiteral("error ÷ sqrt(area)"));
+        const double slot = w / std::max(1, t.keypoints),
+                     bar = slot * 0.8 / static_cast<double>(std::max<size_t>(1, bands));
+        for (int k = 0; k < t.keypoints; ++k) {
+            const double cx = x0 + slot * (k + 0.5);
+            for (size_t b = 0; b < bands; ++b) {
+                const KeypointError& e = t.at(b, k);
+                if (e.count == 0 || !std::isfinite(e.meanNormalised)) continue;
+                const double x = cx - 0.4 * slot + static_cast<double>(b) * bar,
+                             y = y0 + H - H * std::min(e.meanNormalised, top) / top;
+                p.fillRect(QRectF(x, y, bar, y0 + H - y), tab10(b));
+            }
+            p.setPen(QPen(QColor(20, 20, 20), 0.5));
+            p.drawLine(QPointF(cx, y0 + H), QPointF(cx, y0 + H + 2));
+            const auto i = static_cast<size_t>(k);
+            const QString name =
+                i < h.keypointNames.size() ? label(h.keypointNames[i]) : QStringLiteral("keypoint %1").arg(k);
+            drawText(p, cx + kSmallFontPt * 0.35, y0 + H + 2.5 + textWidth(name, kSmallFontPt), name, kSmallFontPt,
+                     false, -90);
+        }
+        drawScalesFrame(p, g, y0);
+    }
+    // (c) Decoder quantisation against person height.
+    {
+        const QuantisationResult& q = d.quantisation;
+        const double y0 = g.top[2];
+        const bool normalised = s.quantisationUnit == QuantisationUnit::Normalised;
+        const std::vector<double>& heights = q.options.personHeights;
+        const size_t nh = heights.size();
+        double highest = 0;
+        auto valueOf = [&](const QuantisationRow& r) { return normalised ? 100 * r.meanNormalised : r.meanPixels; };
+        for (const QuantisationRow& r : q.rows)
+            if (std::isfinite(valueOf(r))) highest = std::max(highest, valueOf(r));
+        const double span = highest > 0 ? highest * 1.1 : 1, step = niceStep(span), top = std::ceil(span / step) * step;
+        drawScalesHeader(p, g, y0,
+                         QStringLiteral("decoder quantisation error against person height (ideal model output)"),
+                         g.decoders, true);
+        drawScalesYAxis(
+            p, g, y0, top, step,
+            normalised ? QStringLiteral("mean error (% of height)") : QStringLiteral("mean error (image px)"));
+        double lo = 1, hi = 2;
+        if (nh > 0) {
+            const auto [a, b] = std::minmax_element(heights.begin(), heights.end());
+            lo = *a / 1.25;
+            hi = std::max(*b * 1.25, lo * 2);
+        }
+        auto xAt = [&](double v) { return x0 + w * std::log(v / lo) / std::log(hi / lo); };
+        auto yAt = [&](double v) { return y0 + H - H * v / top; };
+        p.save();
+        for (double v = std::pow(2.0, std::ceil(std::log2(lo))); v <= hi; v *= 2) {
+            p.setPen(QPen(QColor(225, 225, 225), 0.3));
+            p.drawLine(QPointF(xAt(v), y0), QPointF(xAt(v), y0 + H));
+            p.setPen(QPen(QColor(20, 20, 20), 0.5));
+            p.drawLine(QPointF(xAt(v), y0 + H), QPointF(xAt(v), y0 + H + 2));
+            drawText(p, xAt(v), y0 + H + kSmallFontPt * 1.4, QString::number(v, 'g', 6), kSmallFontPt, true);
+        }
+        p.restore();
+        drawText(p, x0 + w / 2, y0 + H + kFontPt * 2.2, QStringLiteral("person height (image pixels, log scale)"),
+                 kFontPt, true);
+        drawText(p, x0 + w / 2, y0 + H + kFontPt * 2.2 + kSmallFontPt * 1.6,
+                 QStringLiteral("input %1×%2, heatmap stride %3, σ %4; %5 keypoint positions per height")
+                     .arg(q.options.inputWidth)
+                     .arg(q.options.inputHeight)
+                     .arg(q.options.heatmapStride)
+                     .arg(q.options.sigma)
+                     .arg(q.options.samplesPerSize),
+                 kSmallFontPt, true);
+        for (size_t dec = 0; dec < q.options.decoders.size(); ++dec) {
+            QPainterPath path;
+            std::vector<QPointF> dots;
+            for (size_t i = 0; i < nh && dec * nh + i < q.rows.size(); ++i) {
+                const QuantisationRow& r = q.rows[dec * nh + i];
+                if (!std::isfinite(valueOf(r)) || r.personHeight <= 0) continue;
+                const QPointF at(xAt(r.personHeight), yAt(valueOf(r)));
+                if (dots.empty())
+                    path.moveTo(at);
+                else
+                    path.lineTo(at);
+                dots.push_back(at);
+            }
+            p.save();
+            p.setPen(QPen(tab10(dec), 1.1));
+            p.setBrush(Qt::NoBrush);
+            p.drawPath(path);
+            p.setBrush(tab10(dec));
+            for (const QPointF& at : dots)
+                p.drawEllipse(at, 1.3, 1.3);
+            p.restore();
+        }
+        drawScalesFrame(p, g, y0);
+    }
+}
+
 // A PPT sample's tokens per panel: pruned patches dark, kept ones tinted by the score that ranked
 // them (the last pruning before the panel's layer, or the first one), ground-truth keypoints in
 // pruned patches crossed out in red.
@@ -915,7 +1238,31 @@ struct FigureRenderer::Cache {
     SamplePose pose;
     std::map<std::tuple<int, int, int, int, int>, GridMap> maps;  // layer, keypoint, head, direction, token
     std::map<int, cv::Mat> scaledCrops;                           // by width, for on-screen panels
+    std::optional<ScaleFigureData> scales;                        // scales figures: of the bands and gt of
+    std::pair<std::string, std::string> scalesKey;                //   this key
 };
+
+namespace {
+
+std::pair<std::string, std::string> scalesKey(const FigureSpec& s) {
+    return {s.bands, s.gt};
+}
+
+}  // namespace
+
+ScaleFigureData scaleFigureData(const RunBrowser& run, const FigureSpec& spec) {
+    ScaleAnalysisOptions options;
+    options.bands = scaleBands(spec);
+    ScaleFigureData d;
+    d.scales = analyseRunScales(run.path(), spec.gt, options);  // opens its own reader
+    d.quantisation = decoderQuantisation(runQuantisationOptions(run.header()));
+    return d;
+}
+
+void FigureRenderer::setScaleData(const FigureSpec& spec, ScaleFigureData data) {
+    m_cache->scales = std::move(data);
+    m_cache->scalesKey = scalesKey(spec);
+}
 
 FigureRenderer::FigureRenderer(const SampleSource& source) : m_source(source), m_cache(std::make_unique<Cache>()) {}
 
@@ -933,6 +1280,14 @@ namespace {
 // Image figures without an overlay draw datasets too; every other kind but pose needs a run.
 bool needsRun(const FigureSpec& s) {
     return s.kind == FigureKind::Image ? s.overlay != ImageOverlay::None : s.kind != FigureKind::Pose;
+}
+
+// Scales figures need person areas: FileError naming the run as analyseRunScales (before drawing).
+void requireCocoRun(const SampleSource& source) {
+    const std::string& kind = source.header().datasetKind;
+    if (kind == "coco") return;
+    throw FileError(source.path(), "is " + (kind == "mpii" ? std::string("an MPII run") : "a '" + kind + "' run") +
+                                       "; the scale analysis needs COCO-format ground truth (person areas)");
 }
 
 // An image figure: the region of the image, the map carried over from the crop, the poses.
@@ -1005,6 +1360,7 @@ void paintImage(QPainter& p, const SampleSource& source, int64_t row, const Samp
 
 FigureLayout FigureRenderer::layout(const FigureSpec& spec, int64_t row) const {
     if (needsRun(spec)) (void)run(spec.kind);
+    if (spec.kind == FigureKind::Scales) requireCocoRun(m_source);
     if (spec.kind != FigureKind::Image) return plan(m_source.header(), spec, m_source.size()).layout;
     const RunHeader& h = m_source.header();
     require(row >= 0 && row < m_source.size(),
@@ -1020,6 +1376,22 @@ void FigureRenderer::paint(QPainter& p, const FigureSpec& s, int64_t row, double
     require(row >= 0 && row < m_source.size(),
             "row " + std::to_string(row) + " is not in the run (" + std::to_string(m_source.size()) + " samples)");
     ImageFrame frame;
+    if (s.kind == FigureKind::Scales) {  // over the run: no sample drawn
+        requireCocoRun(m_source);
+        checkCommon(h, s, m_source.size());
+        const ScalesGeometry g = scalesGeometry(h, s);
+        Cache& c = *m_cache;
+        if (!c.scales || c.scalesKey != scalesKey(s)) {
+            c.scales.reset();
+            c.scales = scaleFigureData(run(s.kind), s);
+            c.scalesKey = scalesKey(s);
+        }
+        p.save();
+        p.fillRect(QRectF(0, 0, g.width, g.height), QColor(255, 255, 255));
+        drawScales(p, h, s, g, *c.scales);
+        p.restore();
+        return;
+    }
     if (s.kind == FigureKind::Image)
         frame = imageFrame(s, m_source.image(row).size(), m_source.cropTransform(row), h.inputWidth, h.inputHeight);
     const Plan pl = s.kind == FigureKind::Image ? planImage(h, s, m_source.size(), frame) : plan(h, s, m_source.size());

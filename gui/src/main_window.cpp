@@ -649,6 +649,12 @@ analysis::FigureSpec MainWindow::currentSpec() const {
         if (m_layer >= 0) s.layers = {m_layer};
     } else if (m_tabs->currentWidget() == m_pruning) {
         s.kind = analysis::FigureKind::Pruning;
+    } else if (m_tabs->currentWidget() == m_scales) {  // over the whole run, as the tab shows it
+        s.kind = analysis::FigureKind::Scales;
+        s.keypoints.clear();
+        s.quantisationUnit = m_scales->quantisationUnit() == ScaleView::QuantisationUnit::PercentOfHeight
+                                 ? analysis::QuantisationUnit::Normalised
+                                 : analysis::QuantisationUnit::Pixels;
     } else if (m_tabs->currentWidget() == m_comparePage && m_compare) {
         s = dependencySpecFor(*m_compare);  // the second run's figure (the first is the Dependencies tab's)
     } else {
@@ -733,26 +739,32 @@ bool MainWindow::exportFigure(const QString& path) {
         fail(tr("The checkpoint view has no figure to export; the run views do."));
         return false;
     }
-    if (m_tabs->currentWidget() == m_scales) {  // QCustomPlot plots of the whole run: no figure spec
-        if (!attempt([&] { m_scales->exportPlots(path); })) return false;
-        m_lastError.clear();
-        statusBar()->showMessage(tr("Exported %1 (every number as CSV: posescope-cli scales %2 --csv FILE)")
-                                     .arg(path, QString::fromStdString(m_source->path())));
-        return true;
+    const bool scales = m_tabs->currentWidget() == m_scales;
+    if (scales && m_scales->isComputing()) {
+        fail(tr("Nothing to export on the Scales tab yet: the scale analysis is still being computed."));
+        return false;
     }
     const analysis::FigureSpec spec = currentSpec();
     const std::string out = path.toStdString();
     const std::string specPath = std::filesystem::path(out).replace_extension(".json").string();
     if (!attempt([&] {
             const bool second = m_tabs->currentWidget() == m_comparePage && m_compare;
-            const analysis::FigureRenderer renderer(second ? *m_compare : *m_source);
+            analysis::FigureRenderer renderer(second ? *m_compare : *m_source);
+            // The Scales tab's analysis is the figure's (the spec's default bands and annotation
+            // file): drawn, not computed again. Without one the renderer computes it or says why not.
+            if (scales && m_scales->result() && m_scales->quantisation())
+                renderer.setScaleData(spec, {*m_scales->result(), *m_scales->quantisation()});
             renderer.write(spec, m_row, out);
             analysis::writeFigureSpec(spec, specPath);
         }))
         return false;
     m_lastError.clear();
-    statusBar()->showMessage(tr("Exported %1 and its spec %2 (posescope-cli figure %2 draws it again)")
-                                 .arg(path, QString::fromStdString(specPath)));
+    QString message = tr("Exported %1 and its spec %2 (posescope-cli figure %2 draws it again)")
+                          .arg(path, QString::fromStdString(specPath));
+    if (scales)
+        message += tr("; every number as CSV: posescope-cli scales %1 --csv FILE")
+                       .arg(QString::fromStdString(m_source->path()));
+    statusBar()->showMessage(message);
     return true;
 }
 

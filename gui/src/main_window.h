@@ -69,8 +69,8 @@ public:
     /// Opens by extension (.h5 run, .json dataset with its images beside it, else a checkpoint).
     bool openFile(const QString& path);
     /// Exports the current tab's figure (.png, .svg or .pdf) and its spec (same name, .json); on the
-    /// Compare tab, the second run's; on the Scales tab its three plots (no spec: the numbers come
-    /// from `posescope-cli scales run.h5 --csv`).
+    /// Compare tab, the second run's; on the Scales tab the `scales` figure of the tab's analysis
+    /// (refused while it is still being computed).
     bool exportFigure(const QString& path);
     /// Shows a second run of the same samples (another model, e.g. DINO-pre-trained vs from
     /// scratch) beside the open one in the Compare tab: same sample, keypoint, head, colour options,

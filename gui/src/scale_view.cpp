@@ -1,19 +1,14 @@
 #include "scale_view.h"
 
-#include "posescope/datasets/error.h"
-
 #include <QComboBox>
 #include <QFileInfo>
 #include <QFutureWatcher>
 #include <QHBoxLayout>
 #include <QHeaderView>
-#include <QImage>
 #include <QLabel>
-#include <QPdfWriter>
 #include <QScrollBar>
 #include <QSplitter>
 #include <QStackedWidget>
-#include <QSvgGenerator>
 #include <QTableWidget>
 #include <QVBoxLayout>
 #include <QtConcurrent/QtConcurrentRun>
@@ -42,9 +37,6 @@ QString numberText(double v, int decimals) {
 QString areaText(double v) {
     return QString::number(v, 'g', 6);
 }
-
-constexpr int kExportWidth = 640, kExportHeight = 320;  // points per exported plot
-constexpr double kExportDpi = 300;                      // PNG
 
 }  // namespace
 
@@ -343,6 +335,10 @@ void ScaleView::setQuantisationUnit(QuantisationUnit unit) {
     m_unitBox->setCurrentIndex(static_cast<int>(unit));
 }
 
+ScaleView::QuantisationUnit ScaleView::quantisationUnit() const {
+    return static_cast<QuantisationUnit>(m_unitBox->currentIndex());
+}
+
 void ScaleView::plotQuantisation() {
     QCustomPlot* p = m_quantisationPlot;
     p->clearPlottables();
@@ -382,72 +378,6 @@ void ScaleView::plotQuantisation() {
     p->xAxis2->setTicks(false);
     p->xAxis2->setTickLabels(false);
     p->replot();
-}
-
-void ScaleView::exportPlots(const QString& path) {
-    const std::string file = path.toStdString();
-    if (!m_result) {
-        const QString why = m_computing ? tr("the scale analysis is still being computed") : message();
-        throw Error(tr("Nothing to export on the Scales tab: %1").arg(why).toStdString());
-    }
-    const std::vector<QCustomPlot*> plots = {m_accuracyPlot, m_keypointPlot, m_quantisationPlot};
-    const QSize size(kExportWidth, kExportHeight * static_cast<int>(plots.size()));  // points
-    auto paint = [&](QCPPainter& painter) {
-        for (std::size_t i = 0; i < plots.size(); ++i) {
-            painter.save();
-            painter.translate(0, kExportHeight * static_cast<double>(i));
-            plots[i]->toPainter(&painter, kExportWidth, kExportHeight);
-            painter.restore();
-        }
-    };
-    const QString format = QFileInfo(path).suffix().toLower();
-    bool written = false;
-    if (format == QStringLiteral("png")) {
-        constexpr double scale = kExportDpi / 72;
-        QImage image((QSizeF(size) * scale).toSize(), QImage::Format_ARGB32);
-        constexpr double metresPerInch = 0.0254;
-        image.setDotsPerMeterX(qRound(72 / metresPerInch));  // fonts in points lay out as on paper
-        image.setDotsPerMeterY(qRound(72 / metresPerInch));
-        image.fill(Qt::white);
-        {
-            QCPPainter painter(&image);
-            painter.scale(scale, scale);
-            paint(painter);
-        }
-        image.setDotsPerMeterX(qRound(kExportDpi / metresPerInch));
-        image.setDotsPerMeterY(qRound(kExportDpi / metresPerInch));
-        written = image.save(path, "PNG");
-    } else if (format == QStringLiteral("pdf")) {
-        QPdfWriter writer(path);
-        writer.setCreator(QStringLiteral("PoseScope"));
-        writer.setResolution(72);  // one unit = one point
-        writer.setPageSize(QPageSize(QSizeF(size), QPageSize::Point, QString(), QPageSize::ExactMatch));
-        writer.setPageMargins(QMarginsF(0, 0, 0, 0));
-        QCPPainter painter;
-        if (painter.begin(&writer)) {
-            painter.setMode(QCPPainter::pmVectorized);
-            paint(painter);
-            written = painter.end();
-        }
-    } else if (format == QStringLiteral("svg")) {
-        QSvgGenerator svg;
-        svg.setFileName(path);
-        svg.setResolution(72);
-        svg.setSize(size);
-        svg.setViewBox(QRect(QPoint(0, 0), size));
-        svg.setTitle(tr("Scale analysis"));
-        QCPPainter painter;
-        if (painter.begin(&svg)) {
-            painter.setMode(QCPPainter::pmVectorized);
-            paint(painter);
-            written = painter.end();
-        }
-    } else {
-        throw FileError(file, "unknown figure format: use .png, .svg or .pdf");
-    }
-    for (QCustomPlot* plot : plots)
-        plot->replot();  // lays the plots out for the screen again
-    if (!written) throw FileError(file, "cannot write the scale plots");
 }
 
 }  // namespace posescope::gui

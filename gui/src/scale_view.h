@@ -8,14 +8,16 @@
 //   ScaleView view;  view.setSource(run);      // analysed when the view is first shown
 //   view.compute();                             // …or at once
 //   connect(&view, &ScaleView::finished, …);    // ok, or the message the tab shows instead
-//   view.exportPlots("scales.pdf");             // the three plots, one above the other
+//
+// File › Export Figure… on this tab draws the same numbers as a figure of kind "scales"
+// (figure.h: FigureRenderer, with what this view computed as its data) and writes its spec beside
+// it, so `posescope-cli figure` draws it again; the plots here are for the screen.
 //
 // The analysis runs on a worker thread (QtConcurrent) that opens the run file itself, so large
 // runs never block the window; the result of a run that was replaced meanwhile is dropped. A run
 // without COCO-format ground truth (MPII), a missing annotation file or a dataset instead of a run
 // shows a message in place of the table and plots.
-// Errors: exportPlots throws FileError naming the file (unknown format, cannot write) and Error
-// when there is nothing to export; analysis errors become the tab's message.
+// Errors: analysis errors become the tab's message.
 // Thread-safety: GUI thread only.
 #pragma once
 
@@ -57,11 +59,12 @@ public:
     bool hasResult() const { return m_result.has_value(); }
     /// The last analysis shown, or null.
     const analysis::RunScaleAnalysis* result() const { return m_result ? &*m_result : nullptr; }
+    /// The decoders' quantisation error shown with it (at the run's input size), or null.
+    const analysis::QuantisationResult* quantisation() const { return m_quantisation ? &*m_quantisation : nullptr; }
     /// What the tab shows instead of the plots; empty while it shows them.
     QString message() const;
     void setQuantisationUnit(QuantisationUnit unit);
-    /// Writes the three plots one above the other (.png at 300 dpi, .svg or .pdf).
-    void exportPlots(const QString& path);
+    QuantisationUnit quantisationUnit() const;
 
     QTableWidget* table() const { return m_table; }
     QCustomPlot* accuracyPlot() const { return m_accuracyPlot; }

@@ -5,6 +5,7 @@
 #include "posescope/analysis/figure.h"
 #include "posescope/analysis/record.h"
 #include "posescope/analysis/run_browser.h"
+#include "posescope/analysis/run_scales.h"
 #include "posescope/analysis/run_store.h"
 #include "posescope/datasets/error.h"
 #include "posescope/datasets/synthpose.h"
@@ -15,6 +16,9 @@
 
 #include <QColor>
 #include <QImage>
+#include <QString>
+
+#include <hdf5.h>
 
 #include <opencv2/imgproc.hpp>
 
@@ -24,6 +28,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <sstream>
 
 using namespace posescope;
@@ -103,13 +108,25 @@ TEST(FigureSpec, RoundTripsThroughJson) {
     s.overlay = ImageOverlay::Heatmap;
     s.wholeImage = true;
     s.context = 0.75;
+    s.bands = "tiny=0:500,huge=500:1e10";
+    s.gt = "annotations/person_keypoints_val.json";
+    s.quantisationUnit = QuantisationUnit::Normalised;
     const FigureSpec t = parseFigureSpec(figureSpecJson(s), "spec.json");
     EXPECT_EQ(figureSpecJson(t), figureSpecJson(s));
     EXPECT_EQ(t.overlay, ImageOverlay::Heatmap);
     EXPECT_TRUE(t.wholeImage);
     EXPECT_DOUBLE_EQ(t.context, 0.75);
+    EXPECT_EQ(t.bands, "tiny=0:500,huge=500:1e10");
+    EXPECT_EQ(t.gt, "annotations/person_keypoints_val.json");
+    EXPECT_EQ(t.quantisationUnit, QuantisationUnit::Normalised);
     s.kind = FigureKind::Image;
     EXPECT_EQ(parseFigureSpec(figureSpecJson(s), "spec.json").kind, FigureKind::Image);
+    s.kind = FigureKind::Scales;
+    const std::string scalesJson = figureSpecJson(s);
+    EXPECT_NE(scalesJson.find("\"kind\": \"scales\""), std::string::npos) << scalesJson;
+    EXPECT_NE(scalesJson.find("\"quantisation_unit\": \"normalised\""), std::string::npos) << scalesJson;
+    EXPECT_EQ(figureSpecJson(parseFigureSpec(scalesJson, "spec.json")), scalesJson);
+    EXPECT_EQ(parseFigureSpec(scalesJson, "spec.json").kind, FigureKind::Scales);
     EXPECT_EQ(t.rows, s.rows);
     EXPECT_EQ(t.direction, MapDirection::Affect);
     EXPECT_TRUE(t.usePoint);
@@ -121,6 +138,9 @@ TEST(FigureSpec, RoundTripsThroughJson) {
     EXPECT_EQ(d.kind, FigureKind::Dependencies);
     EXPECT_EQ(d.colormap, "viridis");
     EXPECT_EQ(d.rows, std::vector<int64_t>{0});
+    EXPECT_EQ(d.bands, "");
+    EXPECT_EQ(d.gt, "");
+    EXPECT_EQ(d.quantisationUnit, QuantisationUnit::Pixels);
 }
 
 TEST(FigureSpec, ErrorsNameTheFileAndTheField) {
@@ -138,6 +158,17 @@ TEST(FigureSpec, ErrorsNameTheFileAndTheField) {
     EXPECT_NE(message(R"({"run": "r.h5", "kind": "movie"})").find("unknown kind"), std::string::npos);
     EXPECT_NE(message(R"({"run": "r.h5", "threshold": 2})").find("threshold"), std::string::npos);
     EXPECT_NE(message("{\"run\": ").find("fig.json"), std::string::npos);
+    // Scales figures' fields.
+    EXPECT_NE(message(R"({"run": "r.h5", "kind": "movie"})").find("pruning or scales"), std::string::npos);
+    EXPECT_EQ(message(R"({"run": "r.h5", "kind": "scales", "bands": "small=0-1024"})"),
+              "fig.json: bands: scale band 'small=0-1024': expected MIN:MAX (areas in pixels²) after '='");
+    EXPECT_EQ(message(R"({"run": "r.h5", "bands": "all=0:10"})").rfind("fig.json: bands: ", 0), 0u);
+    EXPECT_NE(message(R"({"run": "r.h5", "bands": 3})").find("fig.json: bands"), std::string::npos);
+    const std::string unit = message(R"({"run": "r.h5", "quantisation_unit": "inches"})");
+    EXPECT_NE(unit.find("fig.json: quantisation_unit"), std::string::npos) << unit;
+    EXPECT_NE(unit.find("unknown quantisation unit \"inches\" (pixels or normalised)"), std::string::npos) << unit;
+    EXPECT_NE(message(R"({"run": "r.h5", "gt": false})").find("fig.json: gt"), std::string::npos);
+    EXPECT_EQ(message(R"({"run": "r.h5", "kind": "scales", "bands": "small=0:1024", "gt": "a.json"})"), "no error");
 }
 
 TEST(FigureSpec, RelativeRunPathsAreRelativeToTheSpec) {
@@ -145,6 +176,9 @@ TEST(FigureSpec, RelativeRunPathsAreRelativeToTheSpec) {
     std::filesystem::create_directories(dir);
     std::ofstream(dir + "/f.json") << R"({"run": "runs/a.h5"})";
     EXPECT_EQ(readFigureSpec(dir + "/f.json").run, dir + "/runs/a.h5");
+    std::ofstream(dir + "/g.json") << R"({"run": "/abs/a.h5", "kind": "scales", "gt": "gt/val.json"})";
+    EXPECT_EQ(readFigureSpec(dir + "/g.json").run, "/abs/a.h5");
+    EXPECT_EQ(readFigureSpec(dir + "/g.json").gt, dir + "/gt/val.json");
     EXPECT_THROW(readFigureSpec(dir + "/missing.json"), FileError);
 }
 
@@ -679,4 +713,154 @@ TEST(Figure, TokenFiguresDarkenPrunedPatchesAndKeepTheRest) {
     } catch (const Error& e) {
         EXPECT_NE(std::string(e.what()).find("token-pruning model (PPT)"), std::string::npos) << e.what();
     }
+}
+
+namespace {
+
+// A copy of `run` with one string attribute of its root changed (HDF5's C API).
+std::string runCopyWith(const std::string& run, const std::string& name, const char* attribute,
+                        const std::string& value) {
+    const std::string out = test::outputPath(name);
+    std::filesystem::copy_file(run, out, std::filesystem::copy_options::overwrite_existing);
+    const hid_t f = H5Fopen(out.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+    EXPECT_GE(f, 0) << out;
+    H5Adelete(f, attribute);
+    const hid_t type = H5Tcopy(H5T_C_S1);
+    H5Tset_size(type, value.size());
+    H5Tset_cset(type, H5T_CSET_UTF8);
+    const hid_t space = H5Screate(H5S_SCALAR);
+    const hid_t a = H5Acreate2(f, attribute, type, space, H5P_DEFAULT, H5P_DEFAULT);
+    EXPECT_GE(H5Awrite(a, type, value.data()), 0) << out;
+    H5Aclose(a);
+    H5Sclose(space);
+    H5Tclose(type);
+    H5Fclose(f);
+    return out;
+}
+
+std::string refusal(const std::function<void()>& f) {
+    try {
+        f();
+    } catch (const FileError& e) {
+        return e.what();
+    } catch (const std::exception& e) {
+        return std::string("not a FileError: ") + e.what();
+    }
+    return "accepted";
+}
+
+}  // namespace
+
+TEST(Figure, ScalesFiguresPlotTheRunsAccuracyBySizeAndTheDecoderError) {
+    ensureGuiApplication();
+    const auto run = RunBrowser::open(test::sharedRun());
+    const FigureRenderer renderer(*run);
+    FigureSpec spec;
+    spec.kind = FigureKind::Scales;
+    spec.run = run->path();
+    spec.dpi = 100;
+    const FigureLayout lay = renderer.layout(spec);
+    EXPECT_TRUE(lay.panels.empty());   // plots over the run, no sample panels
+    EXPECT_GT(lay.height, lay.width);  // three plots, one above the other
+    const std::string png = test::outputPath("scales.png"), svg = test::outputPath("scales.svg"),
+                      pdf = test::outputPath("scales.pdf");
+    for (const std::string& out : {png, svg, pdf}) {
+        std::filesystem::remove(out);
+        renderer.write(spec, 0, out);
+    }
+    const QImage image(QString::fromStdString(png));
+    ASSERT_FALSE(image.isNull());
+    EXPECT_EQ(image.width(), static_cast<int>(std::ceil(lay.width * 100 / 72.0)));
+    EXPECT_EQ(image.height(), static_cast<int>(std::ceil(lay.height * 100 / 72.0)));
+    EXPECT_NEAR(image.dotsPerMeterX() * 0.0254, 100, 0.5);
+    // The bars and lines are drawn in tab10's colours (AP blue, AP50 orange, AP75 green).
+    int blue = 0, orange = 0;
+    for (int y = 0; y < image.height(); ++y)
+        for (int x = 0; x < image.width(); ++x) {
+            const QColor c = image.pixelColor(x, y);
+            blue += c == QColor(31, 119, 180);
+            orange += c == QColor(255, 127, 14);
+        }
+    EXPECT_GT(blue, 100);
+    EXPECT_GT(orange, 100);
+    const std::string text = slurp(svg);
+    EXPECT_EQ(text.rfind("<?xml", 0), 0u);
+    EXPECT_NE(text.find("</svg>"), std::string::npos);
+    EXPECT_EQ(text.find("<image"), std::string::npos);  // vectors and text only
+    const RunScaleAnalysis want = analyseRunScales(run->path());
+    for (const BandAccuracy& b : want.accuracy) {  // the bands and their persons, as text
+        EXPECT_NE(text.find(">" + b.band.label + "<"), std::string::npos) << b.band.label;
+        if (b.ap >= 0) {
+            EXPECT_NE(text.find(QString::number(b.ap, 'f', 2).toStdString()), std::string::npos) << b.band.label;
+        }
+    }
+    EXPECT_NE(text.find(std::to_string(want.accuracy.front().persons) + " person"), std::string::npos);
+    for (const char* word : {"AP50", "AP75", "left wrist", "argmax+quarter", "dark", "simcc", "log scale",
+                             "mean error (image px)", "error ÷ sqrt(area)"})
+        EXPECT_NE(text.find(word), std::string::npos) << word;
+    const std::string p = slurp(pdf);
+    EXPECT_EQ(p.rfind("%PDF-", 0), 0u);
+    EXPECT_NE(p.find("%%EOF"), std::string::npos);
+
+    // Own bands, the error relative to the height, the annotation file named explicitly.
+    spec.bands = "tiny=0:3000,big=3000:1e10";
+    spec.quantisationUnit = QuantisationUnit::Normalised;
+    spec.gt = run->header().dataset;
+    const std::string own = test::outputPath("scales_own_bands.svg");
+    renderer.write(spec, 0, own);
+    const std::string ownText = slurp(own);
+    EXPECT_NE(ownText.find(">tiny<"), std::string::npos);
+    EXPECT_NE(ownText.find(">big<"), std::string::npos);
+    EXPECT_EQ(ownText.find(">medium<"), std::string::npos);
+    EXPECT_NE(ownText.find("mean error (% of height)"), std::string::npos);
+
+    // Data computed elsewhere (the workbench's Scales tab) is drawn for specs of its bands and gt.
+    FigureRenderer seeded(*run);
+    FigureSpec plain;
+    plain.kind = FigureKind::Scales;
+    plain.run = run->path();
+    ScaleFigureData data = scaleFigureData(*run, plain);
+    EXPECT_EQ(data.scales.accuracy.size(), want.accuracy.size());
+    EXPECT_EQ(data.scales.accuracy.front().ap, want.accuracy.front().ap);
+    data.scales.samples = 4242;
+    seeded.setScaleData(plain, data);
+    seeded.write(plain, 0, test::outputPath("scales_seeded.svg"));
+    EXPECT_NE(slurp(test::outputPath("scales_seeded.svg")).find("4242 samples"), std::string::npos);
+    plain.bands = "tiny=0:3000";  // other bands: computed again
+    seeded.write(plain, 0, test::outputPath("scales_seeded.svg"));
+    EXPECT_EQ(slurp(test::outputPath("scales_seeded.svg")).find("4242 samples"), std::string::npos);
+
+    // A missing annotation file is named; a bad band string built in code is refused.
+    const std::string missing = test::outputPath("scales_no_such_dir/person_keypoints_val.json");
+    spec.gt = missing;
+    const std::string gone = test::outputPath("scales_gone.png");
+    std::filesystem::remove(gone);
+    const std::string why = refusal([&] { renderer.write(spec, 0, gone); });
+    EXPECT_EQ(why.rfind(missing + ": ", 0), 0u) << why;
+    EXPECT_FALSE(std::filesystem::exists(gone));
+    spec.gt.clear();
+    spec.bands = "small";
+    EXPECT_THROW(renderer.layout(spec), Error);
+}
+
+TEST(Figure, ScalesFiguresRefuseRunsWithoutPersonAreas) {
+    ensureGuiApplication();
+    const std::string mpii = runCopyWith(test::sharedRun(), "figure_scales_mpii_run.h5", "dataset_kind", "mpii");
+    const auto run = RunBrowser::open(mpii);
+    const FigureRenderer renderer(*run);
+    FigureSpec spec;
+    spec.kind = FigureKind::Scales;
+    spec.run = mpii;
+    const std::string want =
+        mpii + ": is an MPII run; the scale analysis needs COCO-format ground truth (person areas)";
+    EXPECT_EQ(refusal([&] { renderer.layout(spec); }), want);
+    const std::string out = test::outputPath("figure_scales_mpii.pdf");
+    std::filesystem::remove(out);
+    EXPECT_EQ(refusal([&] { renderer.write(spec, 0, out); }), want);
+    EXPECT_FALSE(std::filesystem::exists(out));
+    EXPECT_EQ(refusal([&] { scaleFigureData(*run, spec); }), want);
+    // A dataset has no model results.
+    const RunHeader h = RunBrowser::open(test::sharedRun())->header();
+    const auto dataset = DatasetBrowser::open(h.dataset, h.images);
+    EXPECT_THROW(FigureRenderer(*dataset).layout(spec), Error);
 }

@@ -17,6 +17,7 @@
 #include <QCheckBox>
 #include <QComboBox>
 #include <QFile>
+#include <QImage>
 #include <QLabel>
 #include <QLineEdit>
 #include <QListView>
@@ -32,6 +33,7 @@
 #include <QWheelEvent>
 #include "qcustomplot_include.h"
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -722,18 +724,39 @@ TEST(Workbench, TheScalesTabShowsTheRunsAccuracyBySizeAndTheDecoderError) {
     ASSERT_EQ(plot->graphCount(), 4);
     EXPECT_EQ(plot->graph(2)->data()->at(0)->value, 100 * q.rows[2 * heights].meanNormalised);  // dark
 
-    // Export (File › Export Figure… on this tab): the three plots in one file.
+    // Export (File › Export Figure… on this tab): the scales figure drawn from the tab's analysis,
+    // its error in % of the height as the tab shows it, with its spec beside it.
     const std::string base = test::outputPath("workbench_scales");
-    for (const char* ext : {".png", ".svg", ".pdf"}) {
+    for (const char* ext : {".png", ".svg", ".pdf", ".json"})
         std::filesystem::remove(base + ext);
+    for (const char* ext : {".png", ".svg", ".pdf"}) {
         ASSERT_TRUE(w.exportFigure(QString::fromStdString(base + ext))) << w.lastError().toStdString();
         EXPECT_GT(std::filesystem::file_size(base + ext), 1000u) << ext;
     }
+    EXPECT_TRUE(w.statusBar()->currentMessage().contains(QStringLiteral("posescope-cli figure")))
+        << w.statusBar()->currentMessage().toStdString();
+    ASSERT_TRUE(std::filesystem::exists(base + ".json"));
+    const analysis::FigureSpec spec = analysis::readFigureSpec(base + ".json");
+    EXPECT_EQ(spec.kind, analysis::FigureKind::Scales);
+    EXPECT_TRUE(std::filesystem::equivalent(spec.run, path)) << spec.run;
+    EXPECT_EQ(spec.quantisationUnit, analysis::QuantisationUnit::Normalised);
+    EXPECT_EQ(spec.bands, "");  // the tab's bands and annotation file: the defaults
+    EXPECT_EQ(spec.gt, "");
     EXPECT_EQ(slurp(base + ".pdf").rfind("%PDF-", 0), 0u);
-    EXPECT_NE(slurp(base + ".svg").find("<svg"), std::string::npos);
+    const std::string svg = slurp(base + ".svg");
+    EXPECT_NE(svg.find("<svg"), std::string::npos);
+    EXPECT_NE(svg.find("AP50"), std::string::npos);
+    EXPECT_NE(svg.find("mean error (% of height)"), std::string::npos);
+    // The spec draws the same figure again without the workbench (as posescope-cli figure does).
     const QImage png(QString::fromStdString(base + ".png"));
-    EXPECT_NEAR(static_cast<double>(png.height()) / png.width(), 1.5, 0.01);  // three 2:1 plots stacked
     EXPECT_GT(colourCount(png), 50);
+    const auto again = analysis::RunBrowser::open(spec.run);
+    const analysis::FigureRenderer renderer(*again);
+    const analysis::FigureLayout lay = renderer.layout(spec);
+    EXPECT_EQ(png.width(), static_cast<int>(std::ceil(lay.width * spec.dpi / 72.0)));
+    EXPECT_EQ(png.height(), static_cast<int>(std::ceil(lay.height * spec.dpi / 72.0)));
+    renderer.write(spec, spec.rows.front(), test::outputPath("workbench_scales_again.png"));
+    EXPECT_TRUE(QImage(QString::fromStdString(test::outputPath("workbench_scales_again.png"))) == png);
     EXPECT_FALSE(w.exportFigure(QString::fromStdString(base + ".bmp")));
     EXPECT_TRUE(w.lastError().contains(QStringLiteral(".png, .svg or .pdf"))) << w.lastError().toStdString();
 }
@@ -757,8 +780,10 @@ TEST(Workbench, TheScalesTabExplainsWhyARunHasNoScaleAnalysis) {
     EXPECT_EQ(view->table()->rowCount(), 0);
     EXPECT_EQ(view->accuracyPlot()->plottableCount(), 0);
     EXPECT_EQ(view->quantisationPlot()->graphCount(), 0);
+    std::filesystem::remove(test::outputPath("scales_mpii.json"));
     EXPECT_FALSE(w.exportFigure(QString::fromStdString(test::outputPath("scales_mpii.png"))));
     EXPECT_TRUE(w.lastError().contains(QStringLiteral("is an MPII run"))) << w.lastError().toStdString();
+    EXPECT_FALSE(std::filesystem::exists(test::outputPath("scales_mpii.json")));  // no spec of a refused figure
 
     // A COCO run whose annotation file is gone: the message names it. (Opened while the tab is
     // shown, its analysis starts at once; the window then shows the run's grid.)

@@ -22,6 +22,11 @@
 //   image         the original image around the person (or all of it) with the box, both poses
 //                 and the names, optionally under a heatmap or a dependency map carried from the
 //                 crop back to the image (needs the run's dataset images; datasets need none).
+//   scales        COCO-format runs, over every row (run_scales.h): AP, AP50 and AP75 per band of GT
+//                 area with its persons, the mean keypoint error ÷ sqrt(area) per keypoint and
+//                 band, and each decoder's quantisation error against person height (log axis) at
+//                 the run's input size, in image pixels or % of the height; the workbench's Scales
+//                 tab.
 //
 // Usage:
 //   FigureSpec spec;  spec.run = "run.h5";  spec.rows = {12};  spec.keypoints = {9, 10};
@@ -36,12 +41,15 @@
 // Errors: FileError naming the spec file and the JSON path of a bad field (readFigureSpec), or the
 // output file and the reason (write); RunFormatError when the run lacks what the figure needs
 // (e.g. affect maps without --level full); posescope::Error ("figure: layer 7 out of range …")
-// for a spec that does not fit the run.
+// for a spec that does not fit the run. Scales figures throw as analyseRunScales: FileError naming
+// the run when it is not COCO-format, or the annotation file when it is missing or malformed.
 // Thread-safety: a FigureRenderer belongs to one thread (it caches panels); QPainter on images is
 // safe on any thread, but ensureGuiApplication() must be called from the main thread.
 #pragma once
 
 #include "posescope/analysis/run_browser.h"
+#include "posescope/analysis/run_scales.h"
+#include "posescope/analysis/scale_analysis.h"
 
 #include <array>
 #include <cstdint>
@@ -53,11 +61,14 @@ class QPainter;
 
 namespace posescope::analysis {
 
-enum class FigureKind { Dependencies, Heatmaps, Pose, Layerwise, Image, Tokens, Pruning };
+enum class FigureKind { Dependencies, Heatmaps, Pose, Layerwise, Image, Tokens, Pruning, Scales };
 /// What an image figure lays over the image: nothing, a heatmap (keypoints[0], or the maximum
 /// over keypoints without one) or a dependency map (layers[0] or the last layer, keypoints[0]
 /// or the first keypoint, or the chosen point).
 enum class ImageOverlay { None, Heatmap, Dependency };
+/// How a scales figure shows the decoders' quantisation error: in image pixels, or normalised by
+/// the person's height (drawn in % of it).
+enum class QuantisationUnit { Pixels, Normalised };
 std::string figureKindName(FigureKind kind);
 
 struct FigureSpec {
@@ -85,6 +96,9 @@ struct FigureSpec {
     ImageOverlay overlay = ImageOverlay::None;  // image figures
     bool wholeImage = false;                    // image figures: the whole image, not the person's surroundings
     double context = 0.25;                      // image figures: margin around the crop's area, × its size
+    std::string bands;  // scales figures: parseScaleBands's "NAME=MIN:MAX,…" ("" → defaultScaleBands())
+    std::string gt;     // scales figures: the annotation file ("" → the one the run was recorded from)
+    QuantisationUnit quantisationUnit = QuantisationUnit::Pixels;  // scales figures
     std::string output;  // batch output pattern; "{row}" becomes the row ("" → derived from the spec file)
 };
 
@@ -94,6 +108,15 @@ std::string figureSpecJson(const FigureSpec& spec);
 FigureSpec parseFigureSpec(const std::string& json, const std::string& file);
 FigureSpec readFigureSpec(const std::string& path);
 void writeFigureSpec(const FigureSpec& spec, const std::string& path);
+
+/// What a scales figure draws: the run's scale analysis (the spec's bands, against its gt) and the
+/// decoders' quantisation error at the run's input size (runQuantisationOptions).
+struct ScaleFigureData {
+    RunScaleAnalysis scales;
+    QuantisationResult quantisation;
+};
+/// Computes it for `spec` (its run, bands and gt); throws as analyseRunScales.
+ScaleFigureData scaleFigureData(const RunBrowser& run, const FigureSpec& spec);
 
 /// Where each panel of a figure lies (points), for hit-testing clicks in views.
 struct FigurePanel {
@@ -127,6 +150,9 @@ public:
     void paint(QPainter& painter, const FigureSpec& spec, int64_t row, double pixelsPerPoint = 0) const;
     /// Writes the figure of `row` to `path` (.png, .svg or .pdf; FileError otherwise or on failure).
     void write(const FigureSpec& spec, int64_t row, const std::string& path) const;
+    /// Scales figures: draw `data` (as scaleFigureData gives for `spec`, e.g. what the workbench's
+    /// Scales tab computed already) for specs with the spec's bands and gt, instead of computing it.
+    void setScaleData(const FigureSpec& spec, ScaleFigureData data);
 
 private:
     struct Cache;

@@ -1,0 +1,216 @@
+// Occlusion sensitivity: a model built for the test whose keypoints follow the brightest spot,
+// where sensitivity must peak; occluding with what is already there changes nothing; batched and
+// one-by-one evaluation agree; the attention-agreement statistics on hand-made maps.
+#include "official_configs.h"
+#include "posescope/analysis/occlusion.h"
+#include "posescope/datasets/error.h"
+#include "posescope/models/model_registry.h"
+#include "test_paths.h"
+
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <cmath>
+
+using namespace posescope;
+using namespace posescope::analysis;
+
+namespace {
+
+// Every keypoint's heatmap is the input's brightness pooled over 4×4 cells: the keypoint is the
+// brightest cell, its score the brightness there.
+class BrightSpotModel : public models::PoseModel {
+public:
+    BrightSpotModel() {
+        m_info.family = "BrightSpot";
+        m_info.inputWidth = 192;
+        m_info.inputHeight = 256;
+        m_info.outputWidth = 48;
+        m_info.outputHeight = 64;
+        m_info.keypoints = 17;
+    }
+    const models::ModelInfo& info() const override { return m_info; }
+    torch::Tensor forward(const torch::Tensor& input, models::TraceObserver* = nullptr) const override {
+        ++calls;
+        const torch::Tensor pooled = torch::avg_pool2d(input.mean(1, true), 4);  // [N, 1, 64, 48]
+        return pooled.expand({input.size(0), 17, 64, 48}).contiguous();
+    }
+    torch::Tensor headOnTokens(const models::LayerTrace&) const override { throw models::ModelError("none"); }
+    torch::Tensor attentionRows(const models::LayerTrace&, const torch::Tensor&) const override {
+        throw models::ModelError("none");
+    }
+    torch::nn::Module& module() override { return m_module; }
+    torch::Tensor forwardTraining(const torch::Tensor& input, models::TraceObserver* o) override {
+        return forward(input, o);
+    }
+    void initialiseForTraining() override {}
+    mutable int calls = 0;
+
+private:
+    models::ModelInfo m_info;
+    torch::nn::Module m_module;
+};
+
+// The crop equals the image (192×256, identity transform).
+CenterScale identityCrop() {
+    return boxToCenterScale(Box{0, 0, 192, 256}, 0.75, 1.0);
+}
+
+}  // namespace
+
+TEST(Occlusion, SensitivityPeaksWhereTheKeypointIsDetermined) {
+    cv::Mat image(256, 192, CV_8UC3, cv::Scalar::all(0));
+    image(cv::Rect(96, 128, 16, 16)).setTo(cv::Scalar::all(255));  // the only bright spot
+    BrightSpotModel model;
+    OcclusionOptions o;
+    o.size = 32;
+    o.stride = 16;
+    o.batch = 16;
+    OcclusionTarget gt;
+    gt.keypoints.assign(17 * 3, 0.0);
+    for (int k = 0; k < 17; ++k) {
+        gt.keypoints[static_cast<size_t>(3 * k)] = 103.5;  // the spot's centre
+        gt.keypoints[static_cast<size_t>(3 * k + 1)] = 135.5;
+        gt.keypoints[static_cast<size_t>(3 * k + 2)] = 2;
+    }
+    gt.area = 5000;
+    const SensitivityResult r = slidingOcclusion(model, image, identityCrop(), o, gt);
+    EXPECT_EQ(r.cols, 11);  // 0, 16, …, 160
+    EXPECT_EQ(r.rows, 15);  // 0, 16, …, 224
+    EXPECT_EQ(r.evaluated, 165);
+    EXPECT_FALSE(r.cancelled);
+    EXPECT_EQ(model.calls, 1 + 11);  // the reference, then ⌈165 / 16⌉ batches
+    // On the spot's plateau (its first cell: DARK's Newton step is 0 on a flat top).
+    EXPECT_TRUE(cv::Rect2d(95.5, 127.5, 17, 17).contains({r.reference[0].x, r.reference[0].y}))
+        << r.reference[0].x << ", " << r.reference[0].y;
+    const torch::Tensor drop = r.map(0, SensitivityMeasure::ScoreDrop);
+    const torch::Tensor moved = r.map(0, SensitivityMeasure::Displacement);
+    // Windows that cover the whole spot take it away; the others leave it (and its score).
+    for (int64_t p = 0; p < static_cast<int64_t>(r.windows.size()); ++p) {
+        const cv::Rect& w = r.windows[static_cast<size_t>(p)];
+        const bool covers = (w & cv::Rect(96, 128, 16, 16)) == cv::Rect(96, 128, 16, 16);
+        // DARK blurs the heatmap (kernel 11 cells) around the peak: windows within 24 px can move it.
+        const bool touches = (w & cv::Rect(96 - 24, 128 - 24, 16 + 48, 16 + 48)).area() > 0;
+        if (covers) {
+            EXPECT_GT(r.scoreDrop[p][0].item<double>(), 1.0) << w;
+            EXPECT_GT(r.displacement[p][0].item<double>(), 4.0) << w;
+            EXPECT_LT(r.oksDrop[p][0].item<double>(), 1.0);
+            EXPECT_GT(r.oksDrop[p][0].item<double>(), 0.0) << w;
+        } else if (!touches) {
+            EXPECT_EQ(r.scoreDrop[p][0].item<double>(), 0.0) << w;
+            EXPECT_EQ(r.displacement[p][0].item<double>(), 0.0) << w;
+        }
+    }
+    const int64_t peak = drop.argmax().item<int64_t>();
+    const cv::Rect best = r.windows[static_cast<size_t>(peak)];
+    EXPECT_EQ((best & cv::Rect(96, 128, 16, 16)).area(), 256) << best;
+    // On the crop: the spot's pixels carry the largest mean drop.
+    const torch::Tensor onCrop = sensitivityOnCrop(r, 0, SensitivityMeasure::ScoreDrop);
+    EXPECT_EQ(onCrop.sizes(), torch::IntArrayRef({256, 192}));
+    EXPECT_DOUBLE_EQ(onCrop[0][0].item<double>(), 0.0);
+    EXPECT_GT(onCrop[135][103].item<double>(), onCrop[60][40].item<double>() + 1.0);
+    const torch::Tensor grid = sensitivityOnGrid(r, 0, SensitivityMeasure::ScoreDrop, 8, 6);
+    EXPECT_EQ(grid.argmax().item<int64_t>(), 4 * 6 + 3);  // cell (4, 3) holds the spot
+    EXPECT_EQ(moved.sizes(), torch::IntArrayRef({15, 11}));
+}
+
+TEST(Occlusion, OccludingWithWhatIsThereChangesNothing) {
+    // A uniform image blurred is itself: every variant equals the unoccluded input.
+    const auto model = models::loadModel(test::smallTransposeR(), test::officialPath("transpose_r_small.pth"));
+    const cv::Mat image(600, 500, CV_8UC3, cv::Scalar(90, 120, 150));  // the crop stays inside
+    OcclusionOptions o;
+    o.fill = OccluderFill::Blur;
+    o.size = 48;
+    o.stride = 48;
+    o.batch = 8;
+    OcclusionTarget gt;
+    gt.keypoints.assign(17 * 3, 2.0);
+    gt.area = 9000;
+    const SensitivityResult r = slidingOcclusion(*model, image, boxToCenterScale(Box{150, 150, 150, 200}), o, gt);
+    EXPECT_EQ(r.rows * r.cols, static_cast<int>(r.windows.size()));
+    EXPECT_TRUE(torch::equal(r.scoreDrop, torch::zeros_like(r.scoreDrop)));
+    EXPECT_TRUE(torch::equal(r.displacement, torch::zeros_like(r.displacement)));
+    EXPECT_TRUE(torch::equal(r.oksDrop, torch::zeros_like(r.oksDrop)));
+}
+
+TEST(Occlusion, BatchedEqualsOneByOneForEveryFill) {
+    const auto model = models::loadModel(test::smallTransposeR(), test::officialPath("transpose_r_small.pth"));
+    cv::Mat image(256, 200, CV_8UC3);
+    cv::randu(image, cv::Scalar::all(0), cv::Scalar::all(256));
+    cv::Mat texture(20, 30, CV_8UC3);
+    cv::randu(texture, cv::Scalar::all(0), cv::Scalar::all(256));
+    for (const OccluderFill fill :
+         {OccluderFill::Mean, OccluderFill::Black, OccluderFill::Blur, OccluderFill::Noise, OccluderFill::Texture}) {
+        OcclusionOptions o;
+        o.fill = fill;
+        o.texture = texture;
+        o.size = 64;
+        o.stride = 64;  // 3 × 4 windows, the last ones flush with the border
+        o.batch = 1;
+        const CenterScale cs = boxToCenterScale(Box{10, 10, 180, 236});
+        const SensitivityResult one = slidingOcclusion(*model, image, cs, o, {});
+        o.batch = 5;
+        const SensitivityResult batched = slidingOcclusion(*model, image, cs, o, {});
+        const std::string name = occluderFillName(fill);
+        EXPECT_EQ(one.windows.size(), 12u) << name;
+        EXPECT_EQ(one.windows.back(), cv::Rect(128, 192, 64, 64)) << name;
+        EXPECT_TRUE(torch::allclose(one.score, batched.score, 1e-5, 1e-6)) << name;
+        EXPECT_TRUE(torch::allclose(one.displacement, batched.displacement, 1e-5, 1e-4)) << name;
+        EXPECT_TRUE(torch::all(torch::isnan(one.oks)).item<bool>()) << "no ground truth, no OKS";
+        EXPECT_GT(one.scoreDrop.abs().max().item<double>(), 0) << name << ": occluding changes something";
+        EXPECT_EQ(parseOccluderFill(name), fill);
+    }
+}
+
+TEST(Occlusion, CancelsAfterABatchAndRefusesBadOptions) {
+    BrightSpotModel model;
+    const cv::Mat image(256, 192, CV_8UC3, cv::Scalar::all(30));
+    OcclusionOptions o;
+    o.size = 64;
+    o.stride = 32;
+    o.batch = 4;
+    std::vector<int64_t> progress;
+    o.progress = [&](int64_t done, int64_t total) {
+        progress.push_back(done);
+        EXPECT_EQ(total, 35);
+    };
+    o.cancel = [&] { return progress.size() >= 2; };
+    const SensitivityResult r = slidingOcclusion(model, image, identityCrop(), o);
+    EXPECT_TRUE(r.cancelled);
+    EXPECT_EQ(r.evaluated, 8);
+    EXPECT_EQ(progress, std::vector<int64_t>({4, 8}));
+    EXPECT_FALSE(std::isnan(r.score[7][0].item<double>()));
+    EXPECT_TRUE(std::isnan(r.score[8][0].item<double>()));
+    EXPECT_THROW(r.map(17, SensitivityMeasure::ScoreDrop), Error);
+
+    OcclusionOptions bad;
+    bad.size = 300;
+    EXPECT_THROW(slidingOcclusion(model, image, identityCrop(), bad), Error);
+    bad.size = 16;
+    bad.stride = 0;
+    EXPECT_THROW(slidingOcclusion(model, image, identityCrop(), bad), Error);
+    bad.stride = 16;
+    bad.fill = OccluderFill::Texture;
+    EXPECT_THROW(slidingOcclusion(model, image, identityCrop(), bad), Error);
+    EXPECT_THROW(parseOccluderFill("grey"), Error);
+}
+
+TEST(Occlusion, AgreementStatisticsOnHandMadeMaps) {
+    const torch::Tensor a = torch::arange(20, torch::kFloat64).view({4, 5});
+    Agreement same = attentionAgreement(a, a * 3 + 1, 0.1);
+    EXPECT_DOUBLE_EQ(same.spearman, 1.0);
+    EXPECT_EQ(same.k, 2);
+    EXPECT_DOUBLE_EQ(same.topKOverlap, 1.0);
+    const Agreement reversed = attentionAgreement(a, -a, 0.25);
+    EXPECT_DOUBLE_EQ(reversed.spearman, -1.0);
+    EXPECT_EQ(reversed.k, 5);
+    EXPECT_DOUBLE_EQ(reversed.topKOverlap, 0.0);
+    // Ties get average ranks: [1, 1, 2, 3] against [1, 2, 3, 4] → ranks [1.5, 1.5, 3, 4].
+    const Agreement ties =
+        attentionAgreement(torch::tensor({1.0, 1.0, 2.0, 3.0}), torch::tensor({1.0, 2.0, 3.0, 4.0}), 0.5);
+    EXPECT_NEAR(ties.spearman, 0.9486832980505138, 1e-12);  // scipy.stats.spearmanr
+    EXPECT_DOUBLE_EQ(ties.topKOverlap, 1.0);
+    EXPECT_TRUE(std::isnan(attentionAgreement(torch::ones({3, 3}), a.slice(0, 0, 3).slice(1, 0, 3)).spearman));
+    EXPECT_THROW(attentionAgreement(a, a.t()), Error);
+    EXPECT_THROW(attentionAgreement(a, a, 0), Error);
+}

@@ -6,6 +6,24 @@
 #include <algorithm>
 
 namespace posescope::analysis {
+namespace {
+
+// The visual-token columns of `rows` [N, …, L] (the last visualTokens.size(1) ones) placed on the
+// whole grid of T tokens by their grid indices [N, V]; pruned tokens get 0.
+torch::Tensor onGrid(const torch::Tensor& rows, const torch::Tensor& visual, int64_t T) {
+    const int64_t V = visual.size(1), L = rows.size(-1);
+    const torch::Tensor cols = rows.narrow(-1, L - V, V);
+    if (V == T && torch::equal(visual, torch::arange(T, visual.options()).expand_as(visual))) return cols;
+    std::vector<int64_t> shape = cols.sizes().vec();
+    shape.back() = T;
+    std::vector<int64_t> view(static_cast<size_t>(cols.dim()), 1);
+    view.front() = visual.size(0);
+    view.back() = V;
+    const torch::Tensor index = visual.view(view).expand_as(cols);
+    return torch::zeros(shape, cols.options()).scatter_(-1, index, cols);
+}
+
+}  // namespace
 
 std::vector<cv::Point2d> keypointQueries(const std::vector<models::Keypoint>& heatmapKeypoints,
                                          const models::ModelInfo& info) {
@@ -74,6 +92,35 @@ std::vector<torch::Tensor> layerwiseHeatmaps(const models::PoseModel& model, con
     for (size_t i = 0; i < trace.layers.size(); ++i)
         out.push_back(i + 1 == trace.layers.size() && passOutput.defined() ? passOutput
                                                                            : model.headOnTokens(trace.layers[i]));
+    return out;
+}
+
+KeypointRows keypointRows(const models::PoseModel& model, const models::Trace& trace,
+                          const std::vector<std::vector<models::Keypoint>>& outputKeypoints, int64_t gridTokens) {
+    const models::ModelInfo& info = model.info();
+    const auto n = static_cast<int64_t>(outputKeypoints.size());
+    const int K = info.keypoints, prefix = info.prefixTokens;
+    if (trace.layers.empty()) throw models::ModelError(info.family + ": keypoint rows need a traced pass");
+    KeypointRows out;
+    // The query of each keypoint: its keypoint token (token models), or the visual token under its
+    // prediction (TransPose); then every layer's rows for them.
+    torch::Tensor which = torch::empty({n, K}, torch::kInt64);
+    out.tokens.resize(static_cast<size_t>(n));
+    for (int64_t b = 0; b < n; ++b) {
+        const auto queries = keypointQueries(outputKeypoints[static_cast<size_t>(b)], info);
+        for (int k = 0; k < K; ++k) {
+            const int token = queryToken(queries[static_cast<size_t>(k)], trace.layers.front(), info);
+            out.tokens[static_cast<size_t>(b)].push_back(token);
+            which[b][k] = prefix > 0 ? k : prefix + token;
+        }
+    }
+    for (const models::LayerTrace& lt : trace.layers) {
+        const torch::Tensor rows = model.attentionRows(lt, which);  // [N, H, K, L]
+        // Visual-token columns only, on the whole grid (pruned tokens 0).
+        out.perHead.push_back(onGrid(rows, lt.visualTokens, gridTokens));
+        out.mean.push_back(rows.size(1) == 1 ? out.perHead.back().select(1, 0)
+                                             : out.perHead.back().sum(1).div_(static_cast<double>(rows.size(1))));
+    }
     return out;
 }
 

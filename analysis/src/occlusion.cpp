@@ -1,6 +1,7 @@
 #include "posescope/analysis/occlusion.h"
 
 #include "posescope/analysis/coco_eval.h"
+#include "posescope/analysis/dependencies.h"
 #include "posescope/datasets/error.h"
 #include "posescope/models/pose_output.h"
 #include "posescope/models/preprocess.h"
@@ -49,6 +50,28 @@ torch::Tensor wholeFill(const cv::Mat& crop, const OcclusionOptions& o) {
         case OccluderFill::Texture: break;
     }
     return {};
+}
+
+// Fills `window` of the normalised crop `input` [3, H, W] with the fill (or the texture patch).
+void occlude(torch::Tensor input, const cv::Rect& window, const torch::Tensor& fill, const torch::Tensor& patch) {
+    torch::Tensor region =
+        input.slice(1, window.y, window.y + window.height).slice(2, window.x, window.x + window.width);
+    region.copy_(patch.defined()
+                     ? patch
+                     : fill.slice(1, window.y, window.y + window.height).slice(2, window.x, window.x + window.width));
+}
+
+torch::Tensor texturePatch(const cv::Mat& texture, cv::Size size) {
+    cv::Mat resized;
+    cv::resize(texture, resized, size, 0, 0, cv::INTER_AREA);
+    return models::normalizeCrop(resized);
+}
+
+void checkFill(const OcclusionOptions& o) {
+    if (o.fill == OccluderFill::Texture && o.texture.empty())
+        throw Error("occlusion: the texture fill needs a texture image");
+    if (o.fill == OccluderFill::Texture && o.texture.type() != CV_8UC3)
+        throw Error("occlusion: the texture must be an 8-bit RGB image");
 }
 
 double oksTerm(const models::Keypoint& p, const OcclusionTarget& t, size_t k) {
@@ -124,10 +147,7 @@ SensitivityResult slidingOcclusion(const models::PoseModel& model, const cv::Mat
                     ") must be at least 1 px and fit the " + std::to_string(input.width) + "x" +
                     std::to_string(input.height) + " input");
     if (o.batch < 1) throw Error("occlusion: the batch must be at least 1");
-    if (o.fill == OccluderFill::Texture && o.texture.empty())
-        throw Error("occlusion: the texture fill needs a texture image");
-    if (o.fill == OccluderFill::Texture && o.texture.type() != CV_8UC3)
-        throw Error("occlusion: the texture must be an 8-bit RGB image");
+    checkFill(o);
     OcclusionTarget gt = target;
     if (gt.sigmas.empty())
         gt.sigmas = info.keypoints == 17 ? cocoKeypointSigmas() : std::vector<double>(info.keypoints, 0.089);
@@ -135,12 +155,8 @@ SensitivityResult slidingOcclusion(const models::PoseModel& model, const cv::Mat
     const cv::Mat crop = cropPerson(imageRgb, cs, input);
     const torch::Tensor base = models::normalizeCrop(crop);
     const torch::Tensor fill = wholeFill(crop, o);
-    torch::Tensor patch;  // Texture: [3, size, size]
-    if (o.fill == OccluderFill::Texture) {
-        cv::Mat resized;
-        cv::resize(o.texture, resized, cv::Size(o.size, o.size), 0, 0, cv::INTER_AREA);
-        patch = models::normalizeCrop(resized);
-    }
+    const torch::Tensor patch =  // Texture: [3, size, size]
+        o.fill == OccluderFill::Texture ? texturePatch(o.texture, cv::Size(o.size, o.size)) : torch::Tensor();
 
     SensitivityResult r;
     r.inputSize = input;
@@ -174,11 +190,8 @@ SensitivityResult slidingOcclusion(const models::PoseModel& model, const cv::Mat
     for (int64_t begin = 0; begin < P; begin += o.batch) {
         const int64_t end = std::min(P, begin + o.batch);
         torch::Tensor batch = base.unsqueeze(0).repeat({end - begin, 1, 1, 1});
-        for (int64_t p = begin; p < end; ++p) {
-            const cv::Rect& w = r.windows[static_cast<size_t>(p)];
-            torch::Tensor region = batch[p - begin].slice(1, w.y, w.y + w.height).slice(2, w.x, w.x + w.width);
-            region.copy_(patch.defined() ? patch : fill.slice(1, w.y, w.y + w.height).slice(2, w.x, w.x + w.width));
-        }
+        for (int64_t p = begin; p < end; ++p)
+            occlude(batch[p - begin], r.windows[static_cast<size_t>(p)], fill, patch);
         const auto people = decode(batch);
         for (int64_t p = begin; p < end; ++p)
             for (int k = 0; k < K; ++k) {
@@ -220,6 +233,73 @@ torch::Tensor sensitivityOnGrid(const SensitivityResult& r, int keypoint, Sensit
     if (rows < 1 || cols < 1) throw Error("sensitivity: the grid must have at least one cell");
     const torch::Tensor crop = sensitivityOnCrop(r, keypoint, measure);
     return torch::adaptive_avg_pool2d(crop.unsqueeze(0), {rows, cols})[0];
+}
+
+cv::Rect keypointRegion(const std::vector<cv::Point2d>& cropPoints, int margin, cv::Size input) {
+    if (cropPoints.empty()) throw Error("occlusion: a region needs at least one point");
+    double x0 = cropPoints[0].x, y0 = cropPoints[0].y, x1 = x0, y1 = y0;
+    for (const cv::Point2d& p : cropPoints) {
+        x0 = std::min(x0, p.x);
+        y0 = std::min(y0, p.y);
+        x1 = std::max(x1, p.x);
+        y1 = std::max(y1, p.y);
+    }
+    const cv::Rect box(
+        cv::Point(static_cast<int>(std::floor(x0)) - margin, static_cast<int>(std::floor(y0)) - margin),
+        cv::Point(static_cast<int>(std::floor(x1)) + margin + 1, static_cast<int>(std::floor(y1)) + margin + 1));
+    return box & cv::Rect(0, 0, input.width, input.height);
+}
+
+TargetedOcclusionResult targetedOcclusion(const models::PoseModel& model, const cv::Mat& imageRgb,
+                                          const CenterScale& cs, const cv::Rect& region, const OcclusionOptions& o) {
+    const models::ModelInfo& info = model.info();
+    const cv::Size input(info.inputWidth, info.inputHeight);
+    const cv::Rect inside = region & cv::Rect(0, 0, input.width, input.height);
+    if (inside.area() == 0)
+        throw Error("occlusion: the region " + std::to_string(region.x) + "," + std::to_string(region.y) + " " +
+                    std::to_string(region.width) + "x" + std::to_string(region.height) + " is outside the " +
+                    std::to_string(input.width) + "x" + std::to_string(input.height) + " crop");
+    checkFill(o);
+    const cv::Mat crop = cropPerson(imageRgb, cs, input);
+    const torch::Tensor base = models::normalizeCrop(crop);
+    torch::Tensor occluded = base.clone();
+    occlude(occluded, inside, wholeFill(crop, o),
+            o.fill == OccluderFill::Texture ? texturePatch(o.texture, inside.size()) : torch::Tensor());
+
+    TargetedOcclusionResult r;
+    r.region = inside;
+    models::Trace trace;
+    trace.keepAttention = false;  // the rows come from the projections
+    const torch::Tensor out = model.forward(torch::stack({base, occluded}), &trace);
+    const auto decoded = models::decodeOutput(info, out, o.decode);
+    const auto inImage = models::heatmapToImage(decoded, {cs, cs}, cv::Size(info.outputWidth, info.outputHeight));
+    r.before = inImage[0];
+    r.after = inImage[1];
+    if (trace.layers.empty()) return r;
+    r.gridRows = info.gridRows;
+    r.gridCols = info.gridCols;
+    const int64_t T = int64_t{r.gridRows} * r.gridCols;
+    const KeypointRows rows = keypointRows(model, trace, decoded, T);
+    r.queryBefore = rows.tokens[0];
+    r.queryAfter = rows.tokens[1];
+    std::vector<torch::Tensor> before, after;
+    for (const torch::Tensor& m : rows.mean) {  // [2, K, T]
+        before.push_back(m[0].to(torch::kFloat32));
+        after.push_back(m[1].to(torch::kFloat32));
+    }
+    r.dependencyBefore = torch::stack(before);
+    r.dependencyAfter = torch::stack(after);
+    // The grid cells whose centre lies in the region.
+    torch::Tensor mask = torch::zeros({T}, torch::kFloat32);
+    const double cellW = static_cast<double>(input.width) / r.gridCols;
+    const double cellH = static_cast<double>(input.height) / r.gridRows;
+    for (int row = 0; row < r.gridRows; ++row)
+        for (int col = 0; col < r.gridCols; ++col)
+            if (cv::Rect2d(inside).contains(cv::Point2d((col + 0.5) * cellW, (row + 0.5) * cellH)))
+                mask[row * r.gridCols + col] = 1;
+    r.regionShareBefore = (r.dependencyBefore * mask).sum(-1) / r.dependencyBefore.sum(-1).clamp_min(1e-12);
+    r.regionShareAfter = (r.dependencyAfter * mask).sum(-1) / r.dependencyAfter.sum(-1).clamp_min(1e-12);
+    return r;
 }
 
 Agreement attentionAgreement(const torch::Tensor& attention, const torch::Tensor& sensitivity, double topFraction) {

@@ -170,21 +170,6 @@ std::vector<float> flatKeypoints(const std::vector<models::Keypoint>& kps) {
     return v;
 }
 
-// The visual-token columns of `rows` [N, …, L] (the last visualTokens.size(1) ones) placed on the
-// whole grid of T tokens by their grid indices [N, V]; pruned tokens get 0.
-torch::Tensor onGrid(const torch::Tensor& rows, const torch::Tensor& visual, int64_t T) {
-    const int64_t V = visual.size(1), L = rows.size(-1);
-    const torch::Tensor cols = rows.narrow(-1, L - V, V);
-    if (V == T && torch::equal(visual, torch::arange(T, visual.options()).expand_as(visual))) return cols;
-    std::vector<int64_t> shape = cols.sizes().vec();
-    shape.back() = T;
-    std::vector<int64_t> view(static_cast<size_t>(cols.dim()), 1);
-    view.front() = visual.size(0);
-    view.back() = V;
-    const torch::Tensor index = visual.view(view).expand_as(cols);
-    return torch::zeros(shape, cols.options()).scatter_(-1, index, cols);
-}
-
 // PPT: per sample, each stage's scores and kept ranks on the whole grid (stages × T, row-major).
 std::vector<std::pair<std::vector<float>, std::vector<int32_t>>> pruningOnGrid(const models::Trace& trace,
                                                                                const models::ModelInfo& info,
@@ -252,28 +237,12 @@ std::vector<RunSample> runBatch(const models::PoseModel& model, const RunHeader&
                             items.size(), std::vector<models::Keypoint>(static_cast<size_t>(K), none)));
     }
 
-    const int T = header.tokens(), prefix = info.prefixTokens;
+    const int T = header.tokens();
     const auto n = static_cast<int64_t>(items.size());
-    // The query of each keypoint: its keypoint token (token models), or the visual token under its
-    // prediction (TransPose); then every layer's rows for them.
-    torch::Tensor which = torch::empty({n, K}, torch::kInt64);
-    std::vector<std::vector<int32_t>> tokens(items.size());
-    for (int64_t b = 0; b < n; ++b) {
-        const auto queries = keypointQueries(inHeatmap[static_cast<size_t>(b)], info);
-        for (int k = 0; k < K; ++k) {
-            const int token = queryToken(queries[static_cast<size_t>(k)], trace.layers.front(), info);
-            tokens[static_cast<size_t>(b)].push_back(token);
-            which[b][k] = prefix > 0 ? k : prefix + token;
-        }
-    }
-    std::vector<torch::Tensor> layerRows, layerMean;  // [N, H, K, T], [N, K, T] per layer
-    for (const models::LayerTrace& lt : trace.layers) {
-        const torch::Tensor rows = model.attentionRows(lt, which);  // [N, H, K, L]
-        // Visual-token columns only, on the whole grid (pruned tokens 0).
-        layerRows.push_back(onGrid(rows, lt.visualTokens, T));
-        layerMean.push_back(rows.size(1) == 1 ? layerRows.back().select(1, 0)
-                                              : layerRows.back().sum(1).div_(static_cast<double>(rows.size(1))));
-    }
+    const KeypointRows rows = keypointRows(model, trace, inHeatmap, T);
+    const std::vector<std::vector<int32_t>>& tokens = rows.tokens;
+    const std::vector<torch::Tensor>& layerRows = rows.perHead;
+    const std::vector<torch::Tensor>& layerMean = rows.mean;
     const std::vector<std::pair<std::vector<float>, std::vector<int32_t>>> pruning = pruningOnGrid(trace, info, T);
     // BTranspose: every MHSA block's rows of the same query tokens (its grid is the encoder's).
     std::vector<torch::Tensor> mhsaFull;  // per block [N, H, T, T]

@@ -2,9 +2,12 @@
 // where sensitivity must peak; occluding with what is already there changes nothing; batched and
 // one-by-one evaluation agree; the attention-agreement statistics on hand-made maps.
 #include "official_configs.h"
+#include "posescope/analysis/dependencies.h"
 #include "posescope/analysis/occlusion.h"
 #include "posescope/datasets/error.h"
 #include "posescope/models/model_registry.h"
+#include "posescope/models/pose_output.h"
+#include "posescope/models/preprocess.h"
 #include "test_paths.h"
 
 #include <gtest/gtest.h>
@@ -213,4 +216,47 @@ TEST(Occlusion, AgreementStatisticsOnHandMadeMaps) {
     EXPECT_TRUE(std::isnan(attentionAgreement(torch::ones({3, 3}), a.slice(0, 0, 3).slice(1, 0, 3)).spearman));
     EXPECT_THROW(attentionAgreement(a, a.t()), Error);
     EXPECT_THROW(attentionAgreement(a, a, 0), Error);
+}
+
+TEST(Occlusion, TargetedOcclusionReportsWhereEachKeypointsAttentionGoes) {
+    const auto model = models::loadModel(test::smallTransposeR(), test::officialPath("transpose_r_small.pth"));
+    cv::Mat image(300, 240, CV_8UC3);
+    cv::randu(image, cv::Scalar::all(0), cv::Scalar::all(256));
+    const CenterScale cs = boxToCenterScale(Box{20, 20, 200, 260});
+    OcclusionOptions o;
+    o.fill = OccluderFill::Black;
+    const cv::Rect region = keypointRegion({{100, 120}, {110, 150}}, 16, {192, 256});
+    EXPECT_EQ(region, cv::Rect(84, 104, 43, 63));
+    EXPECT_EQ(keypointRegion({{5, 250}}, 10, {192, 256}), cv::Rect(0, 240, 16, 16));  // clipped
+    const TargetedOcclusionResult t = targetedOcclusion(*model, image, cs, region, o);
+    EXPECT_EQ(t.region, region);
+    ASSERT_EQ(t.gridRows, 32);
+    ASSERT_EQ(t.gridCols, 24);
+    ASSERT_EQ(t.dependencyBefore.sizes(), torch::IntArrayRef({2, 17, 768}));
+    EXPECT_TRUE(torch::allclose(t.dependencyBefore.sum(-1), torch::ones({2, 17}), 0, 1e-4));  // softmax rows
+    EXPECT_TRUE(torch::allclose(t.dependencyAfter.sum(-1), torch::ones({2, 17}), 0, 1e-4));
+    EXPECT_FALSE(torch::equal(t.dependencyBefore, t.dependencyAfter));
+    EXPECT_TRUE((t.regionShareBefore >= 0).all().item<bool>() && (t.regionShareBefore <= 1 + 1e-5).all().item<bool>());
+    // The share is the rows' mass on the cells whose centre lies in the region (8 px cells).
+    torch::Tensor mask = torch::zeros({32, 24});
+    mask.slice(0, 13, 21).slice(1, 10, 16).fill_(1);  // centres 8·i + 4 within [84, 127) × [104, 167)
+    EXPECT_TRUE(torch::allclose(t.regionShareBefore, (t.dependencyBefore * mask.view({-1})).sum(-1), 0, 1e-5));
+    // "Before" is the plain pass; the rows are those record stores for it.
+    models::Trace trace;
+    const torch::Tensor out = model->forward(models::preprocessCrop(image, cs).unsqueeze(0), &trace);
+    const auto decoded = models::decodeOutput(model->info(), out);
+    const KeypointRows rows = keypointRows(*model, trace, decoded, 768);
+    EXPECT_EQ(t.queryBefore, rows.tokens[0]);
+    EXPECT_TRUE(torch::allclose(t.dependencyBefore[1], rows.mean[1][0], 0, 1e-5));
+    const auto inImage = models::decodeOutputToImage(model->info(), out, {cs});
+    EXPECT_NEAR(t.before[9].x, inImage[0][9].x, 1e-3);
+    // The whole crop hidden: every row lies in the region.
+    const TargetedOcclusionResult all = targetedOcclusion(*model, image, cs, cv::Rect(0, 0, 192, 256), o);
+    EXPECT_TRUE(torch::allclose(all.regionShareAfter, torch::ones({2, 17}), 0, 1e-5));
+    // A model without a trace: predictions only. A region outside the crop is refused.
+    BrightSpotModel bright;
+    const TargetedOcclusionResult plain = targetedOcclusion(bright, image, cs, region, o);
+    EXPECT_FALSE(plain.dependencyBefore.defined());
+    EXPECT_EQ(plain.gridRows, 0);
+    EXPECT_THROW(targetedOcclusion(*model, image, cs, cv::Rect(300, 0, 10, 10), o), Error);
 }

@@ -8,6 +8,7 @@
 //   torch::Tensor crop = upsampleToCrop(grid, model->info());                        // [H, W]
 //   cv::Mat onImage = cropMapToImage(crop, centerScale, image.size());
 //   std::vector<torch::Tensor> perLayer = layerwiseHeatmaps(*model, trace);          // head on each layer
+//   KeypointRows rows = keypointRows(*model, trace, decodeOutput(model->info(), hm), 768);  // each layer
 //
 // As visualize.py defines them: the query token of a crop point is (int(y/ds), int(x/ds)) with
 // ds the encoder's stride; "dependency" is the query's attention row (where it draws from, sums
@@ -23,6 +24,7 @@
 
 #include <opencv2/core.hpp>
 
+#include <cstdint>
 #include <vector>
 
 namespace posescope::analysis {
@@ -43,6 +45,17 @@ torch::Tensor attentionMap(const models::LayerTrace& layer, int token, Attention
 torch::Tensor upsampleToCrop(const torch::Tensor& grid, const models::ModelInfo& info, double threshold = 0);
 /// A crop-sized map warped back onto the original image (CV_32F, image size).
 cv::Mat cropMapToImage(const torch::Tensor& cropMap, const CenterScale& cs, cv::Size imageSize);
+/// Every traced layer's attention rows of each keypoint's query on the whole grid of `gridTokens`
+/// cells (visual columns only; pruned tokens 0): the keypoint's own token (token models) or the
+/// visual token under its prediction. `outputKeypoints` are decodeOutput's, one list per sample.
+/// ModelError for a pass without traced layers.
+struct KeypointRows {
+    std::vector<torch::Tensor> perHead;        // per layer [N, heads, K, T]
+    std::vector<torch::Tensor> mean;           // per layer [N, K, T], averaged over heads
+    std::vector<std::vector<int32_t>> tokens;  // [N][K]: the grid cell under each prediction
+};
+KeypointRows keypointRows(const models::PoseModel& model, const models::Trace& trace,
+                          const std::vector<std::vector<models::Keypoint>>& outputKeypoints, int64_t gridTokens);
 /// The model's head applied to every layer's tokens: one heatmap tensor per layer. `passOutput`,
 /// the output of the traced pass itself (unflipped), stands for the last layer when given: it is
 /// the head on the last layer's tokens, and a deconvolution head (TransPose-R) is costly.

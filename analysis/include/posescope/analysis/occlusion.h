@@ -8,6 +8,9 @@
 //   torch::Tensor drop = r.map(9, SensitivityMeasure::ScoreDrop);       // [rows, cols], left wrist
 //   torch::Tensor onCrop = sensitivityOnCrop(r, 9, SensitivityMeasure::Displacement);   // [H, W]
 //   Agreement a = attentionAgreement(dependencyGrid, sensitivityOnGrid(r, 9, measure, 8, 6));
+//   cv::Rect hidden = keypointRegion({wristInCrop}, 16, {192, 256});
+//   TargetedOcclusionResult t = targetedOcclusion(*model, imageRgb, centerScale, hidden, o);
+//   torch::Tensor moved = t.regionShareAfter - t.regionShareBefore;   // [layers, K]
 //
 // The crop of the person (the model input, as record makes it) is occluded by a size × size
 // window in crop pixels at every position of a grid (top-left corners 0, stride, 2·stride, …, the
@@ -20,11 +23,14 @@
 // prediction from the unoccluded one (image pixels), and the keypoint's OKS term against the
 // ground truth (exp(−d²/(2·area·(2σ_k)²)), NaN without a labelled GT) and its drop. A pixel's
 // value on the crop is the mean over the windows covering it (Zeiler & Fergus).
+// Targeted occlusion hides one region (around a keypoint or a body part) and reports how every
+// keypoint's prediction and dependency rows (models::PoseModel traces, as record stores them)
+// change, layer by layer: where does attention go when its target disappears?
 // Agreement between an attention map and a sensitivity map on the same grid: Spearman's rank
 // correlation (average ranks for ties) and the overlap of their top-k cells (k = ⌈fraction·cells⌉).
 //
 // Errors: posescope::Error for invalid options (size or stride < 1, size larger than the input,
-// batch < 1, an empty texture for the texture fill) and maps of different sizes; ModelError from
+// batch < 1, an empty texture for the texture fill, an empty region) and maps of different sizes; ModelError from
 // the model. Thread-safety: the functions only read the model; concurrent calls are safe.
 #pragma once
 
@@ -97,6 +103,27 @@ torch::Tensor sensitivityOnCrop(const SensitivityResult& result, int keypoint, S
 /// The crop map averaged into a rows × cols grid (e.g. the token grid), [rows, cols].
 torch::Tensor sensitivityOnGrid(const SensitivityResult& result, int keypoint, SensitivityMeasure measure, int rows,
                                 int cols);
+
+/// The box of crop points (e.g. a keypoint, or the keypoints of a body part) grown by `margin`
+/// pixels on every side and clipped to the crop of size `input`.
+cv::Rect keypointRegion(const std::vector<cv::Point2d>& cropPoints, int margin, cv::Size input);
+
+/// One region occluded: every keypoint's prediction and dependency rows before and after.
+struct TargetedOcclusionResult {
+    cv::Rect region;                                  // crop pixels
+    std::vector<models::Keypoint> before, after;      // image pixels
+    int gridRows = 0, gridCols = 0;                   // the token grid (0 for models without a trace)
+    std::vector<int32_t> queryBefore, queryAfter;     // [K]: each keypoint's query cell
+    torch::Tensor dependencyBefore, dependencyAfter;  // [layers, K, T] head-averaged rows (undefined without layers)
+    torch::Tensor regionShareBefore,
+        regionShareAfter;  // [layers, K]: each row's mass on the cells whose centre is in the region
+};
+
+/// Occludes `region` of the crop (fill as in `options`; texture resized to the region) and traces
+/// the model before and after.
+TargetedOcclusionResult targetedOcclusion(const models::PoseModel& model, const cv::Mat& imageRgb,
+                                          const CenterScale& cs, const cv::Rect& region,
+                                          const OcclusionOptions& options);
 
 struct Agreement {
     double spearman = 0;     // rank correlation (NaN when a map is constant)

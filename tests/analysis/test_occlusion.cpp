@@ -4,16 +4,21 @@
 #include "official_configs.h"
 #include "posescope/analysis/dependencies.h"
 #include "posescope/analysis/occlusion.h"
+#include "posescope/analysis/pose_nms.h"
+#include "posescope/analysis/run_store.h"
+#include "posescope/analysis/visibility_stats.h"
 #include "posescope/datasets/error.h"
 #include "posescope/models/model_registry.h"
 #include "posescope/models/pose_output.h"
 #include "posescope/models/preprocess.h"
+#include "run_fixture.h"
 #include "test_paths.h"
 
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
 #include <cmath>
+#include <filesystem>
 
 using namespace posescope;
 using namespace posescope::analysis;
@@ -259,4 +264,125 @@ TEST(Occlusion, TargetedOcclusionReportsWhereEachKeypointsAttentionGoes) {
     EXPECT_FALSE(plain.dependencyBefore.defined());
     EXPECT_EQ(plain.gridRows, 0);
     EXPECT_THROW(targetedOcclusion(*model, image, cs, cv::Rect(300, 0, 10, 10), o), Error);
+}
+
+namespace {
+
+// Three keypoints on a 2 × 3 grid of 4 × 8 px cells (input 12 × 16), one layer.
+RunHeader visibilityHeader() {
+    RunHeader h;
+    h.modelFamily = "TransPose-R";
+    h.config = "{}";
+    h.configSource = "test";
+    h.checkpoint = "x.pth";
+    h.checkpointSha256 = std::string(64, 'a');
+    h.datasetKind = "coco";
+    h.dataset = "ann.json";
+    h.datasetSha256 = std::string(64, 'b');
+    h.selection = "all";
+    h.keypointNames = {"nose", "left_eye", "right_eye"};
+    h.skeleton = {{0, 1}, {0, 2}};
+    h.flipPairs = {{1, 2}};
+    h.inputWidth = 12;
+    h.inputHeight = 16;
+    h.heatmapWidth = 3;
+    h.heatmapHeight = 4;
+    h.gridRows = 2;
+    h.gridCols = 3;
+    h.layers = 1;
+    h.heads = 1;
+    h.level = RunLevel::Keypoints;
+    h.totalSamples = 2;
+    h.plannedSamples = 2;
+    h.posescopeVersion = "test";
+    h.created = "2026-01-01T00:00:00Z";
+    return h;
+}
+
+RunSample visibilitySample(int64_t index, std::vector<float> gt, std::vector<float> predicted,
+                           std::vector<float> rows) {
+    RunSample s;
+    s.index = index;
+    s.imageId = 1;
+    s.annotationId = 10 + index;
+    s.scale = {0.5f, 0.75f};
+    s.cropTransform = {1, 0, 0, 0, 1, 0};  // the crop is the image
+    s.groundTruth = std::move(gt);
+    s.keypoints = std::move(predicted);
+    s.layerKeypoints.assign(9, 0.f);
+    s.queryTokens = {0, 0, 0};
+    s.dependency = torch::tensor(rows).view({1, 3, 6});
+    s.cropJpeg = "x";
+    return s;
+}
+
+}  // namespace
+
+TEST(VisibilityStats, SplitsAccuracyAndAttentionByTheGroundTruthsFlags) {
+    const std::string path = test::outputPath("visibility_stats.h5");
+    std::filesystem::remove(path);
+    {
+        RunWriter w = RunWriter::create(path, visibilityHeader());
+        // nose visible at cell 0, left eye occluded at cell 4, right eye visible at cell 2.
+        w.append({visibilitySample(0, {1, 1, 2, 5, 9, 1, 10, 3, 2}, {4, 5, 0.9f, 5, 9, 0.5f, 10, 3, 0.8f},
+                                   {1, 0, 0, 0, 0, 0,                                      // nose: its own cell
+                                    1 / 6.f, 1 / 6.f, 1 / 6.f, 1 / 6.f, 1 / 6.f, 1 / 6.f,  // left eye: uniform
+                                    0.5f, 0, 0.5f, 0, 0, 0}),                              // right eye: nose and itself
+                  visibilitySample(1, std::vector<float>(9, 0.f), std::vector<float>(9, 1.f),
+                                   std::vector<float>(18, 1 / 6.f))});  // no labelled GT: left out
+        w.finish();
+    }
+    const RunReader run = RunReader::open(path);
+    const VisibilityStats s = visibilityStats(run);
+    ASSERT_EQ(s.layers, 1);
+    EXPECT_EQ(s.visible.keypoints, 2);
+    EXPECT_EQ(s.occluded.keypoints, 1);
+    EXPECT_DOUBLE_EQ(s.visible.meanError, 2.5);  // the nose is 5 px off, the right eye exact
+    EXPECT_DOUBLE_EQ(s.occluded.meanError, 0);
+    const double area = areaFromScale(0.5, 0.75);
+    EXPECT_NEAR(s.visible.meanNormalisedError, 2.5 / std::sqrt(area), 1e-12);
+    const double noseOks = std::exp(-25 / (2 * area * 4 * 0.089 * 0.089));  // not COCO: σ 0.089
+    EXPECT_NEAR(s.visible.meanOks, (noseOks + 1) / 2, 1e-12);
+    EXPECT_NEAR(s.visible.entropy[0], (0 + std::log(2) / std::log(6)) / 2, 1e-4);
+    EXPECT_NEAR(s.occluded.entropy[0], 1.0, 1e-3);
+    EXPECT_NEAR(s.visible.ownCell[0], (1 + 0.5) / 2, 1e-4);
+    EXPECT_NEAR(s.occluded.ownCell[0], 1 / 6.0, 1e-3);
+    EXPECT_EQ(s.visible.symmetricCount[0], 1);       // the nose has no symmetric joint
+    EXPECT_NEAR(s.visible.symmetric[0], 0.0, 1e-6);  // the right eye's row misses the left eye's cell
+    EXPECT_NEAR(s.occluded.symmetric[0], 1 / 6.0, 1e-3);
+    EXPECT_EQ(s.visible.adjacentCount[0], 2);
+    EXPECT_NEAR(s.visible.adjacent[0], (0 + 0.5) / 2, 1e-4);  // nose → the eyes' cells; right eye → nose
+    EXPECT_NEAR(s.occluded.adjacent[0], 1 / 6.0, 1e-3);
+
+    // A run without labelled ground truth is refused, naming the file.
+    const std::string empty = test::outputPath("visibility_stats_empty.h5");
+    std::filesystem::remove(empty);
+    {
+        RunWriter w = RunWriter::create(empty, visibilityHeader());
+        w.append({visibilitySample(0, std::vector<float>(9, 0.f), std::vector<float>(9, 1.f),
+                                   std::vector<float>(18, 1 / 6.f))});
+        w.finish();
+    }
+    EXPECT_THROW(visibilityStats(RunReader::open(empty)), RunFormatError);
+}
+
+TEST(VisibilityStats, RecordedRunsGiveBoundedStatistics) {
+    const RunReader run = RunReader::open(test::sharedRun());
+    const VisibilityStats s = visibilityStats(run);
+    EXPECT_EQ(s.layers, run.header().layers);
+    int64_t labelled = 0;
+    for (int64_t row = 0; row < run.size(); ++row) {
+        const RunSample x = run.sample(row);
+        for (size_t k = 0; k < 17; ++k)
+            labelled += x.groundTruth[3 * k + 2] > 0;
+    }
+    EXPECT_EQ(s.visible.keypoints + s.occluded.keypoints, labelled);
+    EXPECT_GT(s.occluded.keypoints, 0);  // SynthPose covers keypoints
+    for (const VisibilityGroupStats* g : {&s.visible, &s.occluded})
+        for (int l = 0; l < s.layers; ++l) {
+            EXPECT_GE(g->entropy[static_cast<size_t>(l)], 0);
+            EXPECT_LE(g->entropy[static_cast<size_t>(l)], 1 + 1e-6);
+            EXPECT_GE(g->ownCell[static_cast<size_t>(l)], 0);
+            EXPECT_LE(g->ownCell[static_cast<size_t>(l)], 1);
+        }
 }

@@ -9,6 +9,7 @@
 #include "posescope/analysis/run_store.h"
 #include "posescope/datasets/error.h"
 #include "posescope/datasets/synthpose.h"
+#include "run_files.h"
 #include "run_fixture.h"
 #include "test_paths.h"
 
@@ -717,27 +718,6 @@ TEST(Figure, TokenFiguresDarkenPrunedPatchesAndKeepTheRest) {
 
 namespace {
 
-// A copy of `run` with one string attribute of its root changed (HDF5's C API).
-std::string runCopyWith(const std::string& run, const std::string& name, const char* attribute,
-                        const std::string& value) {
-    const std::string out = test::outputPath(name);
-    std::filesystem::copy_file(run, out, std::filesystem::copy_options::overwrite_existing);
-    const hid_t f = H5Fopen(out.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
-    EXPECT_GE(f, 0) << out;
-    H5Adelete(f, attribute);
-    const hid_t type = H5Tcopy(H5T_C_S1);
-    H5Tset_size(type, value.size());
-    H5Tset_cset(type, H5T_CSET_UTF8);
-    const hid_t space = H5Screate(H5S_SCALAR);
-    const hid_t a = H5Acreate2(f, attribute, type, space, H5P_DEFAULT, H5P_DEFAULT);
-    EXPECT_GE(H5Awrite(a, type, value.data()), 0) << out;
-    H5Aclose(a);
-    H5Sclose(space);
-    H5Tclose(type);
-    H5Fclose(f);
-    return out;
-}
-
 std::string refusal(const std::function<void()>& f) {
     try {
         f();
@@ -845,7 +825,7 @@ TEST(Figure, ScalesFiguresPlotTheRunsAccuracyBySizeAndTheDecoderError) {
 
 TEST(Figure, ScalesFiguresRefuseRunsWithoutPersonAreas) {
     ensureGuiApplication();
-    const std::string mpii = runCopyWith(test::sharedRun(), "figure_scales_mpii_run.h5", "dataset_kind", "mpii");
+    const std::string mpii = test::runCopyWith(test::sharedRun(), "figure_scales_mpii_run.h5", "dataset_kind", "mpii");
     const auto run = RunBrowser::open(mpii);
     const FigureRenderer renderer(*run);
     FigureSpec spec;

@@ -11,6 +11,7 @@
 #include "posescope/models/model_registry.h"
 #include "posescope/models/pose_output.h"
 #include "posescope/models/preprocess.h"
+#include "run_files.h"
 #include "run_fixture.h"
 #include "test_paths.h"
 
@@ -270,16 +271,7 @@ namespace {
 
 // Three keypoints on a 2 × 3 grid of 4 × 8 px cells (input 12 × 16), one layer.
 RunHeader visibilityHeader() {
-    RunHeader h;
-    h.modelFamily = "TransPose-R";
-    h.config = "{}";
-    h.configSource = "test";
-    h.checkpoint = "x.pth";
-    h.checkpointSha256 = std::string(64, 'a');
-    h.datasetKind = "coco";
-    h.dataset = "ann.json";
-    h.datasetSha256 = std::string(64, 'b');
-    h.selection = "all";
+    RunHeader h = test::runHeader();
     h.keypointNames = {"nose", "left_eye", "right_eye"};
     h.skeleton = {{0, 1}, {0, 2}};
     h.flipPairs = {{1, 2}};

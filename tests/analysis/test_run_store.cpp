@@ -3,6 +3,7 @@
 #include "posescope/analysis/h5_file.h"
 #include "posescope/analysis/run_merge.h"
 #include "posescope/analysis/run_store.h"
+#include "run_files.h"
 #include "test_paths.h"
 
 #include <gtest/gtest.h>
@@ -17,16 +18,8 @@ using namespace posescope::analysis;
 namespace {
 
 RunHeader smallHeader(RunLevel level, int heads = 2) {
-    RunHeader h;
-    h.modelFamily = "TransPose-R";
+    RunHeader h = test::runHeader();
     h.config = "{\"MODEL.N_HEAD\": \"2\"}";
-    h.configSource = "test";
-    h.checkpoint = "x.pth";
-    h.checkpointSha256 = std::string(64, 'a');
-    h.datasetKind = "coco";
-    h.dataset = "ann.json";
-    h.datasetSha256 = std::string(64, 'b');
-    h.selection = "all";
     h.keypointNames = {"nose", "left_eye", "right_eye"};
     h.skeleton = {{0, 1}, {0, 2}};
     h.flipPairs = {{1, 2}};

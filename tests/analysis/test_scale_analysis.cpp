@@ -10,6 +10,7 @@
 #include "posescope/analysis/run_store.h"
 #include "posescope/analysis/scale_analysis.h"
 #include "posescope/datasets/skeleton.h"
+#include "run_files.h"
 #include "test_paths.h"
 
 #include <gtest/gtest.h>
@@ -352,16 +353,7 @@ std::string cocoJson(const std::vector<ImageInfo>& imgs, const std::vector<Perso
 }
 
 analysis::RunHeader cocoRunHeader(const std::string& dataset) {
-    analysis::RunHeader h;
-    h.modelFamily = "TransPose-R";
-    h.config = "{}";
-    h.configSource = "test";
-    h.checkpoint = "x.pth";
-    h.checkpointSha256 = std::string(64, 'a');
-    h.datasetKind = "coco";
-    h.dataset = dataset;
-    h.datasetSha256 = std::string(64, 'b');
-    h.selection = "all";
+    analysis::RunHeader h = test::runHeader(dataset);
     const std::vector<std::string>& names = cocoSkeleton().keypoints;
     h.keypointNames.assign(names.begin(), names.end());
     h.inputWidth = 192;

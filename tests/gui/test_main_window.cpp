@@ -6,6 +6,7 @@
 #include "posescope/analysis/figure.h"
 #include "posescope/analysis/run_scales.h"
 #include "record_dialog.h"
+#include "run_files.h"
 #include "run_fixture.h"
 #include "sample_list.h"
 #include "scale_view.h"
@@ -616,28 +617,6 @@ bool showScales(gui::MainWindow& w) {
     return !w.scaleView()->isComputing() || finished.wait(120000);
 }
 
-// A copy of `run` with one string attribute of its root changed (through HDF5's C API, so these
-// tests stay free of LibTorch headers).
-std::string runCopyWith(const std::string& run, const std::string& name, const char* attribute,
-                        const std::string& value) {
-    const std::string out = test::outputPath(name);
-    std::filesystem::copy_file(run, out, std::filesystem::copy_options::overwrite_existing);
-    const hid_t f = H5Fopen(out.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
-    EXPECT_GE(f, 0) << out;
-    H5Adelete(f, attribute);
-    const hid_t type = H5Tcopy(H5T_C_S1);
-    H5Tset_size(type, value.size());
-    H5Tset_cset(type, H5T_CSET_UTF8);
-    const hid_t space = H5Screate(H5S_SCALAR);
-    const hid_t a = H5Acreate2(f, attribute, type, space, H5P_DEFAULT, H5P_DEFAULT);
-    EXPECT_GE(H5Awrite(a, type, value.data()), 0) << out;
-    H5Aclose(a);
-    H5Sclose(space);
-    H5Tclose(type);
-    H5Fclose(f);
-    return out;
-}
-
 }  // namespace
 
 TEST(Workbench, TheScalesTabShowsTheRunsAccuracyBySizeAndTheDecoderError) {
@@ -768,7 +747,7 @@ TEST(Workbench, TheScalesTabExplainsWhyARunHasNoScaleAnalysis) {
     w.show();
     gui::ScaleView* view = w.scaleView();
     // An MPII run: no person areas.
-    const std::string mpii = runCopyWith(test::sharedRun(), "scales_mpii_run.h5", "dataset_kind", "mpii");
+    const std::string mpii = test::runCopyWith(test::sharedRun(), "scales_mpii_run.h5", "dataset_kind", "mpii");
     ASSERT_TRUE(w.openRun(QString::fromStdString(mpii))) << w.lastError().toStdString();
     QSignalSpy finished(view, &gui::ScaleView::finished);
     ASSERT_TRUE(showScales(w));
@@ -788,7 +767,7 @@ TEST(Workbench, TheScalesTabExplainsWhyARunHasNoScaleAnalysis) {
     // A COCO run whose annotation file is gone: the message names it. (Opened while the tab is
     // shown, its analysis starts at once; the window then shows the run's grid.)
     const std::string gone = test::outputPath("scales_no_such_dir/person_keypoints_val.json");
-    const std::string moved = runCopyWith(test::sharedRun(), "scales_gt_gone_run.h5", "dataset", gone);
+    const std::string moved = test::runCopyWith(test::sharedRun(), "scales_gt_gone_run.h5", "dataset", gone);
     ASSERT_TRUE(w.openRun(QString::fromStdString(moved))) << w.lastError().toStdString();
     EXPECT_EQ(w.tabs()->currentWidget(), w.dependencyView());  // opening a run shows its grid
     ASSERT_TRUE(showScales(w));

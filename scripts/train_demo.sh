@@ -25,7 +25,8 @@
 #    6 and 7 are independent: run them side by side with OMP_NUM_THREADS=1 each.
 # HRPVT (resources/models/demo_hrpvt.{yaml,pth}):
 # 8. From scratch at 256×192 (SimCC labels σ 6 bins, k = 1, mmpose's KL loss): 2 epochs of 12,000
-#    persons, batch 16, Adam 2e-3 → 1e-4 on a cosine, no augmentation.
+#    persons, batch 16, Adam 2e-3 → 1e-4 on a cosine, no augmentation; then from its best weights
+#    2 more epochs of another 12,000 persons (seed 2), Adam 1e-3 → 5e-5.
 # Every phase resumes after a kill (--resume), so the script can be run again to continue.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -88,5 +89,8 @@ if [ "$part" = hrpvt ] || [ "$part" = all ]; then
   [ -f "$work/hrpvt/final_state.pth" ] ||
     "$cli" train --config resources/models/demo_hrpvt.yaml "${common[@]}" --lr 0.002 --lr-end 0.0001 --epochs 2 \
       --max-samples 12000 --out "$work/hrpvt" $(resume "$work/hrpvt")
-  echo "trained: copy $work/hrpvt/model_best.pth to resources/models/demo_hrpvt.pth"
+  [ -f "$work/hrpvt2/final_state.pth" ] ||
+    "$cli" train --config resources/models/demo_hrpvt.yaml "${common[@]}" --init "$work/hrpvt/model_best.pth" \
+      --lr 0.001 --lr-end 0.00005 --epochs 2 --max-samples 12000 --seed 2 --out "$work/hrpvt2" $(resume "$work/hrpvt2")
+  echo "trained: copy $work/hrpvt2/model_best.pth to resources/models/demo_hrpvt.pth"
 fi

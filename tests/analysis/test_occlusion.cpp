@@ -271,24 +271,7 @@ namespace {
 
 // Three keypoints on a 2 × 3 grid of 4 × 8 px cells (input 12 × 16), one layer.
 RunHeader visibilityHeader() {
-    RunHeader h = test::runHeader();
-    h.keypointNames = {"nose", "left_eye", "right_eye"};
-    h.skeleton = {{0, 1}, {0, 2}};
-    h.flipPairs = {{1, 2}};
-    h.inputWidth = 12;
-    h.inputHeight = 16;
-    h.heatmapWidth = 3;
-    h.heatmapHeight = 4;
-    h.gridRows = 2;
-    h.gridCols = 3;
-    h.layers = 1;
-    h.heads = 1;
-    h.level = RunLevel::Keypoints;
-    h.totalSamples = 2;
-    h.plannedSamples = 2;
-    h.posescopeVersion = "test";
-    h.created = "2026-01-01T00:00:00Z";
-    return h;
+    return test::threeKeypointRunHeader(1, 1, 2);
 }
 
 RunSample visibilitySample(int64_t index, std::vector<float> gt, std::vector<float> predicted,

@@ -18,24 +18,9 @@ using namespace posescope::analysis;
 namespace {
 
 RunHeader smallHeader(RunLevel level, int heads = 2) {
-    RunHeader h = test::runHeader();
+    RunHeader h = test::threeKeypointRunHeader(2, heads, 10);
     h.config = "{\"MODEL.N_HEAD\": \"2\"}";
-    h.keypointNames = {"nose", "left_eye", "right_eye"};
-    h.skeleton = {{0, 1}, {0, 2}};
-    h.flipPairs = {{1, 2}};
-    h.inputWidth = 12;
-    h.inputHeight = 16;
-    h.heatmapWidth = 3;
-    h.heatmapHeight = 4;
-    h.gridRows = 2;
-    h.gridCols = 3;
-    h.layers = 2;
-    h.heads = heads;
     h.level = level;
-    h.totalSamples = 10;
-    h.plannedSamples = 10;
-    h.posescopeVersion = "test";
-    h.created = "2026-01-01T00:00:00Z";
     return h;
 }
 

@@ -35,6 +35,26 @@ inline analysis::RunHeader runHeader(const std::string& dataset = "ann.json") {
     return h;
 }
 
+/// runHeader() with three keypoints (nose and eyes, a skeleton and a flip pair), a 12 × 16 input,
+/// 3 × 4 heatmaps and a 2 × 3 token grid; `layers` layers of `heads` heads, `samples` planned.
+inline analysis::RunHeader threeKeypointRunHeader(int layers, int heads, int samples) {
+    analysis::RunHeader h = runHeader();
+    h.keypointNames = {"nose", "left_eye", "right_eye"};
+    h.skeleton = {{0, 1}, {0, 2}};
+    h.flipPairs = {{1, 2}};
+    h.inputWidth = 12;
+    h.inputHeight = 16;
+    h.heatmapWidth = 3;
+    h.heatmapHeight = 4;
+    h.gridRows = 2;
+    h.gridCols = 3;
+    h.layers = layers;
+    h.heads = heads;
+    h.totalSamples = samples;
+    h.plannedSamples = samples;
+    return h;
+}
+
 /// A copy of `run` (under the test output folder, as `name`) with one string attribute of its
 /// root replaced by `value`.
 inline std::string runCopyWith(const std::string& run, const std::string& name, const char* attribute,

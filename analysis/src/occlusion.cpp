@@ -272,7 +272,7 @@ TargetedOcclusionResult targetedOcclusion(const models::PoseModel& model, const 
     trace.keepAttention = false;  // the rows come from the projections
     const torch::Tensor out = model.forward(torch::stack({base, occluded}), &trace);
     const auto decoded = models::decodeOutput(info, out, o.decode);
-    const auto inImage = models::heatmapToImage(decoded, {cs, cs}, cv::Size(info.outputWidth, info.outputHeight));
+    const auto inImage = models::heatmapToImage(decoded, {cs, cs}, models::outputFrameSize(info, out));
     r.before = inImage[0];
     r.after = inImage[1];
     if (trace.layers.empty()) return r;

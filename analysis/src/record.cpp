@@ -225,7 +225,7 @@ std::vector<RunSample> runBatch(const models::PoseModel& model, const RunHeader&
         output = models::averageFlip(output,
                                      models::flipBackOutput(info, model.forward(models::flipWidth(input)), flipPairs));
     const auto inHeatmap = models::decodeOutput(info, output, decode);  // decoded once, mapped below
-    const auto inImage = models::heatmapToImage(inHeatmap, cs, cv::Size(info.outputWidth, info.outputHeight));
+    const auto inImage = models::heatmapToImage(inHeatmap, cs, models::outputFrameSize(info, output));
     std::vector<std::vector<std::vector<models::Keypoint>>> layerKps;  // [layer][sample][k]
     if (header.layerwise) {
         for (const torch::Tensor& hm : layerwiseHeatmaps(model, trace, unflipped))

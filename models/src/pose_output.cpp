@@ -43,10 +43,13 @@ std::vector<std::vector<Keypoint>> decodeOutput(const ModelInfo& info, const tor
 std::vector<std::vector<Keypoint>> decodeOutputToImage(const ModelInfo& info, const torch::Tensor& output,
                                                        const std::vector<CenterScale>& cs,
                                                        const DecodeOptions& options) {
-    const cv::Size size = info.output == OutputKind::SimCC
-                              ? cv::Size(info.outputWidth, info.outputHeight)
-                              : cv::Size(static_cast<int>(output.size(-1)), static_cast<int>(output.size(-2)));
-    return heatmapToImage(decodeOutput(info, output, options), cs, size);
+    return heatmapToImage(decodeOutput(info, output, options), cs, outputFrameSize(info, output));
+}
+
+cv::Size outputFrameSize(const ModelInfo& info, const torch::Tensor& output) {
+    if (info.output == OutputKind::SimCC) return {info.outputWidth, info.outputHeight};
+    requireHeatmaps(info, output);
+    return {static_cast<int>(output.size(3)), static_cast<int>(output.size(2))};
 }
 
 torch::Tensor flipBackOutput(const ModelInfo& info, const torch::Tensor& flippedOutput,

@@ -33,6 +33,10 @@ namespace posescope::models {
 std::vector<std::vector<Keypoint>> decodeOutput(const ModelInfo& info, const torch::Tensor& output,
                                                 const DecodeOptions& options = {});
 
+/// The size of decodeOutput's coordinate frame for `output`: its heatmaps' size, or the input
+/// size for SimCC (what heatmapToImage needs to map decodeOutput's keypoints to the image).
+cv::Size outputFrameSize(const ModelInfo& info, const torch::Tensor& output);
+
 /// decodeOutput, then fromCrop with the output size: image pixels.
 std::vector<std::vector<Keypoint>> decodeOutputToImage(const ModelInfo& info, const torch::Tensor& output,
                                                        const std::vector<CenterScale>& cs,

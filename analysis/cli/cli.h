@@ -97,5 +97,7 @@ Command figureCommand();
 Command flopsCommand();
 Command pretrainCommand();
 Command scalesCommand();
+Command occludeCommand();
+Command occlusionReportCommand();
 
 }  // namespace posescope::cli

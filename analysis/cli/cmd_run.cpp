@@ -72,11 +72,12 @@ private:
     std::chrono::steady_clock::time_point m_last{};
 };
 
-int runRecord(const std::vector<std::string>& argv) {
-    const Args a(argv, {"--flip", "--resume", "--no-layerwise"},
-                 {"--config", "--set", "--checkpoint", "--dataset", "--images", "--subset", "--ids", "--boxes",
-                  "--level", "--decode", "--shard", "--out", "--batch", "--flush-seconds"});
-    if (!a.positional().empty()) throw UsageError("record takes no positional arguments");
+const std::vector<std::string> kRecordOptions = {"--config", "--set", "--checkpoint",   "--dataset", "--images",
+                                                 "--subset", "--ids", "--boxes",        "--level",   "--decode",
+                                                 "--shard",  "--out", "--flush-seconds"};
+
+// What record and occlude share: model, data, selection, output.
+analysis::RecordOptions recordOptionsFrom(const Args& a, int defaultBatch) {
     analysis::RecordOptions o;
     o.config = configFrom(a);
     o.checkpoint = a.value("--checkpoint");
@@ -105,12 +106,15 @@ int runRecord(const std::vector<std::string>& argv) {
     if (a.has("--shard")) std::tie(o.shardIndex, o.shardCount) = parseShard(a.value("--shard"));
     o.out = a.value("--out");
     o.resume = a.flag("--resume");
-    o.batchSize = static_cast<int>(a.integer("--batch", 8));
+    o.batchSize = static_cast<int>(a.integer("--batch", defaultBatch));
     if (o.batchSize < 1) throw UsageError("--batch must be at least 1");
     o.flushSeconds = a.number("--flush-seconds", 2.0);
     if (!(o.flushSeconds >= 0)) throw UsageError("--flush-seconds must be >= 0");
     o.posescopeVersion = POSESCOPE_VERSION;
+    return o;
+}
 
+int recordWith(const analysis::RecordOptions& o) {
     ProgressPrinter printer;
     analysis::RecordCallbacks cb;
     cb.progress = [&](const analysis::RecordProgress& p) { printer(p); };
@@ -136,6 +140,40 @@ int runRecord(const std::vector<std::string>& argv) {
     if (r.skipped > 0) std::printf(", %lld skipped", static_cast<long long>(r.skipped));
     std::printf("\n");
     return 0;
+}
+
+int runRecord(const std::vector<std::string>& argv) {
+    std::vector<std::string> options = kRecordOptions;
+    options.push_back("--batch");
+    const Args a(argv, {"--flip", "--resume", "--no-layerwise"}, options);
+    if (!a.positional().empty()) throw UsageError("record takes no positional arguments");
+    return recordWith(recordOptionsFrom(a, 8));
+}
+
+int runOcclude(const std::vector<std::string>& argv) {
+    std::vector<std::string> options = kRecordOptions;
+    options.insert(options.end(), {"--batch", "--window", "--stride", "--fill", "--blur-sigma", "--seed", "--texture",
+                                   "--targeted-margin", "--occlusion-batch"});
+    const Args a(argv, {"--resume", "--no-layerwise"}, options);
+    if (!a.positional().empty()) throw UsageError("occlude takes no positional arguments");
+    analysis::RecordOptions o = recordOptionsFrom(a, 1);
+    analysis::OcclusionRecipe& r = o.occlusion;
+    r.window = static_cast<int>(a.integer("--window", 32));
+    r.stride = static_cast<int>(a.integer("--stride", 16));
+    if (r.window < 1 || r.stride < 1) throw UsageError("--window and --stride must be at least 1 pixel");
+    r.fill = a.value("--fill", "mean");
+    if (r.fill != "mean" && r.fill != "black" && r.fill != "blur" && r.fill != "noise" && r.fill != "texture")
+        throw UsageError("--fill must be mean, black, blur, noise or texture");
+    r.blurSigma = a.number("--blur-sigma", 8);
+    if (!(r.blurSigma > 0)) throw UsageError("--blur-sigma must be positive");
+    r.seed = static_cast<uint64_t>(a.integer("--seed", 1));
+    r.texture = a.value("--texture", "");
+    if (r.fill == "texture" && r.texture.empty()) throw UsageError("--fill texture needs --texture IMAGE");
+    r.targetedMargin = static_cast<int>(a.integer("--targeted-margin", 16));
+    if (r.targetedMargin < 0) throw UsageError("--targeted-margin must be >= 0 (0: no targeted occlusion)");
+    r.batch = static_cast<int>(a.integer("--occlusion-batch", 32));
+    if (r.batch < 1) throw UsageError("--occlusion-batch must be at least 1");
+    return recordWith(o);
 }
 
 int runInspect(const std::vector<std::string>& argv) {
@@ -168,6 +206,12 @@ int runInspect(const std::vector<std::string>& argv) {
     if (h.mhsaBlocks > 0)
         std::printf("mhsa:        %d BoT block(s) with %d heads on the same grid (their dependencies too)\n",
                     h.mhsaBlocks, h.mhsaHeads);
+    if (h.hasOcclusion()) {
+        std::printf("occlusion:   window %d px, stride %d (%dx%d windows), fill %s", h.occlusionWindow,
+                    h.occlusionStride, h.occlusionRows, h.occlusionCols, h.occlusionFill.c_str());
+        if (h.targetedMargin > 0) std::printf(", targeted margin %d px", h.targetedMargin);
+        std::printf("\n");
+    }
     std::printf("config:      %s\n", h.configSource.c_str());
     std::printf("checkpoint:  %s (sha256 %s)\n", h.checkpoint.c_str(), h.checkpointSha256.c_str());
     std::printf("dataset:     %s %s (sha256 %s), images %s, %s\n", h.datasetKind.c_str(), h.dataset.c_str(),
@@ -229,6 +273,31 @@ Command recordCommand() {
             "terminal, a line every 5 s otherwise. Ctrl-C (or SIGTERM, e.g. from a batch scheduler)\n"
             "stops after the current batch with everything saved (exit status 130).\n",
             runRecord};
+}
+
+Command occludeCommand() {
+    return {"occlude", "occlusion analysis of a model over a dataset, into a run file (HDF5)",
+            "usage: posescope-cli occlude --config PRESET|YAML [--set KEY=VALUE]… --checkpoint F.pth\n"
+            "         --dataset ann.json [--images DIR] [--subset N | --ids ID,ID…] [--boxes det.json]\n"
+            "         [--window PX] [--stride PX] [--fill mean|black|blur|noise|texture]\n"
+            "         [--blur-sigma S] [--seed N] [--texture IMAGE] [--targeted-margin PX]\n"
+            "         [--occlusion-batch N] [--decode dark|argmax|quarter] [--no-layerwise]\n"
+            "         [--shard i/n] [--batch N] [--flush-seconds S] --out occ.h5 [--resume]\n"
+            "\n"
+            "Records a run as `record` does (keypoints, crops, dependency rows of every layer) and per\n"
+            "sample: (1) a sliding occluder of --window pixels (default 32) at every --stride (16) over\n"
+            "the crop, filled with the normalisation mean, black, a blur of the crop, seeded noise or a\n"
+            "texture image: per window and keypoint the drop of its score, the displacement of its\n"
+            "prediction and its OKS term; (2) for each keypoint, the region of --targeted-margin pixels\n"
+            "(16; 0 skips it) around it hidden: every keypoint's prediction, and per layer the rows'\n"
+            "share on that region before and after, with the hidden keypoint's row after; (3) for\n"
+            "SynthPose data, each occluded keypoint's occluder and its rows' share on it.\n"
+            "Occluded variants go through the model --occlusion-batch (32) at a time.\n"
+            "\n"
+            "Each sample is made durable once done (--flush-seconds): a killed run keeps them and\n"
+            "--resume continues with nothing missing or repeated; Ctrl-C stops cleanly (exit 130).\n"
+            "Summarise with `posescope-cli occlusion-report occ.h5 …`; the workbench shows the maps.\n",
+            runOcclude};
 }
 
 Command inspectCommand() {

@@ -13,11 +13,12 @@ namespace {
 // Every subcommand, in the order --help lists them.
 const std::vector<posescope::cli::Command>& commands() {
     static const std::vector<posescope::cli::Command> list = {
-        posescope::cli::infoCommand(),   posescope::cli::convertCommand(), posescope::cli::synthCommand(),
-        posescope::cli::evalCommand(),   posescope::cli::forwardCommand(), posescope::cli::predictCommand(),
-        posescope::cli::recordCommand(), posescope::cli::inspectCommand(), posescope::cli::mergeCommand(),
-        posescope::cli::trainCommand(),  posescope::cli::distillCommand(), posescope::cli::pretrainCommand(),
-        posescope::cli::figureCommand(), posescope::cli::flopsCommand(),   posescope::cli::scalesCommand(),
+        posescope::cli::infoCommand(),    posescope::cli::convertCommand(),         posescope::cli::synthCommand(),
+        posescope::cli::evalCommand(),    posescope::cli::forwardCommand(),         posescope::cli::predictCommand(),
+        posescope::cli::recordCommand(),  posescope::cli::inspectCommand(),         posescope::cli::mergeCommand(),
+        posescope::cli::trainCommand(),   posescope::cli::distillCommand(),         posescope::cli::pretrainCommand(),
+        posescope::cli::figureCommand(),  posescope::cli::flopsCommand(),           posescope::cli::scalesCommand(),
+        posescope::cli::occludeCommand(), posescope::cli::occlusionReportCommand(),
     };
     return list;
 }
@@ -25,7 +26,7 @@ const std::vector<posescope::cli::Command>& commands() {
 void printHelp(std::ostream& out) {
     out << "usage: posescope-cli <command> [options]\n\nPoseScope, headless.\n\ncommands:\n";
     for (const auto& c : commands())
-        out << "  " << c.name << std::string(12 - c.name.size(), ' ') << c.summary << '\n';
+        out << "  " << c.name << std::string(c.name.size() < 18 ? 18 - c.name.size() : 1, ' ') << c.summary << '\n';
     out << "\nRun 'posescope-cli <command> --help' for a command's options.\n";
 }
 

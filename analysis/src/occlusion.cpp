@@ -142,10 +142,6 @@ SensitivityResult slidingOcclusion(const models::PoseModel& model, const cv::Mat
                                    const OcclusionOptions& o, const OcclusionTarget& target) {
     const models::ModelInfo& info = model.info();
     const cv::Size input(info.inputWidth, info.inputHeight);
-    if (o.size < 1 || o.stride < 1 || o.size > std::min(input.width, input.height))
-        throw Error("occlusion: the window (" + std::to_string(o.size) + " px, stride " + std::to_string(o.stride) +
-                    ") must be at least 1 px and fit the " + std::to_string(input.width) + "x" +
-                    std::to_string(input.height) + " input");
     if (o.batch < 1) throw Error("occlusion: the batch must be at least 1");
     checkFill(o);
     OcclusionTarget gt = target;
@@ -160,12 +156,10 @@ SensitivityResult slidingOcclusion(const models::PoseModel& model, const cv::Mat
 
     SensitivityResult r;
     r.inputSize = input;
-    const std::vector<int> xs = corners(input.width, o.size, o.stride), ys = corners(input.height, o.size, o.stride);
-    r.rows = static_cast<int>(ys.size());
-    r.cols = static_cast<int>(xs.size());
-    for (int y : ys)
-        for (int x : xs)
-            r.windows.emplace_back(x, y, o.size, o.size);
+    const cv::Size grid = occlusionGrid(input, o.size, o.stride);
+    r.rows = grid.height;
+    r.cols = grid.width;
+    r.windows = occlusionWindows(input, o.size, o.stride);
     const auto P = static_cast<int64_t>(r.windows.size());
     const int K = info.keypoints;
 
@@ -250,56 +244,133 @@ cv::Rect keypointRegion(const std::vector<cv::Point2d>& cropPoints, int margin, 
     return box & cv::Rect(0, 0, input.width, input.height);
 }
 
-TargetedOcclusionResult targetedOcclusion(const models::PoseModel& model, const cv::Mat& imageRgb,
-                                          const CenterScale& cs, const cv::Rect& region, const OcclusionOptions& o) {
+std::vector<TargetedOcclusionResult> targetedOcclusions(const models::PoseModel& model, const cv::Mat& imageRgb,
+                                                        const CenterScale& cs, const std::vector<cv::Rect>& regions,
+                                                        const OcclusionOptions& o) {
     const models::ModelInfo& info = model.info();
     const cv::Size input(info.inputWidth, info.inputHeight);
-    const cv::Rect inside = region & cv::Rect(0, 0, input.width, input.height);
-    if (inside.area() == 0)
-        throw Error("occlusion: the region " + std::to_string(region.x) + "," + std::to_string(region.y) + " " +
-                    std::to_string(region.width) + "x" + std::to_string(region.height) + " is outside the " +
-                    std::to_string(input.width) + "x" + std::to_string(input.height) + " crop");
+    std::vector<cv::Rect> inside;
+    for (const cv::Rect& region : regions) {
+        inside.push_back(region & cv::Rect(0, 0, input.width, input.height));
+        if (inside.back().area() == 0)
+            throw Error("occlusion: the region " + std::to_string(region.x) + "," + std::to_string(region.y) + " " +
+                        std::to_string(region.width) + "x" + std::to_string(region.height) + " is outside the " +
+                        std::to_string(input.width) + "x" + std::to_string(input.height) + " crop");
+    }
+    if (o.batch < 1) throw Error("occlusion: the batch must be at least 1");
     checkFill(o);
     const cv::Mat crop = cropPerson(imageRgb, cs, input);
     const torch::Tensor base = models::normalizeCrop(crop);
-    torch::Tensor occluded = base.clone();
-    occlude(occluded, inside, wholeFill(crop, o),
-            o.fill == OccluderFill::Texture ? texturePatch(o.texture, inside.size()) : torch::Tensor());
+    const torch::Tensor fill = wholeFill(crop, o);
 
-    TargetedOcclusionResult r;
-    r.region = inside;
-    models::Trace trace;
-    trace.keepAttention = false;  // the rows come from the projections
-    const torch::Tensor out = model.forward(torch::stack({base, occluded}), &trace);
-    const auto decoded = models::decodeOutput(info, out, o.decode);
-    const auto inImage = models::heatmapToImage(decoded, {cs, cs}, models::outputFrameSize(info, out));
-    r.before = inImage[0];
-    r.after = inImage[1];
-    if (trace.layers.empty()) return r;
-    r.gridRows = info.gridRows;
-    r.gridCols = info.gridCols;
-    const int64_t T = int64_t{r.gridRows} * r.gridCols;
-    const KeypointRows rows = keypointRows(model, trace, decoded, T);
-    r.queryBefore = rows.tokens[0];
-    r.queryAfter = rows.tokens[1];
-    std::vector<torch::Tensor> before, after;
-    for (const torch::Tensor& m : rows.mean) {  // [2, K, T]
-        before.push_back(m[0].to(torch::kFloat32));
-        after.push_back(m[1].to(torch::kFloat32));
+    // Runs a batch of inputs: keypoints in the image, the head-averaged rows [layers][N, K, T]
+    // with their query cells.
+    struct Traced {
+        std::vector<std::vector<models::Keypoint>> keypoints;
+        std::vector<std::vector<int32_t>> query;
+        std::vector<torch::Tensor> rows;
+    };
+    const int rowsOfGrid = info.gridRows, colsOfGrid = info.gridCols;
+    const int64_t T = int64_t{rowsOfGrid} * colsOfGrid;
+    const auto run = [&](const torch::Tensor& batch) {
+        models::Trace trace;
+        trace.keepAttention = false;  // the rows come from the projections
+        const torch::Tensor out = model.forward(batch, &trace);
+        const auto decoded = models::decodeOutput(info, out, o.decode);
+        Traced t;
+        t.keypoints = models::heatmapToImage(decoded, std::vector<CenterScale>(static_cast<size_t>(batch.size(0)), cs),
+                                             models::outputFrameSize(info, out));
+        if (!trace.layers.empty()) {
+            const KeypointRows rows = keypointRows(model, trace, decoded, T);
+            t.query = rows.tokens;
+            for (const torch::Tensor& m : rows.mean)
+                t.rows.push_back(m.to(torch::kFloat32));
+        }
+        return t;
+    };
+    const Traced reference = run(base.unsqueeze(0));
+    std::vector<torch::Tensor> before;
+    for (const torch::Tensor& m : reference.rows)
+        before.push_back(m[0]);
+    const torch::Tensor dependencyBefore = before.empty() ? torch::Tensor() : torch::stack(before);  // [L, K, T]
+    const double cellW = static_cast<double>(input.width) / std::max(1, colsOfGrid);
+    const double cellH = static_cast<double>(input.height) / std::max(1, rowsOfGrid);
+    const auto share = [](const torch::Tensor& rows, const torch::Tensor& mask) {
+        return (rows * mask).sum(-1) / rows.sum(-1).clamp_min(1e-12);
+    };
+
+    std::vector<TargetedOcclusionResult> results;
+    for (size_t begin = 0; begin < inside.size(); begin += static_cast<size_t>(o.batch)) {
+        const size_t end = std::min(inside.size(), begin + static_cast<size_t>(o.batch));
+        torch::Tensor batch = base.unsqueeze(0).repeat({static_cast<int64_t>(end - begin), 1, 1, 1});
+        for (size_t i = begin; i < end; ++i)
+            occlude(batch[static_cast<int64_t>(i - begin)], inside[i], fill,
+                    o.fill == OccluderFill::Texture ? texturePatch(o.texture, inside[i].size()) : torch::Tensor());
+        const Traced after = run(batch);
+        for (size_t i = begin; i < end; ++i) {
+            const auto b = static_cast<int64_t>(i - begin);
+            TargetedOcclusionResult r;
+            r.region = inside[i];
+            r.before = reference.keypoints[0];
+            r.after = after.keypoints[static_cast<size_t>(b)];
+            if (dependencyBefore.defined()) {
+                r.gridRows = rowsOfGrid;
+                r.gridCols = colsOfGrid;
+                r.queryBefore = reference.query[0];
+                r.queryAfter = after.query[static_cast<size_t>(b)];
+                std::vector<torch::Tensor> rowsAfter;
+                for (const torch::Tensor& m : after.rows)
+                    rowsAfter.push_back(m[b]);
+                r.dependencyBefore = dependencyBefore;
+                r.dependencyAfter = torch::stack(rowsAfter);
+                // The grid cells whose centre lies in the region.
+                torch::Tensor mask = torch::zeros({T}, torch::kFloat32);
+                for (int row = 0; row < rowsOfGrid; ++row)
+                    for (int col = 0; col < colsOfGrid; ++col)
+                        if (cv::Rect2d(r.region).contains(cv::Point2d((col + 0.5) * cellW, (row + 0.5) * cellH)))
+                            mask[row * colsOfGrid + col] = 1;
+                r.regionShareBefore = share(r.dependencyBefore, mask);
+                r.regionShareAfter = share(r.dependencyAfter, mask);
+            }
+            results.push_back(std::move(r));
+        }
     }
-    r.dependencyBefore = torch::stack(before);
-    r.dependencyAfter = torch::stack(after);
-    // The grid cells whose centre lies in the region.
-    torch::Tensor mask = torch::zeros({T}, torch::kFloat32);
-    const double cellW = static_cast<double>(input.width) / r.gridCols;
-    const double cellH = static_cast<double>(input.height) / r.gridRows;
-    for (int row = 0; row < r.gridRows; ++row)
-        for (int col = 0; col < r.gridCols; ++col)
-            if (cv::Rect2d(inside).contains(cv::Point2d((col + 0.5) * cellW, (row + 0.5) * cellH)))
-                mask[row * r.gridCols + col] = 1;
-    r.regionShareBefore = (r.dependencyBefore * mask).sum(-1) / r.dependencyBefore.sum(-1).clamp_min(1e-12);
-    r.regionShareAfter = (r.dependencyAfter * mask).sum(-1) / r.dependencyAfter.sum(-1).clamp_min(1e-12);
-    return r;
+    return results;
+}
+
+TargetedOcclusionResult targetedOcclusion(const models::PoseModel& model, const cv::Mat& imageRgb,
+                                          const CenterScale& cs, const cv::Rect& region, const OcclusionOptions& o) {
+    return targetedOcclusions(model, imageRgb, cs, {region}, o).front();
+}
+
+cv::Size occlusionGrid(cv::Size input, int size, int stride) {
+    if (size < 1 || stride < 1 || size > std::min(input.width, input.height))
+        throw Error("occlusion: the window (" + std::to_string(size) + " px, stride " + std::to_string(stride) +
+                    ") must be at least 1 px and fit the " + std::to_string(input.width) + "x" +
+                    std::to_string(input.height) + " input");
+    return {static_cast<int>(corners(input.width, size, stride).size()),
+            static_cast<int>(corners(input.height, size, stride).size())};
+}
+
+std::vector<cv::Rect> occlusionWindows(cv::Size input, int size, int stride) {
+    occlusionGrid(input, size, stride);  // checks the window
+    std::vector<cv::Rect> out;
+    for (int y : corners(input.height, size, stride))
+        for (int x : corners(input.width, size, stride))
+            out.emplace_back(x, y, size, size);
+    return out;
+}
+
+torch::Tensor maskCoverage(const cv::Mat& imageMask, const CenterScale& cs, cv::Size input, int rows, int cols) {
+    if (imageMask.empty() || imageMask.type() != CV_8UC1) throw Error("occlusion: the mask must be an 8-bit image");
+    if (rows < 1 || cols < 1) throw Error("occlusion: the grid must have at least one cell");
+    cv::Mat unit;
+    imageMask.convertTo(unit, CV_32F);
+    cv::threshold(unit, unit, 0, 1, cv::THRESH_BINARY);
+    cv::Mat inCrop;
+    cv::warpAffine(unit, inCrop, cropTransform(cs, input), input, cv::INTER_LINEAR, cv::BORDER_CONSTANT, 0);
+    const torch::Tensor t = torch::from_blob(inCrop.data, {1, input.height, input.width}, torch::kFloat32).clone();
+    return torch::adaptive_avg_pool2d(t, {rows, cols})[0];
 }
 
 Agreement attentionAgreement(const torch::Tensor& attention, const torch::Tensor& sensitivity, double topFraction) {

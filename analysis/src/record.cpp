@@ -1,6 +1,9 @@
 #include "posescope/analysis/record.h"
 
+#include "occlusion_sample.h"
 #include "posescope/analysis/dependencies.h"
+#include "posescope/analysis/occlusion.h"
+#include "posescope/analysis/pose_nms.h"
 #include "posescope/analysis/run_store.h"
 #include "posescope/datasets/coco.h"
 #include "posescope/datasets/crop.h"
@@ -63,6 +66,7 @@ struct Prepared {
     const Planned* planned = nullptr;
     torch::Tensor input;  // [3, H, W]
     std::string jpeg;
+    cv::Mat image;        // the whole RGB image, for occlusion runs
     std::string problem;  // non-empty: skip with this issue
 };
 
@@ -75,8 +79,13 @@ struct Batch {
 // Reads, crops and encodes samples on its own thread, one batch ahead of the model.
 class Prefetcher {
 public:
-    Prefetcher(const std::vector<const Planned*>& todo, int batchSize, cv::Size inputSize, int jpegQuality)
-        : m_todo(todo), m_batch(std::max(1, batchSize)), m_size(inputSize), m_quality(jpegQuality) {
+    Prefetcher(const std::vector<const Planned*>& todo, int batchSize, cv::Size inputSize, int jpegQuality,
+               bool keepImages)
+        : m_todo(todo),
+          m_batch(std::max(1, batchSize)),
+          m_size(inputSize),
+          m_quality(jpegQuality),
+          m_keepImages(keepImages) {
         m_thread = std::thread([this] { run(); });
     }
     ~Prefetcher() {
@@ -129,6 +138,7 @@ private:
                         std::vector<uchar> bytes;
                         cv::imencode(".jpg", bgr, bytes, {cv::IMWRITE_JPEG_QUALITY, m_quality});
                         p.jpeg.assign(bytes.begin(), bytes.end());
+                        if (m_keepImages) p.image = cached;
                     }
                     b.items.push_back(std::move(p));
                 }
@@ -151,6 +161,7 @@ private:
     int m_batch;
     cv::Size m_size;
     int m_quality;
+    bool m_keepImages;
     std::mutex m_mutex;
     std::condition_variable m_changed;
     std::deque<Batch> m_queue;
@@ -204,7 +215,7 @@ std::vector<std::pair<std::vector<float>, std::vector<int32_t>>> pruningOnGrid(c
 
 std::vector<RunSample> runBatch(const models::PoseModel& model, const RunHeader& header,
                                 const std::vector<const Prepared*>& items, const RecordOptions& o,
-                                const std::vector<std::pair<int, int>>& flipPairs) {
+                                const std::vector<std::pair<int, int>>& flipPairs, const OcclusionOptions* occlusion) {
     const models::ModelInfo& info = model.info();
     const models::DecodeOptions decode{o.decode, static_cast<int>(o.config.integer("TEST.BLUR_KERNEL", 11))};
     std::vector<torch::Tensor> inputs;
@@ -328,6 +339,15 @@ std::vector<RunSample> runBatch(const models::PoseModel& model, const RunHeader&
             s.pruningScores = pruning[b].first;
             s.keptRank = pruning[b].second;
         }
+        if (occlusion) {
+            detail::OcclusionInputs in;
+            in.image = &items[b]->image;
+            in.cs = pl.cs;
+            in.area = pl.area > 0 ? pl.area : (pl.groundTruth.empty() ? 0 : areaFromScale(pl.cs.sw, pl.cs.sh));
+            in.occludedBy = pl.occludedBy;
+            in.occluderMasks = pl.occluderMasks;
+            detail::addOcclusion(s, header, model, in, *occlusion);
+        }
         out.push_back(std::move(s));
     }
     return out;
@@ -387,6 +407,10 @@ int64_t estimatedBytesPerSample(const RunHeader& h) {
     if (h.level == RunLevel::Full) bytes += 2 * L * H * T * T;
     bytes += 2 * int64_t{h.mhsaBlocks} * h.mhsaHeads * K * T;  // mhsa_dependency
     if (h.level == RunLevel::Full) bytes += 2 * int64_t{h.mhsaBlocks} * h.mhsaHeads * T * T;
+    if (h.hasOcclusion()) {
+        bytes += 3 * 4 * int64_t{h.occlusionWindows()} * K + 4 * K + 8 * K + 4 * L * K;
+        if (h.targetedMargin > 0) bytes += 16 * K + 12 * K * K + 8 * K * L * K + 2 * K * L * T;
+    }
     return bytes;
 }
 
@@ -404,9 +428,40 @@ RecordResult recordRun(const RecordOptions& o, const RecordCallbacks& cb) {
     if (!resuming && std::filesystem::exists(outPath))
         throw FileError(o.out, "already exists; pass --resume to continue it or remove it first");
 
+    const bool occluding = o.occlusion.window > 0;
+    if (occluding && o.flip) throw std::invalid_argument("occlusion runs are recorded without flip testing");
+    OcclusionOptions occlusion;  // checked before anything is loaded
+    std::string occlusionFill;
+    if (occluding) {
+        const OcclusionRecipe& r = o.occlusion;
+        occlusion.size = r.window;
+        occlusion.stride = r.stride;
+        occlusion.fill = parseOccluderFill(r.fill);
+        occlusion.blurSigma = r.blurSigma;
+        occlusion.seed = r.seed;
+        occlusion.batch = r.batch;
+        if (r.stride < 1 || r.batch < 1 || r.targetedMargin < 0 || !(r.blurSigma > 0))
+            throw std::invalid_argument(
+                "occlusion: stride and batch must be at least 1, the margin at least 0, "
+                "the blur sigma positive");
+        occlusionFill = "{\"fill\": ";
+        appendJsonString(occlusionFill, r.fill);
+        if (occlusion.fill == OccluderFill::Blur) occlusionFill += ", \"blur_sigma\": " + std::to_string(r.blurSigma);
+        if (occlusion.fill == OccluderFill::Noise) occlusionFill += ", \"seed\": " + std::to_string(r.seed);
+        if (occlusion.fill == OccluderFill::Texture) {
+            if (r.texture.empty()) throw std::invalid_argument("occlusion: the texture fill needs a texture image");
+            occlusion.texture = loadImageRgb(r.texture);
+            occlusionFill += ", \"texture\": ";
+            appendJsonString(occlusionFill, r.texture);
+            occlusionFill += ", \"texture_sha256\": \"" + sha256File(r.texture) + "\"";
+        }
+        occlusionFill += "}";
+    }
+
     const auto model = models::loadModel(o.config, o.checkpoint);
     const models::ModelInfo& info = model->info();
     const cv::Size inputSize(info.inputWidth, info.inputHeight);
+    if (occluding) occlusion.decode = {o.decode, static_cast<int>(o.config.integer("TEST.BLUR_KERNEL", 11))};
     const Selection sel = selectSamples({o.dataset, o.images, o.boxes, o.imageIds, o.subset, inputSize});
     if (sel.keypoints != info.keypoints)
         throw FileError(o.dataset, "has " + std::to_string(sel.keypoints) + " keypoints per person, the model " +
@@ -455,6 +510,15 @@ RecordResult recordRun(const RecordOptions& o, const RecordCallbacks& cb) {
     h.firstIndex = total * o.shardIndex / o.shardCount;
     h.plannedSamples = total * (o.shardIndex + 1) / o.shardCount - h.firstIndex;
     h.posescopeVersion = o.posescopeVersion;
+    if (occluding) {
+        const cv::Size grid = occlusionGrid(inputSize, o.occlusion.window, o.occlusion.stride);
+        h.occlusionWindow = o.occlusion.window;
+        h.occlusionStride = o.occlusion.stride;
+        h.occlusionRows = grid.height;
+        h.occlusionCols = grid.width;
+        h.occlusionFill = occlusionFill;
+        h.targetedMargin = o.occlusion.targetedMargin;
+    }
 
     RecordResult result;
     result.out = o.out;
@@ -489,7 +553,7 @@ RecordResult recordRun(const RecordOptions& o, const RecordCallbacks& cb) {
     const auto runStart = Clock::now();
     int64_t doneHere = 0;
     try {
-        Prefetcher prefetch(todo, o.batchSize, inputSize, o.jpegQuality);
+        Prefetcher prefetch(todo, o.batchSize, inputSize, o.jpegQuality, occluding);
         // The previous batch is converted, compressed and written while the model runs the next.
         std::future<void> writing;
         auto waitWriting = [&writing] {
@@ -514,7 +578,8 @@ RecordResult recordRun(const RecordOptions& o, const RecordCallbacks& cb) {
                 }
             }
             if (!ready.empty()) {
-                std::vector<RunSample> rows = runBatch(*model, h, ready, o, flipPairs);
+                std::vector<RunSample> rows =
+                    runBatch(*model, h, ready, o, flipPairs, occluding ? &occlusion : nullptr);
                 // Stop cleanly while the disk still has room for what is recorded so far.
                 const double need =
                     static_cast<double>(estimatedBytesPerSample(h)) * static_cast<double>(rows.size()) + kDiskMargin;

@@ -1,6 +1,7 @@
 #include "posescope/analysis/run_browser.h"
 
 #include "posescope/analysis/coco_eval.h"
+#include "posescope/analysis/occlusion.h"
 #include "posescope/analysis/run_store.h"
 #include "posescope/datasets/error.h"
 #include "posescope/datasets/image.h"
@@ -421,6 +422,52 @@ GridMap RunBrowser::heatmap(int64_t row, int keypoint) const {
         throw RunFormatError(path(), "keypoint " + std::to_string(keypoint) + " out of range");
     const torch::Tensor one = keypoint < 0 ? std::get<0>(all.max(0)) : all[keypoint];
     return toGrid(one, static_cast<int>(all.size(1)), static_cast<int>(all.size(2)));
+}
+
+GridMap RunBrowser::sensitivityMap(int64_t row, int keypoint, SensitivityMeasure measure) const {
+    const RunHeader& h = header();
+    if (keypoint < 0 || keypoint >= h.keypoints())
+        throw RunFormatError(path(), "keypoint " + std::to_string(keypoint) + " out of range");
+    const SensitivityResult r = storedSensitivity(m->reader, row);
+    return toGrid(sensitivityOnCrop(r, keypoint, measure).to(torch::kFloat32), h.inputHeight, h.inputWidth);
+}
+
+TargetedView RunBrowser::targeted(int64_t row, int hidden) const {
+    const RunHeader& h = header();
+    if (!hasTargeted())
+        throw RunFormatError(path(), "the run has no targeted occlusions (record it with posescope-cli occlude)");
+    const int K = h.keypoints(), L = h.layers;
+    if (hidden < 0 || hidden >= K) throw RunFormatError(path(), "keypoint " + std::to_string(hidden) + " out of range");
+    const RunSample s = m->reader.sample(row);
+    const auto& t = s.cropTransform;
+    TargetedView v;
+    v.hidden = hidden;
+    for (int i = 0; i < 4; ++i)
+        v.region[static_cast<size_t>(i)] = s.targetedRegion[static_cast<size_t>(4 * hidden + i)];
+    for (int k = 0; k < K; ++k) {
+        const float* p = &s.targetedKeypoints[static_cast<size_t>((hidden * K + k) * 3)];
+        v.after.push_back({t[0] * p[0] + t[1] * p[1] + t[2], t[3] * p[0] + t[4] * p[1] + t[5], p[2]});
+    }
+    const auto begin = static_cast<size_t>(hidden * L * K), end = begin + static_cast<size_t>(L * K);
+    v.shareBefore.assign(s.targetedShareBefore.begin() + static_cast<std::ptrdiff_t>(begin),
+                         s.targetedShareBefore.begin() + static_cast<std::ptrdiff_t>(end));
+    v.shareAfter.assign(s.targetedShareAfter.begin() + static_cast<std::ptrdiff_t>(begin),
+                        s.targetedShareAfter.begin() + static_cast<std::ptrdiff_t>(end));
+    return v;
+}
+
+GridMap RunBrowser::targetedMap(int64_t row, int hidden, int layer) const {
+    const RunHeader& h = header();
+    if (!hasTargeted())
+        throw RunFormatError(path(), "the run has no targeted occlusions (record it with posescope-cli occlude)");
+    if (hidden < 0 || hidden >= h.keypoints() || layer < 0 || layer >= h.layers)
+        throw RunFormatError(
+            path(), "keypoint " + std::to_string(hidden) + ", layer " + std::to_string(layer) + " out of range");
+    return toGrid(m->reader.array(row, "targeted_rows")[hidden][layer], h.gridRows, h.gridCols);
+}
+
+OcclusionReport RunBrowser::occlusionReport(const OcclusionReportOptions& options) const {
+    return analysis::occlusionReport(m->reader, options);
 }
 
 }  // namespace posescope::analysis

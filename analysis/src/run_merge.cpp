@@ -24,6 +24,12 @@ RunSample wholeSample(const RunReader& r, int64_t row) {
     if (h.mhsaBlocks > 0) s.mhsaDependency = r.mhsaDependency(row);
     s.cropJpeg = r.cropJpeg(row);
     if (h.level != RunLevel::Keypoints) s.heatmaps = r.heatmaps(row);
+    if (h.hasOcclusion()) {
+        s.occlusionScoreDrop = r.array(row, "occlusion_score_drop");
+        s.occlusionDisplacement = r.array(row, "occlusion_displacement");
+        s.occlusionOks = r.array(row, "occlusion_oks");
+        if (h.targetedMargin > 0) s.targetedRows = r.array(row, "targeted_rows");
+    }
     if (h.level == RunLevel::Full) {
         std::vector<torch::Tensor> layers;
         for (int l = 0; l < h.layers; ++l) {

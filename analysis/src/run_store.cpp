@@ -112,6 +112,22 @@ std::vector<Column> columnsFor(const RunHeader& h) {
         const auto hh = static_cast<hsize_t>(h.heatmapHeight), hw = static_cast<hsize_t>(h.heatmapWidth);
         c.push_back({"heatmaps", Kind::F16, {K, hh, hw}, {K, hh, hw}, 1, 1});
     }
+    if (h.hasOcclusion()) {
+        const auto P = static_cast<hsize_t>(h.occlusionWindows());
+        c.push_back({"occlusion_score_drop", Kind::F32, {P, K}, {P, K}, 1, 1});
+        c.push_back({"occlusion_displacement", Kind::F32, {P, K}, {P, K}, 1, 1});
+        c.push_back({"occlusion_oks", Kind::F32, {P, K}, {P, K}, 1, 1});
+        c.push_back({"reference_oks", Kind::F32, {K}, {K}, 0, 0});
+        c.push_back({"occluder_id", Kind::I64, {K}, {K}, 0, 0});
+        c.push_back({"occluder_share", Kind::F32, {Ly, K}, {Ly, K}, 0, 0});
+        if (h.targetedMargin > 0) {
+            c.push_back({"targeted_region", Kind::I32, {K, 4}, {K, 4}, 0, 0});
+            c.push_back({"targeted_keypoints", Kind::F32, {K, K, 3}, {K, K, 3}, 1, 1});
+            c.push_back({"targeted_share_before", Kind::F32, {K, Ly, K}, {K, Ly, K}, 1, 1});
+            c.push_back({"targeted_share_after", Kind::F32, {K, Ly, K}, {K, Ly, K}, 1, 1});
+            c.push_back({"targeted_rows", Kind::F16, {K, Ly, T}, {K, Ly, T}, 1, 1});
+        }
+    }
     if (h.level == RunLevel::Full) {
         const hsize_t rows = std::max<hsize_t>(1, std::min<hsize_t>(T, (1u << 18) / std::max<hsize_t>(T, 1)));
         c.push_back({"attention", Kind::F16, {Ly, H, T, T}, {1, 1, rows, T}, 1, 1});
@@ -213,6 +229,10 @@ void writeHeader(hid_t file, const std::string& path, const RunHeader& h) {
     setDouble(file, path, "keep_ratio", h.keepRatio);
     setInt(file, path, "mhsa_blocks", h.mhsaBlocks);
     setInt(file, path, "mhsa_heads", h.mhsaHeads);
+    setInts(file, path, "occlusion_window", {h.occlusionWindow, h.occlusionStride});
+    setInts(file, path, "occlusion_grid", {h.occlusionRows, h.occlusionCols});
+    setString(file, path, "occlusion_fill", h.occlusionFill);
+    setInt(file, path, "targeted_margin", h.targetedMargin);
     setString(file, path, "decoder", h.decoder);
     setInt(file, path, "flip", h.flip ? 1 : 0);
     setInt(file, path, "layerwise", h.layerwise ? 1 : 0);
@@ -349,6 +369,21 @@ RunHeader readHeader(hid_t file, const std::string& path) {
     // Written since BTranspose (absent: a run of an earlier PoseScope, which had no MHSA).
     if (H5Aexists(file, "mhsa_blocks") > 0) h.mhsaBlocks = static_cast<int>(getInt(file, path, "mhsa_blocks"));
     if (H5Aexists(file, "mhsa_heads") > 0) h.mhsaHeads = static_cast<int>(getInt(file, path, "mhsa_heads"));
+    // Written since occlusion runs (absent: a run of an earlier PoseScope, which had none).
+    if (H5Aexists(file, "occlusion_window") > 0) {
+        const auto window = getInts(file, path, "occlusion_window"), grid = getInts(file, path, "occlusion_grid");
+        if (window.size() != 2 || grid.size() != 2)
+            throw RunFormatError(path, "occlusion_window and occlusion_grid must hold two numbers");
+        h.occlusionWindow = static_cast<int>(window[0]);
+        h.occlusionStride = static_cast<int>(window[1]);
+        h.occlusionRows = static_cast<int>(grid[0]);
+        h.occlusionCols = static_cast<int>(grid[1]);
+        h.occlusionFill = getString(file, path, "occlusion_fill");
+        h.targetedMargin = static_cast<int>(getInt(file, path, "targeted_margin"));
+        if (h.occlusionWindow < 0 || h.occlusionRows < 0 || h.occlusionCols < 0 || h.targetedMargin < 0 ||
+            (h.occlusionWindow > 0 && h.occlusionWindows() == 0))
+            throw RunFormatError(path, "the occlusion attributes are inconsistent");
+    }
     h.decoder = getString(file, path, "decoder");
     h.flip = getInt(file, path, "flip") != 0;
     h.layerwise = getInt(file, path, "layerwise") != 0;
@@ -542,6 +577,11 @@ std::optional<RunDifference> identityDifference(const RunHeader& a, const RunHea
         {"flip", {a.flip ? "1" : "0", b.flip ? "1" : "0"}},
         {"layerwise", {a.layerwise ? "1" : "0", b.layerwise ? "1" : "0"}},
         {"decoder", {a.decoder, b.decoder}},
+        {"occlusion_window",
+         {std::to_string(a.occlusionWindow) + " stride " + std::to_string(a.occlusionStride),
+          std::to_string(b.occlusionWindow) + " stride " + std::to_string(b.occlusionStride)}},
+        {"occlusion_fill", {a.occlusionFill, b.occlusionFill}},
+        {"targeted_margin", {std::to_string(a.targetedMargin), std::to_string(b.targetedMargin)}},
         {"shard count", {std::to_string(a.shardCount), std::to_string(b.shardCount)}},
         {"total_samples", {std::to_string(a.totalSamples), std::to_string(b.totalSamples)}},
     });
@@ -774,11 +814,17 @@ void RunWriter::appendBatch(const std::vector<RunSample>& samples) {
                 if (c.name == "image_id") i64.push_back(s.imageId);
                 if (c.name == "annotation_id") i64.push_back(s.annotationId);
                 if (c.name == "crop_jpeg_range") i64.insert(i64.end(), {ranges[2 * r], ranges[2 * r + 1]});
+                if (c.name == "occluder_id") {
+                    check(s.occluderId.size(), "occluder_id");
+                    i64.insert(i64.end(), s.occluderId.begin(), s.occluderId.end());
+                }
             }
             data = i64.data();
         } else if (c.kind == Kind::I32) {
             for (const RunSample& s : samples) {
-                const std::vector<int32_t>& v = c.name == "query_tokens" ? s.queryTokens : s.keptRank;
+                const std::vector<int32_t>& v = c.name == "query_tokens"      ? s.queryTokens
+                                                : c.name == "targeted_region" ? s.targetedRegion
+                                                                              : s.keptRank;
                 check(v.size(), c.name.c_str());
                 i32.insert(i32.end(), v.begin(), v.end());
             }
@@ -802,6 +848,23 @@ void RunWriter::appendBatch(const std::vector<RunSample>& samples) {
                 if (c.name == "keypoints") p = s.keypoints.data(), count = s.keypoints.size();
                 if (c.name == "layer_keypoints") p = s.layerKeypoints.data(), count = s.layerKeypoints.size();
                 if (c.name == "pruning_scores") p = s.pruningScores.data(), count = s.pruningScores.size();
+                if (c.name == "reference_oks") p = s.referenceOks.data(), count = s.referenceOks.size();
+                if (c.name == "occluder_share") p = s.occluderShare.data(), count = s.occluderShare.size();
+                if (c.name == "targeted_keypoints") p = s.targetedKeypoints.data(), count = s.targetedKeypoints.size();
+                if (c.name == "targeted_share_before")
+                    p = s.targetedShareBefore.data(), count = s.targetedShareBefore.size();
+                if (c.name == "targeted_share_after")
+                    p = s.targetedShareAfter.data(), count = s.targetedShareAfter.size();
+                torch::Tensor map;  // the sliding-occlusion maps arrive as tensors
+                if (c.name == "occlusion_score_drop") map = s.occlusionScoreDrop;
+                if (c.name == "occlusion_displacement") map = s.occlusionDisplacement;
+                if (c.name == "occlusion_oks") map = s.occlusionOks;
+                if (map.defined()) {
+                    map = map.to(torch::kFloat32).contiguous();
+                    p = map.data_ptr<float>(), count = static_cast<size_t>(map.numel());
+                } else if (c.name.rfind("occlusion_", 0) == 0) {
+                    count = 0;
+                }
                 check(count, c.name.c_str());
                 f32.insert(f32.end(), p, p + count);
             }
@@ -815,6 +878,7 @@ void RunWriter::appendBatch(const std::vector<RunSample>& samples) {
                                          : c.name == "mhsa_dependency"  ? s.mhsaDependency
                                          : c.name == "heatmaps"         ? s.heatmaps
                                          : c.name == "mhsa_attention"   ? s.mhsaAttention
+                                         : c.name == "targeted_rows"    ? s.targetedRows
                                                                         : s.attention;
                 parts.push_back(asHalf(t, shape, path, c.name));
             }
@@ -1031,6 +1095,26 @@ RunSample RunReader::sample(int64_t row) const {
         readBlock(m->column("kept_rank"), m->path, "kept_rank", {r, 0, 0}, {1, S, T}, H5T_NATIVE_INT32,
                   s.keptRank.data());
     }
+    if (m->header.hasOcclusion()) {
+        s.referenceOks.resize(static_cast<size_t>(K));
+        f32("reference_oks", s.referenceOks.data());
+        s.occluderId.resize(static_cast<size_t>(K));
+        readBlock(m->column("occluder_id"), m->path, "occluder_id", {r, 0}, {1, static_cast<hsize_t>(K)},
+                  H5T_NATIVE_INT64, s.occluderId.data());
+        s.occluderShare.resize(static_cast<size_t>(L * K));
+        f32("occluder_share", s.occluderShare.data());
+        if (m->header.targetedMargin > 0) {
+            s.targetedRegion.resize(static_cast<size_t>(4 * K));
+            readBlock(m->column("targeted_region"), m->path, "targeted_region", {r, 0, 0},
+                      {1, static_cast<hsize_t>(K), 4}, H5T_NATIVE_INT32, s.targetedRegion.data());
+            s.targetedKeypoints.resize(static_cast<size_t>(3 * K * K));
+            f32("targeted_keypoints", s.targetedKeypoints.data());
+            s.targetedShareBefore.resize(static_cast<size_t>(K * L * K));
+            f32("targeted_share_before", s.targetedShareBefore.data());
+            s.targetedShareAfter.resize(static_cast<size_t>(K * L * K));
+            f32("targeted_share_after", s.targetedShareAfter.data());
+        }
+    }
     return s;
 }
 
@@ -1133,6 +1217,20 @@ torch::Tensor RunReader::attention(int64_t row, int layer, int head) const {
         throw RunFormatError(m->path,
                              "layer " + std::to_string(layer) + ", head " + std::to_string(head) + " out of range");
     return m->matrix("attention", row, layer, head);
+}
+
+torch::Tensor RunReader::array(int64_t row, const std::string& column) const {
+    m->checkRow(row);
+    const Column& c = m->spec(column);
+    if (c.kind != Kind::F32 && c.kind != Kind::F16)
+        throw RunFormatError(m->path, "/samples/" + column + " is not a float array");
+    std::vector<hsize_t> start(c.shape.size() + 1, 0), size = {1};
+    start[0] = static_cast<hsize_t>(row);
+    size.insert(size.end(), c.shape.begin(), c.shape.end());
+    std::vector<int64_t> shape(c.shape.begin(), c.shape.end());
+    torch::Tensor out = torch::empty(shape, torch::kFloat32);
+    readBlock(m->column(column), m->path, column, start, size, H5T_NATIVE_FLOAT, out.data_ptr<float>());
+    return out;
 }
 
 std::vector<int64_t> RunReader::indices() const {

@@ -6,6 +6,7 @@
 #include "posescope/datasets/mpii.h"
 #include "posescope/datasets/skeleton.h"
 
+#include <algorithm>
 #include <cctype>
 #include <fstream>
 #include <set>
@@ -63,9 +64,18 @@ Selection selectSamples(const SelectionRequest& o) {
             p.box = person.box;
             p.score = static_cast<float>(person.score);
             p.cs = boxToCenterScale(person.box, aspect, 1.25);
-            if (person.annotation)
+            if (person.annotation) {
                 for (double v : person.annotation->keypoints)
                     p.groundTruth.push_back(static_cast<float>(v));
+                p.area = person.annotation->area;
+                p.occludedBy = person.annotation->occludedBy;
+                for (int64_t id : p.occludedBy)
+                    if (id >= 0 && id != person.annotationId)
+                        if (const ObjectMask* m = coco.occluderMask(id);
+                            m && std::none_of(p.occluderMasks.begin(), p.occluderMasks.end(),
+                                              [id](const ObjectMask& q) { return q.id == id; }))
+                            p.occluderMasks.push_back(*m);
+            }
             sel.samples.push_back(std::move(p));
         }
     }

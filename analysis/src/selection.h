@@ -9,6 +9,7 @@
 
 #include "posescope/datasets/annotations.h"
 #include "posescope/datasets/crop.h"
+#include "posescope/datasets/object_mask.h"
 
 #include <opencv2/core.hpp>
 
@@ -27,7 +28,10 @@ struct Planned {
     Box box;
     float score = 1;
     CenterScale cs;
-    std::vector<float> groundTruth;  // K × 3, empty without ground truth
+    std::vector<float> groundTruth;         // K × 3, empty without ground truth
+    double area = 0;                        // the ground truth's area (COCO), 0 without
+    std::vector<int64_t> occludedBy;        // SynthPose: per keypoint, what covers it (−1 nothing)
+    std::vector<ObjectMask> occluderMasks;  // SynthPose: the masks of those occluders
 };
 
 struct Selection {

@@ -2,6 +2,7 @@
 
 #include "posescope/analysis/coco_eval.h"
 #include "posescope/analysis/pose_nms.h"
+#include "posescope/analysis/run_store.h"
 
 #include <torch/torch.h>
 
@@ -15,15 +16,17 @@ namespace {
 struct Sums {
     int64_t n = 0;
     double error = 0, normalised = 0, oks = 0;
-    std::vector<double> entropy, own, symmetric, adjacent;
-    std::vector<int64_t> symmetricCount, adjacentCount;
+    std::vector<double> entropy, own, symmetric, adjacent, occluder;
+    std::vector<int64_t> symmetricCount, adjacentCount, occluderCount;
     explicit Sums(int layers)
         : entropy(layers),
           own(layers),
           symmetric(layers),
           adjacent(layers),
+          occluder(layers),
           symmetricCount(layers),
-          adjacentCount(layers) {}
+          adjacentCount(layers),
+          occluderCount(layers) {}
 
     VisibilityGroupStats finish(int layers) const {
         const double nan = std::numeric_limits<double>::quiet_NaN();
@@ -39,9 +42,11 @@ struct Sums {
             g.ownCell.push_back(mean(own[i], n));
             g.symmetric.push_back(mean(symmetric[i], symmetricCount[i]));
             g.adjacent.push_back(mean(adjacent[i], adjacentCount[i]));
+            g.occluder.push_back(mean(occluder[i], occluderCount[i]));
         }
         g.symmetricCount = symmetricCount;
         g.adjacentCount = adjacentCount;
+        g.occluderCount = occluderCount;
         return g;
     }
 };
@@ -128,6 +133,13 @@ VisibilityStats visibilityStats(const RunReader& run) {
                     for (int c : near)
                         group.adjacent[li] += d[l][k][c];
                     ++group.adjacentCount[li];
+                }
+                if (!s.occluderShare.empty()) {
+                    const float share = s.occluderShare[li * static_cast<size_t>(K) + ki];
+                    if (!std::isnan(share)) {
+                        group.occluder[li] += share;
+                        ++group.occluderCount[li];
+                    }
                 }
             }
         }

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 
@@ -147,6 +148,12 @@ private:
     const std::string& m_file;
 };
 
+struct RawMask {
+    bool hasId = false, hasImage = false, hasSegmentation = false, hasSize = false, hasCounts = false;
+    std::vector<int64_t> size;  // [height, width]
+    uint64_t sum = 0;           // of the counts
+};
+
 struct RawAnnotation {
     bool hasKeypoints = false, hasId = false, hasImage = false, hasCategory = false, hasBox = false, hasArea = false,
          hasNumKeypoints = false;
@@ -247,6 +254,74 @@ CocoDataset CocoBuilder::build(const simdjson::padded_string& text, const std::s
                 });
                 d.m_annotations.push_back(std::move(a));
                 raw.push_back(std::move(ra));
+            });
+        } else if (key == "occluder_masks") {
+            r.objects(v, Path{"occluder_masks"}, [&](od::object& obj, const Path& p) {
+                ObjectMask m;
+                RawMask rm;
+                r.fields(obj, p, [&](std::string_view k, od::value x) {
+                    if (k == "id")
+                        m.id = r.integer(x, p.at("id")), rm.hasId = true;
+                    else if (k == "image_id")
+                        m.imageId = r.integer(x, p.at("image_id")), rm.hasImage = true;
+                    else if (k == "segmentation") {
+                        rm.hasSegmentation = true;
+                        const Path sp = p.at("segmentation");
+                        od::object seg;
+                        if (auto err = x.get_object().get(seg)) r.failCode(sp, err, &x, "an object");
+                        r.fields(seg, sp, [&](std::string_view sk, od::value y) {
+                            if (sk == "size") {
+                                const Path zp = p.at("segmentation.size");
+                                od::array arr;
+                                if (auto err = y.get_array().get(arr)) r.failCode(zp, err, &y, "an array");
+                                rm.size.clear();  // a repeated key: the last one counts
+                                for (auto item : arr) {
+                                    od::value n;
+                                    if (auto err = item.get(n)) r.failCode(zp, err, nullptr, "an integer");
+                                    rm.size.push_back(r.integer(n, zp));
+                                }
+                                rm.hasSize = true;
+                            } else if (sk == "counts") {
+                                const Path cp = p.at("segmentation.counts");
+                                od::array arr;
+                                if (auto err = y.get_array().get(arr))
+                                    r.failCode(cp, err, &y, "an array of run lengths (compressed RLE is not read)");
+                                m.counts.clear(), rm.sum = 0;
+                                for (auto item : arr) {
+                                    od::value n;
+                                    if (auto err = item.get(n)) r.failCode(cp, err, nullptr, "an integer");
+                                    const int64_t c = r.integer(n, cp);
+                                    if (c < 0 || c > int64_t{UINT32_MAX})
+                                        r.fail(cp, "run " + std::to_string(m.counts.size()) + " is " +
+                                                       std::to_string(c) + " (expected 0…" +
+                                                       std::to_string(UINT32_MAX) + ")");
+                                    m.counts.push_back(static_cast<uint32_t>(c));
+                                    rm.sum += static_cast<uint64_t>(c);
+                                }
+                                rm.hasCounts = true;
+                            }
+                        });
+                    }
+                });
+                if (!rm.hasId) r.fail(p.at("id"), "missing");
+                if (!rm.hasImage) r.fail(p.at("image_id"), "missing");
+                if (!rm.hasSegmentation) r.fail(p.at("segmentation"), "missing");
+                if (!rm.hasSize) r.fail(p.at("segmentation.size"), "missing");
+                if (!rm.hasCounts) r.fail(p.at("segmentation.counts"), "missing");
+                if (rm.size.size() != 2)
+                    r.fail(p.at("segmentation.size"),
+                           "expected 2 numbers [height, width], got " + std::to_string(rm.size.size()));
+                if (rm.size[0] <= 0 || rm.size[1] <= 0 || rm.size[0] > INT32_MAX || rm.size[1] > INT32_MAX)
+                    r.fail(p.at("segmentation.size"), "height and width must be positive, got [" +
+                                                          std::to_string(rm.size[0]) + ", " +
+                                                          std::to_string(rm.size[1]) + "]");
+                m.height = static_cast<int>(rm.size[0]);
+                m.width = static_cast<int>(rm.size[1]);
+                const uint64_t pixels = static_cast<uint64_t>(m.height) * static_cast<uint64_t>(m.width);
+                if (rm.sum != pixels)
+                    r.fail(p.at("segmentation.counts"), "the runs sum to " + std::to_string(rm.sum) +
+                                                            ", expected height·width = " + std::to_string(pixels));
+                d.m_occluderMasks.push_back(std::move(m));
             });
         } else if (key == "categories") {
             haveCategories = true;
@@ -357,6 +432,22 @@ CocoDataset CocoBuilder::build(const simdjson::padded_string& text, const std::s
         if (!d.m_annotationIndex.emplace(a.id, i).second)
             r.fail(p.at("id"), "duplicate annotation id " + std::to_string(a.id));
     }
+    // Occluder masks: of a known image, of its size, ids unique.
+    d.m_occluderMaskIndex.reserve(d.m_occluderMasks.size());
+    for (size_t i = 0; i < d.m_occluderMasks.size(); ++i) {
+        const ObjectMask& m = d.m_occluderMasks[i];
+        const Path p{"occluder_masks", static_cast<int64_t>(i), nullptr};
+        const auto image = d.m_imageIndex.find(m.imageId);
+        if (image == d.m_imageIndex.end()) r.fail(p.at("image_id"), "unknown image id " + std::to_string(m.imageId));
+        const ImageInfo& info = d.m_images[image->second];
+        if (m.width != info.width || m.height != info.height)
+            r.fail(p.at("segmentation.size"), "[" + std::to_string(m.height) + ", " + std::to_string(m.width) +
+                                                  "] is not the size [height, width] of image " +
+                                                  std::to_string(m.imageId) + ", [" + std::to_string(info.height) +
+                                                  ", " + std::to_string(info.width) + "]");
+        if (!d.m_occluderMaskIndex.emplace(m.id, i).second)
+            r.fail(p.at("id"), "duplicate occluder mask id " + std::to_string(m.id));
+    }
     d.index(imageSlot);
     return d;
 }
@@ -394,6 +485,11 @@ const ImageInfo* CocoDataset::image(int64_t id) const {
 const PersonAnnotation* CocoDataset::annotation(int64_t id) const {
     auto it = m_annotationIndex.find(id);
     return it == m_annotationIndex.end() ? nullptr : &m_annotations[it->second];
+}
+
+const ObjectMask* CocoDataset::occluderMask(int64_t id) const {
+    auto it = m_occluderMaskIndex.find(id);
+    return it == m_occluderMaskIndex.end() ? nullptr : &m_occluderMasks[it->second];
 }
 
 std::vector<const PersonAnnotation*> CocoDataset::annotationsOf(int64_t imageId) const {

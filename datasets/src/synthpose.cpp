@@ -83,7 +83,10 @@ void appendFixed2(std::string& out, double v) {
 
 std::string cocoJson(const SynthOptions& o, const SynthResult& r) {
     std::string j;
-    j.reserve(1024 + r.images.size() * 80 + r.annotations.size() * 700);
+    size_t counts = 0;
+    for (const ObjectMask& m : r.occluderMasks)
+        counts += m.counts.size();
+    j.reserve(1024 + r.images.size() * 80 + r.annotations.size() * 700 + r.occluderMasks.size() * 100 + counts * 6);
     j += "{\"info\": {\"description\": \"SynthPose: procedural COCO keypoints rendered by PoseScope\", ";
     j += "\"version\": \"1.0\", \"contributor\": \"PoseScope\", \"url\": \"\", \"date_created\": \"\", \"seed\": ";
     j += std::to_string(o.seed);
@@ -132,6 +135,25 @@ std::string cocoJson(const SynthOptions& o, const SynthResult& r) {
             appendInt(j, a.occludedBy[k]);
         }
         j += "]}";
+    }
+    j += "],\n\"occluder_masks\": [";
+    for (size_t i = 0; i < r.occluderMasks.size(); ++i) {
+        const ObjectMask& m = r.occluderMasks[i];
+        j += i ? ",\n" : "\n";
+        j += "{\"id\": ";
+        appendInt(j, m.id);
+        j += ", \"image_id\": ";
+        appendInt(j, m.imageId);
+        j += ", \"segmentation\": {\"size\": [";
+        appendInt(j, m.height);
+        j += ", ";
+        appendInt(j, m.width);
+        j += "], \"counts\": [";
+        for (size_t k = 0; k < m.counts.size(); ++k) {
+            if (k) j += ", ";
+            appendInt(j, m.counts[k]);
+        }
+        j += "]}}";
     }
     const Skeleton& coco = cocoSkeleton();
     j += "],\n\"categories\": [{\"id\": 1, \"name\": \"person\", \"supercategory\": \"person\", \"keypoints\": [";
@@ -291,6 +313,8 @@ SynthResult generateSynthPose(const SynthOptions& o, const SynthCallbacks& callb
             }
             result.annotations.push_back(std::move(a));
         }
+        for (ObjectMask& m : s->occluderMasks)
+            result.occluderMasks.push_back(std::move(m));
         if (o.keepLayers) result.layers.push_back({s->info.id, std::move(s->layers)});
         s.reset();
     }

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <set>
 
 #include "synthpose_figure.h"
 #include "synthpose_math.h"
@@ -288,6 +289,36 @@ SceneOutput renderScene(const SynthOptions& o, int64_t imageId, bool keepLayers)
     }
     std::sort(out.annotations.begin(), out.annotations.end(),
               [](const PersonAnnotation& a, const PersonAnnotation& b) { return a.id < b.id; });
+
+    // The region of every occluder: where it is the topmost object, read from the same label map
+    // that decided the visibility above, so each occluded keypoint's pixel lies in its occluder's mask.
+    std::set<int64_t> occluderIds;
+    for (const PersonAnnotation& a : out.annotations)
+        for (const int64_t by : a.occludedBy)
+            if (by >= 0 && by != a.id) occluderIds.insert(by);
+    if (!occluderIds.empty()) {
+        std::vector<int> slotOfLayer(layers.size(), -1);  // layer → index into masks, -1 when not wanted
+        std::vector<int64_t> maskIds(occluderIds.begin(), occluderIds.end());
+        for (size_t l = 0; l < layers.size(); ++l) {
+            const auto at =
+                std::lower_bound(maskIds.begin(), maskIds.end(), idOf[static_cast<size_t>(layers[l].object)]);
+            if (at != maskIds.end() && *at == idOf[static_cast<size_t>(layers[l].object)])
+                slotOfLayer[l] = static_cast<int>(at - maskIds.begin());
+        }
+        std::vector<cv::Mat> masks(maskIds.size());
+        for (cv::Mat& m : masks)
+            m = cv::Mat::zeros(height, width, CV_8U);
+        for (int y = 0; y < height; ++y) {
+            const int* label = canvas.labels.ptr<int>(y);
+            for (int x = 0; x < width; ++x) {
+                if (label[x] <= 0) continue;
+                const int slot = slotOfLayer[static_cast<size_t>(label[x] - 1)];
+                if (slot >= 0) masks[static_cast<size_t>(slot)].ptr<uchar>(y)[x] = 255;
+            }
+        }
+        for (size_t i = 0; i < maskIds.size(); ++i)
+            out.occluderMasks.push_back(encodeMask(masks[i], maskIds[i], imageId));
+    }
 
     if (keepLayers) {
         for (Layer& l : layers) {

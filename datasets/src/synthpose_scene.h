@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "posescope/datasets/annotations.h"
+#include "posescope/datasets/object_mask.h"
 #include "posescope/datasets/synthpose.h"
 
 namespace posescope::synth {
@@ -16,6 +17,9 @@ struct SceneOutput {
     cv::Mat image;  // CV_8UC3, BGR
     ImageInfo info;
     std::vector<PersonAnnotation> annotations;
+    // The visible pixels (where it is the topmost object) of every object named in some
+    // annotation's occludedBy other than that annotation's own id, by id.
+    std::vector<ObjectMask> occluderMasks;
     std::vector<SynthLayer> layers;  // only when asked for
 };
 

@@ -4,10 +4,14 @@
 #include "official_configs.h"
 #include "posescope/analysis/dependencies.h"
 #include "posescope/analysis/occlusion.h"
+#include "posescope/analysis/occlusion_report.h"
 #include "posescope/analysis/pose_nms.h"
+#include "posescope/analysis/run_browser.h"
 #include "posescope/analysis/run_store.h"
 #include "posescope/analysis/visibility_stats.h"
+#include "posescope/datasets/coco.h"
 #include "posescope/datasets/error.h"
+#include "posescope/datasets/image.h"
 #include "posescope/models/model_registry.h"
 #include "posescope/models/pose_output.h"
 #include "posescope/models/preprocess.h"
@@ -360,4 +364,329 @@ TEST(VisibilityStats, RecordedRunsGiveBoundedStatistics) {
             EXPECT_GE(g->ownCell[static_cast<size_t>(l)], 0);
             EXPECT_LE(g->ownCell[static_cast<size_t>(l)], 1);
         }
+}
+
+TEST(Occlusion, TargetedOcclusionsInOneBatchEqualOneByOne) {
+    const auto model = models::loadModel(test::smallTransposeR(), test::officialPath("transpose_r_small.pth"));
+    cv::Mat image(300, 240, CV_8UC3);
+    cv::randu(image, cv::Scalar::all(0), cv::Scalar::all(256));
+    const CenterScale cs = boxToCenterScale(Box{20, 20, 200, 260});
+    OcclusionOptions o;
+    o.fill = OccluderFill::Noise;
+    o.batch = 2;
+    const std::vector<cv::Rect> regions = {{10, 10, 30, 30}, {100, 150, 40, 20}, {0, 200, 192, 56}};
+    const std::vector<TargetedOcclusionResult> batched = targetedOcclusions(*model, image, cs, regions, o);
+    ASSERT_EQ(batched.size(), 3u);
+    for (size_t i = 0; i < regions.size(); ++i) {
+        const TargetedOcclusionResult one = targetedOcclusion(*model, image, cs, regions[i], o);
+        EXPECT_EQ(batched[i].region, regions[i]);
+        EXPECT_TRUE(torch::allclose(batched[i].dependencyAfter, one.dependencyAfter, 1e-4, 1e-6)) << i;
+        EXPECT_TRUE(torch::allclose(batched[i].regionShareAfter, one.regionShareAfter, 1e-4, 1e-6)) << i;
+        EXPECT_EQ(batched[i].queryAfter, one.queryAfter);
+        for (size_t k = 0; k < 17; ++k)
+            EXPECT_NEAR(batched[i].after[k].x, one.after[k].x, 1e-2) << i << ' ' << k;
+    }
+    EXPECT_FALSE(torch::allclose(batched[0].regionShareAfter, batched[2].regionShareAfter));
+}
+
+TEST(Occlusion, MaskCoverageIsEachCellsShareUnderTheMask) {
+    cv::Mat mask(256, 192, CV_8U, cv::Scalar(0));
+    mask(cv::Rect(0, 0, 96, 256)).setTo(255);  // the left half
+    mask(cv::Rect(144, 0, 24, 32)).setTo(1);   // a quarter of the cell at row 0, column 3 (nonzero = inside)
+    const torch::Tensor c = maskCoverage(mask, identityCrop(), {192, 256}, 4, 4);  // 48 × 64 px cells
+    ASSERT_EQ(c.sizes(), torch::IntArrayRef({4, 4}));
+    EXPECT_TRUE(torch::allclose(c.slice(1, 0, 2), torch::ones({4, 2}), 0, 1e-5));
+    EXPECT_NEAR(c[0][3].item<float>(), 0.25, 1e-3);
+    EXPECT_NEAR(c[1][3].item<float>(), 0.0, 1e-6);
+    EXPECT_NEAR(c[2][2].item<float>(), 0.0, 1e-6);
+    // A crop of the image's top right quarter (magnified twice): only the small patch lies in it,
+    // on a quarter of the top right cell.
+    const torch::Tensor right = maskCoverage(mask, boxToCenterScale(Box{96, 0, 96, 128}, 0.75, 1.0), {192, 256}, 2, 2);
+    EXPECT_NEAR(right[0][1].item<float>(), 0.25, 0.01);
+    EXPECT_LT(right[1][0].item<float>(), 0.02);
+    EXPECT_LT(right[1][1].item<float>(), 0.02);
+    EXPECT_THROW(maskCoverage(cv::Mat(), identityCrop(), {192, 256}, 4, 4), Error);
+    EXPECT_EQ(occlusionGrid({192, 256}, 64, 32), cv::Size(5, 7));
+    EXPECT_EQ(occlusionWindows({192, 256}, 64, 32).back(), cv::Rect(128, 192, 64, 64));
+}
+
+namespace {
+
+// Three keypoints, one layer, a 2 × 3 grid of 4 × 8 px cells; 4 × 4 windows at stride 4: 4 rows
+// × 3 columns, so each cell holds two windows, one above the other.
+RunHeader occlusionHeader(int targetedMargin) {
+    RunHeader h = test::threeKeypointRunHeader(1, 1, 1);
+    h.occlusionWindow = 4;
+    h.occlusionStride = 4;
+    h.occlusionRows = 4;
+    h.occlusionCols = 3;
+    h.occlusionFill = "{\"fill\": \"mean\"}";
+    h.targetedMargin = targetedMargin;
+    return h;
+}
+
+// Keypoint 0's score drops rank its cells as its dependency row does, keypoint 1's the other way
+// round; nothing changes keypoint 2.
+RunSample occlusionSample() {
+    RunSample s = visibilitySample(0, {1, 1, 2, 5, 9, 1, 10, 3, 2}, {1, 1, 0.9f, 5, 9, 0.5f, 10, 3, 0.8f},
+                                   {0.05f, 0.1f, 0.15f, 0.2f, 0.2f, 0.3f,  // nose
+                                    0.05f, 0.1f, 0.15f, 0.2f, 0.2f, 0.3f,  // left eye
+                                    0.1f, 0.1f, 0.1f, 0.2f, 0.2f, 0.3f});  // right eye
+    const float cell[6] = {1, 2, 3, 4, 5, 6};  // ranks of cells 0…5 (4 and 5 above tie in the rows)
+    s.occlusionScoreDrop = torch::zeros({12, 3});
+    for (int row = 0; row < 4; ++row)
+        for (int col = 0; col < 3; ++col) {
+            const float v = cell[(row / 2) * 3 + col];
+            s.occlusionScoreDrop[row * 3 + col][0] = 0.1f * v;
+            s.occlusionScoreDrop[row * 3 + col][1] = -0.1f * v;
+        }
+    s.occlusionDisplacement = torch::full({12, 3}, 2.f);
+    s.occlusionOks = torch::full({12, 3}, std::nanf(""));
+    s.referenceOks = {std::nanf(""), std::nanf(""), std::nanf("")};
+    s.occluderId = {-1, 1500, -1};
+    s.occluderShare = {std::nanf(""), 0.4f, std::nanf("")};
+    return s;
+}
+
+void addTargeted(RunSample& s) {
+    s.targetedRegion = {0, 0, 4, 4, 2, 6, 5, 5, 8, 0, 4, 4};
+    s.targetedKeypoints.clear();
+    for (int hidden = 0; hidden < 3; ++hidden)
+        for (int k = 0; k < 3; ++k) {  // the hidden keypoint moves 3 px to the right, the others 1 px
+            const float dx = hidden == k ? 3.f : 1.f;
+            s.targetedKeypoints.insert(s.targetedKeypoints.end(),
+                                       {s.keypoints[3 * k] + dx, s.keypoints[3 * k + 1], 0.5f});
+        }
+    // share[hidden][layer 0][k]: own rows 0.6 → 0.2, the others 0.1 → 0.15.
+    for (int hidden = 0; hidden < 3; ++hidden)
+        for (int k = 0; k < 3; ++k) {
+            s.targetedShareBefore.push_back(hidden == k ? 0.6f : 0.1f);
+            s.targetedShareAfter.push_back(hidden == k ? 0.2f : 0.15f);
+        }
+    s.targetedRows = torch::rand({3, 1, 6});
+}
+
+}  // namespace
+
+TEST(OcclusionRun, TheStoreKeepsEveryOcclusionArrayAndResumes) {
+    const std::string path = test::outputPath("occlusion_store.h5");
+    std::filesystem::remove(path);
+    RunHeader h = occlusionHeader(2);
+    h.totalSamples = h.plannedSamples = 2;
+    RunSample a = occlusionSample();
+    addTargeted(a);
+    {
+        RunWriter w = RunWriter::create(path, h);
+        w.append({a});
+        w.close();  // not finished: resumable
+    }
+    RunSample b = a;
+    b.index = 1;
+    b.occluderId = {1501, -1, -1};
+    {
+        RunHeader stored;
+        RunWriter w = RunWriter::resume(path, stored);
+        EXPECT_TRUE(stored.hasOcclusion());
+        EXPECT_EQ(stored.occlusionWindows(), 12);
+        EXPECT_EQ(stored.targetedMargin, 2);
+        EXPECT_EQ(stored.occlusionFill, h.occlusionFill);
+        w.append({b});
+        w.finish();
+    }
+    const RunReader r = RunReader::open(path);
+    ASSERT_EQ(r.size(), 2);
+    const RunSample x = r.sample(1);
+    EXPECT_EQ(x.occluderId, b.occluderId);
+    EXPECT_TRUE(std::isnan(x.occluderShare[0]));
+    EXPECT_FLOAT_EQ(x.occluderShare[1], 0.4f);
+    EXPECT_EQ(x.targetedRegion, a.targetedRegion);
+    EXPECT_EQ(x.targetedKeypoints, a.targetedKeypoints);
+    EXPECT_EQ(x.targetedShareBefore, a.targetedShareBefore);
+    EXPECT_EQ(x.targetedShareAfter, a.targetedShareAfter);
+    EXPECT_TRUE(torch::equal(r.array(0, "occlusion_score_drop"), a.occlusionScoreDrop));
+    EXPECT_TRUE(torch::equal(r.array(1, "occlusion_displacement"), a.occlusionDisplacement));
+    EXPECT_TRUE(torch::isnan(r.array(0, "occlusion_oks")).all().item<bool>());
+    EXPECT_TRUE(torch::allclose(r.array(0, "targeted_rows"), a.targetedRows, 0, 1e-3));  // float16
+    EXPECT_THROW(r.array(0, "nothing"), RunFormatError);
+    // An array of the wrong size is refused, naming it.
+    const std::string bad = test::outputPath("occlusion_store_bad.h5");
+    std::filesystem::remove(bad);
+    RunWriter w = RunWriter::create(bad, h);
+    RunSample wrong = a;
+    wrong.occlusionScoreDrop = torch::zeros({11, 3});
+    try {
+        w.append({wrong});
+        FAIL() << "expected RunFormatError";
+    } catch (const RunFormatError& e) {
+        EXPECT_NE(std::string(e.what()).find("occlusion_score_drop"), std::string::npos) << e.what();
+    }
+    // Runs with other occlusion settings cannot be resumed or merged together.
+    RunHeader other = h;
+    other.occlusionStride = 2;
+    const auto d = identityDifference(h, other);
+    ASSERT_TRUE(d.has_value());
+    EXPECT_EQ(d->attribute, "occlusion_window");
+    // A plain record has no occlusion analysis to report.
+    EXPECT_THROW(occlusionReport(RunReader::open(test::sharedRun())), RunFormatError);
+}
+
+TEST(OcclusionRun, ReportAgreesWithHandMadeMaps) {
+    const std::string path = test::outputPath("occlusion_report.h5");
+    std::filesystem::remove(path);
+    RunSample s = occlusionSample();
+    addTargeted(s);
+    {
+        RunWriter w = RunWriter::create(path, occlusionHeader(2));
+        w.append({s});
+        w.finish();
+    }
+    const RunReader run = RunReader::open(path);
+    // The stored maps come back as slidingOcclusion's result.
+    const SensitivityResult sr = storedSensitivity(run, 0);
+    EXPECT_EQ(sr.rows, 4);
+    EXPECT_EQ(sr.cols, 3);
+    EXPECT_EQ(sr.windows[4], cv::Rect(4, 4, 4, 4));
+    EXPECT_NEAR(sr.score[11][0].item<double>(), 0.9 - 0.1 * 6, 1e-6);  // reference score − drop
+    const torch::Tensor grid = sensitivityOnGrid(sr, 0, SensitivityMeasure::ScoreDrop, 2, 3);
+    EXPECT_NEAR(grid[1][2].item<double>(), 0.6, 1e-6);
+
+    const torch::Tensor a = sampleAgreement(run, 0, SensitivityMeasure::ScoreDrop, 1 / 6.0);
+    EXPECT_NEAR(
+        a[0][0][0].item<double>(),
+        attentionAgreement(torch::tensor({0.05, 0.1, 0.15, 0.2, 0.2, 0.3}), torch::tensor({1., 2., 3., 4., 5., 6.}))
+            .spearman,
+        1e-9);
+    EXPECT_GT(a[0][0][0].item<double>(), 0.95);          // same order (one tie)
+    EXPECT_LT(a[0][0][1].item<double>(), -0.95);         // reversed
+    EXPECT_TRUE(std::isnan(a[0][0][2].item<double>()));  // no sensitivity at all
+    EXPECT_DOUBLE_EQ(a[1][0][0].item<double>(), 1.0);    // the top cell (k = 1) agrees
+    EXPECT_DOUBLE_EQ(a[1][0][1].item<double>(), 0.0);
+
+    const OcclusionReport r = occlusionReport(run, {SensitivityMeasure::ScoreDrop, 1 / 6.0, {}, {}});
+    EXPECT_EQ(r.samples, 1);
+    ASSERT_EQ(r.all.spearman.size(), 1u);
+    EXPECT_EQ(r.all.spearmanCount[0], 2);  // keypoint 2 has no Spearman
+    EXPECT_EQ(r.all.count[0], 3);
+    EXPECT_NEAR(r.all.spearman[0], (a[0][0][0].item<double>() + a[0][0][1].item<double>()) / 2, 1e-9);
+    EXPECT_NEAR(r.all.topKOverlap[0], (1 + 0 + a[1][0][2].item<double>()) / 3, 1e-9);
+    // GT flags: nose and right eye visible, left eye occluded.
+    EXPECT_NEAR(r.visible.spearman[0], a[0][0][0].item<double>(), 1e-9);
+    EXPECT_NEAR(r.occluded.spearman[0], a[0][0][1].item<double>(), 1e-9);
+    EXPECT_EQ(r.occluded.count[0], 1);
+    EXPECT_NEAR(r.keypointSpearman[1], a[0][0][1].item<double>(), 1e-9);
+    EXPECT_NEAR(r.peakScoreDrop[0], 0.6, 1e-6);
+    EXPECT_NEAR(r.peakScoreDrop[1], -0.1, 1e-6);
+    EXPECT_NEAR(r.peakScoreDrop[2], 0.0, 1e-9);
+    ASSERT_TRUE(r.targeted);
+    EXPECT_NEAR(r.hiddenShareBefore[0], 0.6, 1e-6);
+    EXPECT_NEAR(r.hiddenShareAfter[0], 0.2, 1e-6);
+    EXPECT_NEAR(r.otherShareBefore[0], 0.1, 1e-6);
+    EXPECT_NEAR(r.otherShareAfter[0], 0.15, 1e-6);
+    EXPECT_NEAR(r.hiddenDisplacement, 3, 1e-5);
+    EXPECT_NEAR(r.otherDisplacement, 1, 1e-5);
+    // The occluder share of the occluded left eye (the only one with a known occluder).
+    EXPECT_EQ(r.visibility.occluded.occluderCount[0], 1);
+    EXPECT_NEAR(r.visibility.occluded.occluder[0], 0.4, 1e-6);
+    EXPECT_EQ(r.visibility.visible.occluderCount[0], 0);
+    EXPECT_THROW(occlusionReport(run, {SensitivityMeasure::ScoreDrop, 0, {}, {}}), Error);
+}
+
+TEST(OcclusionRun, RecordedRunsHoldWhatTheDirectAnalysesGive) {
+    const RunReader run = RunReader::open(test::sharedOcclusionRun());
+    const RunHeader& h = run.header();
+    ASSERT_TRUE(h.hasOcclusion());
+    EXPECT_EQ(h.occlusionRows, 7);
+    EXPECT_EQ(h.occlusionCols, 5);
+    ASSERT_EQ(run.size(), 6);
+    const CocoDataset coco = CocoDataset::load(h.dataset, h.images);
+    const auto model = models::loadModel(test::smallTransposeR(), test::officialPath("transpose_r_small.pth"));
+    OcclusionOptions o;
+    o.size = 64;
+    o.stride = 32;
+    int64_t withOccluder = 0, sharesDefined = 0;
+    for (int64_t row = 0; row < run.size(); ++row) {
+        const RunSample s = run.sample(row);
+        const PersonAnnotation* ann = nullptr;
+        for (const PersonAnnotation& p : coco.annotations())
+            if (p.id == s.annotationId) ann = &p;
+        ASSERT_NE(ann, nullptr);
+        for (size_t k = 0; k < 17; ++k) {
+            const int64_t by = ann->occludedBy[k];
+            EXPECT_EQ(s.occluderId[k], by >= 0 && by != ann->id ? by : -1) << row << ' ' << k;
+            withOccluder += s.occluderId[k] >= 0;
+            for (int l = 0; l < h.layers; ++l) {
+                const float share = s.occluderShare[static_cast<size_t>(l) * 17 + k];
+                if (std::isnan(share)) continue;
+                ++sharesDefined;
+                EXPECT_GE(share, 0);
+                EXPECT_LE(share, 1 + 1e-5);
+            }
+        }
+        if (row > 1) continue;  // the direct analyses on two samples
+        const cv::Mat image = loadImageRgb(coco.imagePath(*coco.image(s.imageId)));
+        const CenterScale cs{s.center[0], s.center[1], s.scale[0], s.scale[1]};
+        OcclusionTarget gt;
+        gt.keypoints.assign(s.groundTruth.begin(), s.groundTruth.end());
+        gt.area = ann->area;
+        const SensitivityResult direct = slidingOcclusion(*model, image, cs, o, gt);
+        const SensitivityResult stored = storedSensitivity(run, row);
+        EXPECT_TRUE(torch::allclose(stored.scoreDrop, direct.scoreDrop, 1e-4, 1e-5)) << row;
+        EXPECT_TRUE(torch::allclose(stored.displacement, direct.displacement, 1e-4, 1e-3)) << row;
+        EXPECT_TRUE(torch::allclose(stored.oks, direct.oks, 1e-4, 1e-5, /*equal_nan=*/true)) << row;
+        for (size_t k = 0; k < 17; ++k)
+            EXPECT_NEAR(stored.reference[k].x, direct.reference[k].x, 1e-2);
+        // Keypoint 5's targeted occlusion, redone.
+        const cv::Rect region(s.targetedRegion[20], s.targetedRegion[21], s.targetedRegion[22], s.targetedRegion[23]);
+        ASSERT_GT(region.area(), 0);
+        const TargetedOcclusionResult t = targetedOcclusion(*model, image, cs, region, o);
+        for (size_t k = 0; k < 17; ++k) {
+            EXPECT_NEAR(s.targetedKeypoints[5 * 51 + 3 * k], t.after[k].x, 1e-2) << k;
+            for (int l = 0; l < h.layers; ++l)
+                EXPECT_NEAR(s.targetedShareAfter[(5 * static_cast<size_t>(h.layers) + static_cast<size_t>(l)) * 17 + k],
+                            t.regionShareAfter[l][static_cast<int64_t>(k)].item<float>(), 1e-4);
+        }
+        EXPECT_TRUE(torch::allclose(run.array(row, "targeted_rows")[5], t.dependencyAfter.select(1, 5), 1e-2, 1e-4));
+    }
+    EXPECT_GT(withOccluder, 0);  // SynthPose's occluders (shapes and other people)
+    EXPECT_GT(sharesDefined, 0);
+    const OcclusionReport r = occlusionReport(run);
+    EXPECT_EQ(r.samples, 6);
+    for (int l = 0; l < h.layers; ++l) {
+        EXPECT_GE(r.all.spearman[static_cast<size_t>(l)], -1);
+        EXPECT_LE(r.all.spearman[static_cast<size_t>(l)], 1);
+        EXPECT_GE(r.all.topKOverlap[static_cast<size_t>(l)], 0);
+        EXPECT_LE(r.all.topKOverlap[static_cast<size_t>(l)], 1);
+    }
+}
+
+TEST(OcclusionRun, TheBrowserGivesTheMapsAsPlainArrays) {
+    const std::string path = test::sharedOcclusionRun();
+    const auto browser = RunBrowser::open(path);
+    const RunReader run = RunReader::open(path);
+    ASSERT_TRUE(browser->hasOcclusion());
+    ASSERT_TRUE(browser->hasTargeted());
+    const GridMap map = browser->sensitivityMap(2, 9, SensitivityMeasure::Displacement);
+    ASSERT_EQ(map.rows, 256);
+    ASSERT_EQ(map.cols, 192);
+    const torch::Tensor direct = sensitivityOnCrop(storedSensitivity(run, 2), 9, SensitivityMeasure::Displacement);
+    EXPECT_NEAR(map.values[100 * 192 + 50], direct[100][50].item<double>(), 1e-4);
+    EXPECT_NEAR(map.maxValue(), direct.max().item<double>(), 1e-4);
+    const RunSample s = run.sample(2);
+    const TargetedView t = browser->targeted(2, 9);
+    EXPECT_EQ(t.region[0], s.targetedRegion[36]);
+    EXPECT_EQ(t.region[3], s.targetedRegion[39]);
+    const auto& m = s.cropTransform;
+    const float* after = &s.targetedKeypoints[(9 * 17 + 10) * 3];
+    EXPECT_NEAR(t.after[10][0], m[0] * after[0] + m[1] * after[1] + m[2], 1e-3);  // crop pixels
+    ASSERT_EQ(t.shareAfter.size(), static_cast<size_t>(run.header().layers * 17));
+    EXPECT_FLOAT_EQ(t.shareAfter[17 + 4], s.targetedShareAfter[(9 * 2 + 1) * 17 + 4]);
+    const GridMap row = browser->targetedMap(2, 9, 1);
+    EXPECT_EQ(row.rows, 32);
+    EXPECT_NEAR(row.values[77], run.array(2, "targeted_rows")[9][1][77].item<float>(), 1e-6);
+    EXPECT_THROW(browser->targetedMap(2, 17, 0), RunFormatError);
+    EXPECT_EQ(browser->occlusionReport().samples, 6);
+    const auto plain = RunBrowser::open(test::sharedRun());
+    EXPECT_FALSE(plain->hasOcclusion());
+    EXPECT_THROW(plain->targeted(0, 0), RunFormatError);
+    EXPECT_THROW(plain->sensitivityMap(0, 0, SensitivityMeasure::ScoreDrop), RunFormatError);
 }

@@ -37,7 +37,7 @@ RecordOptions smallRun(const std::string& out) {
         s.numImages = 6;
         s.seed = 9;
         s.threads = 1;
-        return test::sharedSynthPose("record_val6_s9", s);
+        return test::sharedSynthPose("record_val6_s9_masks", s);
     }();
     RecordOptions o;
     o.config = test::smallTransposeR();

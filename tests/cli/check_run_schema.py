@@ -87,6 +87,33 @@ def main(path, want_level=None):
         expect["mhsa_dependency"] = ((B, Hm, K, T), "float16")
         if level == "full":
             expect["mhsa_attention"] = ((B, Hm, T, T), "float16")
+    occlusion = "occlusion_window" in a and int(np.asarray(a["occlusion_window"])[0]) > 0
+    if occlusion:
+        for k in ("occlusion_window", "occlusion_grid"):
+            if np.asarray(a[k]).shape != (2,):
+                fail(f"attribute {k} is not two integers")
+        json.loads(a["occlusion_fill"])
+        size, stride = (int(x) for x in a["occlusion_window"])
+        gr, gc = (int(x) for x in a["occlusion_grid"])
+        iw, ih = (int(x) for x in a["input_size"])
+        # Top-left corners 0, stride, … with the last window flush with the border.
+        def corners(extent):
+            return len(range(0, extent - size, stride)) + 1
+        if (gr, gc) != (corners(ih), corners(iw)):
+            fail(f"occlusion_grid {gr}x{gc} does not follow from the window {size} and stride {stride}")
+        W = gr * gc
+        expect["occlusion_score_drop"] = ((W, K), "float32")
+        expect["occlusion_displacement"] = ((W, K), "float32")
+        expect["occlusion_oks"] = ((W, K), "float32")
+        expect["reference_oks"] = ((K,), "float32")
+        expect["occluder_id"] = ((K,), "int64")
+        expect["occluder_share"] = ((L, K), "float32")
+        if int(a["targeted_margin"]) > 0:
+            expect["targeted_region"] = ((K, 4), "int32")
+            expect["targeted_keypoints"] = ((K, K, 3), "float32")
+            expect["targeted_share_before"] = ((K, L, K), "float32")
+            expect["targeted_share_after"] = ((K, L, K), "float32")
+            expect["targeted_rows"] = ((K, L, T), "float16")
     if sorted(f["samples"].keys()) != sorted(expect):
         fail(f"/samples holds {sorted(f['samples'].keys())}, expected {sorted(expect)}")
     for name, (shape, dtype) in expect.items():
@@ -94,7 +121,9 @@ def main(path, want_level=None):
         if d.shape != (S,) + shape or d.dtype != np.dtype(dtype):
             fail(f"/samples/{name} is {d.shape} {d.dtype}, expected {(S,) + shape} {dtype}")
         large = name in ("dependency", "dependency_heads", "mhsa_dependency", "heatmaps", "attention",
-                         "mhsa_attention", "pruning_scores", "kept_rank")
+                         "mhsa_attention", "pruning_scores", "kept_rank", "occlusion_score_drop",
+                         "occlusion_displacement", "occlusion_oks", "targeted_keypoints", "targeted_share_before",
+                         "targeted_share_after", "targeted_rows")
         if d.maxshape[0] is not None or d.chunks is None:
             fail(f"/samples/{name} is not extensible and chunked")
         if large and (d.compression != "gzip" or not d.shuffle or d.chunks[0] != 1):

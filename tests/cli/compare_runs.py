@@ -1,7 +1,7 @@
 """compare_runs.py A.h5 B.h5: checks with h5py that two run files hold the same samples.
 
 Rows are matched by /samples/index; every /samples array must agree (integers and float16 arrays
-exactly, float32 within 1e-5 relative) and each sample's JPEG crop bytes must be identical. Prints
+exactly, float32 within 1e-5 relative; NaN equals NaN) and each sample's JPEG crop bytes must be identical. Prints
 "equal N samples" or exits 1 naming the first difference.
 """
 import sys
@@ -30,7 +30,9 @@ def main(a_path, b_path):
             continue
         x, y = a["samples"][name][:][oa], b["samples"][name][:][ob]
         if x.dtype == np.float32:
-            ok = np.allclose(x, y, rtol=1e-5, atol=1e-5)
+            ok = np.allclose(x, y, rtol=1e-5, atol=1e-5, equal_nan=True)
+        elif x.dtype == np.float16:
+            ok = np.array_equal(x, y, equal_nan=True)
         else:
             ok = np.array_equal(x, y)
         if not ok:

@@ -1,14 +1,18 @@
 // The COCO keypoints reader: fields, indexes, the official person selection, results files,
-// and one clear error with the JSON path for each kind of malformed input.
+// and one clear error with the JSON path for each kind of malformed input; object masks as
+// COCO's uncompressed RLE (object_mask.h) and SynthPose's "occluder_masks".
 #include "posescope/datasets/coco.h"
 #include "posescope/datasets/error.h"
+#include "posescope/datasets/object_mask.h"
 #include "posescope/datasets/skeleton.h"
 #include "test_paths.h"
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
 #include <fstream>
 #include <sstream>
+#include <vector>
 
 using namespace posescope;
 
@@ -71,6 +75,31 @@ std::string replaceOnce(std::string s, const std::string& from, const std::strin
     const size_t at = s.find(from);
     EXPECT_NE(at, std::string::npos) << from;
     return s.replace(at, from.size(), to);
+}
+
+// sampleJson() with a top-level "occluder_masks": [masks] (images 7: 640×480, 9: 100×80).
+std::string withMasks(const std::string& masks) {
+    std::string json = sampleJson();
+    json.pop_back();  // the closing '}'
+    return json + R"(, "occluder_masks": [)" + masks + "]}";
+}
+
+// Image 9 (100×80 = 8000 pixels): id 1500 covers 20 pixels; image 7 (640×480): id 2, empty.
+const char* kTwoMasks = R"({"id": 1500, "image_id": 9, "segmentation": {"size": [80, 100], "counts": [10, 20, 7970]}},)"
+                        R"({"id": 2, "image_id": 7, "segmentation": {"counts": [307200], "size": [480, 640]}})";
+
+// The RLE as pycocotools computes it, pixel by pixel (column-major, first run of 0s).
+std::vector<uint32_t> referenceCounts(const cv::Mat& mask) {
+    std::vector<uint32_t> counts;
+    bool inside = false;
+    uint32_t run = 0;
+    for (int x = 0; x < mask.cols; ++x)
+        for (int y = 0; y < mask.rows; ++y) {
+            if ((mask.at<uchar>(y, x) != 0) != inside) counts.push_back(run), run = 0, inside = !inside;
+            ++run;
+        }
+    counts.push_back(run);
+    return counts;
 }
 
 std::string writeText(const std::string& name, const std::string& text) {
@@ -224,4 +253,134 @@ TEST(CocoResults, DetectedPersonsAsTheOfficialPipeline) {
     } catch (const FileError& e) {
         EXPECT_EQ(std::string(e.what()), "dets.json: [0].image_id: image 42 is not in ann.json");
     }
+}
+
+TEST(ObjectMask, TinyMasksHaveTheHandComputedCounts) {
+    // 3 wide, 2 high. Column-major: x = 0: (1, 1), x = 1: (0, 1), x = 2: (0, 0) → 1 1 0 1 0 0.
+    const cv::Mat startsInside = (cv::Mat_<uchar>(2, 3) << 1, 0, 0, 255, 7, 0);
+    const ObjectMask a = encodeMask(startsInside, 1500, 4);
+    EXPECT_EQ(a.id, 1500);
+    EXPECT_EQ(a.imageId, 4);
+    EXPECT_EQ(a.width, 3);
+    EXPECT_EQ(a.height, 2);
+    EXPECT_EQ(a.counts, (std::vector<uint32_t>{0, 2, 1, 1, 2}));  // an empty first run of 0s
+    const cv::Mat back = decodeMask(a);
+    ASSERT_EQ(back.type(), CV_8UC1);
+    ASSERT_EQ(back.size(), cv::Size(3, 2));
+    EXPECT_EQ(cv::countNonZero(back != (cv::Mat_<uchar>(2, 3) << 255, 0, 0, 255, 255, 0)), 0);
+
+    // Column-major: 0 0 | 1 0 | 1 1.
+    const cv::Mat startsOutside = (cv::Mat_<uchar>(2, 3) << 0, 1, 1, 0, 0, 1);
+    EXPECT_EQ(encodeMask(startsOutside, 1, 1).counts, (std::vector<uint32_t>{2, 1, 1, 2}));
+    EXPECT_EQ(encodeMask(cv::Mat::zeros(2, 3, CV_8U), 1, 1).counts, std::vector<uint32_t>{6});
+    EXPECT_EQ(encodeMask(cv::Mat(2, 3, CV_8U, cv::Scalar(1)), 1, 1).counts, (std::vector<uint32_t>{0, 6}));
+}
+
+TEST(ObjectMask, RoundTripsAnyMaskIncludingEmptyOnes) {
+    cv::RNG rng(17);
+    for (const cv::Size size : {cv::Size(37, 23), cv::Size(1, 9), cv::Size(9, 1), cv::Size(64, 48)}) {
+        cv::Mat noise(size, CV_8U), blocks = cv::Mat::zeros(size, CV_8U);
+        rng.fill(noise, cv::RNG::UNIFORM, 0, 4);  // values 0…3: about a quarter outside
+        blocks(cv::Rect(0, 0, size.width / 2 + 1, size.height / 2 + 1)).setTo(9);
+        for (const cv::Mat& mask : {noise, blocks, cv::Mat(cv::Mat::zeros(size, CV_8U))}) {
+            const ObjectMask m = encodeMask(mask, 3, 2);
+            EXPECT_EQ(m.counts, referenceCounts(mask));
+            const cv::Mat back = decodeMask(m);
+            ASSERT_EQ(back.size(), size);
+            EXPECT_EQ(cv::countNonZero(back != (mask != 0)), 0) << size;
+        }
+    }
+    const cv::Mat view = cv::Mat(cv::Mat::zeros(10, 10, CV_8U))(cv::Rect(2, 3, 5, 4));  // not continuous
+    EXPECT_EQ(encodeMask(view, 1, 1).counts, std::vector<uint32_t>{20});
+    const ObjectMask none = encodeMask(cv::Mat(), 1, 1);
+    EXPECT_EQ(none.counts, std::vector<uint32_t>{0});
+    EXPECT_TRUE(decodeMask(none).empty());
+    EXPECT_THROW(encodeMask(cv::Mat::zeros(2, 2, CV_8UC3), 1, 1), Error);
+    EXPECT_THROW(encodeMask(cv::Mat::zeros(2, 2, CV_32F), 1, 1), Error);
+}
+
+TEST(ObjectMask, DecodeRejectsCountsThatDoNotCoverTheImage) {
+    ObjectMask m;
+    m.id = 1500;
+    m.width = 3;
+    m.height = 2;
+    m.counts = {0, 2, 1, 1, 1};  // 5 of 6 pixels
+    try {
+        decodeMask(m);
+        FAIL() << "expected Error";
+    } catch (const Error& e) {
+        EXPECT_EQ(std::string(e.what()), "decodeMask: the counts of object 1500 sum to 5, expected width·height = 6");
+    }
+    m.counts = {7};
+    EXPECT_THROW(decodeMask(m), Error);
+    m.counts = {};
+    EXPECT_THROW(decodeMask(m), Error);
+    m.counts = {0, 4294967295u, 4294967295u};  // no overflow of the sum
+    EXPECT_THROW(decodeMask(m), Error);
+    m.width = -3;
+    m.counts = {6};
+    EXPECT_THROW(decodeMask(m), Error);
+}
+
+TEST(CocoDataset, OccluderMasksAreRead) {
+    const CocoDataset coco = CocoDataset::parse(withMasks(kTwoMasks), "ann.json");
+    ASSERT_EQ(coco.occluderMasks().size(), 2u);
+    const ObjectMask* m = coco.occluderMask(1500);
+    ASSERT_NE(m, nullptr);
+    EXPECT_EQ(m, &coco.occluderMasks()[0]);
+    EXPECT_EQ(m->imageId, 9);
+    EXPECT_EQ(m->width, 100);
+    EXPECT_EQ(m->height, 80);
+    EXPECT_EQ(m->counts, (std::vector<uint32_t>{10, 20, 7970}));
+    const cv::Mat pixels = decodeMask(*m);
+    EXPECT_EQ(cv::countNonZero(pixels), 20);
+    EXPECT_EQ(pixels.at<uchar>(10, 0), 255);  // column 0, rows 10…29
+    EXPECT_EQ(pixels.at<uchar>(29, 0), 255);
+    EXPECT_EQ(pixels.at<uchar>(30, 0), 0);
+    ASSERT_NE(coco.occluderMask(2), nullptr);
+    EXPECT_EQ(coco.occluderMask(2)->width, 640);  // "size" may come after "counts"
+    EXPECT_EQ(coco.occluderMask(1501), nullptr);
+
+    const CocoDataset plain = CocoDataset::parse(sampleJson(), "ann.json");
+    EXPECT_TRUE(plain.occluderMasks().empty());
+    EXPECT_EQ(plain.occluderMask(1500), nullptr);
+    EXPECT_TRUE(CocoDataset::parse(withMasks(""), "ann.json").occluderMasks().empty());
+}
+
+TEST(CocoDataset, MalformedOccluderMasksNameTheJsonPath) {
+    const std::string good = withMasks(kTwoMasks);
+    EXPECT_EQ(errorOf(replaceOnce(good, "[10, 20, 7970]", "[10, 20, 7969]")),
+              "ann.json: occluder_masks[0].segmentation.counts: the runs sum to 7999, expected height·width = 8000");
+    EXPECT_EQ(errorOf(replaceOnce(good, "[10, 20, 7970]", "[10, -20, 7990]")),
+              "ann.json: occluder_masks[0].segmentation.counts: run 1 is -20 (expected 0…4294967295)");
+    EXPECT_EQ(errorOf(replaceOnce(good, "[10, 20, 7970]", "[10, 4294967296, 7970]")),
+              "ann.json: occluder_masks[0].segmentation.counts: run 1 is 4294967296 (expected 0…4294967295)");
+    EXPECT_EQ(errorOf(replaceOnce(good, "[10, 20, 7970]", "[10, 20.5, 7969.5]")),
+              "ann.json: occluder_masks[0].segmentation.counts: expected an integer, got a number");
+    EXPECT_EQ(errorOf(replaceOnce(good, "[10, 20, 7970]", R"("PQ0a1")")),
+              "ann.json: occluder_masks[0].segmentation.counts: expected an array of run lengths (compressed RLE "
+              "is not read), got a string");
+    EXPECT_EQ(errorOf(replaceOnce(good, "[80, 100]", "[0, 100]")),
+              "ann.json: occluder_masks[0].segmentation.size: height and width must be positive, got [0, 100]");
+    EXPECT_EQ(errorOf(replaceOnce(good, "[80, 100]", "[8000]")),
+              "ann.json: occluder_masks[0].segmentation.size: expected 2 numbers [height, width], got 1");
+    EXPECT_EQ(
+        errorOf(replaceOnce(good, "[80, 100], \"counts\": [10, 20, 7970]", "[100, 80], \"counts\": [10, 20, 7970]")),
+        "ann.json: occluder_masks[0].segmentation.size: [100, 80] is not the size [height, width] of image 9, "
+        "[80, 100]");
+    EXPECT_EQ(errorOf(replaceOnce(good, R"("size": [80, 100], )", "")),
+              "ann.json: occluder_masks[0].segmentation.size: missing");
+    EXPECT_EQ(errorOf(replaceOnce(good, R"({"id": 2, "image_id": 7, "seg)", R"({"id": 2, "image_id": 8, "seg)")),
+              "ann.json: occluder_masks[1].image_id: unknown image id 8");
+    EXPECT_EQ(errorOf(replaceOnce(good, R"({"id": 2, "image_id": 7, "seg)", R"({"id": 1500, "image_id": 7, "seg)")),
+              "ann.json: occluder_masks[1].id: duplicate occluder mask id 1500");
+    EXPECT_EQ(errorOf(replaceOnce(good, R"({"id": 2, "image_id": 7, "seg)", R"({"image_id": 7, "seg)")),
+              "ann.json: occluder_masks[1].id: missing");
+    EXPECT_EQ(errorOf(replaceOnce(good, R"("segmentation": {"counts": [307200], "size": [480, 640]})",
+                                  R"("segmentation": [[1, 2, 3, 4, 5, 6]])")),
+              "ann.json: occluder_masks[1].segmentation: expected an object, got an array");
+    EXPECT_EQ(errorOf(replaceOnce(good, R"("segmentation": {"counts": [307200], "size": [480, 640]})", R"("x": 1)")),
+              "ann.json: occluder_masks[1].segmentation: missing");
+    EXPECT_EQ(errorOf(replaceOnce(sampleJson(), R"("info":)", R"("occluder_masks": {}, "info":)")),
+              "ann.json: occluder_masks: expected an array, got an object");
 }

@@ -15,6 +15,7 @@
 
 #include "posescope/datasets/coco.h"
 #include "posescope/datasets/error.h"
+#include "posescope/datasets/object_mask.h"
 #include "posescope/datasets/skeleton.h"
 #include "test_paths.h"
 
@@ -409,4 +410,100 @@ TEST(SynthPose, OpensWithTheCocoReader) {
         EXPECT_EQ(b->numKeypoints, a.numKeypoints);
         EXPECT_EQ(b->area, a.area);
     }
+}
+
+TEST(SynthPose, OccluderMasksCoverEveryOccludedKeypoint) {
+    SynthOptions o = options("synth_occluder_masks", 30, 21);
+    o.keepLayers = true;
+    o.minPeople = 2;
+    o.maxPeople = 5;
+    o.occluderProbability = 1;
+    const SynthResult r = generateSynthPose(o);
+    std::map<int64_t, const ImageInfo*> images;
+    for (const ImageInfo& im : r.images)
+        images[im.id] = &im;
+    std::map<int64_t, const ObjectMask*> masks;
+    for (const ObjectMask& m : r.occluderMasks) {
+        if (!masks.empty()) {
+            EXPECT_LT(masks.rbegin()->first, m.id) << "sorted by id, no duplicates";
+        }
+        masks[m.id] = &m;
+    }
+    std::map<int64_t, cv::Mat> decoded;
+    std::set<int64_t> named;  // every object named by some occluded_by other than self
+    int covered = 0, byPerson = 0, byShape = 0;
+    for (const PersonAnnotation& a : r.annotations) {
+        for (int k = 0; k < 17; ++k) {
+            const int64_t by = a.occludedBy[static_cast<size_t>(k)];
+            if (by < 0 || by == a.id) continue;
+            named.insert(by);
+            ASSERT_TRUE(masks.count(by)) << "no mask for occluder " << by << " of annotation " << a.id;
+            const ObjectMask& m = *masks.at(by);
+            EXPECT_EQ(m.imageId, a.imageId);
+            if (!decoded.count(by)) decoded[by] = decodeMask(m);
+            const cv::Mat& pixels = decoded.at(by);
+            const cv::Point p(static_cast<int>(std::lround(a.keypoints[3 * k])),
+                              static_cast<int>(std::lround(a.keypoints[3 * k + 1])));
+            ASSERT_TRUE(cv::Rect(0, 0, pixels.cols, pixels.rows).contains(p));
+            EXPECT_EQ(pixels.at<uchar>(p), 255) << "keypoint " << k << " of " << a.id << " outside its occluder " << by;
+            ++covered;
+            (by % 1000 >= 500 ? byShape : byPerson)++;
+        }
+    }
+    EXPECT_EQ(named.size(), masks.size()) << "a mask for each named occluder and no other";
+    EXPECT_GT(byShape, 20);
+    EXPECT_GT(byPerson, 10);
+    EXPECT_GT(covered, 0);
+
+    // Each mask is exactly where its object is the topmost one painted.
+    for (const SynthImageLayers& il : r.layers) {
+        const ImageInfo& im = *images.at(il.imageId);
+        cv::Mat1i top(im.height, im.width, -1);
+        for (const SynthLayer& l : il.layers)
+            top(l.roi).setTo(static_cast<int>(l.objectId), l.mask);
+        for (const ObjectMask& m : r.occluderMasks) {
+            if (m.imageId != il.imageId) continue;
+            EXPECT_EQ(m.width, im.width);
+            EXPECT_EQ(m.height, im.height);
+            const cv::Mat expected = top == static_cast<int>(m.id);
+            EXPECT_EQ(cv::countNonZero(decodeMask(m) != expected), 0) << "mask of " << m.id;
+        }
+    }
+}
+
+TEST(SynthPose, CocoReaderReadsTheOccluderMasksBack) {
+    SynthOptions o = options("synth_occluder_masks_json", 8, 22);
+    o.occluderProbability = 1;
+    const SynthResult r = generateSynthPose(o);
+    ASSERT_FALSE(r.occluderMasks.empty());
+
+    // In the JSON after "annotations", in COCO's RLE field names.
+    const std::string text = readAll(r.annotationFile);
+    const size_t annotations = text.find("\"annotations\": ["), masks = text.find("\"occluder_masks\": ["),
+                 categories = text.find("\"categories\": [");
+    ASSERT_NE(masks, std::string::npos);
+    EXPECT_LT(annotations, masks);
+    EXPECT_LT(masks, categories);
+    simdjson::dom::parser parser;
+    const simdjson::dom::element doc = parser.load(r.annotationFile);
+    const simdjson::dom::array written = doc["occluder_masks"];
+    ASSERT_EQ(written.size(), r.occluderMasks.size());
+    const simdjson::dom::element first = written.at(0);
+    EXPECT_EQ(int64_t(first["id"]), r.occluderMasks[0].id);
+    EXPECT_EQ(int64_t(first["image_id"]), r.occluderMasks[0].imageId);
+    EXPECT_EQ(int64_t(first["segmentation"]["size"].at(0)), r.occluderMasks[0].height);
+    EXPECT_EQ(int64_t(first["segmentation"]["size"].at(1)), r.occluderMasks[0].width);
+    EXPECT_EQ(first["segmentation"]["counts"].get_array().size(), r.occluderMasks[0].counts.size());
+
+    const CocoDataset coco = CocoDataset::load(r.annotationFile, r.imageDir);
+    ASSERT_EQ(coco.occluderMasks().size(), r.occluderMasks.size());
+    for (const ObjectMask& m : r.occluderMasks) {
+        const ObjectMask* back = coco.occluderMask(m.id);
+        ASSERT_NE(back, nullptr) << m.id;
+        EXPECT_EQ(back->imageId, m.imageId);
+        EXPECT_EQ(back->width, m.width);
+        EXPECT_EQ(back->height, m.height);
+        EXPECT_EQ(back->counts, m.counts);
+    }
+    EXPECT_EQ(coco.occluderMask(-1), nullptr);
 }

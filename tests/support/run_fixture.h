@@ -33,7 +33,7 @@ std::string sharedRecordedRun(const std::string& name, Configure configure) {
     s.numImages = 6;
     s.seed = 9;
     s.threads = 1;
-    const std::string data = sharedSynthPose("record_val6_s9", s);
+    const std::string data = sharedSynthPose("record_val6_s9_masks", s);
     analysis::RecordOptions o;
     o.dataset = data + "/annotations/person_keypoints_val.json";
     o.images = data + "/images/val";
@@ -72,6 +72,20 @@ inline std::string sharedBTransposeRun() {
         o.config = smallBTranspose();
         o.checkpoint = officialPath("btranspose_small.pth");
         o.level = analysis::RunLevel::Full;
+    });
+}
+
+/// An occlusion run (posescope-cli occlude) of the small TransPose-R over the first six persons:
+/// 64 px windows at stride 32 (5 × 7), mean fill, 16 px targeted regions.
+inline std::string sharedOcclusionRun() {
+    return sharedRecordedRun("shared_run_occlusion_v1.h5", [](analysis::RecordOptions& o) {
+        o.config = smallTransposeR();
+        o.checkpoint = officialPath("transpose_r_small.pth");
+        o.subset = 6;
+        o.batchSize = 1;
+        o.occlusion.window = 64;
+        o.occlusion.stride = 32;
+        o.occlusion.targetedMargin = 16;
     });
 }
 

@@ -34,6 +34,7 @@
 // the model. Thread-safety: the functions only read the model; concurrent calls are safe.
 #pragma once
 
+#include "posescope/analysis/occlusion_report.h"
 #include "posescope/datasets/crop.h"
 #include "posescope/models/heatmap_decode.h"
 #include "posescope/models/pose_model.h"
@@ -72,8 +73,6 @@ struct OcclusionTarget {
     double area = 0;                // the GT's COCO area (pixels²)
     std::vector<double> sigmas;     // per keypoint; empty: COCO's (17 keypoints) or 0.089
 };
-
-enum class SensitivityMeasure { ScoreDrop, Displacement, OksDrop };
 
 struct SensitivityResult {
     int rows = 0, cols = 0;                   // the window grid
@@ -124,6 +123,24 @@ struct TargetedOcclusionResult {
 TargetedOcclusionResult targetedOcclusion(const models::PoseModel& model, const cv::Mat& imageRgb,
                                           const CenterScale& cs, const cv::Rect& region,
                                           const OcclusionOptions& options);
+/// targetedOcclusion for several regions of one crop: one unoccluded pass, then the occluded
+/// variants `options.batch` at a time (equal to one call per region).
+std::vector<TargetedOcclusionResult> targetedOcclusions(const models::PoseModel& model, const cv::Mat& imageRgb,
+                                                        const CenterScale& cs, const std::vector<cv::Rect>& regions,
+                                                        const OcclusionOptions& options);
+
+/// The sliding windows' grid for an input: cv::Size(columns, rows); and the windows, row-major.
+cv::Size occlusionGrid(cv::Size input, int size, int stride);
+std::vector<cv::Rect> occlusionWindows(cv::Size input, int size, int stride);
+
+/// Each cell of a rows × cols grid over the crop of `input` size taken at `cs`: the share of its
+/// area inside `imageMask` (8-bit, the image's size, nonzero inside), [rows, cols] float32 in
+/// [0, 1] (e.g. where an occluder lies on the token grid).
+torch::Tensor maskCoverage(const cv::Mat& imageMask, const CenterScale& cs, cv::Size input, int rows, int cols);
+
+/// One sample's sliding-occlusion result rebuilt from an occlusion run (occlusion_report.h):
+/// windows, reference predictions and the maps, as slidingOcclusion made them.
+SensitivityResult storedSensitivity(const RunReader& run, int64_t row);
 
 struct Agreement {
     double spearman = 0;     // rank correlation (NaN when a map is constant)
@@ -133,5 +150,11 @@ struct Agreement {
 /// Two maps of the same shape (e.g. a dependency grid and sensitivityOnGrid).
 Agreement attentionAgreement(const torch::Tensor& attention, const torch::Tensor& sensitivity,
                              double topFraction = 0.1);
+
+/// [2, layers, K] float64 of one sample of an occlusion run: per layer and keypoint the Spearman
+/// correlation (NaN where undefined) and top-k overlap of its dependency map and its sensitivity
+/// map averaged onto the token grid.
+torch::Tensor sampleAgreement(const RunReader& run, int64_t row,
+                              SensitivityMeasure measure = SensitivityMeasure::ScoreDrop, double topFraction = 0.1);
 
 }  // namespace posescope::analysis

@@ -30,6 +30,20 @@
 
 namespace posescope::analysis {
 
+/// `posescope-cli occlude`: besides what record stores, per sample a sliding-occluder sweep, one
+/// occlusion around each keypoint, and the share of attention on known occluders (occlusion.h;
+/// the arrays in docs/hdf5-schema.md). `window` 0: a plain record.
+struct OcclusionRecipe {
+    int window = 0;  // side of the sliding occluder, crop pixels
+    int stride = 16;
+    std::string fill = "mean";  // mean, black, blur, noise or texture
+    double blurSigma = 8;
+    uint64_t seed = 1;
+    std::string texture;      // image file of the texture fill
+    int targetedMargin = 16;  // pixels around each keypoint hidden in the targeted pass; 0: none
+    int batch = 32;           // occluded variants per forward pass
+};
+
 struct RecordOptions {
     models::ModelConfig config;
     std::string checkpoint;
@@ -49,6 +63,7 @@ struct RecordOptions {
     double flushSeconds = 2.0;  // make samples durable at least this often
     int jpegQuality = 92;
     std::string posescopeVersion;
+    OcclusionRecipe occlusion;
 };
 
 struct RecordProgress {

@@ -17,6 +17,7 @@
 // Thread-safety: one RunBrowser per thread; a RunBrowser is not shared between threads.
 #pragma once
 
+#include "posescope/analysis/occlusion_report.h"
 #include "posescope/analysis/run_header.h"
 #include "posescope/models/model_config.h"
 
@@ -100,6 +101,14 @@ struct GridMap {
     float minValue() const;
 };
 
+/// Occlusion runs with targeted occlusions: what hiding one keypoint's region did (crop pixels).
+struct TargetedView {
+    int hidden = 0;                              // the keypoint whose region was hidden
+    std::array<int, 4> region{};                 // x, y, w, h
+    std::vector<std::array<float, 3>> after;     // every keypoint's prediction then (x, y, score)
+    std::vector<float> shareBefore, shareAfter;  // layers × K: each row's mass on the region
+};
+
 /// What the workbench lists and draws: a recorded run (RunBrowser) or a dataset without model
 /// results (DatasetBrowser, dataset_browser.h).
 class SampleSource {
@@ -165,6 +174,18 @@ public:
     /// (the tokens within `radius` of the ground truth's, clamped to the grid) pruned before the
     /// last layer. `keypoints` empty: all. RunFormatError for a run without pruning.
     std::vector<PruningErrorBin> pruningError(const std::vector<int>& keypoints, int radius = 1, int bins = 5) const;
+    /// Occlusion runs (posescope-cli occlude; RunFormatError otherwise):
+    bool hasOcclusion() const { return header().hasOcclusion(); }
+    bool hasTargeted() const { return header().hasOcclusion() && header().targetedMargin > 0; }
+    /// One keypoint's sensitivity over the crop (input size; each pixel the mean over the
+    /// windows covering it).
+    GridMap sensitivityMap(int64_t row, int keypoint, SensitivityMeasure measure) const;
+    /// What hiding keypoint `hidden`'s region did, and the hidden keypoint's own dependency map
+    /// in `layer` then (token grid; compare with dependencyMap).
+    TargetedView targeted(int64_t row, int hidden) const;
+    GridMap targetedMap(int64_t row, int hidden, int layer) const;
+    /// The whole run summarised (occlusion_report.h).
+    OcclusionReport occlusionReport(const OcclusionReportOptions& options = {}) const;
 
 private:
     struct State;

@@ -51,6 +51,13 @@ struct RunHeader {
     /// BTranspose: the MHSA blocks of its BoT groups and their heads (0 for other families); their
     /// attention lies on the same token grid as the encoder's.
     int mhsaBlocks = 0, mhsaHeads = 0;
+    /// Occlusion runs (`posescope-cli occlude`; occlusionWindow is 0 in a plain record): the
+    /// sliding occluder's side and stride in crop pixels, its grid of windows, the fill with its
+    /// settings as JSON ({"fill": "blur", "blur_sigma": 8, …}) and the margin of the regions hidden
+    /// around each keypoint (0: no targeted occlusion).
+    int occlusionWindow = 0, occlusionStride = 0, occlusionRows = 0, occlusionCols = 0;
+    std::string occlusionFill;
+    int targetedMargin = 0;
     std::string decoder = "dark";
     bool flip = false;
     bool layerwise = true;  // false: layer_keypoints hold NaN (recorded with --no-layerwise)
@@ -68,10 +75,12 @@ struct RunHeader {
     int keypoints() const { return static_cast<int>(keypointNames.size()); }
     int tokens() const { return gridRows * gridCols; }
     int pruningStages() const { return static_cast<int>(pruningLayers.size()); }
+    bool hasOcclusion() const { return occlusionWindow > 0; }
+    int occlusionWindows() const { return occlusionRows * occlusionCols; }
 };
 
 /// The first attribute (of checkpoint_sha256, config, dataset_sha256, boxes_sha256, selection,
-/// level, flip, layerwise, decoder, shard count, total_samples) on which two headers differ:
+/// level, flip, layerwise, decoder, the occlusion settings, shard count, total_samples) on which two headers differ:
 /// resume and merge accept only runs that agree on all of them.
 struct RunDifference {
     std::string attribute, first, second;

@@ -64,6 +64,15 @@ struct RunSample {
     // PPT (header.pruningStages() > 0), per stage and token of the grid:
     std::vector<float> pruningScores;  // stages × tokens: the score that ranked it (NaN: pruned before)
     std::vector<int32_t> keptRank;     // stages × tokens: its place among the kept (0 = best), −1 pruned
+    // Occlusion runs (header.hasOcclusion(); occlusion_run.h), W = the sliding windows:
+    torch::Tensor occlusionScoreDrop, occlusionDisplacement, occlusionOks;  // [W, K]; read with array()
+    std::vector<float> referenceOks;       // K: the unoccluded prediction's OKS term (NaN: no GT)
+    std::vector<int64_t> occluderId;       // K: SynthPose's occluder of the keypoint (−1: none known)
+    std::vector<float> occluderShare;      // layers × K: the dependency row's mass on that occluder (NaN: none)
+    std::vector<int32_t> targetedRegion;   // K × (x, y, w, h), crop pixels: the region hidden around keypoint k
+    std::vector<float> targetedKeypoints;  // K × K × (x, y, score): with region k hidden
+    std::vector<float> targetedShareBefore, targetedShareAfter;  // K × layers × K: rows' mass on region k
+    torch::Tensor targetedRows;  // [K, layers, tokens]: keypoint k's own row with its region hidden
 };
 
 class RunWriter {
@@ -116,7 +125,8 @@ public:
     const std::string& path() const;
     /// Complete rows (for a killed run: those flushed before it died).
     int64_t size() const;
-    /// Everything but the large arrays (dependency, heatmaps, attention stay undefined).
+    /// Everything but the large arrays (dependency, heatmaps, attention, the occlusion maps and
+    /// targeted rows stay undefined).
     RunSample sample(int64_t row) const;
     /// [layers, K, tokens] float32, head-averaged.
     torch::Tensor dependency(int64_t row) const;
@@ -135,6 +145,9 @@ public:
     torch::Tensor mhsaDependency(int64_t row) const;
     torch::Tensor mhsaDependencyMap(int64_t row, int block, int keypoint, int head = -1) const;
     torch::Tensor mhsaAttention(int64_t row, int block, int head) const;
+    /// One row of any float array of /samples (e.g. the occlusion maps "occlusion_score_drop",
+    /// [W, K]), in its per-sample shape, float32.
+    torch::Tensor array(int64_t row, const std::string& column) const;
     /// One column of every row: the `index`, image id … of all samples (for listing and eval).
     std::vector<int64_t> indices() const;
     /// A float32 column of /samples (box, keypoints, ground_truth, crop_transform, …) for every

@@ -18,28 +18,32 @@
 // holds the keypoint's own ground-truth location, on the cell of its symmetric joint (flip pairs;
 // when that joint is labelled) and on the cells of its skeleton neighbours (labelled ones, each
 // cell once). Ground-truth locations are mapped into the crop by the sample's crop transform;
-// locations outside the crop count for nothing. Means are over the keypoints that have the value.
+// locations outside the crop count for nothing. In occlusion runs (`posescope-cli occlude`) of
+// SynthPose data, also the row's mass on the keypoint's occluder (its visible pixels, each cell
+// weighted by the share of it the occluder covers; not for self-occlusion). Means are over the
+// keypoints that have the value.
 // Errors: RunFormatError for a run without ground truth or dependency rows. Thread-safety: reads
-// `run` only; as RunReader.
+// `run` only; as RunReader. The header includes no LibTorch type (the workbench uses it).
 #pragma once
-
-#include "posescope/analysis/run_store.h"
 
 #include <cstdint>
 #include <vector>
 
 namespace posescope::analysis {
 
+class RunReader;  // run_store.h
+
 struct VisibilityGroupStats {
     int64_t keypoints = 0;  // (sample, keypoint) pairs in the group
     double meanError = 0;   // image pixels
     double meanNormalisedError = 0;
     double meanOks = 0;
-    std::vector<double> entropy;                         // per layer, normalised by log T
-    std::vector<double> ownCell;                         // per layer: mass on the keypoint's own cell
-    std::vector<double> symmetric;                       // per layer: mass on the symmetric joint's cell
-    std::vector<double> adjacent;                        // per layer: mass on the skeleton neighbours' cells
-    std::vector<int64_t> symmetricCount, adjacentCount;  // per layer: keypoints that have the value
+    std::vector<double> entropy;    // per layer, normalised by log T
+    std::vector<double> ownCell;    // per layer: mass on the keypoint's own cell
+    std::vector<double> symmetric;  // per layer: mass on the symmetric joint's cell
+    std::vector<double> adjacent;   // per layer: mass on the skeleton neighbours' cells
+    std::vector<double> occluder;   // per layer: mass on the keypoint's occluder (occlusion runs of SynthPose)
+    std::vector<int64_t> symmetricCount, adjacentCount, occluderCount;  // per layer: keypoints that have the value
 };
 
 struct VisibilityStats {

@@ -9,12 +9,16 @@
 //       cv::Mat rgb = posescope::loadImageRgb(coco.imagePath(img));   // image.h
 //   }
 //
+// SynthPose's extensions are read too: each annotation's "occluded_by" and the top-level
+// "occluder_masks" (object_mask.h; see synthpose.h for what they mean).
+//
 // Errors: FileError naming the file and the JSON path of the problem, e.g.
 //   "ann.json: annotations[412].keypoints: expected 51 numbers, got 48".
 // Thread-safety: a loaded CocoDataset is immutable; concurrent reads are safe.
 #pragma once
 
 #include "posescope/datasets/annotations.h"
+#include "posescope/datasets/object_mask.h"
 
 #include <cstdint>
 #include <string>
@@ -65,6 +69,12 @@ public:
     std::string imagePath(const ImageInfo& image) const;
     /// The person category's keypoint names (COCO's 17 for COCO files).
     const std::vector<std::string>& keypointNames() const;
+    /// SynthPose extension ("occluder_masks"): the visible region of every object named in some
+    /// annotation's occluded_by (other than the annotation itself), in file order. Empty for
+    /// datasets without it.
+    const std::vector<ObjectMask>& occluderMasks() const { return m_occluderMasks; }
+    /// The occluder mask with this id; nullptr when absent.
+    const ObjectMask* occluderMask(int64_t id) const;
 
 private:
     friend struct CocoBuilder;
@@ -75,8 +85,10 @@ private:
     std::vector<ImageInfo> m_images;
     std::vector<PersonAnnotation> m_annotations;
     std::vector<CocoCategory> m_categories;
+    std::vector<ObjectMask> m_occluderMasks;
     std::unordered_map<int64_t, size_t> m_imageIndex;
     std::unordered_map<int64_t, size_t> m_annotationIndex;
+    std::unordered_map<int64_t, size_t> m_occluderMaskIndex;
     std::vector<std::vector<size_t>> m_annotationsByImage;  // parallel to m_images
     std::vector<PersonInstance> m_persons;
     size_t m_personCategory = 0;

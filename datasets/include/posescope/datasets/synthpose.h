@@ -35,6 +35,14 @@
 // The extra field "occluded_by" holds, per keypoint, the id of what covers it (an occluder id,
 // another person's annotation id, or the person's own id for self-occlusion), -1 when visible
 // or unlabelled.
+// The top-level array "occluder_masks" (after "annotations") holds the region of every occluder
+// of an image: one entry per id that some annotation of the image names in "occluded_by", other
+// than the annotation's own id (self-occlusion has no mask), sorted by id:
+//   {"id": 1500, "image_id": 1, "segmentation": {"size": [height, width], "counts": [...]}}
+// "segmentation" is COCO's uncompressed RLE (object_mask.h; pycocotools' maskUtils.frPyObjects
+// reads it) of the pixels where that object is the topmost one, i.e. its visible pixels, read
+// from the same label map as the visibility: the pixel of every keypoint an object covers lies in
+// its mask. SynthResult::occluderMasks holds the same masks.
 // "bbox" is the tight pixel box [x, y, w, h] of the person's whole silhouette (including parts
 // hidden behind occluders) clipped to the image, and "area" its pixel count. Persons with no
 // pixel inside the image are not annotated.
@@ -48,6 +56,7 @@
 #include <vector>
 
 #include "posescope/datasets/annotations.h"
+#include "posescope/datasets/object_mask.h"
 
 namespace posescope {
 
@@ -95,6 +104,7 @@ struct SynthResult {
     std::string imageDir;                       // <outputDir>/images/<split>
     std::vector<ImageInfo> images;              // the images written, by id (fileName relative to imageDir)
     std::vector<PersonAnnotation> annotations;  // as in the JSON, by image then id
+    std::vector<ObjectMask> occluderMasks;      // as in the JSON ("occluder_masks"), by id
     int visibleKeypoints = 0;                   // v = 2
     int occludedKeypoints = 0;                  // v = 1
     int smallPersons = 0;                       // COCO area ranges: < 32²

@@ -26,6 +26,17 @@ for weights in resources/models/demo_*.pth; do
   fi
   runs+=("$run")
 done
+# And one occlusion run (the Occlusion tab): the demo TransPose-R over the first 12 persons, a
+# 32 px occluder at stride 32 and each keypoint's region hidden in turn (about half a minute).
+occ=build/demo/demo_transpose_r_occlusion.h5
+if [ -f resources/models/demo_transpose_r.pth ] && [ ! -f "$occ" ]; then
+  rm -f "$occ.partial.h5"
+  build/analysis/posescope-cli occlude --config resources/models/demo_transpose_r.yaml \
+    --checkpoint resources/models/demo_transpose_r.pth --dataset "$data/annotations/person_keypoints_val.json" \
+    --images "$data/images/val" --subset 12 --stride 32 --out "$occ.partial.h5"
+  mv "$occ.partial.h5" "$occ"
+fi
+[ -f "$occ" ] && runs+=("$occ")
 
 if [ -z "${DISPLAY:-}" ] && [ -z "${WAYLAND_DISPLAY:-}" ] && [ -z "${QT_QPA_PLATFORM:-}" ]; then
   echo "start: built build/gui/posescope and the demo runs (${runs[*]:-none}), but there is no display to show them on." >&2

@@ -1,6 +1,7 @@
 // posescope-cli eval: COCO OKS AP/AR of a keypoint results file, or MPII PCKh of predictions.
 #include "cli.h"
 #include "posescope/analysis/coco_eval.h"
+#include "posescope/analysis/error_taxonomy.h"
 #include "posescope/analysis/pckh.h"
 #include "posescope/analysis/run_scales.h"
 #include "posescope/analysis/run_store.h"
@@ -13,6 +14,41 @@
 
 namespace posescope::cli {
 namespace {
+
+// Ronchi & Perona's breakdown (--errors): per keypoint the share of each error type, the AP as
+// each type is fixed, and the background false positives / false negatives.
+void printTaxonomy(const std::vector<ImageInfo>& images, const std::vector<PersonAnnotation>& gt,
+                   const std::vector<PosePrediction>& predictions, const std::vector<std::string>& names,
+                   const analysis::CocoEvalOptions& eval) {
+    analysis::ErrorTaxonomyOptions o;
+    o.eval = eval;
+    const analysis::ErrorTaxonomy t = analysis::errorTaxonomy(images, gt, predictions, o);
+    std::printf("\nerror taxonomy (Ronchi & Perona): %zu predictions matched at OKS 0.1; share of labelled keypoints\n",
+                t.matched.size());
+    std::printf("  %-16s %7s %7s %9s %7s %7s\n", "keypoint", "good", "jitter", "inversion", "swap", "miss");
+    const auto row = [](const std::string& name, const std::array<int64_t, analysis::kPoseErrorTypeTypes>& c) {
+        int64_t n = 0;
+        for (int64_t v : c)
+            n += v;
+        const auto pct = [&](size_t i) {
+            return n > 0 ? 100.0 * static_cast<double>(c[i]) / static_cast<double>(n) : 0;
+        };
+        std::printf("  %-16s %6.1f%% %6.1f%% %8.1f%% %6.1f%% %6.1f%%\n", name.c_str(), pct(0), pct(1), pct(2), pct(3),
+                    pct(4));
+    };
+    for (size_t k = 0; k < t.counts.size(); ++k)
+        row(k < names.size() ? names[k] : std::to_string(k), t.counts[k]);
+    row("all", t.totals);
+    std::printf(
+        "AP %.3f; fixing miss %.3f, + swap %.3f, + inversion %.3f, + jitter %.3f; "
+        "+ without background FP %.3f, + without FN %.3f\n",
+        t.ap.baseline, t.ap.withoutMiss, t.ap.withoutSwap, t.ap.withoutInversion, t.ap.withoutJitter,
+        t.ap.withoutBackgroundFp, t.ap.withoutFalseNegatives);
+    if (!t.oksThresholds.empty())
+        std::printf("at OKS %.2f: %zu background false positives of %zu predictions, %zu false negatives\n",
+                    t.oksThresholds.front(), t.backgroundFalsePositives.front().size(), predictions.size(),
+                    t.falseNegatives.front().size());
+}
 
 int evalCoco(const Args& a) {
     const CocoDataset gt = CocoDataset::load(a.value("--gt"));
@@ -27,6 +63,7 @@ int evalCoco(const Args& a) {
     try {
         const auto r = analysis::evaluateCocoKeypoints(gt.images(), gt.annotations(), results, options);
         std::cout << analysis::formatCocoKeypointSummary(r);
+        if (a.flag("--errors")) printTaxonomy(gt.images(), gt.annotations(), results, gt.keypointNames(), options);
     } catch (const analysis::EvaluationError& e) {
         throw FileError(a.value("--results"), e.what());
     }
@@ -85,6 +122,7 @@ int evalRun(const Args& a, const std::string& path) {
         try {
             const auto r = analysis::evaluateCocoKeypoints(in.images, in.annotations, in.predictions);
             std::cout << analysis::formatCocoKeypointSummary(r);
+            if (a.flag("--errors")) printTaxonomy(in.images, in.annotations, in.predictions, h.keypointNames, {});
         } catch (const analysis::EvaluationError& e) {
             throw FileError(path, e.what());
         }
@@ -122,9 +160,10 @@ int evalRun(const Args& a, const std::string& path) {
 
 Command evalCommand() {
     return {"eval", "score keypoint results: COCO OKS AP/AR, or MPII PCKh",
-            "usage: posescope-cli eval --gt person_keypoints.json --results results.json [--max-dets N]\n"
+            "usage: posescope-cli eval --gt person_keypoints.json --results results.json [--max-dets N] [--errors]\n"
             "       posescope-cli eval --mpii-gt gt_valid.mat --mpii-preds pred.mat\n"
-            "       posescope-cli eval run.h5 [--layer L] [--gt person_keypoints.json | --mpii-gt gt_valid.mat]\n"
+            "       posescope-cli eval run.h5 [--layer L] [--errors] [--gt person_keypoints.json | --mpii-gt "
+            "gt_valid.mat]\n"
             "\n"
             "COCO: scores a keypoint results file (COCO results format: image_id, category_id,\n"
             "keypoints, score; any model's) exactly as pycocotools' COCOeval for keypoints does, and\n"
@@ -138,9 +177,13 @@ Command evalCommand() {
             "the official rescoring and OKS-NMS, against the annotation file the run names (or --gt);\n"
             "MPII runs get PCKh (--mpii-gt is needed). --layer L scores layer L's layer-wise keypoints.\n"
             "\n"
-            "  --max-dets N   detections per image kept by score (default 20)\n",
+            "  --max-dets N   detections per image kept by score (default 20)\n"
+            "  --errors       COCO: also Ronchi & Perona's error taxonomy (coco-analyze): per keypoint the\n"
+            "                 share of good, jitter, inversion, swap and miss, the AP with each error type\n"
+            "                 fixed in turn, and the background false positives and false negatives\n",
             [](const std::vector<std::string>& argv) {
-                const Args a(argv, {}, {"--gt", "--results", "--max-dets", "--mpii-gt", "--mpii-preds", "--layer"});
+                const Args a(argv, {"--errors"},
+                             {"--gt", "--results", "--max-dets", "--mpii-gt", "--mpii-preds", "--layer"});
                 if (a.positional().size() > 1) throw UsageError("eval takes at most one run file");
                 if (a.positional().size() == 1) return evalRun(a, a.positional()[0]);
                 if (a.has("--mpii-gt") || a.has("--mpii-preds")) return evalMpii(a);

@@ -49,6 +49,7 @@ struct ImageEval {
     std::vector<int64_t> dtMatches;       // [T][D]: matched GT id, 0 = none
     std::vector<unsigned char> dtIgnore;  // [T][D]
     std::vector<unsigned char> gtIgnore;  // G
+    std::vector<int64_t> gtIds;           // G, in the order of gtIgnore
 };
 
 std::vector<double> variances(const std::vector<double>& sigmas) {
@@ -118,6 +119,8 @@ void checkGtKeypoints(const PersonAnnotation& gt, int k1, std::size_t k) {
 void checkOptions(const CocoEvalOptions& options) {
     if (options.sigmas.empty()) throw EvaluationError("COCO keypoint evaluation: no keypoint sigmas");
     if (options.maxDets < 0) throw EvaluationError("COCO keypoint evaluation: maxDets must not be negative");
+    for (double t : options.oksThresholds)
+        if (!(t > 0 && t <= 1)) throw EvaluationError("COCO keypoint evaluation: OKS thresholds must be in (0, 1]");
 }
 
 // Score order of a list of detections: np.argsort(-score, kind='mergesort').
@@ -250,7 +253,7 @@ CocoEvalResult evaluateCocoKeypoints(const std::vector<ImageInfo>& images,
     auto gtIgnoreFlag = [](const PersonAnnotation* g) { return g->iscrowd || g->numKeypoints == 0; };
 
     CocoEvalResult result;
-    result.iouThresholds = npcompat::linspace(.5, 0.95, 10);
+    result.iouThresholds = options.oksThresholds.empty() ? npcompat::linspace(.5, 0.95, 10) : options.oksThresholds;
     result.recallThresholds = npcompat::linspace(.0, 1.00, 101);
     result.categoryIds = catIds;
     result.areaRanges = options.areaRanges;
@@ -265,6 +268,7 @@ CocoEvalResult evaluateCocoKeypoints(const std::vector<ImageInfo>& images,
     static const std::vector<const Detection*> kNoDts;
 
     std::vector<ImageEval> evalImgs(K * A * I);  // [K][A][I], the order of pycocotools' evalImgs
+    result.matchedGt.assign(T * predictions.size(), 0);
     for (std::size_t ki = 0; ki < K; ++ki) {
         for (std::size_t ii = 0; ii < I; ++ii) {
             const ImageCategory key{imgIds[ii], catIds[ki]};
@@ -306,9 +310,11 @@ CocoEvalResult evaluateCocoKeypoints(const std::vector<ImageInfo>& images,
                 const auto gtind = npcompat::argsortStable(gtIgnoreValues);
                 std::vector<const PersonAnnotation*> gt(G);
                 out.gtIgnore.resize(G);
+                out.gtIds.resize(G);
                 std::vector<bool> iscrowd(G);
                 for (std::size_t j = 0; j < G; ++j) {
                     gt[j] = gts[gtind[j]];
+                    out.gtIds[j] = gt[j]->id;
                     out.gtIgnore[j] = gtIgnoreValues[gtind[j]] != 0 ? 1 : 0;
                     iscrowd[j] = gt[j]->iscrowd;
                 }
@@ -345,8 +351,11 @@ CocoEvalResult evaluateCocoKeypoints(const std::vector<ImageInfo>& images,
                 for (std::size_t i = 0; i < D; ++i) {
                     const double area = dts[i]->area;
                     const bool outside = area < range.min || area > range.max;
+                    const auto index = static_cast<std::size_t>(dts[i]->id - 1);
                     for (std::size_t t = 0; t < T; ++t) {
                         if (out.dtMatches[t * D + i] == 0 && outside) out.dtIgnore[t * D + i] = 1;
+                        if (options.ignorePrediction && options.ignorePrediction(t, index)) out.dtIgnore[t * D + i] = 1;
+                        if (ai == 0) result.matchedGt[t * predictions.size() + index] = out.dtMatches[t * D + i];
                     }
                 }
             }
@@ -366,11 +375,16 @@ CocoEvalResult evaluateCocoKeypoints(const std::vector<ImageInfo>& images,
             if (E.empty()) continue;
             std::vector<double> negatedScores;
             std::size_t npig = 0;
+            std::vector<std::size_t> npigAt(T, 0);  // GTs not ignored, per threshold (ignoreGroundTruth)
             for (const ImageEval* e : E) {
                 for (double s : e->dtScores)
                     negatedScores.push_back(-s);
-                for (unsigned char g : e->gtIgnore)
-                    npig += g == 0 ? 1 : 0;
+                for (std::size_t j = 0; j < e->gtIgnore.size(); ++j) {
+                    if (e->gtIgnore[j] != 0) continue;
+                    ++npig;
+                    for (std::size_t t = 0; t < T; ++t)
+                        npigAt[t] += options.ignoreGroundTruth && options.ignoreGroundTruth(t, e->gtIds[j]) ? 0 : 1;
+                }
             }
             const auto inds = npcompat::argsortStable(negatedScores);
             const std::size_t nd = inds.size();
@@ -383,6 +397,7 @@ CocoEvalResult evaluateCocoKeypoints(const std::vector<ImageInfo>& images,
             }
             if (npig == 0) continue;
             for (std::size_t t = 0; t < T; ++t) {
+                if (npigAt[t] == 0) continue;
                 std::vector<double> rc(nd), pr(nd);
                 double tp = 0, fp = 0;
                 for (std::size_t n = 0; n < nd; ++n) {
@@ -392,7 +407,7 @@ CocoEvalResult evaluateCocoKeypoints(const std::vector<ImageInfo>& images,
                     const bool ignored = e->dtIgnore[t * D + i] != 0;
                     if (matched && !ignored) tp += 1;
                     if (!matched && !ignored) fp += 1;
-                    rc[n] = tp / static_cast<double>(npig);
+                    rc[n] = tp / static_cast<double>(npigAt[t]);
                     const double sum = fp + tp;
                     const double denominator = sum + npcompat::kSpacingOne;
                     pr[n] = tp / denominator;

@@ -25,7 +25,9 @@
 #include "posescope/datasets/error.h"
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -52,6 +54,12 @@ struct CocoEvalOptions {
     int maxDets = 20;                                   // detections kept per image, by score
     std::vector<AreaRange> areaRanges = {
         {"all", 0, 1e10}, {"medium", 32.0 * 32, 96.0 * 96}, {"large", 96.0 * 96, 1e10}};
+    /// OKS thresholds; empty: COCO's .50:.05:.95 (the summary's AP50/AP75 need .5 and .75).
+    std::vector<double> oksThresholds;
+    /// After matching, before accumulating (coco-analyze's background error analysis): ignore a
+    /// prediction (0-based index into `predictions`) or a GT (by id) at threshold index t.
+    std::function<bool(std::size_t t, std::size_t prediction)> ignorePrediction;
+    std::function<bool(std::size_t t, int64_t gtId)> ignoreGroundTruth;
 };
 
 struct CocoEvalResult {
@@ -64,6 +72,9 @@ struct CocoEvalResult {
     int maxDets = 20;
     std::vector<double> precision;  // [T][R][K][A], row-major; −1 where the setting has no GT
     std::vector<double> recall;     // [T][K][A]
+    /// [T][predictions]: the GT id each prediction matched in the first area range (0: none,
+    /// including predictions beyond maxDets).
+    std::vector<int64_t> matchedGt;
 
     double precisionAt(int t, int r, int a, int k = 0) const;
     double recallAt(int t, int a, int k = 0) const;

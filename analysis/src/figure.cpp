@@ -53,6 +53,9 @@ std::string figureKindName(FigureKind kind) {
         case FigureKind::Tokens: return "tokens";
         case FigureKind::Pruning: return "pruning";
         case FigureKind::Scales: return "scales";
+        case FigureKind::Sensitivity: return "sensitivity";
+        case FigureKind::Targeted: return "targeted";
+        case FigureKind::Occlusion: return "occlusion";
     }
     return "dependencies";
 }
@@ -73,6 +76,13 @@ std::string list(const std::vector<T>& v) {
     std::string out = "[";
     for (size_t i = 0; i < v.size(); ++i)
         out += (i ? ", " : "") + std::to_string(v[i]);
+    return out + "]";
+}
+
+std::string stringList(const std::vector<std::string>& v) {
+    std::string out = "[";
+    for (size_t i = 0; i < v.size(); ++i)
+        out += (i ? ", " : "") + jsonString(v[i]);
     return out + "]";
 }
 
@@ -112,6 +122,8 @@ std::string figureSpecJson(const FigureSpec& s) {
     j += "  \"gt\": " + jsonString(s.gt) + ",\n";
     j += std::string("  \"quantisation_unit\": ") +
          (s.quantisationUnit == QuantisationUnit::Normalised ? "\"normalised\"" : "\"pixels\"") + ",\n";
+    j += "  \"measure\": " + jsonString(sensitivityMeasureName(s.measure)) + ",\n";
+    j += "  \"runs\": " + stringList(s.runs) + ",\n";
     j += "  \"output\": " + jsonString(s.output) + "\n}\n";
     return j;
 }
@@ -144,9 +156,16 @@ FigureSpec parseFigureSpec(const std::string& text, const std::string& file) {
             s.kind = FigureKind::Pruning;
         else if (k == "scales")
             s.kind = FigureKind::Scales;
+        else if (k == "sensitivity")
+            s.kind = FigureKind::Sensitivity;
+        else if (k == "targeted")
+            s.kind = FigureKind::Targeted;
+        else if (k == "occlusion")
+            s.kind = FigureKind::Occlusion;
         else
             v.fail("unknown kind \"" + k +
-                   "\" (dependencies, heatmaps, pose, layerwise, image, tokens, pruning or scales)");
+                   "\" (dependencies, heatmaps, pose, layerwise, image, tokens, pruning, scales, sensitivity, "
+                   "targeted or occlusion)");
     }
     s.run = root.field("run").string();
     auto ints = [](const json::JsonValue& a) {
@@ -220,6 +239,20 @@ FigureSpec parseFigureSpec(const std::string& text, const std::string& file) {
         else
             v.fail("unknown quantisation unit \"" + u + "\" (pixels or normalised)");
     }
+    if (root.optional("measure", &v)) {
+        const std::string m = v.string();
+        if (m == "score")
+            s.measure = SensitivityMeasure::ScoreDrop;
+        else if (m == "displacement")
+            s.measure = SensitivityMeasure::Displacement;
+        else if (m == "oks")
+            s.measure = SensitivityMeasure::OksDrop;
+        else
+            v.fail("unknown measure \"" + m + "\" (score, displacement or oks)");
+    }
+    if (root.optional("runs", &v))
+        for (const json::JsonValue& e : v.array())
+            s.runs.push_back(e.string());
     // Checks that need no run: the rest are checked against the run when drawing.
     auto bad = [&](const char* field, const std::string& problem) { throw FileError(file, field + (": " + problem)); };
     if (std::find(colormapNames().begin(), colormapNames().end(), s.colormap) == colormapNames().end())
@@ -247,6 +280,8 @@ FigureSpec readFigureSpec(const std::string& path) {
     // (and so does an annotation file named beside them).
     if (!s.run.empty() && fs::path(s.run).is_relative()) s.run = (fs::path(path).parent_path() / s.run).string();
     if (!s.gt.empty() && fs::path(s.gt).is_relative()) s.gt = (fs::path(path).parent_path() / s.gt).string();
+    for (std::string& r : s.runs)
+        if (!r.empty() && fs::path(r).is_relative()) r = (fs::path(path).parent_path() / r).string();
     return s;
 }
 
@@ -373,11 +408,43 @@ void checkCommon(const RunHeader& h, const FigureSpec& s, int64_t runSize) {
 
 // Rows of a dependency figure are encoder layers (≥ 0) or BoT MHSA blocks, kept as kMhsaRow − b.
 constexpr int kMhsaRow = -10;
+// The row (and panel layer) of a sensitivity figure's maps.
+constexpr int kSensitivityRow = -4;
 bool isMhsaRow(int row) {
     return row <= kMhsaRow;
 }
 QString rowLabel(int row) {
     return isMhsaRow(row) ? QStringLiteral("MHSA %1").arg(kMhsaRow - row + 1) : QStringLiteral("layer %1").arg(row + 1);
+}
+
+// Sensitivity and targeted figures have a caption line above their column titles.
+constexpr double kCaptionH = kFontPt * 1.6;
+bool hasCaption(const FigureSpec& s) {
+    return s.kind == FigureKind::Sensitivity || s.kind == FigureKind::Targeted;
+}
+
+// What a sensitivity measure is, with its unit when `unit`.
+QString measureLabel(SensitivityMeasure m, bool unit = true) {
+    switch (m) {
+        case SensitivityMeasure::ScoreDrop: return QStringLiteral("score drop");
+        case SensitivityMeasure::Displacement:
+            return unit ? QStringLiteral("displacement (image px)") : QStringLiteral("displacement");
+        case SensitivityMeasure::OksDrop: return QStringLiteral("OKS drop");
+    }
+    return QStringLiteral("score drop");
+}
+
+// The caption line of sensitivity and targeted figures.
+QString caption(const RunHeader& h, const FigureSpec& s) {
+    if (s.kind == FigureKind::Sensitivity)
+        return QStringLiteral("sensitivity to a %1 px occluder (stride %2): %3")
+            .arg(h.occlusionWindow)
+            .arg(h.occlusionStride)
+            .arg(measureLabel(s.measure));
+    const auto k = static_cast<size_t>(s.keypoints.empty() ? 0 : s.keypoints.front());
+    return QStringLiteral("%1's region hidden (%2 px margin)")
+        .arg(k < h.keypointNames.size() ? label(h.keypointNames[k]) : QString())
+        .arg(h.targetedMargin);
 }
 
 // Figure points → crop pixels for a panel showing the whole crop.
@@ -408,12 +475,13 @@ std::vector<AreaRange> scaleBands(const FigureSpec& s) {
 constexpr double kSwatch = 6, kLegendGap = 8, kTitleH = kFontPt * 1.6, kLegendRowH = kSmallFontPt * 1.6;
 
 // Legend entries left to right, wrapped at `width`: each entry's x offset and row.
-std::vector<std::pair<double, int>> legendPlaces(const std::vector<QString>& names, double width) {
+std::vector<std::pair<double, int>> legendPlaces(const std::vector<QString>& names, double width,
+                                                 double swatch = kSwatch) {
     std::vector<std::pair<double, int>> out;
     double x = 0;
     int row = 0;
     for (const QString& name : names) {
-        const double w = kSwatch + 2 + textWidth(name, kSmallFontPt);
+        const double w = swatch + 2 + textWidth(name, kSmallFontPt);
         if (x > 0 && x + w > width) {  // the next row
             x = 0;
             ++row;
@@ -424,8 +492,8 @@ std::vector<std::pair<double, int>> legendPlaces(const std::vector<QString>& nam
     return out;
 }
 
-int legendRows(const std::vector<QString>& names, double width) {
-    const auto places = legendPlaces(names, width);
+int legendRows(const std::vector<QString>& names, double width, double swatch = kSwatch) {
+    const auto places = legendPlaces(names, width, swatch);
     return places.empty() ? 0 : places.back().second + 1;
 }
 
@@ -544,12 +612,29 @@ Plan plan(const RunHeader& h, const FigureSpec& s, int64_t runSize) {
         p.poseColumn = s.showPose;
         for (auto b = s.mhsaBlocks.rbegin(); b != s.mhsaBlocks.rend(); ++b)
             p.layers.insert(p.layers.begin(), kMhsaRow - *b);
+    } else if (s.kind == FigureKind::Targeted) {
+        require(s.keypoints.size() <= 1, "a targeted figure shows one hidden keypoint");
+        p.layers = s.layers;
+        if (p.layers.empty())
+            for (int l = 0; l < L; ++l)
+                p.layers.push_back(l);
+        for (int l : p.layers)
+            require(l >= 0 && l < L,
+                    "layer " + std::to_string(l) + " out of range (the run has " + std::to_string(L) + " layers)");
+    } else if (s.kind == FigureKind::Sensitivity) {
+        p.layers = {kSensitivityRow};
     } else {
         p.layers = {-1};
     }
     if (s.kind != FigureKind::Pose) {
         if (s.kind == FigureKind::Dependencies && s.usePoint) {
             p.columns.push_back({-1, QStringLiteral("(%1, %2)").arg(s.pointX, 0, 'f', 0).arg(s.pointY, 0, 'f', 0)});
+        } else if (s.kind == FigureKind::Targeted) {  // before and after hiding the keypoint's region
+            const int k = s.keypoints.empty() ? 0 : s.keypoints.front();
+            require(k >= 0 && k < K,
+                    "keypoint " + std::to_string(k) + " out of range (the run has " + std::to_string(K) + ")");
+            p.columns.push_back({k, QStringLiteral("before")});
+            p.columns.push_back({k, QStringLiteral("after")});
         } else {
             std::vector<int> ks = s.keypoints;
             if (ks.empty())
@@ -566,12 +651,13 @@ Plan plan(const RunHeader& h, const FigureSpec& s, int64_t runSize) {
     const double scale = s.kind == FigureKind::Pose ? 3.0 : 1.0;
     p.panelW = s.panelWidthMm * 72.0 / 25.4 * scale;
     p.panelH = p.panelW * h.inputHeight / std::max(1, h.inputWidth);
-    const bool rowLabels = s.kind == FigureKind::Dependencies;
+    const bool rowLabels = s.kind == FigureKind::Dependencies || s.kind == FigureKind::Targeted;
     if (rowLabels)
         for (int l : p.layers)
             p.labelW = std::max(p.labelW, textWidth(rowLabel(l), kFontPt) + 3);
     const bool headers = s.kind != FigureKind::Pose;
     p.headerH = headers ? kFontPt * 1.5 : 0;
+    if (hasCaption(s)) p.headerH += kCaptionH;
     FigureLayout& lay = p.layout;
     lay.cropWidth = h.inputWidth;
     lay.cropHeight = h.inputHeight;
@@ -594,6 +680,7 @@ Plan plan(const RunHeader& h, const FigureSpec& s, int64_t runSize) {
     const double gridW = ncols * p.panelW + (ncols - 1) * kGap, gridH = nrows * p.panelH + (nrows - 1) * kGap;
     const bool bar = s.showColorbar && s.kind != FigureKind::Pose;
     lay.width = x0 + gridW + (bar ? kBarGap + kBarWidth + kTickWidth : 0) + kMargin;
+    if (hasCaption(s)) lay.width = std::max(lay.width, x0 + textWidth(caption(h, s), kFontPt) + kMargin);
     lay.height = y0 + gridH + kMargin;
     return p;
 }
@@ -963,51 +1050,108 @@ double niceStep(double span) {
     return 10 * magnitude;
 }
 
-// A scales plot's title and legend above its area (top `y0`); legend swatches are bars or lines.
-void drawScalesHeader(QPainter& p, const ScalesGeometry& g, double y0, const QString& title,
-                      const std::vector<QString>& names, bool lines) {
-    const double top = y0 - kTitleH - legendRows(names, g.w) * kLegendRowH;
-    drawText(p, g.x0 + g.w / 2, top + kFontPt * 1.05, title, kFontPt, true);
-    const auto places = legendPlaces(names, g.w);
-    for (size_t i = 0; i < names.size(); ++i) {
-        const double x = g.x0 + places[i].first,
-                     y = top + kTitleH + kSmallFontPt * 1.1 + places[i].second * kLegendRowH;
+// A plot's area in points: left, top, width, height.
+struct PlotArea {
+    double x0 = 0, y0 = 0, w = 0, h = 0;
+};
+
+// A legend entry: a bar, or a line with a dot (solid or dashed).
+enum class Swatch { Bar, Line, Dashed };
+struct LegendEntry {
+    QString name;
+    QColor colour;
+    Swatch swatch = Swatch::Line;
+};
+
+std::vector<LegendEntry> tab10Entries(const std::vector<QString>& names, Swatch swatch) {
+    std::vector<LegendEntry> out;
+    for (size_t i = 0; i < names.size(); ++i)
+        out.push_back({names[i], tab10(i), swatch});
+    return out;
+}
+
+std::vector<QString> legendNames(const std::vector<LegendEntry>& entries) {
+    std::vector<QString> names;
+    for (const LegendEntry& e : entries)
+        names.push_back(e.name);
+    return names;
+}
+
+// The pen of a plotted line: solid, or dashed (short dashes, so a legend swatch shows them).
+QPen linePen(const QColor& colour, Swatch swatch, double width = 1.1) {
+    QPen pen(colour, width);
+    if (swatch == Swatch::Dashed) pen.setDashPattern({2.6, 1.6});
+    return pen;
+}
+
+// The swatch width of a legend: longer when it shows dashed lines, so that their dashes show.
+double swatchWidth(const std::vector<LegendEntry>& entries) {
+    for (const LegendEntry& e : entries)
+        if (e.swatch == Swatch::Dashed) return kSwatch * 2;
+    return kSwatch;
+}
+
+// The legend of `entries` left to right from `left`, wrapped at `width`, its first row's baseline
+// at `baseline`.
+void drawLegend(QPainter& p, double left, double baseline, double width, const std::vector<LegendEntry>& entries) {
+    const double sw = swatchWidth(entries);
+    const auto places = legendPlaces(legendNames(entries), width, sw);
+    for (size_t i = 0; i < entries.size(); ++i) {
+        const LegendEntry& e = entries[i];
+        const double x = left + places[i].first, y = baseline + places[i].second * kLegendRowH;
         p.save();
-        if (lines) {
-            p.setPen(QPen(tab10(i), 1.1));
-            p.drawLine(QPointF(x, y - kSmallFontPt * 0.35), QPointF(x + kSwatch, y - kSmallFontPt * 0.35));
-            p.setBrush(tab10(i));
-            p.drawEllipse(QPointF(x + kSwatch / 2, y - kSmallFontPt * 0.35), 1.2, 1.2);
+        if (e.swatch == Swatch::Bar) {
+            p.fillRect(QRectF(x, y - kSmallFontPt * 0.75, sw, kSmallFontPt * 0.75), e.colour);
         } else {
-            p.fillRect(QRectF(x, y - kSmallFontPt * 0.75, kSwatch, kSmallFontPt * 0.75), tab10(i));
+            p.setPen(linePen(e.colour, e.swatch));
+            p.drawLine(QPointF(x, y - kSmallFontPt * 0.35), QPointF(x + sw, y - kSmallFontPt * 0.35));
+            if (e.swatch == Swatch::Line) {  // a dot as on the lines; dashed swatches show their dashes
+                p.setPen(Qt::NoPen);
+                p.setBrush(e.colour);
+                p.drawEllipse(QPointF(x + sw / 2, y - kSmallFontPt * 0.35), 1.2, 1.2);
+            }
         }
         p.restore();
-        drawText(p, x + kSwatch + 2, y, names[i], kSmallFontPt);
+        drawText(p, x + sw + 2, y, e.name, kSmallFontPt);
     }
 }
 
-// The frame of a plot area, a linear y axis from 0 to `top` with labelled ticks every `step` and
-// light grid lines, and the axis label.
-void drawScalesYAxis(QPainter& p, const ScalesGeometry& g, double y0, double top, double step, const QString& name) {
+// The height a plot's title and legend take above its area.
+double plotHeaderHeight(const std::vector<LegendEntry>& entries, double width) {
+    return kTitleH + legendRows(legendNames(entries), width, swatchWidth(entries)) * kLegendRowH;
+}
+
+// A plot's title and legend above its area.
+void drawPlotHeader(QPainter& p, const PlotArea& a, const QString& title, const std::vector<LegendEntry>& entries) {
+    const double top = a.y0 - plotHeaderHeight(entries, a.w);
+    drawText(p, a.x0 + a.w / 2, top + kFontPt * 1.05, title, kFontPt, true);
+    drawLegend(p, a.x0, top + kTitleH + kSmallFontPt * 1.1, a.w, entries);
+}
+
+// A linear y axis from `lo` to `hi` with labelled ticks every `step` and light grid lines, and the
+// axis label.
+void drawYAxis(QPainter& p, const PlotArea& a, double lo, double hi, double step, const QString& name) {
     p.save();
-    for (int i = 0; i * step <= top * 1.0001; ++i) {
-        const double v = i * step, y = y0 + g.h - g.h * v / top;
+    for (int i = 0; lo + i * step <= hi + step * 1e-4; ++i) {
+        double v = lo + i * step;
+        if (std::abs(v) < step * 1e-6) v = 0;
+        const double y = a.y0 + a.h - a.h * (v - lo) / (hi - lo);
         p.setPen(QPen(QColor(225, 225, 225), 0.3));
-        if (i > 0) p.drawLine(QPointF(g.x0, y), QPointF(g.x0 + g.w, y));
+        if (i > 0) p.drawLine(QPointF(a.x0, y), QPointF(a.x0 + a.w, y));
         p.setPen(QPen(QColor(20, 20, 20), 0.5));
-        p.drawLine(QPointF(g.x0 - 2, y), QPointF(g.x0, y));
+        p.drawLine(QPointF(a.x0 - 2, y), QPointF(a.x0, y));
         const QString t = QString::number(v, 'g', 3);
-        drawText(p, g.x0 - 3 - textWidth(t, kSmallFontPt), y + kSmallFontPt * 0.35, t, kSmallFontPt);
+        drawText(p, a.x0 - 3 - textWidth(t, kSmallFontPt), y + kSmallFontPt * 0.35, t, kSmallFontPt);
     }
     p.restore();
-    drawText(p, g.x0 - kAxisWidth * 0.75, y0 + g.h / 2, name, kSmallFontPt, true, -90);
+    drawText(p, a.x0 - kAxisWidth * 0.75, a.y0 + a.h / 2, name, kSmallFontPt, true, -90);
 }
 
-void drawScalesFrame(QPainter& p, const ScalesGeometry& g, double y0) {
+void drawFrame(QPainter& p, const PlotArea& a) {
     p.save();
     p.setPen(QPen(QColor(20, 20, 20), 0.5));
     p.setBrush(Qt::NoBrush);
-    p.drawRect(QRectF(g.x0, y0, g.w, g.h));
+    p.drawRect(QRectF(a.x0, a.y0, a.w, a.h));
     p.restore();
 }
 
@@ -1022,12 +1166,12 @@ void drawScales(QPainter& p, const RunHeader& h, const FigureSpec& s, const Scal
     {
         const std::vector<BandAccuracy>& acc = d.scales.accuracy;
         const double y0 = g.top[0], top = 1.1;
-        drawScalesHeader(p, g, y0,
-                         QStringLiteral("OKS AP per band of GT area (pixels²) · %1 samples in %2 images")
-                             .arg(static_cast<qlonglong>(d.scales.samples))
-                             .arg(static_cast<qulonglong>(d.scales.images)),
-                         g.metrics, false);
-        drawScalesYAxis(p, g, y0, top, 0.25, QStringLiteral("AP"));
+        drawPlotHeader(p, PlotArea{x0, y0, w, H},
+                       QStringLiteral("OKS AP per band of GT area (pixels²) · %1 samples in %2 images")
+                           .arg(static_cast<qlonglong>(d.scales.samples))
+                           .arg(static_cast<qulonglong>(d.scales.images)),
+                       tab10Entries(g.metrics, Swatch::Bar));
+        drawYAxis(p, PlotArea{x0, y0, w, H}, 0, top, 0.25, QStringLiteral("AP"));
         const double slot = w / static_cast<double>(std::max<size_t>(1, acc.size())), bar = slot * 0.8 / 3;
         auto yAt = [&](double v) { return y0 + H - H * v / top; };
         for (size_t i = 0; i < acc.size(); ++i) {
@@ -1050,7 +1194,7 @@ void drawScales(QPainter& p, const RunHeader& h, const FigureSpec& s, const Scal
                                     : QStringLiteral("%1 persons").arg(static_cast<qlonglong>(b.persons)),
                      kSmallFontPt, true);
         }
-        drawScalesFrame(p, g, y0);
+        drawFrame(p, PlotArea{x0, y0, w, H});
     }
     // (b) Keypoint errors per band.
     {
@@ -1064,11 +1208,11 @@ void drawScales(QPainter& p, const RunHeader& h, const FigureSpec& s, const Scal
                     highest = std::max(highest, t.at(b, k).meanNormalised);
         const double step = niceStep(highest > 0 ? highest * 1.1 : 0.1),
                      top = std::ceil((highest > 0 ? highest * 1.1 : 0.1) / step) * step;
-        drawScalesHeader(p, g, y0,
-                         QStringLiteral("mean keypoint error ÷ sqrt(GT area) · labelled keypoints of %1 persons")
-                             .arg(static_cast<qulonglong>(d.scales.poses)),
-                         g.bands, false);
-        drawScalesYAxis(p, g, y0, top, step, QStringLiteral("error ÷ sqrt(area)"));
+        drawPlotHeader(p, PlotArea{x0, y0, w, H},
+                       QStringLiteral("mean keypoint error ÷ sqrt(GT area) · labelled keypoints of %1 persons")
+                           .arg(static_cast<qulonglong>(d.scales.poses)),
+                       tab10Entries(g.bands, Swatch::Bar));
+        drawYAxis(p, PlotArea{x0, y0, w, H}, 0, top, step, QStringLiteral("error ÷ sqrt(area)"));
         const double slot = w / std::max(1, t.keypoints),
                      bar = slot * 0.8 / static_cast<double>(std::max<size_t>(1, bands));
         for (int k = 0; k < t.keypoints; ++k) {
@@ -1088,7 +1232,7 @@ void drawScales(QPainter& p, const RunHeader& h, const FigureSpec& s, const Scal
             drawText(p, cx + kSmallFontPt * 0.35, y0 + H + 2.5 + textWidth(name, kSmallFontPt), name, kSmallFontPt,
                      false, -90);
         }
-        drawScalesFrame(p, g, y0);
+        drawFrame(p, PlotArea{x0, y0, w, H});
     }
     // (c) Decoder quantisation against person height.
     {
@@ -1102,12 +1246,11 @@ void drawScales(QPainter& p, const RunHeader& h, const FigureSpec& s, const Scal
         for (const QuantisationRow& r : q.rows)
             if (std::isfinite(valueOf(r))) highest = std::max(highest, valueOf(r));
         const double span = highest > 0 ? highest * 1.1 : 1, step = niceStep(span), top = std::ceil(span / step) * step;
-        drawScalesHeader(p, g, y0,
-                         QStringLiteral("decoder quantisation error against person height (ideal model output)"),
-                         g.decoders, true);
-        drawScalesYAxis(
-            p, g, y0, top, step,
-            normalised ? QStringLiteral("mean error (% of height)") : QStringLiteral("mean error (image px)"));
+        drawPlotHeader(p, PlotArea{x0, y0, w, H},
+                       QStringLiteral("decoder quantisation error against person height (ideal model output)"),
+                       tab10Entries(g.decoders, Swatch::Line));
+        drawYAxis(p, PlotArea{x0, y0, w, H}, 0, top, step,
+                  normalised ? QStringLiteral("mean error (% of height)") : QStringLiteral("mean error (image px)"));
         double lo = 1, hi = 2;
         if (nh > 0) {
             const auto [a, b] = std::minmax_element(heights.begin(), heights.end());
@@ -1157,7 +1300,249 @@ void drawScales(QPainter& p, const RunHeader& h, const FigureSpec& s, const Scal
                 p.drawEllipse(at, 1.3, 1.3);
             p.restore();
         }
-        drawScalesFrame(p, g, y0);
+        drawFrame(p, PlotArea{x0, y0, w, H});
+    }
+}
+
+// ---- Occlusion figures: per layer plots over one or more occlusion runs (one model each).
+
+constexpr double kXAxisH = kSmallFontPt * 1.4 + kFontPt * 1.7;  // tick labels and the axis label under a plot
+const QColor kStyleGrey(90, 90, 90);                            // legend swatches of line styles
+
+struct OcclusionGeometry {
+    double x0 = 0, w = 0;
+    double modelsBaseline = 0;  // the models' legend, first row
+    std::vector<LegendEntry> models, agreementStyles, groupStyles, targetedStyles;
+    PlotArea agreement, targeted;
+    std::array<PlotArea, 4> visibility{};  // entropy, occluder, symmetric, adjacent (2 × 2)
+    double width = 0, height = 0;
+};
+
+OcclusionGeometry occlusionGeometry(const FigureSpec& s, const OcclusionFigureData& d) {
+    OcclusionGeometry g;
+    std::vector<QString> names;
+    for (const OcclusionFigureModel& m : d.models)
+        names.push_back(QString::fromStdString(m.name));
+    g.models = tab10Entries(names, Swatch::Line);
+    g.agreementStyles = {{QStringLiteral("Spearman ρ"), kStyleGrey, Swatch::Line},
+                         {QStringLiteral("top-10% overlap"), kStyleGrey, Swatch::Dashed}};
+    g.groupStyles = {{QStringLiteral("occluded"), kStyleGrey, Swatch::Line},
+                     {QStringLiteral("visible"), kStyleGrey, Swatch::Dashed}};
+    g.targetedStyles = {{QStringLiteral("before hiding"), kStyleGrey, Swatch::Line},
+                        {QStringLiteral("after hiding"), kStyleGrey, Swatch::Dashed}};
+    g.w = s.panelWidthMm * 72.0 / 25.4 * 5;
+    g.x0 = kMargin + kAxisWidth;
+    const double h = g.w * 0.3;
+    double y = kMargin;
+    g.modelsBaseline = y + kSmallFontPt * 1.1;
+    y += legendRows(names, g.w) * kLegendRowH + kFontPt * 0.5;
+    y += plotHeaderHeight(g.agreementStyles, g.w);
+    g.agreement = {g.x0, y, g.w, h};
+    y += h + kXAxisH + kFontPt;
+    y += plotHeaderHeight(g.groupStyles, g.w);
+    const double sw = (g.w - kAxisWidth) / 2, sh = sw * 0.55;
+    for (size_t i = 0; i < 4; ++i) {
+        if (i % 2 == 0) y += kTitleH;
+        g.visibility[i] = {g.x0 + static_cast<double>(i % 2) * (sw + kAxisWidth), y, sw, sh};
+        if (i % 2 == 1) y += sh + kXAxisH + kFontPt * 0.5;
+    }
+    y += kFontPt * 0.5;
+    y += plotHeaderHeight(g.targetedStyles, g.w);
+    g.targeted = {g.x0, y, g.w, h};
+    y += h + kXAxisH;
+    g.width = g.x0 + g.w + kMargin * 2;
+    g.height = y + kMargin;
+    return g;
+}
+
+// A y range over the finite `values` (and 0 when `withZero`) at nice ticks: lo, hi, step.
+std::array<double, 3> niceRange(const std::vector<double>& values, bool withZero) {
+    double lo = std::numeric_limits<double>::infinity(), hi = -lo;
+    for (double v : values)
+        if (std::isfinite(v)) lo = std::min(lo, v), hi = std::max(hi, v);
+    if (!std::isfinite(lo)) return {0, 1, 0.25};
+    if (withZero) lo = std::min(lo, 0.0), hi = std::max(hi, 0.0);
+    if (hi - lo < 1e-9) {
+        const double pad = std::max(0.05, std::abs(hi) * 0.1);
+        lo -= withZero && lo >= 0 ? 0 : pad;
+        hi += pad;
+    }
+    const double step = niceStep(hi - lo);
+    const double a = std::floor(lo / step + 1e-9) * step, b = std::ceil(hi / step - 1e-9) * step;
+    return {a, b > a ? b : a + step, step};
+}
+
+// The layer axis under a plot: layer numbers when every model has as many layers, else the
+// relative depth (layer + ½) / layers. Values lie at (l + ½) / L either way.
+void drawLayerAxis(QPainter& p, const PlotArea& a, const std::vector<int>& layers) {
+    const bool same = std::all_of(layers.begin(), layers.end(), [&](int L) { return L == layers.front(); });
+    p.save();
+    p.setPen(QPen(QColor(20, 20, 20), 0.5));
+    const double base = a.y0 + a.h;
+    if (same && !layers.empty()) {
+        const int L = std::max(1, layers.front());
+        const int every =
+            std::max(1, static_cast<int>(std::ceil(L * (textWidth(QStringLiteral("88"), kSmallFontPt) + 3) / a.w)));
+        for (int l = 0; l < L; ++l) {
+            const double x = a.x0 + a.w * (l + 0.5) / L;
+            p.drawLine(QPointF(x, base), QPointF(x, base + 2));
+            if (l % every == 0) drawText(p, x, base + kSmallFontPt * 1.4, QString::number(l + 1), kSmallFontPt, true);
+        }
+        drawText(p, a.x0 + a.w / 2, base + kSmallFontPt * 1.4 + kFontPt * 1.3, QStringLiteral("layer"), kFontPt, true);
+    } else {
+        for (double f : {0.0, 0.25, 0.5, 0.75, 1.0}) {
+            const double x = a.x0 + a.w * f;
+            p.drawLine(QPointF(x, base), QPointF(x, base + 2));
+            drawText(p, x, base + kSmallFontPt * 1.4, QString::number(f, 'g', 2), kSmallFontPt, true);
+        }
+        drawText(p, a.x0 + a.w / 2, base + kSmallFontPt * 1.4 + kFontPt * 1.3,
+                 QStringLiteral("relative depth (layer + ½) / layers"), kFontPt, true);
+    }
+    p.restore();
+}
+
+// One model's values per layer (at (l + ½) / L) as a line with dots; gaps where a value is missing.
+void drawLayerSeries(QPainter& p, const PlotArea& a, const std::vector<double>& values, double lo, double hi,
+                     const QColor& colour, Swatch swatch) {
+    const size_t L = values.size();
+    QPainterPath path;
+    std::vector<QPointF> dots;
+    bool open = false;
+    for (size_t l = 0; l < L; ++l) {
+        if (!std::isfinite(values[l])) {
+            open = false;
+            continue;
+        }
+        const QPointF q(a.x0 + a.w * (static_cast<double>(l) + 0.5) / static_cast<double>(L),
+                        a.y0 + a.h - a.h * (values[l] - lo) / (hi - lo));
+        if (open)
+            path.lineTo(q);
+        else
+            path.moveTo(q);
+        open = true;
+        dots.push_back(q);
+    }
+    p.save();
+    p.setClipRect(QRectF(a.x0 - 2, a.y0 - 2, a.w + 4, a.h + 4));
+    p.setPen(linePen(colour, swatch));
+    p.setBrush(Qt::NoBrush);
+    p.drawPath(path);
+    p.setPen(Qt::NoPen);
+    p.setBrush(colour);
+    for (const QPointF& q : dots)
+        p.drawEllipse(q, 1.3, 1.3);
+    p.restore();
+}
+
+// A plot of per layer series: each model's solid and dashed values in its colour, axes, frame;
+// `empty` is written in the area when no model has a value.
+void drawLayerPlot(QPainter& p, const PlotArea& a, const std::vector<int>& layers,
+                   const std::vector<std::pair<std::vector<double>, std::vector<double>>>& series, bool withZero,
+                   const QString& yName, const QString& empty) {
+    std::vector<double> all;
+    for (const auto& [solid, dashed] : series) {
+        all.insert(all.end(), solid.begin(), solid.end());
+        all.insert(all.end(), dashed.begin(), dashed.end());
+    }
+    const bool any = std::any_of(all.begin(), all.end(), [](double v) { return std::isfinite(v); });
+    const auto [lo, hi, step] = niceRange(all, withZero);
+    drawYAxis(p, a, lo, hi, step, yName);
+    drawLayerAxis(p, a, layers);
+    if (!any) drawText(p, a.x0 + a.w / 2, a.y0 + a.h / 2, empty, kSmallFontPt, true);
+    for (size_t m = 0; m < series.size(); ++m) {
+        drawLayerSeries(p, a, series[m].first, lo, hi, tab10(m), Swatch::Line);
+        drawLayerSeries(p, a, series[m].second, lo, hi, tab10(m), Swatch::Dashed);
+    }
+    drawFrame(p, a);
+}
+
+// The occlusion figure: (a) per layer agreement of attention with the causal effect for all
+// keypoints; (b) occluded against visible keypoints: entropy and the row's share on the occluder,
+// the symmetric and the adjacent joints; (c) the hidden keypoint's share on its region before and
+// after a targeted occlusion. A colour per model.
+void drawOcclusion(QPainter& p, const FigureSpec& s, const OcclusionGeometry& g, const OcclusionFigureData& d) {
+    p.setRenderHint(QPainter::Antialiasing, true);
+    drawLegend(p, g.x0, g.modelsBaseline, g.w, g.models);
+    std::vector<int> layers;
+    for (const OcclusionFigureModel& m : d.models)
+        layers.push_back(m.report.layers);
+    // Values of a per layer vector, NaN where it has none (an empty group).
+    auto perLayer = [](const std::vector<double>& v, int L) {
+        std::vector<double> out(static_cast<size_t>(std::max(0, L)), std::numeric_limits<double>::quiet_NaN());
+        for (size_t l = 0; l < out.size() && l < v.size(); ++l)
+            out[l] = v[l];
+        return out;
+    };
+    using Series = std::vector<std::pair<std::vector<double>, std::vector<double>>>;
+    // (a) Agreement.
+    {
+        Series series;
+        for (const OcclusionFigureModel& m : d.models)
+            series.emplace_back(perLayer(m.report.all.spearman, m.report.layers),
+                                perLayer(m.report.all.topKOverlap, m.report.layers));
+        drawPlotHeader(p, g.agreement,
+                       QStringLiteral("attention vs causal effect (%1) per layer · all keypoints")
+                           .arg(measureLabel(s.measure, false)),
+                       g.agreementStyles);
+        drawLayerPlot(p, g.agreement, layers, series, true, QStringLiteral("agreement"),
+                      QStringLiteral("no agreement values"));
+    }
+    // (b) Occluded against visible keypoints.
+    {
+        const PlotArea& first = g.visibility[0];
+        const double right = g.visibility[1].x0 + g.visibility[1].w;
+        drawPlotHeader(p, PlotArea{first.x0, first.y0 - kTitleH, right - first.x0, first.h},
+                       QStringLiteral("occluded vs visible keypoints (ground-truth flags)"), g.groupStyles);
+        using Member = std::vector<double> VisibilityGroupStats::*;
+        const struct {
+            Member member;
+            const char* title;
+            const char* axis;
+            const char* empty;
+            bool withZero;
+        } plots[] = {
+            {&VisibilityGroupStats::entropy, "attention entropy ÷ log T", "entropy", "no labelled keypoints", false},
+            {&VisibilityGroupStats::occluder, "share on the occluder", "share of the row",
+             "no occluder masks (SynthPose runs)", true},
+            {&VisibilityGroupStats::symmetric, "share on the symmetric joint", "share of the row",
+             "no labelled symmetric joints", true},
+            {&VisibilityGroupStats::adjacent, "share on adjacent joints", "share of the row", "no labelled neighbours",
+             true}};
+        for (size_t i = 0; i < 4; ++i) {
+            const PlotArea& a = g.visibility[i];
+            Series series;
+            for (const OcclusionFigureModel& m : d.models) {
+                const VisibilityStats& v = m.report.visibility;
+                series.emplace_back(perLayer(v.occluded.*plots[i].member, m.report.layers),
+                                    perLayer(v.visible.*plots[i].member, m.report.layers));
+            }
+            drawText(p, a.x0 + a.w / 2, a.y0 - kFontPt * 0.6, QString::fromUtf8(plots[i].title), kFontPt, true);
+            drawLayerPlot(p, a, layers, series, plots[i].withZero, QString::fromUtf8(plots[i].axis),
+                          QString::fromUtf8(plots[i].empty));
+        }
+    }
+    // (c) Targeted occlusion.
+    {
+        Series series;
+        std::vector<int> margins;
+        for (const OcclusionFigureModel& m : d.models) {
+            series.emplace_back(perLayer(m.report.hiddenShareBefore, m.report.layers),
+                                perLayer(m.report.hiddenShareAfter, m.report.layers));
+            if (m.targetedMargin > 0 && std::find(margins.begin(), margins.end(), m.targetedMargin) == margins.end())
+                margins.push_back(m.targetedMargin);
+        }
+        QString margin;
+        for (int px : margins)
+            margin += (margin.isEmpty() ? QString() : QStringLiteral(", ")) + QString::number(px);
+        drawPlotHeader(
+            p, g.targeted,
+            margin.isEmpty()
+                ? QStringLiteral("targeted occlusion: the hidden keypoint's row on its region")
+                : QStringLiteral("targeted occlusion: the hidden keypoint's row on its region (%1 px around it)")
+                      .arg(margin),
+            g.targetedStyles);
+        drawLayerPlot(p, g.targeted, layers, series, true, QStringLiteral("share of the row"),
+                      QStringLiteral("no targeted occlusions in these runs"));
     }
 }
 
@@ -1240,12 +1625,18 @@ struct FigureRenderer::Cache {
     std::map<int, cv::Mat> scaledCrops;                           // by width, for on-screen panels
     std::optional<ScaleFigureData> scales;                        // scales figures: of the bands and gt of
     std::pair<std::string, std::string> scalesKey;                //   this key
+    std::optional<OcclusionFigureData> occlusion;                 // occlusion figures: of the runs and
+    std::pair<std::vector<std::string>, int> occlusionKey;        //   measure of this key
 };
 
 namespace {
 
 std::pair<std::string, std::string> scalesKey(const FigureSpec& s) {
     return {s.bands, s.gt};
+}
+
+std::pair<std::vector<std::string>, int> occlusionKey(const FigureSpec& s) {
+    return {s.runs, static_cast<int>(s.measure)};
 }
 
 }  // namespace
@@ -1264,6 +1655,48 @@ void FigureRenderer::setScaleData(const FigureSpec& spec, ScaleFigureData data) 
     m_cache->scalesKey = scalesKey(spec);
 }
 
+OcclusionFigureData occlusionFigureData(const RunBrowser& run, const FigureSpec& spec) {
+    OcclusionReportOptions options;
+    options.measure = spec.measure;
+    OcclusionFigureData d;
+    auto add = [&](const RunBrowser& r) {
+        const RunHeader& h = r.header();
+        OcclusionFigureModel m;
+        m.run = r.path();
+        m.name = h.modelFamily + (h.modelVariant.empty() ? "" : " " + h.modelVariant);
+        if (m.name.empty()) m.name = fs::path(r.path()).filename().string();
+        m.targetedMargin = h.targetedMargin;
+        m.report = r.occlusionReport(options);  // RunFormatError naming a run without occlusion arrays
+        d.models.push_back(std::move(m));
+    };
+    add(run);
+    for (const std::string& path : spec.runs)
+        add(*RunBrowser::open(path));
+    // Models of the same family and variant are told apart by their files.
+    std::vector<std::string> names;
+    for (const OcclusionFigureModel& m : d.models)
+        names.push_back(m.name);
+    for (size_t i = 0; i < d.models.size(); ++i)
+        if (std::count(names.begin(), names.end(), names[i]) > 1)
+            d.models[i].name += " · " + fs::path(d.models[i].run).filename().string();
+    return d;
+}
+
+void FigureRenderer::setOcclusionData(const FigureSpec& spec, OcclusionFigureData data) {
+    m_cache->occlusion = std::move(data);
+    m_cache->occlusionKey = occlusionKey(spec);
+}
+
+const OcclusionFigureData& FigureRenderer::occlusionData(const FigureSpec& spec) const {
+    Cache& c = *m_cache;
+    if (!c.occlusion || c.occlusionKey != occlusionKey(spec)) {
+        c.occlusion.reset();
+        c.occlusion = occlusionFigureData(run(spec.kind), spec);
+        c.occlusionKey = occlusionKey(spec);
+    }
+    return *c.occlusion;
+}
+
 FigureRenderer::FigureRenderer(const SampleSource& source) : m_source(source), m_cache(std::make_unique<Cache>()) {}
 
 const RunBrowser& FigureRenderer::run(FigureKind kind) const {
@@ -1280,6 +1713,75 @@ namespace {
 // Image figures without an overlay draw datasets too; every other kind but pose needs a run.
 bool needsRun(const FigureSpec& s) {
     return s.kind == FigureKind::Image ? s.overlay != ImageOverlay::None : s.kind != FigureKind::Pose;
+}
+
+// Sensitivity, targeted and occlusion figures need an occlusion run (targeted ones with targeted
+// occlusions): RunFormatError naming the run, as occlusion-report says it.
+void requireOcclusionRun(const SampleSource& source, FigureKind kind) {
+    if (kind != FigureKind::Sensitivity && kind != FigureKind::Targeted && kind != FigureKind::Occlusion) return;
+    const RunHeader& h = source.header();
+    if (!h.hasOcclusion())
+        throw RunFormatError(source.path(), "holds no occlusion analysis (record it with posescope-cli occlude)");
+    if (kind == FigureKind::Targeted && h.targetedMargin <= 0)
+        throw RunFormatError(
+            source.path(), "holds no targeted occlusions (record it with posescope-cli occlude --targeted-margin PX)");
+}
+
+// A white ring with a dark edge (a ground-truth location) of radius r.
+void drawRing(QPainter& p, QPointF c, double r) {
+    p.setBrush(Qt::NoBrush);
+    p.setPen(QPen(QColor(0, 0, 0), r * 0.45 + 0.5));
+    p.drawEllipse(c, r, r);
+    p.setPen(QPen(QColor(255, 255, 255), r * 0.45));
+    p.drawEllipse(c, r, r);
+}
+
+// A sensitivity panel's marks: the keypoint's ground truth (ring) and prediction (star).
+void decorateSensitivity(QPainter& p, const FigurePanel& panel, const SamplePose& pose, double k) {
+    const auto i = static_cast<size_t>(panel.keypoint);
+    auto at = [&](const std::array<float, 3>& q) { return QPointF(panel.x + q[0] * k, panel.y + q[1] * k); };
+    p.save();
+    p.setClipRect(QRectF(panel.x, panel.y, panel.width, panel.height));
+    p.setRenderHint(QPainter::Antialiasing, true);
+    if (i < pose.groundTruth.size() && pose.groundTruth[i][2] > 0)
+        drawRing(p, at(pose.groundTruth[i]), panel.width / 30.0);
+    if (i < pose.predicted.size()) drawStar(p, at(pose.predicted[i]), panel.width / 18.0);
+    p.restore();
+}
+
+// A targeted panel's marks: the hidden region, the hidden keypoint's ground truth (ring) and
+// prediction (star: before, the recorded one; after, the one with the region hidden) and the
+// layer's share of its row on the region.
+void decorateTargeted(QPainter& p, const FigurePanel& panel, const SamplePose& pose, const TargetedView& v, bool after,
+                      int K, double k) {
+    const auto hidden = static_cast<size_t>(v.hidden);
+    auto at = [&](const std::array<float, 3>& q) { return QPointF(panel.x + q[0] * k, panel.y + q[1] * k); };
+    const QRectF r(panel.x, panel.y, panel.width, panel.height);
+    p.save();
+    p.setClipRect(r);
+    p.setRenderHint(QPainter::Antialiasing, true);
+    p.setBrush(Qt::NoBrush);
+    p.setPen(QPen(QColor(214, 39, 40), std::max(0.4, panel.width / 80.0)));
+    p.drawRect(QRectF(panel.x + v.region[0] * k, panel.y + v.region[1] * k, v.region[2] * k, v.region[3] * k));
+    if (hidden < pose.groundTruth.size() && pose.groundTruth[hidden][2] > 0)
+        drawRing(p, at(pose.groundTruth[hidden]), panel.width / 30.0);
+    if (after && hidden < v.after.size())
+        drawStar(p, at(v.after[hidden]), panel.width / 18.0);
+    else if (!after && hidden < pose.predicted.size())
+        drawStar(p, at(pose.predicted[hidden]), panel.width / 18.0);
+    const size_t i = static_cast<size_t>(panel.layer) * static_cast<size_t>(K) + hidden;
+    auto share = [](const std::vector<float>& v, size_t i) {
+        return i < v.size() && std::isfinite(v[i]) ? QString::number(v[i], 'f', 2) : QStringLiteral("–");
+    };
+    QString text = QStringLiteral("on region %1").arg(share(v.shareBefore, i));
+    if (after) text += QStringLiteral(" → %1").arg(share(v.shareAfter, i));
+    const double size = std::min(kSmallFontPt, kSmallFontPt * (panel.width - 4) / textWidth(text, kSmallFontPt));
+    const double boxH = size * 1.5, w = textWidth(text, size) + 2;
+    p.setPen(Qt::NoPen);
+    p.setBrush(QColor(255, 255, 255, 215));
+    p.drawRect(QRectF(panel.x + (panel.width - w) / 2, panel.y + panel.height - boxH - 1, w, boxH));
+    drawText(p, panel.x + panel.width / 2, panel.y + panel.height - 1 - boxH * 0.3, text, size, true);
+    p.restore();
 }
 
 // Scales figures need person areas: FileError naming the run as analyseRunScales (before drawing).
@@ -1361,6 +1863,17 @@ void paintImage(QPainter& p, const SampleSource& source, int64_t row, const Samp
 FigureLayout FigureRenderer::layout(const FigureSpec& spec, int64_t row) const {
     if (needsRun(spec)) (void)run(spec.kind);
     if (spec.kind == FigureKind::Scales) requireCocoRun(m_source);
+    requireOcclusionRun(m_source, spec.kind);
+    if (spec.kind == FigureKind::Occlusion) {  // plots over the runs: no panels
+        checkCommon(m_source.header(), spec, m_source.size());
+        const OcclusionGeometry g = occlusionGeometry(spec, occlusionData(spec));
+        FigureLayout lay;
+        lay.width = g.width;
+        lay.height = g.height;
+        lay.cropWidth = m_source.header().inputWidth;
+        lay.cropHeight = m_source.header().inputHeight;
+        return lay;
+    }
     if (spec.kind != FigureKind::Image) return plan(m_source.header(), spec, m_source.size()).layout;
     const RunHeader& h = m_source.header();
     require(row >= 0 && row < m_source.size(),
@@ -1375,7 +1888,18 @@ void FigureRenderer::paint(QPainter& p, const FigureSpec& s, int64_t row, double
     const RunHeader& h = m_source.header();
     require(row >= 0 && row < m_source.size(),
             "row " + std::to_string(row) + " is not in the run (" + std::to_string(m_source.size()) + " samples)");
+    requireOcclusionRun(m_source, s.kind);
     ImageFrame frame;
+    if (s.kind == FigureKind::Occlusion) {  // over the runs: no sample drawn
+        checkCommon(h, s, m_source.size());
+        const OcclusionFigureData& d = occlusionData(s);
+        const OcclusionGeometry g = occlusionGeometry(s, d);
+        p.save();
+        p.fillRect(QRectF(0, 0, g.width, g.height), QColor(255, 255, 255));
+        drawOcclusion(p, s, g, d);
+        p.restore();
+        return;
+    }
     if (s.kind == FigureKind::Scales) {  // over the run: no sample drawn
         requireCocoRun(m_source);
         checkCommon(h, s, m_source.size());
@@ -1434,25 +1958,37 @@ void FigureRenderer::paint(QPainter& p, const FigureSpec& s, int64_t row, double
     const bool pointQuery = s.usePoint && (s.kind == FigureKind::Dependencies ||
                                            (s.kind == FigureKind::Image && s.overlay == ImageOverlay::Dependency));
     const int token = pointQuery ? run(s.kind).tokenAt(static_cast<float>(s.pointX), static_cast<float>(s.pointY)) : -1;
-    auto mapOf = [&](const FigurePanel& panel) -> const GridMap& {
+    // The map of a panel; `after`: a targeted figure's panel after hiding the region.
+    auto mapOf = [&](const FigurePanel& panel, bool after = false) -> const GridMap& {
         const bool heat = s.kind == FigureKind::Heatmaps || panel.layer == -2;
-        const int dir = heat ? 2 : static_cast<int>(s.direction);
+        const bool sensitivity = panel.layer == kSensitivityRow, targeted = s.kind == FigureKind::Targeted;
+        // Targeted figures show head-averaged dependency rows (as recorded after hiding).
+        const int dir = heat          ? 2
+                        : sensitivity ? 10 + static_cast<int>(s.measure)
+                        : after       ? 3
+                        : targeted    ? static_cast<int>(MapDirection::Dependency)
+                                      : static_cast<int>(s.direction);
         const int tok = panel.keypoint < 0 ? token : -1;
         const bool mhsa = panel.mhsaBlock >= 0;
-        const auto key = std::make_tuple(mhsa ? kMhsaRow - panel.mhsaBlock : panel.layer, panel.keypoint,
-                                         mhsa ? s.mhsaHead : s.head, dir, tok);
+        const int head = targeted ? -1 : mhsa ? s.mhsaHead : s.head;
+        const auto key =
+            std::make_tuple(mhsa ? kMhsaRow - panel.mhsaBlock : panel.layer, panel.keypoint, head, dir, tok);
         auto it = c.maps.find(key);
         if (it != c.maps.end()) return it->second;
         GridMap g;
         if (heat) {
             g = run(s.kind).heatmap(row, panel.keypoint);
+        } else if (sensitivity) {
+            g = run(s.kind).sensitivityMap(row, panel.keypoint, s.measure);
+        } else if (after) {
+            g = run(s.kind).targetedMap(row, panel.keypoint, panel.layer);
         } else {
             MapRequest q;
             q.layer = panel.layer;
             q.mhsaBlock = panel.mhsaBlock;
             q.keypoint = std::max(0, panel.keypoint);
-            q.head = mhsa ? s.mhsaHead : s.head;
-            q.direction = s.direction;
+            q.head = head;
+            q.direction = targeted ? MapDirection::Dependency : s.direction;
             q.token = tok;
             g = run(s.kind).dependencyMap(row, q);
         }
@@ -1464,11 +2000,17 @@ void FigureRenderer::paint(QPainter& p, const FigureSpec& s, int64_t row, double
                    pl.layout.panels.front().layer == -1 ? nullptr : &mapOf(pl.layout.panels.front()), cm);
         return;
     }
+    // Targeted figures: per layer the panel before, then the one after hiding the region.
+    const bool targeted = s.kind == FigureKind::Targeted;
+    auto isAfter = [&](size_t i) { return targeted && i % 2 == 1; };
+    std::optional<TargetedView> hiding;
+    if (targeted) hiding = run(s.kind).targeted(row, pl.columns.front().keypoint);
     // The colour scale: per panel (min–max) or shared (0 … the largest value of the figure).
     auto isMap = [&](const FigurePanel& panel) { return s.kind != FigureKind::Pose && panel.layer != -1; };
     double sharedMax = 0;
-    for (const FigurePanel& panel : pl.layout.panels)
-        if (isMap(panel)) sharedMax = std::max(sharedMax, static_cast<double>(mapOf(panel).maxValue()));
+    for (size_t i = 0; i < pl.layout.panels.size(); ++i)
+        if (isMap(pl.layout.panels[i]))
+            sharedMax = std::max(sharedMax, static_cast<double>(mapOf(pl.layout.panels[i], isAfter(i)).maxValue()));
 
     p.save();
     p.fillRect(QRectF(0, 0, pl.layout.width, pl.layout.height), QColor(255, 255, 255));
@@ -1489,7 +2031,8 @@ void FigureRenderer::paint(QPainter& p, const FigureSpec& s, int64_t row, double
     }
     const QImage plainCrop = toQImage(*crop);
     const QRectF visible = p.hasClipping() ? p.clipBoundingRect() : QRectF();  // a zoomed view: skip the rest
-    for (const FigurePanel& panel : pl.layout.panels) {
+    for (size_t i = 0; i < pl.layout.panels.size(); ++i) {
+        const FigurePanel& panel = pl.layout.panels[i];
         const QRectF r(panel.x, panel.y, panel.width, panel.height);
         if (!visible.isNull() && !visible.intersects(r)) continue;
         if (!isMap(panel)) {
@@ -1500,7 +2043,7 @@ void FigureRenderer::paint(QPainter& p, const FigureSpec& s, int64_t row, double
                 panel.width / 62.0, s.kind == FigureKind::Pose && s.showLabels);
             continue;
         }
-        const GridMap& g = mapOf(panel);
+        const GridMap& g = mapOf(panel, isAfter(i));
         const cv::Mat up = toCrop(g, crop->cols, crop->rows);
         // Per panel: min–max of the map itself (bilinear upsampling stays within it), so the
         // colours do not depend on the resolution the panel is drawn at.
@@ -1521,9 +2064,15 @@ void FigureRenderer::paint(QPainter& p, const FigureSpec& s, int64_t row, double
             p.setRenderHint(QPainter::Antialiasing, true);
             drawStar(p, QPointF(panel.x + q.x() * k, panel.y + q.y() * k), panel.width / 18.0);
             p.restore();
+        } else if (s.kind == FigureKind::Sensitivity) {
+            decorateSensitivity(p, panel, c.pose, k);
+        } else if (targeted) {
+            decorateTargeted(p, panel, c.pose, *hiding, isAfter(i), h.keypoints(), k);
         }
     }
-    // Labels: columns on top, layers on the left.
+    // Labels: a caption, columns on top, layers on the left.
+    if (hasCaption(s) && !pl.layout.panels.empty())
+        drawText(p, pl.layout.panels.front().x, kMargin + kFontPt * 1.05, caption(h, s), kFontPt);
     int firstMapColumn = (pl.poseColumn || s.kind == FigureKind::Pose) ? 1 : 0;
     const size_t perRow = pl.columns.size() + static_cast<size_t>(firstMapColumn);
     if (pl.headerH > 0 && !pl.layout.panels.empty()) {
@@ -1535,7 +2084,7 @@ void FigureRenderer::paint(QPainter& p, const FigureSpec& s, int64_t row, double
             drawText(p, panel.x + panel.width / 2, panel.y - kFontPt * 0.5, title, kFontPt, true);
         }
     }
-    if (s.kind == FigureKind::Dependencies)
+    if (s.kind == FigureKind::Dependencies || targeted)
         for (size_t r = 0; r < pl.layers.size(); ++r) {
             const FigurePanel& panel = pl.layout.panels[r * perRow];
             drawText(p, kMargin, panel.y + panel.height / 2 + kFontPt * 0.35, rowLabel(pl.layers[r]), kFontPt);

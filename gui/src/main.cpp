@@ -3,12 +3,14 @@
 //             [--keypoint K] [--overlay none|heatmap|dependency] [--screenshot out.png]
 // Files open by extension. --compare shows a second run of the same samples beside the last one
 // opened (the Compare tab). --sample selects a row of the run or dataset, --keypoint a keypoint
-// (0-based), --view a tab (dependencies, heatmaps, pose, image, tokens, pruning, layerwise, scales, compare), --overlay
-// what the image tab lays over the image. --screenshot draws the window once everything is open, saves it as a PNG and
-// quits (the test that starts the real app under Xvfb uses it, and the README's screenshots come from it).
+// (0-based), --view a tab (dependencies, heatmaps, pose, image, tokens, pruning, layerwise, scales, occlusion,
+// compare), --overlay what the image tab lays over the image. --screenshot draws the window once everything is open
+// (and what the Scales and Occlusion tabs compute on a worker is shown), saves it as a PNG and quits (the test that
+// starts the real app under Xvfb uses it, and the README's screenshots come from it).
 #include "figure_view.h"
 #include "layerwise_plot.h"
 #include "main_window.h"
+#include "occlusion_view.h"
 #include "posescope/models/runtime.h"
 #include "scale_view.h"
 
@@ -65,17 +67,28 @@ int main(int argc, char** argv) {
                        : view == QStringLiteral("pruning")   ? static_cast<QWidget*>(window.pruningView())
                        : view == QStringLiteral("layerwise") ? static_cast<QWidget*>(window.layerwisePlot())
                        : view == QStringLiteral("scales")    ? static_cast<QWidget*>(window.scaleView())
+                       : view == QStringLiteral("occlusion") ? static_cast<QWidget*>(window.occlusionView())
                        : view == QStringLiteral("compare")   ? window.comparePage()
                                                              : static_cast<QWidget*>(window.dependencyView());
         window.tabs()->setCurrentWidget(tab);
     }
     if (!screenshot.isEmpty()) {
-        QTimer::singleShot(500, &window, [&] {
-            const bool saved = window.grab().save(screenshot, "PNG");
-            if (!saved) std::cerr << "posescope: cannot write " << screenshot.toStdString() << '\n';
-            if (!ok) std::cerr << "posescope: " << window.lastError().toStdString() << '\n';
-            QApplication::exit(saved && ok ? 0 : 1);
+        // Once drawn, and once the workers of the Scales and Occlusion tabs are done (at most 2 min).
+        auto* poll = new QTimer(&window);
+        int waited = 0;
+        QObject::connect(poll, &QTimer::timeout, &window, [&, poll] {
+            waited += poll->interval();
+            const bool busy = window.scaleView()->isComputing() || window.occlusionView()->isComputing();
+            if (busy && waited < 120000) return;
+            poll->stop();
+            QTimer::singleShot(200, &window, [&] {  // the last results painted
+                const bool saved = window.grab().save(screenshot, "PNG");
+                if (!saved) std::cerr << "posescope: cannot write " << screenshot.toStdString() << '\n';
+                if (!ok) std::cerr << "posescope: " << window.lastError().toStdString() << '\n';
+                QApplication::exit(saved && ok ? 0 : 1);
+            });
         });
+        poll->start(500);
     }
     return QApplication::exec();
 }

@@ -3,6 +3,7 @@
 #include "checkpoint_view.h"
 #include "figure_view.h"
 #include "layerwise_plot.h"
+#include "occlusion_view.h"
 #include "posescope/analysis/colormap.h"
 #include "posescope/analysis/dataset_browser.h"
 #include "posescope/datasets/error.h"
@@ -68,6 +69,7 @@ MainWindow::MainWindow(QWidget* parent)
       m_compareRight(new FigureView),
       m_layerwise(new LayerwisePlot),
       m_scales(new ScaleView),
+      m_occlusion(new OcclusionView),
       m_checkpointView(new CheckpointView),
       m_progress(new QProgressBar),
       m_cancelButton(new QPushButton(tr("Cancel"))) {
@@ -102,6 +104,7 @@ MainWindow::MainWindow(QWidget* parent)
     m_tabs->addTab(m_pruning, tr("Pruning"));
     m_tabs->addTab(m_layerwise, tr("Layer-wise"));
     m_tabs->addTab(m_scales, tr("Scales"));
+    m_tabs->addTab(m_occlusion, tr("Occlusion"));
     m_tabs->addTab(buildComparePage(), tr("Compare"));
     m_tabs->addTab(m_checkpointView, tr("Checkpoint"));
     auto* centre = new QWidget;
@@ -171,7 +174,8 @@ MainWindow::~MainWindow() {
 void MainWindow::attachViews(const analysis::SampleSource* source) {
     for (FigureView* view : {m_dependencies, m_heatmaps, m_pose, m_image, m_tokens, m_pruning})
         view->setRun(source);
-    m_scales->setSource(source);  // analysed on a worker once the Scales tab is shown
+    m_scales->setSource(source);     // analysed on a worker once the Scales tab is shown
+    m_occlusion->setSource(source);  // its run-level plots too, once the Occlusion tab is shown
     m_samples->setRun(source);
 }
 
@@ -287,6 +291,7 @@ bool MainWindow::openComparison(const QString& path) {
     m_compareRight->setRun(m_compare.get());
     m_compareLeftTitle->setText(runTitle(*m_source));
     m_compareRightTitle->setText(runTitle(*m_compare));
+    m_occlusion->setComparison(m_compare.get());  // a second model of its run-level plots
     m_tabs->setCurrentWidget(m_comparePage);
     refresh();
     statusBar()->showMessage(tr("Comparing %1 with %2").arg(runTitle(*m_source), runTitle(*m_compare)));
@@ -296,6 +301,7 @@ bool MainWindow::openComparison(const QString& path) {
 void MainWindow::closeComparison() {
     m_compareLeft->setRun(nullptr);
     m_compareRight->setRun(nullptr);
+    m_occlusion->setComparison(nullptr);
     m_compare.reset();
     m_compareLeftTitle->clear();
     m_compareRightTitle->setText(tr("File › Compare With Run… shows a second run of the same samples here"));
@@ -655,6 +661,8 @@ analysis::FigureSpec MainWindow::currentSpec() const {
         s.quantisationUnit = m_scales->quantisationUnit() == ScaleView::QuantisationUnit::PercentOfHeight
                                  ? analysis::QuantisationUnit::Normalised
                                  : analysis::QuantisationUnit::Pixels;
+    } else if (m_tabs->currentWidget() == m_occlusion) {  // the part its Export box names
+        s = m_occlusion->currentSpec();
     } else if (m_tabs->currentWidget() == m_comparePage && m_compare) {
         s = dependencySpecFor(*m_compare);  // the second run's figure (the first is the Dependencies tab's)
     } else {
@@ -709,6 +717,7 @@ void MainWindow::refresh() {
     analysis::FigureSpec pruning = baseSpec();
     pruning.kind = analysis::FigureKind::Pruning;
     m_pruning->setFigure(pruning, m_row);
+    m_occlusion->setSelection(baseSpec(), m_row, m_keypoint, m_layer);
     const int k = std::max(0, m_keypoint);
     try {
         if (run())
@@ -744,6 +753,12 @@ bool MainWindow::exportFigure(const QString& path) {
         fail(tr("Nothing to export on the Scales tab yet: the scale analysis is still being computed."));
         return false;
     }
+    const bool occlusionPlots =
+        m_tabs->currentWidget() == m_occlusion && m_occlusion->exportPart() == OcclusionView::Part::Dataset;
+    if (occlusionPlots && m_occlusion->isComputing()) {
+        fail(tr("Nothing to export on the Occlusion tab yet: the run-level plots are still being computed."));
+        return false;
+    }
     const analysis::FigureSpec spec = currentSpec();
     const std::string out = path.toStdString();
     const std::string specPath = std::filesystem::path(out).replace_extension(".json").string();
@@ -754,6 +769,8 @@ bool MainWindow::exportFigure(const QString& path) {
             // file): drawn, not computed again. Without one the renderer computes it or says why not.
             if (scales && m_scales->result() && m_scales->quantisation())
                 renderer.setScaleData(spec, {*m_scales->result(), *m_scales->quantisation()});
+            // The Occlusion tab's run-level summary likewise (of its measure and comparison).
+            if (occlusionPlots && m_occlusion->result()) renderer.setOcclusionData(spec, *m_occlusion->result());
             renderer.write(spec, m_row, out);
             analysis::writeFigureSpec(spec, specPath);
         }))

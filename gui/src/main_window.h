@@ -3,9 +3,10 @@
 // dependency grid (layers × keypoints, dependency or affect, per head or averaged; BTranspose's
 // BoT MHSA rows above the layers), heatmaps, the
 // pose, the original image (zoom and pan; a heatmap or dependency map carried back onto it) and the
-// layer-wise formation of a keypoint, and (Scales tab, COCO-format runs) accuracy by person scale;
-// exports every figure as PNG/SVG/PDF with its spec (JSON) beside it. Views read the run file
-// only: no model is loaded to look at a run.
+// layer-wise formation of a keypoint, (Scales tab, COCO-format runs) accuracy by person scale and
+// (Occlusion tab, occlusion runs) sensitivity maps, targeted occlusions and the run's attention
+// against the causal effect; exports every figure as PNG/SVG/PDF with its spec (JSON) beside it. Views read the run
+// file only: no model is loaded to look at a run.
 //
 // Usage:
 //   MainWindow w;  w.show();
@@ -50,6 +51,7 @@ class CheckpointView;
 class FigureView;
 class LayerwisePlot;
 class SampleFilterModel;
+class OcclusionView;
 class SampleListModel;
 class ScaleView;
 
@@ -70,7 +72,8 @@ public:
     bool openFile(const QString& path);
     /// Exports the current tab's figure (.png, .svg or .pdf) and its spec (same name, .json); on the
     /// Compare tab, the second run's; on the Scales tab the `scales` figure of the tab's analysis
-    /// (refused while it is still being computed).
+    /// (refused while it is still being computed); on the Occlusion tab the part its Export box
+    /// names (the run-level plots refused while they are being computed).
     bool exportFigure(const QString& path);
     /// Shows a second run of the same samples (another model, e.g. DINO-pre-trained vs from
     /// scratch) beside the open one in the Compare tab: same sample, keypoint, head, colour options,
@@ -129,6 +132,9 @@ public:
     /// The Scales tab: the open run's AP and keypoint error per band of person size and each
     /// decoder's quantisation error (computed on a worker when the tab is first shown).
     ScaleView* scaleView() const { return m_scales; }
+    /// The Occlusion tab: occlusion runs' sensitivity maps and targeted occlusions of the current
+    /// sample and keypoint, and the run-level plots (with the Compare tab's run when it is one too).
+    OcclusionView* occlusionView() const { return m_occlusion; }
     /// BTranspose runs: whether the dependency grid shows the BoT MHSA rows (hidden for other runs).
     QCheckBox* mhsaRowsBox() const { return m_mhsaRows; }
     QTabWidget* tabs() const { return m_tabs; }
@@ -191,6 +197,7 @@ private:
     QWidget* m_imagePage = nullptr;  // the image view with its own controls
     LayerwisePlot* m_layerwise;
     ScaleView* m_scales;
+    OcclusionView* m_occlusion;
     CheckpointView* m_checkpointView;
     QComboBox* m_layerBox;
     QComboBox* m_keypointBox;

@@ -1,5 +1,7 @@
 #include "scale_view.h"
 
+#include "plot_palette.h"
+
 #include <QComboBox>
 #include <QFileInfo>
 #include <QFutureWatcher>
@@ -22,13 +24,6 @@
 namespace posescope::gui {
 
 namespace {
-
-// matplotlib's tab10, so bands and decoders look as in the paper figures.
-QColor paletteColour(std::size_t i) {
-    static const QColor colours[] = {{31, 119, 180}, {255, 127, 14},  {44, 160, 44},   {214, 39, 40},  {148, 103, 189},
-                                     {140, 86, 75},  {227, 119, 194}, {127, 127, 127}, {188, 189, 34}, {23, 190, 207}};
-    return colours[i % (sizeof colours / sizeof colours[0])];
-}
 
 QString numberText(double v, int decimals) {
     return v < 0 || std::isnan(v) ? QStringLiteral("–") : QString::number(v, 'f', decimals);

@@ -30,6 +30,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <set>
 #include <sstream>
 
 using namespace posescope;
@@ -160,7 +161,7 @@ TEST(FigureSpec, ErrorsNameTheFileAndTheField) {
     EXPECT_NE(message(R"({"run": "r.h5", "threshold": 2})").find("threshold"), std::string::npos);
     EXPECT_NE(message("{\"run\": ").find("fig.json"), std::string::npos);
     // Scales figures' fields.
-    EXPECT_NE(message(R"({"run": "r.h5", "kind": "movie"})").find("pruning or scales"), std::string::npos);
+    EXPECT_NE(message(R"({"run": "r.h5", "kind": "movie"})").find("pruning, scales"), std::string::npos);
     EXPECT_EQ(message(R"({"run": "r.h5", "kind": "scales", "bands": "small=0-1024"})"),
               "fig.json: bands: scale band 'small=0-1024': expected MIN:MAX (areas in pixels²) after '='");
     EXPECT_EQ(message(R"({"run": "r.h5", "bands": "all=0:10"})").rfind("fig.json: bands: ", 0), 0u);
@@ -842,5 +843,369 @@ TEST(Figure, ScalesFiguresRefuseRunsWithoutPersonAreas) {
     // A dataset has no model results.
     const RunHeader h = RunBrowser::open(test::sharedRun())->header();
     const auto dataset = DatasetBrowser::open(h.dataset, h.images);
+    EXPECT_THROW(FigureRenderer(*dataset).layout(spec), Error);
+}
+
+// ---- Occlusion runs: sensitivity, targeted and occlusion figures --------------------------------
+
+TEST(FigureSpec, OcclusionFieldsRoundTripThroughJson) {
+    FigureSpec s;
+    s.kind = FigureKind::Sensitivity;
+    s.run = "occ.h5";
+    s.measure = SensitivityMeasure::OksDrop;
+    s.runs = {"other model.h5", "/abs/third.h5"};
+    const std::string json = figureSpecJson(s);
+    EXPECT_NE(json.find("\"kind\": \"sensitivity\""), std::string::npos) << json;
+    EXPECT_NE(json.find("\"measure\": \"oks\""), std::string::npos) << json;
+    EXPECT_NE(json.find("\"runs\": [\"other model.h5\", \"/abs/third.h5\"]"), std::string::npos) << json;
+    const FigureSpec t = parseFigureSpec(json, "spec.json");
+    EXPECT_EQ(figureSpecJson(t), json);
+    EXPECT_EQ(t.kind, FigureKind::Sensitivity);
+    EXPECT_EQ(t.measure, SensitivityMeasure::OksDrop);
+    EXPECT_EQ(t.runs, s.runs);
+    for (FigureKind k : {FigureKind::Targeted, FigureKind::Occlusion}) {
+        s.kind = k;
+        EXPECT_EQ(parseFigureSpec(figureSpecJson(s), "spec.json").kind, k) << figureKindName(k);
+    }
+    EXPECT_EQ(figureKindName(FigureKind::Targeted), "targeted");
+    EXPECT_EQ(figureKindName(FigureKind::Occlusion), "occlusion");
+    s.measure = SensitivityMeasure::Displacement;
+    EXPECT_EQ(parseFigureSpec(figureSpecJson(s), "spec.json").measure, SensitivityMeasure::Displacement);
+    // Defaults: the score drop, no further runs.
+    const FigureSpec d = parseFigureSpec(R"({"run": "r.h5", "kind": "occlusion"})", "spec.json");
+    EXPECT_EQ(d.measure, SensitivityMeasure::ScoreDrop);
+    EXPECT_TRUE(d.runs.empty());
+    // Bad fields are named with the file.
+    auto message = [](const std::string& json) {
+        try {
+            parseFigureSpec(json, "fig.json");
+        } catch (const FileError& e) {
+            return std::string(e.what());
+        }
+        return std::string("no error");
+    };
+    const std::string measure = message(R"({"run": "r.h5", "kind": "sensitivity", "measure": "area"})");
+    EXPECT_EQ(measure.rfind("fig.json: measure", 0), 0u) << measure;
+    EXPECT_NE(measure.find("unknown measure \"area\" (score, displacement or oks)"), std::string::npos) << measure;
+    EXPECT_EQ(message(R"({"run": "r.h5", "runs": "b.h5"})").rfind("fig.json: runs", 0), 0u);
+    EXPECT_EQ(message(R"({"run": "r.h5", "runs": ["b.h5", 3]})").rfind("fig.json: runs[1]", 0), 0u);
+    EXPECT_NE(message(R"({"run": "r.h5", "kind": "movie"})").find("targeted or occlusion"), std::string::npos);
+    // Further runs are relative to the spec's folder, as the run.
+    const std::string dir = test::outputPath("figure_spec_runs_dir");
+    std::filesystem::create_directories(dir);
+    std::ofstream(dir + "/o.json") << R"({"run": "a.h5", "kind": "occlusion", "runs": ["b/c.h5", "/abs/d.h5"]})";
+    EXPECT_EQ(readFigureSpec(dir + "/o.json").runs, (std::vector<std::string>{dir + "/b/c.h5", "/abs/d.h5"}));
+}
+
+namespace {
+
+// The mean absolute difference (0 … 255) between a grey, opaque panel (one pixel per crop pixel)
+// and `map` upsampled to the crop and min–max scaled, over pixels away from `avoid` (crop points:
+// markers) and the panel's bottom (the share's text box); NaN when nothing was compared.
+double greyPanelError(const QImage& image, const FigurePanel& panel, const GridMap& map, int cropW, int cropH,
+                      const std::vector<QPointF>& avoid, const QRectF& border = QRectF()) {
+    cv::Mat grid(map.rows, map.cols, CV_32F, const_cast<float*>(map.values.data())), up;
+    cv::resize(grid, up, cv::Size(cropW, cropH), 0, 0, cv::INTER_LINEAR);
+    const double lo = map.minValue(), hi = map.maxValue();
+    double sum = 0;
+    int n = 0;
+    for (int y = 2; y < cropH - 16; y += 3)
+        for (int x = 2; x < cropW - 2; x += 3) {
+            bool near = false;
+            for (const QPointF& a : avoid)
+                near = near || std::hypot(a.x() - x, a.y() - y) < 10;
+            if (!border.isNull() && border.adjusted(-3, -3, 3, 3).contains(x, y) &&
+                !border.adjusted(3, 3, -3, -3).contains(x, y))
+                near = true;
+            if (near) continue;
+            const double want = std::min(255.0, std::floor((up.at<float>(y, x) - lo) * 256 / (hi > lo ? hi - lo : 1)));
+            const int got = image.pixelColor(static_cast<int>(panel.x + x), static_cast<int>(panel.y + y)).red();
+            sum += std::abs(got - want);
+            ++n;
+        }
+    return n > 0 ? sum / n : std::nan("");
+}
+
+// A grey, opaque figure with one pixel per crop pixel, without colourbar.
+FigureSpec greySpec(const RunBrowser& run, FigureKind kind) {
+    FigureSpec s;
+    s.kind = kind;
+    s.run = run.path();
+    s.colormap = "gray";
+    s.alpha = 1;
+    s.dpi = 72;
+    s.showColorbar = false;
+    s.panelWidthMm = run.header().inputWidth * 25.4 / 72;
+    return s;
+}
+
+int colours(const QImage& image) {
+    std::set<QRgb> seen;
+    for (int y = 0; y < image.height(); y += 2)
+        for (int x = 0; x < image.width(); x += 2)
+            seen.insert(image.pixel(x, y));
+    return static_cast<int>(seen.size());
+}
+
+// Pixels of exactly `c`.
+int pixelsOf(const QImage& image, const QColor& c) {
+    int n = 0;
+    for (int y = 0; y < image.height(); ++y)
+        for (int x = 0; x < image.width(); ++x)
+            n += image.pixelColor(x, y) == c;
+    return n;
+}
+
+}  // namespace
+
+TEST(Figure, SensitivityFiguresShowEachKeypointsMapOverTheCrop) {
+    ensureGuiApplication();
+    const auto run = RunBrowser::open(test::sharedOcclusionRun());
+    ASSERT_TRUE(run->hasOcclusion());
+    const RunHeader& h = run->header();
+    const FigureRenderer renderer(*run);
+    const int64_t row = 1;
+    FigureSpec spec = greySpec(*run, FigureKind::Sensitivity);
+    spec.rows = {row};
+    spec.keypoints = {0, 9};
+    const FigureLayout lay = renderer.layout(spec);
+    ASSERT_EQ(lay.panels.size(), 2u);
+    EXPECT_EQ(lay.panels[0].layer, -4);
+    EXPECT_EQ(lay.panels[0].keypoint, 0);
+    EXPECT_EQ(lay.panels[1].keypoint, 9);
+    const std::string png = test::outputPath("sensitivity_grey.png");
+    renderer.write(spec, row, png);
+    const QImage image(QString::fromStdString(png));
+    ASSERT_FALSE(image.isNull());
+    // Each panel is its keypoint's map (the markers left out), and the two differ.
+    const SamplePose pose = run->pose(row);
+    std::vector<GridMap> maps;
+    for (size_t i = 0; i < 2; ++i) {
+        const int k = lay.panels[i].keypoint;
+        maps.push_back(run->sensitivityMap(row, k, SensitivityMeasure::ScoreDrop));
+        ASSERT_EQ(maps.back().rows, h.inputHeight);
+        ASSERT_EQ(maps.back().cols, h.inputWidth);
+        const auto& pr = pose.predicted[static_cast<size_t>(k)];
+        const auto& gt = pose.groundTruth[static_cast<size_t>(k)];
+        const std::vector<QPointF> marks{{pr[0], pr[1]}, {gt[0], gt[1]}};
+        EXPECT_LT(greyPanelError(image, lay.panels[i], maps.back(), h.inputWidth, h.inputHeight, marks), 12)
+            << "keypoint " << k;
+    }
+    ASSERT_GT(maps[0].maxValue(), maps[0].minValue());
+    const QImage first = image.copy(QRectF(lay.panels[0].x, lay.panels[0].y, h.inputWidth, h.inputHeight).toRect());
+    const QImage second = image.copy(QRectF(lay.panels[1].x, lay.panels[1].y, h.inputWidth, h.inputHeight).toRect());
+    EXPECT_NE(first, second);
+    // Another measure, another map.
+    FigureSpec displacement = spec;
+    displacement.measure = SensitivityMeasure::Displacement;
+    const std::string moved = test::outputPath("sensitivity_displacement.png");
+    renderer.write(displacement, row, moved);
+    EXPECT_NE(QImage(QString::fromStdString(moved)), image);
+
+    // PNG, SVG and PDF of the default figure (every keypoint, viridis, colourbar).
+    FigureSpec all;
+    all.kind = FigureKind::Sensitivity;
+    all.run = run->path();
+    all.rows = {row};
+    all.dpi = 100;
+    EXPECT_EQ(renderer.layout(all).panels.size(), static_cast<size_t>(h.keypoints()));
+    const std::string base = test::outputPath("sensitivity_all");
+    for (const char* ext : {".png", ".svg", ".pdf"}) {
+        std::filesystem::remove(base + ext);
+        renderer.write(all, row, base + ext);
+        EXPECT_GT(std::filesystem::file_size(base + ext), 1000u) << ext;
+    }
+    EXPECT_GT(colours(QImage(QString::fromStdString(base + ".png"))), 1000);
+    const std::string svg = slurp(base + ".svg");
+    EXPECT_NE(svg.find("<image"), std::string::npos);  // crops and maps
+    for (const char* text : {"sensitivity to a 64 px occluder (stride 32): score drop", "left wrist", "max"})
+        EXPECT_NE(svg.find(text), std::string::npos) << text;
+    EXPECT_EQ(slurp(base + ".pdf").rfind("%PDF-", 0), 0u);
+}
+
+TEST(Figure, TargetedFiguresShowTheHiddenKeypointsMapBeforeAndAfterHidingItsRegion) {
+    ensureGuiApplication();
+    const auto run = RunBrowser::open(test::sharedOcclusionRun());
+    ASSERT_TRUE(run->hasTargeted());
+    const RunHeader& h = run->header();
+    const int K = h.keypoints(), L = h.layers, k = 9;
+    const int64_t row = 1;
+    const FigureRenderer renderer(*run);
+    FigureSpec spec = greySpec(*run, FigureKind::Targeted);
+    spec.rows = {row};
+    spec.keypoints = {k};
+    const FigureLayout lay = renderer.layout(spec);
+    ASSERT_EQ(lay.panels.size(), static_cast<size_t>(2 * L));  // per layer: before, after
+    for (int l = 0; l < L; ++l)
+        for (int c = 0; c < 2; ++c) {
+            EXPECT_EQ(lay.panels[static_cast<size_t>(2 * l + c)].layer, l);
+            EXPECT_EQ(lay.panels[static_cast<size_t>(2 * l + c)].keypoint, k);
+        }
+    const std::string png = test::outputPath("targeted_grey.png");
+    renderer.write(spec, row, png);
+    const QImage image(QString::fromStdString(png));
+    ASSERT_FALSE(image.isNull());
+    // Before: the recorded dependency map; after: the row recorded with the region hidden.
+    const TargetedView t = run->targeted(row, k);
+    const SamplePose pose = run->pose(row);
+    const auto& gt = pose.groundTruth[static_cast<size_t>(k)];
+    const QRectF region(t.region[0], t.region[1], t.region[2], t.region[3]);
+    for (int l = 0; l < L; ++l) {
+        MapRequest q;
+        q.layer = l;
+        q.keypoint = k;
+        const GridMap before = run->dependencyMap(row, q), after = run->targetedMap(row, k, l);
+        const auto& pb = pose.predicted[static_cast<size_t>(k)];
+        const auto& pa = t.after[static_cast<size_t>(k)];
+        const FigurePanel& b = lay.panels[static_cast<size_t>(2 * l)];
+        const FigurePanel& a = lay.panels[static_cast<size_t>(2 * l + 1)];
+        const double errBefore =
+            greyPanelError(image, b, before, h.inputWidth, h.inputHeight, {{pb[0], pb[1]}, {gt[0], gt[1]}}, region);
+        const double errAfter =
+            greyPanelError(image, a, after, h.inputWidth, h.inputHeight, {{pa[0], pa[1]}, {gt[0], gt[1]}}, region);
+        EXPECT_LT(errBefore, 12) << "layer " << l;
+        EXPECT_LT(errAfter, 12) << "layer " << l;
+    }
+    // The share on the region in every panel; labels as text.
+    const std::string svgPath = test::outputPath("targeted.svg");
+    FigureSpec colour = spec;
+    colour.colormap = "viridis";
+    colour.alpha = 0.7;
+    colour.showColorbar = true;
+    renderer.write(colour, row, svgPath);
+    const std::string svg = slurp(svgPath);
+    for (int l = 0; l < L; ++l) {
+        const size_t i = static_cast<size_t>(l * K + k);
+        const std::string b = QString::number(t.shareBefore[i], 'f', 2).toStdString(),
+                          a = QString::number(t.shareAfter[i], 'f', 2).toStdString();
+        EXPECT_NE(svg.find("on region " + b + " → " + a), std::string::npos) << "layer " << l;
+        EXPECT_NE(svg.find("layer " + std::to_string(l + 1)), std::string::npos);
+    }
+    for (const char* text : {"left wrist's region hidden (16 px margin)", ">before<", ">after<"})
+        EXPECT_NE(svg.find(text), std::string::npos) << text;
+    for (const char* ext : {".png", ".pdf"}) {
+        const std::string out = test::outputPath(std::string("targeted") + ext);
+        std::filesystem::remove(out);
+        renderer.write(colour, row, out);
+        EXPECT_GT(std::filesystem::file_size(out), 1000u) << ext;
+    }
+    EXPECT_GT(colours(QImage(QString::fromStdString(test::outputPath("targeted.png")))), 1000);
+    // One layer; one hidden keypoint only.
+    spec.layers = {L - 1};
+    EXPECT_EQ(renderer.layout(spec).panels.size(), 2u);
+    spec.keypoints = {9, 10};
+    EXPECT_THROW(renderer.layout(spec), Error);
+    spec.keypoints = {K};
+    EXPECT_THROW(renderer.layout(spec), Error);
+}
+
+TEST(Figure, OcclusionFiguresPlotEachRunsLayersAsAModel) {
+    ensureGuiApplication();
+    const std::string path = test::sharedOcclusionRun();
+    const auto run = RunBrowser::open(path);
+    const FigureRenderer renderer(*run);
+    FigureSpec spec;
+    spec.kind = FigureKind::Occlusion;
+    spec.run = path;
+    spec.dpi = 100;
+    const FigureLayout lay = renderer.layout(spec);
+    EXPECT_TRUE(lay.panels.empty());  // plots over the run
+    EXPECT_GT(lay.height, lay.width);
+    const std::string base = test::outputPath("occlusion_one");
+    for (const char* ext : {".png", ".svg", ".pdf"}) {
+        std::filesystem::remove(base + ext);
+        renderer.write(spec, 0, base + ext);
+    }
+    const QImage image(QString::fromStdString(base + ".png"));
+    ASSERT_FALSE(image.isNull());
+    EXPECT_EQ(image.width(), static_cast<int>(std::ceil(lay.width * 100 / 72.0)));
+    EXPECT_GT(pixelsOf(image, QColor(31, 119, 180)), 100);  // the model's lines in tab10 blue
+    EXPECT_EQ(pixelsOf(image, QColor(255, 127, 14)), 0);    // no second model
+    const std::string svg = slurp(base + ".svg");
+    EXPECT_EQ(svg.find("<image"), std::string::npos);  // vectors and text only
+    EXPECT_NE(svg.find("<path"), std::string::npos);
+    for (const char* text :
+         {"attention vs causal effect (score drop) per layer", "Spearman", ">ρ<", "top-10% overlap", "occluded",
+          "visible", "share on the occluder", "share on the symmetric joint", "share on adjacent joints",
+          "attention entropy ÷ log T", "targeted occlusion", "16 px around it", ">layer<", "TransPose-R"})
+        EXPECT_NE(svg.find(text), std::string::npos) << text;
+    EXPECT_EQ(svg.find("relative depth"), std::string::npos);  // one model: layer numbers
+    EXPECT_EQ(slurp(base + ".pdf").rfind("%PDF-", 0), 0u);
+
+    // The numbers are the run's occlusion report for the spec's measure.
+    spec.measure = SensitivityMeasure::Displacement;
+    const OcclusionFigureData data = occlusionFigureData(*run, spec);
+    ASSERT_EQ(data.models.size(), 1u);
+    OcclusionReportOptions o;
+    o.measure = SensitivityMeasure::Displacement;
+    const OcclusionReport want = run->occlusionReport(o);
+    EXPECT_EQ(data.models[0].report.all.spearman, want.all.spearman);
+    EXPECT_EQ(data.models[0].report.hiddenShareAfter, want.hiddenShareAfter);
+    EXPECT_EQ(data.models[0].targetedMargin, 16);
+    renderer.write(spec, 0, test::outputPath("occlusion_displacement.svg"));
+    EXPECT_NE(slurp(test::outputPath("occlusion_displacement.svg")).find("causal effect (displacement)"),
+              std::string::npos);
+
+    // A second run is a second model; models of one name are told apart by their files.
+    spec.runs = {path};
+    const std::string two = test::outputPath("occlusion_two.png");
+    renderer.write(spec, 0, two);
+    EXPECT_GT(pixelsOf(QImage(QString::fromStdString(two)), QColor(255, 127, 14)), 100);
+    renderer.write(spec, 0, test::outputPath("occlusion_two.svg"));
+    const std::string file = std::filesystem::path(path).filename().string();
+    const std::string twoSvg = slurp(test::outputPath("occlusion_two.svg"));
+    size_t named = 0;
+    for (size_t at = twoSvg.find(" · " + file); at != std::string::npos; at = twoSvg.find(" · " + file, at + 1))
+        ++named;
+    EXPECT_EQ(named, 2u);
+
+    // Data computed elsewhere (the workbench) is drawn; models of other depths by relative depth.
+    OcclusionFigureData deeper = occlusionFigureData(*run, spec);
+    ASSERT_EQ(deeper.models.size(), 2u);
+    OcclusionReport& r = deeper.models[1].report;
+    r.layers *= 2;
+    for (std::vector<double>* v : {&r.all.spearman, &r.all.topKOverlap, &r.hiddenShareBefore, &r.hiddenShareAfter})
+        v->insert(v->end(), v->begin(), v->end());
+    deeper.models[1].name = "a deeper model";
+    FigureRenderer seeded(*run);
+    seeded.setOcclusionData(spec, deeper);
+    seeded.write(spec, 0, test::outputPath("occlusion_relative.svg"));
+    const std::string relative = slurp(test::outputPath("occlusion_relative.svg"));
+    EXPECT_NE(relative.find("relative depth (layer + ½) / layers"), std::string::npos);
+    EXPECT_NE(relative.find("a deeper model"), std::string::npos);
+    FigureSpec other = spec;
+    other.measure = SensitivityMeasure::OksDrop;  // another measure: computed again
+    seeded.write(other, 0, test::outputPath("occlusion_relative.svg"));
+    EXPECT_EQ(slurp(test::outputPath("occlusion_relative.svg")).find("a deeper model"), std::string::npos);
+}
+
+TEST(Figure, OcclusionFiguresOfRunsWithoutAnOcclusionAnalysisAreRefusedNamingTheRun) {
+    ensureGuiApplication();
+    const std::string plainPath = test::sharedRun();
+    const auto plain = RunBrowser::open(plainPath);
+    const FigureRenderer renderer(*plain);
+    const std::string want = plainPath + ": holds no occlusion analysis (record it with posescope-cli occlude)";
+    for (FigureKind kind : {FigureKind::Sensitivity, FigureKind::Targeted, FigureKind::Occlusion}) {
+        FigureSpec spec;
+        spec.kind = kind;
+        spec.run = plainPath;
+        EXPECT_EQ(refusal([&] { renderer.layout(spec); }), want) << figureKindName(kind);
+        const std::string out = test::outputPath("occlusion_refused_" + figureKindName(kind) + ".png");
+        std::filesystem::remove(out);
+        EXPECT_EQ(refusal([&] { renderer.write(spec, 0, out); }), want) << figureKindName(kind);
+        EXPECT_FALSE(std::filesystem::exists(out));
+    }
+    // A plain run among an occlusion figure's runs is named too.
+    const auto occ = RunBrowser::open(test::sharedOcclusionRun());
+    FigureSpec spec;
+    spec.kind = FigureKind::Occlusion;
+    spec.run = occ->path();
+    spec.runs = {plainPath};
+    EXPECT_EQ(refusal([&] { FigureRenderer(*occ).layout(spec); }), want);
+    spec.runs = {test::outputPath("no_such_occlusion_run.h5")};
+    EXPECT_EQ(refusal([&] { FigureRenderer(*occ).layout(spec); }).rfind(spec.runs[0] + ": ", 0), 0u);
+    // A dataset has no model results.
+    const auto dataset = DatasetBrowser::open(plain->header().dataset, plain->header().images);
+    spec.kind = FigureKind::Sensitivity;
     EXPECT_THROW(FigureRenderer(*dataset).layout(spec), Error);
 }

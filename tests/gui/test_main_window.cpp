@@ -3,6 +3,7 @@
 #include "figure_view.h"
 #include "layerwise_plot.h"
 #include "main_window.h"
+#include "occlusion_view.h"
 #include "posescope/analysis/figure.h"
 #include "posescope/analysis/run_scales.h"
 #include "record_dialog.h"
@@ -780,4 +781,216 @@ TEST(Workbench, TheScalesTabExplainsWhyARunHasNoScaleAnalysis) {
     w.tabs()->setCurrentWidget(view);
     EXPECT_FALSE(view->isComputing());
     EXPECT_TRUE(view->message().contains(QStringLiteral("needs a recorded run"))) << view->message().toStdString();
+}
+
+// ---- The Occlusion tab ------------------------------------------------------------------------
+
+namespace {
+
+// Shows the Occlusion tab and waits for its run-level plots (a worker thread); false on a time-out.
+bool showOcclusion(gui::MainWindow& w) {
+    QSignalSpy finished(w.occlusionView(), &gui::OcclusionView::finished);
+    w.tabs()->setCurrentWidget(w.occlusionView());
+    return !w.occlusionView()->isComputing() || finished.wait(120000);
+}
+
+// Waits for a summary the view is computing (after a change of measure or comparison).
+bool waitForOcclusion(gui::OcclusionView* view) {
+    QSignalSpy finished(view, &gui::OcclusionView::finished);
+    return !view->isComputing() || finished.wait(120000);
+}
+
+std::vector<double> graphValues(const QCPGraph* g) {
+    std::vector<double> out;
+    for (auto it = g->data()->constBegin(); it != g->data()->constEnd(); ++it)
+        out.push_back(it->value);
+    return out;
+}
+
+// Equal, with NaN equal to NaN (gaps).
+void expectSameValues(const std::vector<double>& got, const std::vector<double>& want, const std::string& what) {
+    ASSERT_EQ(got.size(), want.size()) << what;
+    for (size_t i = 0; i < got.size(); ++i) {
+        if (std::isnan(want[i])) {
+            EXPECT_TRUE(std::isnan(got[i])) << what << " at " << i;
+        } else {
+            EXPECT_DOUBLE_EQ(got[i], want[i]) << what << " at " << i;
+        }
+    }
+}
+
+}  // namespace
+
+TEST(Workbench, TheOcclusionTabShowsSensitivityTargetedOcclusionAndTheRunsPlots) {
+    app();
+    analysis::ensureGuiApplication();
+    gui::MainWindow w;
+    w.setInteractive(false);
+    w.resize(1300, 900);
+    w.show();
+    gui::OcclusionView* view = w.occlusionView();
+    ASSERT_NE(w.tabs()->indexOf(view), -1);
+    EXPECT_EQ(w.tabs()->tabText(w.tabs()->indexOf(view)), QStringLiteral("Occlusion"));
+    const std::string path = test::sharedOcclusionRun();
+    ASSERT_TRUE(w.openRun(QString::fromStdString(path))) << w.lastError().toStdString();
+    ASSERT_TRUE(view->isAvailable());
+    EXPECT_TRUE(view->message().isEmpty());
+    EXPECT_FALSE(view->isComputing());  // nothing computed until the tab is shown
+    w.selectSample(1);
+    w.setKeypoint(9);
+    // Shown: the run-level summary on a worker; the sample's maps at once.
+    QSignalSpy finished(view, &gui::OcclusionView::finished);
+    w.tabs()->setCurrentWidget(view);
+    EXPECT_TRUE(view->isComputing());
+    EXPECT_TRUE(view->caption().contains(QStringLiteral("Computing"))) << view->caption().toStdString();
+    EXPECT_EQ(view->sensitivityView()->spec().kind, analysis::FigureKind::Sensitivity);
+    EXPECT_EQ(view->sensitivityView()->spec().keypoints, std::vector<int>{9});
+    EXPECT_EQ(view->sensitivityView()->row(), 1);
+    const QImage sensitivity = view->sensitivityView()->renderToImage(QSize(500, 400));
+    EXPECT_TRUE(view->sensitivityView()->lastError().isEmpty()) << view->sensitivityView()->lastError().toStdString();
+    EXPECT_GT(colourCount(sensitivity), 300);
+    EXPECT_EQ(view->targetedView()->spec().kind, analysis::FigureKind::Targeted);
+    EXPECT_EQ(view->targetedView()->spec().keypoints, std::vector<int>{9});
+    EXPECT_TRUE(view->targetedView()->spec().layers.empty());  // every layer
+    EXPECT_GT(colourCount(view->targetedView()->renderToImage(QSize(400, 700))), 300);
+    EXPECT_TRUE(view->targetedView()->lastError().isEmpty()) << view->targetedView()->lastError().toStdString();
+    ASSERT_TRUE(finished.wait(120000));
+    ASSERT_TRUE(finished.at(0).at(0).toBool()) << view->caption().toStdString();
+    ASSERT_NE(view->result(), nullptr);
+
+    // The run-level plots: one model, per layer Spearman and top-k overlap, four occluded/visible
+    // panels, the targeted shares before and after; the numbers of the run's occlusion report.
+    const auto run = analysis::RunBrowser::open(path);
+    const int L = run->header().layers;
+    analysis::OcclusionReport want = run->occlusionReport();
+    ASSERT_EQ(view->agreementPlot()->graphCount(), 2);
+    expectSameValues(graphValues(view->agreementPlot()->graph(0)), want.all.spearman, "spearman");
+    expectSameValues(graphValues(view->agreementPlot()->graph(1)), want.all.topKOverlap, "top-k");
+    EXPECT_EQ(view->agreementPlot()->graph(1)->pen().style(), Qt::DashLine);
+    EXPECT_EQ(view->visibilityPlot()->axisRectCount(), 4);
+    ASSERT_EQ(view->visibilityPlot()->graphCount(), 8);
+    expectSameValues(graphValues(view->visibilityPlot()->graph(0)), want.visibility.occluded.entropy, "entropy");
+    expectSameValues(graphValues(view->visibilityPlot()->graph(3)), want.visibility.visible.occluder, "occluder");
+    ASSERT_EQ(view->targetedPlot()->graphCount(), 2);
+    expectSameValues(graphValues(view->targetedPlot()->graph(0)), want.hiddenShareBefore, "before");
+    expectSameValues(graphValues(view->targetedPlot()->graph(1)), want.hiddenShareAfter, "after");
+    EXPECT_EQ(view->agreementPlot()->graph(0)->dataCount(), L);
+    EXPECT_TRUE(view->caption().contains(QStringLiteral("TransPose-R"))) << view->caption().toStdString();
+    const QImage plots = view->visibilityPlot()->toPixmap(600, 400).toImage();
+    EXPECT_GT(colourCount(plots), 20);
+
+    // Another keypoint, another map; the keys move through samples and keypoints here too.
+    w.setKeypoint(10);
+    EXPECT_EQ(view->sensitivityView()->spec().keypoints, std::vector<int>{10});
+    EXPECT_NE(view->sensitivityView()->renderToImage(QSize(500, 400)), sensitivity);
+    activate(w);
+    QTest::keyClick(&w, Qt::Key_PageDown);
+    EXPECT_EQ(view->sensitivityView()->row(), 2);
+    EXPECT_EQ(view->targetedView()->row(), 2);
+    QTest::keyClick(&w, Qt::Key_Period);
+    EXPECT_EQ(view->sensitivityView()->spec().keypoints, std::vector<int>{11});
+    EXPECT_EQ(view->targetedView()->spec().keypoints, std::vector<int>{11});
+    QTest::keyClick(&w, Qt::Key_BracketRight);  // a layer: the targeted grid shows it alone
+    EXPECT_EQ(view->targetedView()->spec().layers, std::vector<int>{0});
+    w.setLayer(-1);
+    w.selectSample(1);
+    w.setKeypoint(9);
+
+    // Another measure: another map, and the run-level agreement for it.
+    view->measureBox()->setCurrentIndex(1);
+    EXPECT_EQ(view->measure(), analysis::SensitivityMeasure::Displacement);
+    EXPECT_EQ(view->sensitivityView()->spec().measure, analysis::SensitivityMeasure::Displacement);
+    EXPECT_NE(view->sensitivityView()->renderToImage(QSize(500, 400)), sensitivity);
+    ASSERT_TRUE(waitForOcclusion(view));
+    analysis::OcclusionReportOptions displacement;
+    displacement.measure = analysis::SensitivityMeasure::Displacement;
+    ASSERT_EQ(view->agreementPlot()->graphCount(), 2);
+    expectSameValues(graphValues(view->agreementPlot()->graph(0)), run->occlusionReport(displacement).all.spearman,
+                     "spearman (displacement)");
+
+    // Export: each part with its spec, which draws the same figure again.
+    const std::string base = test::outputPath("workbench_occlusion");
+    const struct {
+        gui::OcclusionView::Part part;
+        analysis::FigureKind kind;
+        const char* name;
+    } parts[] = {{gui::OcclusionView::Part::Sensitivity, analysis::FigureKind::Sensitivity, "_sensitivity"},
+                 {gui::OcclusionView::Part::Targeted, analysis::FigureKind::Targeted, "_targeted"},
+                 {gui::OcclusionView::Part::Dataset, analysis::FigureKind::Occlusion, "_plots"}};
+    for (const auto& part : parts) {
+        view->setExportPart(part.part);
+        const std::string stem = base + part.name;
+        for (const char* ext : {".png", ".svg", ".pdf", ".json"})
+            std::filesystem::remove(stem + ext);
+        for (const char* ext : {".png", ".svg", ".pdf"}) {
+            ASSERT_TRUE(w.exportFigure(QString::fromStdString(stem + ext))) << w.lastError().toStdString();
+            EXPECT_GT(std::filesystem::file_size(stem + ext), 1000u) << stem << ext;
+        }
+        ASSERT_TRUE(std::filesystem::exists(stem + ".json")) << stem;
+        const analysis::FigureSpec spec = analysis::readFigureSpec(stem + ".json");
+        EXPECT_EQ(spec.kind, part.kind) << stem;
+        EXPECT_EQ(spec.measure, analysis::SensitivityMeasure::Displacement) << stem;
+        EXPECT_EQ(spec.rows, std::vector<int64_t>{1}) << stem;
+        EXPECT_TRUE(std::filesystem::equivalent(spec.run, path)) << spec.run;
+        const QImage png(QString::fromStdString(stem + ".png"));
+        EXPECT_GT(colourCount(png), 50) << stem;
+        analysis::FigureRenderer(*run).write(spec, 1, stem + "_again.png");
+        EXPECT_TRUE(QImage(QString::fromStdString(stem + "_again.png")) == png) << stem;
+    }
+    EXPECT_EQ(analysis::readFigureSpec(base + "_sensitivity.json").keypoints, std::vector<int>{9});
+    EXPECT_TRUE(analysis::readFigureSpec(base + "_plots.json").runs.empty());
+    EXPECT_EQ(slurp(base + "_plots.svg").find("<image"), std::string::npos);  // plots as vectors
+    EXPECT_NE(slurp(base + "_plots.svg").find("<path"), std::string::npos);
+
+    // A second occlusion run in the Compare tab is a second model of the plots and of the figure.
+    ASSERT_TRUE(w.openComparison(QString::fromStdString(path))) << w.lastError().toStdString();
+    w.tabs()->setCurrentWidget(view);
+    ASSERT_TRUE(waitForOcclusion(view));
+    ASSERT_NE(view->result(), nullptr);
+    EXPECT_EQ(view->result()->models.size(), 2u);
+    EXPECT_EQ(view->agreementPlot()->graphCount(), 4);
+    EXPECT_EQ(view->visibilityPlot()->graphCount(), 16);
+    EXPECT_EQ(view->agreementPlot()->graph(2)->pen().color(), QColor(255, 127, 14));
+    ASSERT_TRUE(w.exportFigure(QString::fromStdString(base + "_two.svg"))) << w.lastError().toStdString();
+    const analysis::FigureSpec two = analysis::readFigureSpec(base + "_two.json");
+    ASSERT_EQ(two.runs.size(), 1u);
+    EXPECT_TRUE(std::filesystem::equivalent(two.runs.front(), path));
+    w.closeComparison();
+    EXPECT_FALSE(view->result() != nullptr && view->result()->models.size() == 2);
+}
+
+TEST(Workbench, TheOcclusionTabSaysHowToRecordAnOcclusionRun) {
+    app();
+    gui::MainWindow w;
+    w.setInteractive(false);
+    w.show();
+    gui::OcclusionView* view = w.occlusionView();
+    EXPECT_TRUE(view->message().contains(QStringLiteral("posescope-cli occlude"))) << view->message().toStdString();
+    ASSERT_TRUE(w.openRun(QString::fromStdString(test::sharedRun()))) << w.lastError().toStdString();
+    w.tabs()->setCurrentWidget(view);
+    EXPECT_FALSE(view->isAvailable());
+    EXPECT_FALSE(view->isComputing());
+    EXPECT_TRUE(view->message().contains(QStringLiteral("holds no occlusion analysis")))
+        << view->message().toStdString();
+    EXPECT_TRUE(view->message().contains(QStringLiteral("posescope-cli occlude"))) << view->message().toStdString();
+    EXPECT_EQ(view->agreementPlot()->graphCount(), 0);
+    // Export says why not, and writes no spec.
+    const std::string out = test::outputPath("workbench_occlusion_plain.png");
+    std::filesystem::remove(test::outputPath("workbench_occlusion_plain.json"));
+    EXPECT_FALSE(w.exportFigure(QString::fromStdString(out)));
+    EXPECT_TRUE(w.lastError().contains(QStringLiteral("holds no occlusion analysis"))) << w.lastError().toStdString();
+    EXPECT_FALSE(std::filesystem::exists(test::outputPath("workbench_occlusion_plain.json")));
+    // An occlusion run opened next shows its views.
+    ASSERT_TRUE(w.openRun(QString::fromStdString(test::sharedOcclusionRun())));
+    ASSERT_TRUE(showOcclusion(w));
+    EXPECT_TRUE(view->isAvailable());
+    EXPECT_TRUE(view->message().isEmpty());
+    ASSERT_NE(view->result(), nullptr);
+    EXPECT_EQ(view->result()->models.size(), 1u);
+    // A dataset: no model results.
+    const auto run = analysis::RunBrowser::open(test::sharedRun());
+    ASSERT_TRUE(w.openFile(QString::fromStdString(run->header().dataset))) << w.lastError().toStdString();
+    w.tabs()->setCurrentWidget(view);
+    EXPECT_FALSE(view->isAvailable());
+    EXPECT_FALSE(view->message().isEmpty());
 }

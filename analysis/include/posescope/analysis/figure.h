@@ -27,6 +27,20 @@
 //                 band, and each decoder's quantisation error against person height (log axis) at
 //                 the run's input size, in image pixels or % of the height; the workbench's Scales
 //                 tab.
+//   sensitivity   occlusion runs (posescope-cli occlude): one panel per keypoint, the crop under the
+//                 keypoint's sensitivity map (score drop, displacement or OKS drop of each occluder
+//                 position, spec `measure`), its prediction (star) and ground truth (ring) marked.
+//   targeted      occlusion runs with targeted occlusions: for the hidden keypoint keypoints[0],
+//                 rows = layers, columns = before / after hiding its region: its dependency map,
+//                 the region as a rectangle, its ground truth (ring) and its prediction then (star),
+//                 and the layer's share of the row on the region ("on region 0.21 → 0.08"). The maps
+//                 are head-averaged (as the rows recorded after hiding).
+//   occlusion     occlusion runs, over every row of the run and of `runs` (one model each): per layer
+//                 the agreement of attention with the causal effect (Spearman, top-k overlap),
+//                 occluded against visible keypoints (entropy, share on the occluder, on the symmetric
+//                 and on the adjacent joints), and the hidden keypoint's share on its region before
+//                 and after a targeted occlusion; layers by relative depth when the models' depths
+//                 differ. The workbench's Occlusion tab.
 //
 // Usage:
 //   FigureSpec spec;  spec.run = "run.h5";  spec.rows = {12};  spec.keypoints = {9, 10};
@@ -43,6 +57,9 @@
 // (e.g. affect maps without --level full); posescope::Error ("figure: layer 7 out of range …")
 // for a spec that does not fit the run. Scales figures throw as analyseRunScales: FileError naming
 // the run when it is not COCO-format, or the annotation file when it is missing or malformed.
+// Sensitivity, targeted and occlusion figures of a run without an occlusion analysis (or without
+// targeted occlusions) throw RunFormatError naming the run ("run.h5: holds no occlusion analysis
+// (record it with posescope-cli occlude)"); an extra run of an occlusion figure is named the same way.
 // Thread-safety: a FigureRenderer belongs to one thread (it caches panels); QPainter on images is
 // safe on any thread, but ensureGuiApplication() must be called from the main thread.
 #pragma once
@@ -61,7 +78,19 @@ class QPainter;
 
 namespace posescope::analysis {
 
-enum class FigureKind { Dependencies, Heatmaps, Pose, Layerwise, Image, Tokens, Pruning, Scales };
+enum class FigureKind {
+    Dependencies,
+    Heatmaps,
+    Pose,
+    Layerwise,
+    Image,
+    Tokens,
+    Pruning,
+    Scales,
+    Sensitivity,
+    Targeted,
+    Occlusion
+};
 /// What an image figure lays over the image: nothing, a heatmap (keypoints[0], or the maximum
 /// over keypoints without one) or a dependency map (layers[0] or the last layer, keypoints[0]
 /// or the first keypoint, or the chosen point).
@@ -99,7 +128,10 @@ struct FigureSpec {
     std::string bands;  // scales figures: parseScaleBands's "NAME=MIN:MAX,…" ("" → defaultScaleBands())
     std::string gt;     // scales figures: the annotation file ("" → the one the run was recorded from)
     QuantisationUnit quantisationUnit = QuantisationUnit::Pixels;  // scales figures
-    std::string output;  // batch output pattern; "{row}" becomes the row ("" → derived from the spec file)
+    /// Sensitivity figures: the map shown; occlusion figures: the effect attention is compared with.
+    SensitivityMeasure measure = SensitivityMeasure::ScoreDrop;
+    std::vector<std::string> runs;  // occlusion figures: more occlusion runs (one model each) beside `run`
+    std::string output;             // batch output pattern; "{row}" becomes the row ("" → derived from the spec file)
 };
 
 /// The spec as JSON (every field written, so the file documents itself).
@@ -118,12 +150,30 @@ struct ScaleFigureData {
 /// Computes it for `spec` (its run, bands and gt); throws as analyseRunScales.
 ScaleFigureData scaleFigureData(const RunBrowser& run, const FigureSpec& spec);
 
+/// One model of an occlusion figure: its run summarised (occlusion_report.h, top 10 % of the cells,
+/// the spec's measure) and the name its legend shows (family and variant, with the file name when
+/// two models share them).
+struct OcclusionFigureModel {
+    std::string run;
+    std::string name;
+    int targetedMargin = 0;  // pixels around each keypoint (0: no targeted occlusions)
+    OcclusionReport report;
+};
+struct OcclusionFigureData {
+    std::vector<OcclusionFigureModel> models;  // `run` first, then the spec's `runs`
+};
+/// Computes it for `spec`: `run` (the spec's run) and the spec's `runs`, each opened here. Throws
+/// RunFormatError naming a run without an occlusion analysis, and as RunBrowser::open.
+OcclusionFigureData occlusionFigureData(const RunBrowser& run, const FigureSpec& spec);
+
 /// Where each panel of a figure lies (points), for hit-testing clicks in views.
 struct FigurePanel {
     double x = 0, y = 0, width = 0, height = 0;  // points
-    int layer = -1;                              // −1: not a map (the pose column); −3: a BoT MHSA row
-    int mhsaBlock = -1;                          // the MHSA block of a −3 panel
-    int keypoint = -1;                           // −1: the chosen point or the maximum of heatmaps
+    /// −1: not a map (the pose column); −3: a BoT MHSA row; −4: a sensitivity map. Targeted
+    /// figures: per layer the panel before, then the one after hiding the region.
+    int layer = -1;
+    int mhsaBlock = -1;  // the MHSA block of a −3 panel
+    int keypoint = -1;   // −1: the chosen point or the maximum of heatmaps
     /// Figure points → crop pixels (2×3 row-major): where a click on this panel lands in the crop.
     std::array<double, 6> toCrop{1, 0, 0, 0, 1, 0};
 };
@@ -153,10 +203,14 @@ public:
     /// Scales figures: draw `data` (as scaleFigureData gives for `spec`, e.g. what the workbench's
     /// Scales tab computed already) for specs with the spec's bands and gt, instead of computing it.
     void setScaleData(const FigureSpec& spec, ScaleFigureData data);
+    /// Occlusion figures: draw `data` (as occlusionFigureData gives, e.g. what the workbench's
+    /// Occlusion tab computed) for specs with the spec's `runs` and measure, instead of computing it.
+    void setOcclusionData(const FigureSpec& spec, OcclusionFigureData data);
 
 private:
     struct Cache;
-    const RunBrowser& run(FigureKind kind) const;  // the source as a run, or Error
+    const RunBrowser& run(FigureKind kind) const;                            // the source as a run, or Error
+    const OcclusionFigureData& occlusionData(const FigureSpec& spec) const;  // cached, computed when missing
     const SampleSource& m_source;
     std::unique_ptr<Cache> m_cache;
 };

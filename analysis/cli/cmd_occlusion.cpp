@@ -4,6 +4,7 @@
 #include "posescope/analysis/occlusion_report.h"
 #include "posescope/analysis/run_store.h"
 #include "posescope/datasets/atomic_file.h"
+#include "posescope/datasets/error.h"
 
 #include <cmath>
 #include <cstdio>
@@ -55,14 +56,11 @@ int runOcclusionReport(const std::vector<std::string>& argv) {
     if (a.positional().empty()) throw UsageError("occlusion-report takes one or more occlusion run files");
     analysis::OcclusionReportOptions o;
     const std::string measure = a.value("--measure", "score");
-    if (measure == "score")
-        o.measure = analysis::SensitivityMeasure::ScoreDrop;
-    else if (measure == "displacement")
-        o.measure = analysis::SensitivityMeasure::Displacement;
-    else if (measure == "oks")
-        o.measure = analysis::SensitivityMeasure::OksDrop;
-    else
+    try {
+        o.measure = analysis::parseSensitivityMeasure(measure);
+    } catch (const Error&) {
         throw UsageError("--measure must be score, displacement or oks");
+    }
     o.topFraction = a.number("--top", 0.1);
     if (!(o.topFraction > 0 && o.topFraction <= 1)) throw UsageError("--top must be a fraction in (0, 1]");
     StopOnSignals stop;

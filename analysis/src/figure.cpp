@@ -241,14 +241,11 @@ FigureSpec parseFigureSpec(const std::string& text, const std::string& file) {
     }
     if (root.optional("measure", &v)) {
         const std::string m = v.string();
-        if (m == "score")
-            s.measure = SensitivityMeasure::ScoreDrop;
-        else if (m == "displacement")
-            s.measure = SensitivityMeasure::Displacement;
-        else if (m == "oks")
-            s.measure = SensitivityMeasure::OksDrop;
-        else
+        try {
+            s.measure = parseSensitivityMeasure(m);
+        } catch (const Error&) {
             v.fail("unknown measure \"" + m + "\" (score, displacement or oks)");
+        }
     }
     if (root.optional("runs", &v))
         for (const json::JsonValue& e : v.array())

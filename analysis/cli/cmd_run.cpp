@@ -154,7 +154,7 @@ int runOcclude(const std::vector<std::string>& argv) {
     std::vector<std::string> options = kRecordOptions;
     options.insert(options.end(), {"--batch", "--window", "--stride", "--fill", "--blur-sigma", "--seed", "--texture",
                                    "--targeted-margin", "--occlusion-batch"});
-    const Args a(argv, {"--resume", "--no-layerwise"}, options);
+    const Args a(argv, {"--resume", "--no-layerwise", "--targeted-all-rows"}, options);
     if (!a.positional().empty()) throw UsageError("occlude takes no positional arguments");
     analysis::RecordOptions o = recordOptionsFrom(a, 1);
     analysis::OcclusionRecipe& r = o.occlusion;
@@ -171,6 +171,9 @@ int runOcclude(const std::vector<std::string>& argv) {
     if (r.fill == "texture" && r.texture.empty()) throw UsageError("--fill texture needs --texture IMAGE");
     r.targetedMargin = static_cast<int>(a.integer("--targeted-margin", 16));
     if (r.targetedMargin < 0) throw UsageError("--targeted-margin must be >= 0 (0: no targeted occlusion)");
+    r.targetedAllRows = a.flag("--targeted-all-rows");
+    if (r.targetedAllRows && r.targetedMargin == 0)
+        throw UsageError("--targeted-all-rows needs targeted occlusions (--targeted-margin > 0)");
     r.batch = static_cast<int>(a.integer("--occlusion-batch", 32));
     if (r.batch < 1) throw UsageError("--occlusion-batch must be at least 1");
     return recordWith(o);
@@ -209,7 +212,8 @@ int runInspect(const std::vector<std::string>& argv) {
     if (h.hasOcclusion()) {
         std::printf("occlusion:   window %d px, stride %d (%dx%d windows), fill %s", h.occlusionWindow,
                     h.occlusionStride, h.occlusionRows, h.occlusionCols, h.occlusionFill.c_str());
-        if (h.targetedMargin > 0) std::printf(", targeted margin %d px", h.targetedMargin);
+        if (h.targetedMargin > 0)
+            std::printf(", targeted margin %d px%s", h.targetedMargin, h.targetedAllRows ? " (all rows)" : "");
         std::printf("\n");
     }
     std::printf("config:      %s\n", h.configSource.c_str());
@@ -281,6 +285,7 @@ Command occludeCommand() {
             "         --dataset ann.json [--images DIR] [--subset N | --ids ID,ID…] [--boxes det.json]\n"
             "         [--window PX] [--stride PX] [--fill mean|black|blur|noise|texture]\n"
             "         [--blur-sigma S] [--seed N] [--texture IMAGE] [--targeted-margin PX]\n"
+            "         [--targeted-all-rows]\n"
             "         [--occlusion-batch N] [--decode dark|argmax|quarter] [--no-layerwise]\n"
             "         [--shard i/n] [--batch N] [--flush-seconds S] --out occ.h5 [--resume]\n"
             "\n"
@@ -290,7 +295,8 @@ Command occludeCommand() {
             "texture image: per window and keypoint the drop of its score, the displacement of its\n"
             "prediction and its OKS term; (2) for each keypoint, the region of --targeted-margin pixels\n"
             "(16; 0 skips it) around it hidden: every keypoint's prediction, and per layer the rows'\n"
-            "share on that region before and after, with the hidden keypoint's row after; (3) for\n"
+            "share on that region before and after, with the hidden keypoint's row after (and every\n"
+            "keypoint's rows with --targeted-all-rows: K times larger); (3) for\n"
             "SynthPose data, each occluded keypoint's occluder and its rows' share on it.\n"
             "Occluded variants go through the model --occlusion-batch (32) at a time.\n"
             "\n"

@@ -86,7 +86,7 @@ void addOcclusion(RunSample& s, const RunHeader& h, const models::PoseModel& mod
     s.targetedKeypoints.clear();
     s.targetedShareBefore.clear();
     s.targetedShareAfter.clear();
-    std::vector<torch::Tensor> ownRows;
+    std::vector<torch::Tensor> ownRows, allRows;
     const int T = h.tokens();
     for (int k = 0; k < K; ++k) {
         const TargetedOcclusionResult& r = t[static_cast<size_t>(k)];
@@ -100,14 +100,17 @@ void addOcclusion(RunSample& s, const RunHeader& h, const models::PoseModel& mod
                                          before.data_ptr<float>() + before.numel());
             s.targetedShareAfter.insert(s.targetedShareAfter.end(), after.data_ptr<float>(),
                                         after.data_ptr<float>() + after.numel());
-            ownRows.push_back(r.dependencyAfter.select(1, k));  // [L, T]
+            ownRows.push_back(r.dependencyAfter.select(1, k));            // [L, T]
+            if (h.targetedAllRows) allRows.push_back(r.dependencyAfter);  // [L, K, T]
         } else {
             s.targetedShareBefore.insert(s.targetedShareBefore.end(), static_cast<size_t>(L * K), kNaN);
             s.targetedShareAfter.insert(s.targetedShareAfter.end(), static_cast<size_t>(L * K), kNaN);
             ownRows.push_back(torch::full({L, T}, kNaN));
+            if (h.targetedAllRows) allRows.push_back(torch::full({L, K, T}, kNaN));
         }
     }
     s.targetedRows = torch::stack(ownRows);
+    if (h.targetedAllRows) s.targetedDependency = torch::stack(allRows);
 }
 
 }  // namespace posescope::analysis::detail

@@ -410,6 +410,7 @@ int64_t estimatedBytesPerSample(const RunHeader& h) {
     if (h.hasOcclusion()) {
         bytes += 3 * 4 * int64_t{h.occlusionWindows()} * K + 4 * K + 8 * K + 4 * L * K;
         if (h.targetedMargin > 0) bytes += 16 * K + 12 * K * K + 8 * K * L * K + 2 * K * L * T;
+        if (h.targetedMargin > 0 && h.targetedAllRows) bytes += 2 * K * L * K * T;
     }
     return bytes;
 }
@@ -518,6 +519,7 @@ RecordResult recordRun(const RecordOptions& o, const RecordCallbacks& cb) {
         h.occlusionCols = grid.width;
         h.occlusionFill = occlusionFill;
         h.targetedMargin = o.occlusion.targetedMargin;
+        h.targetedAllRows = o.occlusion.targetedMargin > 0 && o.occlusion.targetedAllRows;
     }
 
     RecordResult result;

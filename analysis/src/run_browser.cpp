@@ -456,14 +456,22 @@ TargetedView RunBrowser::targeted(int64_t row, int hidden) const {
     return v;
 }
 
-GridMap RunBrowser::targetedMap(int64_t row, int hidden, int layer) const {
+GridMap RunBrowser::targetedMap(int64_t row, int hidden, int layer, int keypoint) const {
     const RunHeader& h = header();
     if (!hasTargeted())
         throw RunFormatError(path(), "the run has no targeted occlusions (record it with posescope-cli occlude)");
     if (hidden < 0 || hidden >= h.keypoints() || layer < 0 || layer >= h.layers)
         throw RunFormatError(
             path(), "keypoint " + std::to_string(hidden) + ", layer " + std::to_string(layer) + " out of range");
-    return toGrid(m->reader.array(row, "targeted_rows")[hidden][layer], h.gridRows, h.gridCols);
+    if (keypoint < 0 || keypoint == hidden)
+        return toGrid(m->reader.array(row, "targeted_rows")[hidden][layer], h.gridRows, h.gridCols);
+    if (keypoint >= h.keypoints())
+        throw RunFormatError(path(), "keypoint " + std::to_string(keypoint) + " out of range");
+    if (!h.targetedAllRows)
+        throw RunFormatError(path(),
+                             "the run keeps only the hidden keypoint's rows after a targeted occlusion "
+                             "(record it with posescope-cli occlude --targeted-all-rows)");
+    return toGrid(m->reader.array(row, "targeted_dependency")[hidden][layer][keypoint], h.gridRows, h.gridCols);
 }
 
 OcclusionReport RunBrowser::occlusionReport(const OcclusionReportOptions& options) const {

@@ -29,6 +29,7 @@ RunSample wholeSample(const RunReader& r, int64_t row) {
         s.occlusionDisplacement = r.array(row, "occlusion_displacement");
         s.occlusionOks = r.array(row, "occlusion_oks");
         if (h.targetedMargin > 0) s.targetedRows = r.array(row, "targeted_rows");
+        if (h.targetedMargin > 0 && h.targetedAllRows) s.targetedDependency = r.array(row, "targeted_dependency");
     }
     if (h.level == RunLevel::Full) {
         std::vector<torch::Tensor> layers;

@@ -126,6 +126,7 @@ std::vector<Column> columnsFor(const RunHeader& h) {
             c.push_back({"targeted_share_before", Kind::F32, {K, Ly, K}, {K, Ly, K}, 1, 1});
             c.push_back({"targeted_share_after", Kind::F32, {K, Ly, K}, {K, Ly, K}, 1, 1});
             c.push_back({"targeted_rows", Kind::F16, {K, Ly, T}, {K, Ly, T}, 1, 1});
+            if (h.targetedAllRows) c.push_back({"targeted_dependency", Kind::F16, {K, Ly, K, T}, {1, Ly, K, T}, 1, 1});
         }
     }
     if (h.level == RunLevel::Full) {
@@ -233,6 +234,7 @@ void writeHeader(hid_t file, const std::string& path, const RunHeader& h) {
     setInts(file, path, "occlusion_grid", {h.occlusionRows, h.occlusionCols});
     setString(file, path, "occlusion_fill", h.occlusionFill);
     setInt(file, path, "targeted_margin", h.targetedMargin);
+    setInt(file, path, "targeted_all_rows", h.targetedAllRows ? 1 : 0);
     setString(file, path, "decoder", h.decoder);
     setInt(file, path, "flip", h.flip ? 1 : 0);
     setInt(file, path, "layerwise", h.layerwise ? 1 : 0);
@@ -380,6 +382,7 @@ RunHeader readHeader(hid_t file, const std::string& path) {
         h.occlusionCols = static_cast<int>(grid[1]);
         h.occlusionFill = getString(file, path, "occlusion_fill");
         h.targetedMargin = static_cast<int>(getInt(file, path, "targeted_margin"));
+        if (H5Aexists(file, "targeted_all_rows") > 0) h.targetedAllRows = getInt(file, path, "targeted_all_rows") != 0;
         if (h.occlusionWindow < 0 || h.occlusionRows < 0 || h.occlusionCols < 0 || h.targetedMargin < 0 ||
             (h.occlusionWindow > 0 && h.occlusionWindows() == 0))
             throw RunFormatError(path, "the occlusion attributes are inconsistent");
@@ -582,6 +585,7 @@ std::optional<RunDifference> identityDifference(const RunHeader& a, const RunHea
           std::to_string(b.occlusionWindow) + " stride " + std::to_string(b.occlusionStride)}},
         {"occlusion_fill", {a.occlusionFill, b.occlusionFill}},
         {"targeted_margin", {std::to_string(a.targetedMargin), std::to_string(b.targetedMargin)}},
+        {"targeted_all_rows", {a.targetedAllRows ? "1" : "0", b.targetedAllRows ? "1" : "0"}},
         {"shard count", {std::to_string(a.shardCount), std::to_string(b.shardCount)}},
         {"total_samples", {std::to_string(a.totalSamples), std::to_string(b.totalSamples)}},
     });
@@ -873,13 +877,14 @@ void RunWriter::appendBatch(const std::vector<RunSample>& samples) {
             std::vector<torch::Tensor> parts;
             std::vector<int64_t> shape(c.shape.begin(), c.shape.end());
             for (const RunSample& s : samples) {
-                const torch::Tensor& t = c.name == "dependency"         ? s.dependency
-                                         : c.name == "dependency_heads" ? s.dependencyHeads
-                                         : c.name == "mhsa_dependency"  ? s.mhsaDependency
-                                         : c.name == "heatmaps"         ? s.heatmaps
-                                         : c.name == "mhsa_attention"   ? s.mhsaAttention
-                                         : c.name == "targeted_rows"    ? s.targetedRows
-                                                                        : s.attention;
+                const torch::Tensor& t = c.name == "dependency"            ? s.dependency
+                                         : c.name == "dependency_heads"    ? s.dependencyHeads
+                                         : c.name == "mhsa_dependency"     ? s.mhsaDependency
+                                         : c.name == "heatmaps"            ? s.heatmaps
+                                         : c.name == "mhsa_attention"      ? s.mhsaAttention
+                                         : c.name == "targeted_rows"       ? s.targetedRows
+                                         : c.name == "targeted_dependency" ? s.targetedDependency
+                                                                           : s.attention;
                 parts.push_back(asHalf(t, shape, path, c.name));
             }
             f16 = torch::stack(parts).contiguous();

@@ -473,8 +473,10 @@ TEST(OcclusionRun, TheStoreKeepsEveryOcclusionArrayAndResumes) {
     std::filesystem::remove(path);
     RunHeader h = occlusionHeader(2);
     h.totalSamples = h.plannedSamples = 2;
+    h.targetedAllRows = true;
     RunSample a = occlusionSample();
     addTargeted(a);
+    a.targetedDependency = torch::rand({3, 1, 3, 6});
     {
         RunWriter w = RunWriter::create(path, h);
         w.append({a});
@@ -489,6 +491,7 @@ TEST(OcclusionRun, TheStoreKeepsEveryOcclusionArrayAndResumes) {
         EXPECT_TRUE(stored.hasOcclusion());
         EXPECT_EQ(stored.occlusionWindows(), 12);
         EXPECT_EQ(stored.targetedMargin, 2);
+        EXPECT_TRUE(stored.targetedAllRows);
         EXPECT_EQ(stored.occlusionFill, h.occlusionFill);
         w.append({b});
         w.finish();
@@ -507,6 +510,7 @@ TEST(OcclusionRun, TheStoreKeepsEveryOcclusionArrayAndResumes) {
     EXPECT_TRUE(torch::equal(r.array(1, "occlusion_displacement"), a.occlusionDisplacement));
     EXPECT_TRUE(torch::isnan(r.array(0, "occlusion_oks")).all().item<bool>());
     EXPECT_TRUE(torch::allclose(r.array(0, "targeted_rows"), a.targetedRows, 0, 1e-3));  // float16
+    EXPECT_TRUE(torch::allclose(r.array(1, "targeted_dependency"), a.targetedDependency, 0, 1e-3));
     EXPECT_THROW(r.array(0, "nothing"), RunFormatError);
     // An array of the wrong size is refused, naming it.
     const std::string bad = test::outputPath("occlusion_store_bad.h5");
@@ -646,6 +650,7 @@ TEST(OcclusionRun, RecordedRunsHoldWhatTheDirectAnalysesGive) {
                             t.regionShareAfter[l][static_cast<int64_t>(k)].item<float>(), 1e-4);
         }
         EXPECT_TRUE(torch::allclose(run.array(row, "targeted_rows")[5], t.dependencyAfter.select(1, 5), 1e-2, 1e-4));
+        EXPECT_TRUE(torch::allclose(run.array(row, "targeted_dependency")[5], t.dependencyAfter, 1e-2, 1e-4));
     }
     EXPECT_GT(withOccluder, 0);  // SynthPose's occluders (shapes and other people)
     EXPECT_GT(sharesDefined, 0);
@@ -684,6 +689,10 @@ TEST(OcclusionRun, TheBrowserGivesTheMapsAsPlainArrays) {
     EXPECT_EQ(row.rows, 32);
     EXPECT_NEAR(row.values[77], run.array(2, "targeted_rows")[9][1][77].item<float>(), 1e-6);
     EXPECT_THROW(browser->targetedMap(2, 17, 0), RunFormatError);
+    ASSERT_TRUE(browser->hasTargetedAllRows());  // another keypoint's map with keypoint 9's region hidden
+    const GridMap other = browser->targetedMap(2, 9, 1, 10);
+    EXPECT_NEAR(other.values[77], run.array(2, "targeted_dependency")[9][1][10][77].item<float>(), 1e-6);
+    EXPECT_EQ(browser->targetedMap(2, 9, 1, 9).values, row.values);
     EXPECT_EQ(browser->occlusionReport().samples, 6);
     const auto plain = RunBrowser::open(test::sharedRun());
     EXPECT_FALSE(plain->hasOcclusion());

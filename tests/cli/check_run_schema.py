@@ -114,6 +114,8 @@ def main(path, want_level=None):
             expect["targeted_share_before"] = ((K, L, K), "float32")
             expect["targeted_share_after"] = ((K, L, K), "float32")
             expect["targeted_rows"] = ((K, L, T), "float16")
+            if int(a["targeted_all_rows"]):
+                expect["targeted_dependency"] = ((K, L, K, T), "float16")
     if sorted(f["samples"].keys()) != sorted(expect):
         fail(f"/samples holds {sorted(f['samples'].keys())}, expected {sorted(expect)}")
     for name, (shape, dtype) in expect.items():
@@ -123,7 +125,7 @@ def main(path, want_level=None):
         large = name in ("dependency", "dependency_heads", "mhsa_dependency", "heatmaps", "attention",
                          "mhsa_attention", "pruning_scores", "kept_rank", "occlusion_score_drop",
                          "occlusion_displacement", "occlusion_oks", "targeted_keypoints", "targeted_share_before",
-                         "targeted_share_after", "targeted_rows")
+                         "targeted_share_after", "targeted_rows", "targeted_dependency")
         if d.maxshape[0] is not None or d.chunks is None:
             fail(f"/samples/{name} is not extensible and chunked")
         if large and (d.compression != "gzip" or not d.shuffle or d.chunks[0] != 1):

@@ -39,9 +39,10 @@ struct OcclusionRecipe {
     std::string fill = "mean";  // mean, black, blur, noise or texture
     double blurSigma = 8;
     uint64_t seed = 1;
-    std::string texture;      // image file of the texture fill
-    int targetedMargin = 16;  // pixels around each keypoint hidden in the targeted pass; 0: none
-    int batch = 32;           // occluded variants per forward pass
+    std::string texture;           // image file of the texture fill
+    int targetedMargin = 16;       // pixels around each keypoint hidden in the targeted pass; 0: none
+    bool targetedAllRows = false;  // keep every keypoint's rows after each (K × layers × K × tokens)
+    int batch = 32;                // occluded variants per forward pass
 };
 
 struct RecordOptions {

@@ -180,10 +180,13 @@ public:
     /// One keypoint's sensitivity over the crop (input size; each pixel the mean over the
     /// windows covering it).
     GridMap sensitivityMap(int64_t row, int keypoint, SensitivityMeasure measure) const;
-    /// What hiding keypoint `hidden`'s region did, and the hidden keypoint's own dependency map
-    /// in `layer` then (token grid; compare with dependencyMap).
+    /// What hiding keypoint `hidden`'s region did, and a keypoint's dependency map in `layer`
+    /// then (token grid; compare with dependencyMap): the hidden keypoint's own (keypoint −1 or
+    /// `hidden`), or any other's in runs recorded with --targeted-all-rows (RunFormatError
+    /// otherwise).
     TargetedView targeted(int64_t row, int hidden) const;
-    GridMap targetedMap(int64_t row, int hidden, int layer) const;
+    GridMap targetedMap(int64_t row, int hidden, int layer, int keypoint = -1) const;
+    bool hasTargetedAllRows() const { return hasTargeted() && header().targetedAllRows; }
     /// The whole run summarised (occlusion_report.h).
     OcclusionReport occlusionReport(const OcclusionReportOptions& options = {}) const;
 

@@ -58,6 +58,7 @@ struct RunHeader {
     int occlusionWindow = 0, occlusionStride = 0, occlusionRows = 0, occlusionCols = 0;
     std::string occlusionFill;
     int targetedMargin = 0;
+    bool targetedAllRows = false;  // every keypoint's rows after each targeted occlusion are kept
     std::string decoder = "dark";
     bool flip = false;
     bool layerwise = true;  // false: layer_keypoints hold NaN (recorded with --no-layerwise)

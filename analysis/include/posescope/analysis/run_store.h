@@ -72,7 +72,8 @@ struct RunSample {
     std::vector<int32_t> targetedRegion;   // K × (x, y, w, h), crop pixels: the region hidden around keypoint k
     std::vector<float> targetedKeypoints;  // K × K × (x, y, score): with region k hidden
     std::vector<float> targetedShareBefore, targetedShareAfter;  // K × layers × K: rows' mass on region k
-    torch::Tensor targetedRows;  // [K, layers, tokens]: keypoint k's own row with its region hidden
+    torch::Tensor targetedRows;        // [K, layers, tokens]: keypoint k's own row with its region hidden
+    torch::Tensor targetedDependency;  // [K, layers, K, tokens]: every keypoint's rows then (targetedAllRows)
 };
 
 class RunWriter {

@@ -595,29 +595,28 @@ Plan plan(const RunHeader& h, const FigureSpec& s, int64_t runSize) {
         p.layout.cropHeight = h.inputHeight;
         return p;
     }
+    // The spec's layers (every layer when it names none), each checked against the run.
+    const auto specLayers = [&] {
+        std::vector<int> layers = s.layers;
+        if (layers.empty())
+            for (int l = 0; l < L; ++l)
+                layers.push_back(l);
+        for (int l : layers)
+            require(l >= 0 && l < L,
+                    "layer " + std::to_string(l) + " out of range (the run has " + std::to_string(L) + " layers)");
+        return layers;
+    };
     if (s.kind == FigureKind::Dependencies) {
         for (int b : s.mhsaBlocks)
             require(b >= 0 && b < h.mhsaBlocks, "MHSA block " + std::to_string(b) + " out of range (the run has " +
                                                     std::to_string(h.mhsaBlocks) + ")");
-        p.layers = s.layers;
-        if (p.layers.empty())
-            for (int l = 0; l < L; ++l)
-                p.layers.push_back(l);
-        for (int l : p.layers)
-            require(l >= 0 && l < L,
-                    "layer " + std::to_string(l) + " out of range (the run has " + std::to_string(L) + " layers)");
+        p.layers = specLayers();
         p.poseColumn = s.showPose;
         for (auto b = s.mhsaBlocks.rbegin(); b != s.mhsaBlocks.rend(); ++b)
             p.layers.insert(p.layers.begin(), kMhsaRow - *b);
     } else if (s.kind == FigureKind::Targeted) {
         require(s.keypoints.size() <= 1, "a targeted figure shows one hidden keypoint");
-        p.layers = s.layers;
-        if (p.layers.empty())
-            for (int l = 0; l < L; ++l)
-                p.layers.push_back(l);
-        for (int l : p.layers)
-            require(l >= 0 && l < L,
-                    "layer " + std::to_string(l) + " out of range (the run has " + std::to_string(L) + " layers)");
+        p.layers = specLayers();
     } else if (s.kind == FigureKind::Sensitivity) {
         p.layers = {kSensitivityRow};
     } else {

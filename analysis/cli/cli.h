@@ -99,5 +99,6 @@ Command pretrainCommand();
 Command scalesCommand();
 Command occludeCommand();
 Command occlusionReportCommand();
+Command attentionStatsCommand();
 
 }  // namespace posescope::cli

@@ -125,6 +125,34 @@ int runOcclusionReport(const std::vector<std::string>& argv) {
             addLayerValues(csv, path, model, "targeted", "others", "share_after", r.otherShareAfter);
             csv.add(path, model, "targeted", "hidden", -1, "", "displacement_px", r.hiddenDisplacement);
             csv.add(path, model, "targeted", "others", -1, "", "displacement_px", r.otherDisplacement);
+            if (!r.parts.empty()) {
+                std::printf(
+                    "\ntargeted occlusion of body parts (%d px around the part's keypoints; shares in the last "
+                    "layer):\n",
+                    h.targetedMargin);
+                std::printf("  part          keypoints  hidden moves  others move | own rows: before  after\n");
+                for (const analysis::PartEffect& e : r.parts) {
+                    const size_t last = e.hiddenShareBefore.empty() ? 0 : e.hiddenShareBefore.size() - 1;
+                    std::printf("  %-12s  %9zu  %9s px  %8s px |           %6s %6s\n", e.name.c_str(),
+                                e.keypoints.size(), num(e.hiddenDisplacement, "%.1f").c_str(),
+                                num(e.otherDisplacement, "%.1f").c_str(),
+                                e.hiddenShareBefore.empty() ? "-" : num(e.hiddenShareBefore[last]).c_str(),
+                                e.hiddenShareAfter.empty() ? "-" : num(e.hiddenShareAfter[last]).c_str());
+                    for (int l = 0; l < r.layers; ++l) {
+                        const auto i = static_cast<size_t>(l);
+                        csv.add(path, model, "targeted_part", "hidden", l, e.name, "share_before",
+                                e.hiddenShareBefore[i]);
+                        csv.add(path, model, "targeted_part", "hidden", l, e.name, "share_after",
+                                e.hiddenShareAfter[i]);
+                        csv.add(path, model, "targeted_part", "others", l, e.name, "share_before",
+                                e.otherShareBefore[i]);
+                        csv.add(path, model, "targeted_part", "others", l, e.name, "share_after", e.otherShareAfter[i]);
+                    }
+                    csv.add(path, model, "targeted_part", "hidden", -1, e.name, "displacement_px",
+                            e.hiddenDisplacement);
+                    csv.add(path, model, "targeted_part", "others", -1, e.name, "displacement_px", e.otherDisplacement);
+                }
+            }
         }
         const analysis::VisibilityStats& v = r.visibility;
         if (v.layers > 0) {

@@ -153,7 +153,7 @@ int runRecord(const std::vector<std::string>& argv) {
 int runOcclude(const std::vector<std::string>& argv) {
     std::vector<std::string> options = kRecordOptions;
     options.insert(options.end(), {"--batch", "--window", "--stride", "--fill", "--blur-sigma", "--seed", "--texture",
-                                   "--targeted-margin", "--occlusion-batch"});
+                                   "--targeted-margin", "--targeted-parts", "--occlusion-batch"});
     const Args a(argv, {"--resume", "--no-layerwise", "--targeted-all-rows"}, options);
     if (!a.positional().empty()) throw UsageError("occlude takes no positional arguments");
     analysis::RecordOptions o = recordOptionsFrom(a, 1);
@@ -174,6 +174,9 @@ int runOcclude(const std::vector<std::string>& argv) {
     r.targetedAllRows = a.flag("--targeted-all-rows");
     if (r.targetedAllRows && r.targetedMargin == 0)
         throw UsageError("--targeted-all-rows needs targeted occlusions (--targeted-margin > 0)");
+    r.targetedParts = a.value("--targeted-parts", "auto");
+    if (r.targetedMargin == 0 && a.has("--targeted-parts"))
+        throw UsageError("--targeted-parts needs targeted occlusions (--targeted-margin > 0)");
     r.batch = static_cast<int>(a.integer("--occlusion-batch", 32));
     if (r.batch < 1) throw UsageError("--occlusion-batch must be at least 1");
     return recordWith(o);
@@ -215,6 +218,17 @@ int runInspect(const std::vector<std::string>& argv) {
         if (h.targetedMargin > 0)
             std::printf(", targeted margin %d px%s", h.targetedMargin, h.targetedAllRows ? " (all rows)" : "");
         std::printf("\n");
+        if (!h.targetedParts.empty()) {
+            std::printf("body parts:  ");
+            for (size_t p = 0; p < h.targetedParts.size(); ++p) {
+                std::printf("%s%s (", p ? ", " : "", h.targetedParts[p].name.c_str());
+                for (size_t i = 0; i < h.targetedParts[p].keypoints.size(); ++i)
+                    std::printf("%s%s", i ? " " : "",
+                                h.keypointNames[static_cast<size_t>(h.targetedParts[p].keypoints[i])].c_str());
+                std::printf(")");
+            }
+            std::printf("\n");
+        }
     }
     std::printf("config:      %s\n", h.configSource.c_str());
     std::printf("checkpoint:  %s (sha256 %s)\n", h.checkpoint.c_str(), h.checkpointSha256.c_str());
@@ -285,7 +299,7 @@ Command occludeCommand() {
             "         --dataset ann.json [--images DIR] [--subset N | --ids ID,ID…] [--boxes det.json]\n"
             "         [--window PX] [--stride PX] [--fill mean|black|blur|noise|texture]\n"
             "         [--blur-sigma S] [--seed N] [--texture IMAGE] [--targeted-margin PX]\n"
-            "         [--targeted-all-rows]\n"
+            "         [--targeted-parts auto|none|NAME=KP,KP;…] [--targeted-all-rows]\n"
             "         [--occlusion-batch N] [--decode dark|argmax|quarter] [--no-layerwise]\n"
             "         [--shard i/n] [--batch N] [--flush-seconds S] --out occ.h5 [--resume]\n"
             "\n"
@@ -296,7 +310,10 @@ Command occludeCommand() {
             "prediction and its OKS term; (2) for each keypoint, the region of --targeted-margin pixels\n"
             "(16; 0 skips it) around it hidden: every keypoint's prediction, and per layer the rows'\n"
             "share on that region before and after, with the hidden keypoint's row after (and every\n"
-            "keypoint's rows with --targeted-all-rows: K times larger); (3) for\n"
+            "keypoint's rows with --targeted-all-rows: K times larger); the same for each body part\n"
+            "(--targeted-parts: auto = head, torso, arms and legs; none; or parts of keypoint names or\n"
+            "indices such as \"face=nose,left_eye,right_eye;hands=9,10\"), the region around its\n"
+            "keypoints hidden at once; (3) for\n"
             "SynthPose data, each occluded keypoint's occluder and its rows' share on it.\n"
             "Occluded variants go through the model --occlusion-batch (32) at a time.\n"
             "\n"

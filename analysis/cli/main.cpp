@@ -13,12 +13,24 @@ namespace {
 // Every subcommand, in the order --help lists them.
 const std::vector<posescope::cli::Command>& commands() {
     static const std::vector<posescope::cli::Command> list = {
-        posescope::cli::infoCommand(),    posescope::cli::convertCommand(),         posescope::cli::synthCommand(),
-        posescope::cli::evalCommand(),    posescope::cli::forwardCommand(),         posescope::cli::predictCommand(),
-        posescope::cli::recordCommand(),  posescope::cli::inspectCommand(),         posescope::cli::mergeCommand(),
-        posescope::cli::trainCommand(),   posescope::cli::distillCommand(),         posescope::cli::pretrainCommand(),
-        posescope::cli::figureCommand(),  posescope::cli::flopsCommand(),           posescope::cli::scalesCommand(),
-        posescope::cli::occludeCommand(), posescope::cli::occlusionReportCommand(),
+        posescope::cli::infoCommand(),
+        posescope::cli::convertCommand(),
+        posescope::cli::synthCommand(),
+        posescope::cli::evalCommand(),
+        posescope::cli::forwardCommand(),
+        posescope::cli::predictCommand(),
+        posescope::cli::recordCommand(),
+        posescope::cli::inspectCommand(),
+        posescope::cli::mergeCommand(),
+        posescope::cli::trainCommand(),
+        posescope::cli::distillCommand(),
+        posescope::cli::pretrainCommand(),
+        posescope::cli::figureCommand(),
+        posescope::cli::flopsCommand(),
+        posescope::cli::scalesCommand(),
+        posescope::cli::occludeCommand(),
+        posescope::cli::occlusionReportCommand(),
+        posescope::cli::attentionStatsCommand(),
     };
     return list;
 }

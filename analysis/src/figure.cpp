@@ -124,6 +124,7 @@ std::string figureSpecJson(const FigureSpec& s) {
          (s.quantisationUnit == QuantisationUnit::Normalised ? "\"normalised\"" : "\"pixels\"") + ",\n";
     j += "  \"measure\": " + jsonString(sensitivityMeasureName(s.measure)) + ",\n";
     j += "  \"runs\": " + stringList(s.runs) + ",\n";
+    j += "  \"part\": " + jsonString(s.part) + ",\n";
     j += "  \"output\": " + jsonString(s.output) + "\n}\n";
     return j;
 }
@@ -230,6 +231,7 @@ FigureSpec parseFigureSpec(const std::string& text, const std::string& file) {
     if (root.optional("context", &v)) s.context = v.number();
     if (root.optional("bands", &v)) s.bands = v.string();
     if (root.optional("gt", &v)) s.gt = v.string();
+    if (root.optional("part", &v)) s.part = v.string();
     if (root.optional("quantisation_unit", &v)) {
         const std::string u = v.string();
         if (u == "pixels")
@@ -438,6 +440,12 @@ QString caption(const RunHeader& h, const FigureSpec& s) {
             .arg(h.occlusionWindow)
             .arg(h.occlusionStride)
             .arg(measureLabel(s.measure));
+    if (!s.part.empty()) {
+        const QString text =
+            QStringLiteral("the %1 hidden (%2 px around its keypoints)").arg(label(s.part)).arg(h.targetedMargin);
+        const auto w = static_cast<size_t>(s.keypoints.empty() ? h.keypointNames.size() : s.keypoints.front());
+        return w < h.keypointNames.size() ? text + QStringLiteral(": %1's maps").arg(label(h.keypointNames[w])) : text;
+    }
     const auto k = static_cast<size_t>(s.keypoints.empty() ? 0 : s.keypoints.front());
     return QStringLiteral("%1's region hidden (%2 px margin)")
         .arg(k < h.keypointNames.size() ? label(h.keypointNames[k]) : QString())
@@ -616,6 +624,9 @@ Plan plan(const RunHeader& h, const FigureSpec& s, int64_t runSize) {
             p.layers.insert(p.layers.begin(), kMhsaRow - *b);
     } else if (s.kind == FigureKind::Targeted) {
         require(s.keypoints.size() <= 1, "a targeted figure shows one hidden keypoint");
+        require(s.part.empty() || s.keypoints.empty() || h.targetedAllRows,
+                "the run keeps only the hidden keypoints' rows after a targeted occlusion, so a keypoint's maps with "
+                "a body part hidden need a run recorded with posescope-cli occlude --targeted-all-rows");
         p.layers = specLayers();
     } else if (s.kind == FigureKind::Sensitivity) {
         p.layers = {kSensitivityRow};
@@ -625,10 +636,20 @@ Plan plan(const RunHeader& h, const FigureSpec& s, int64_t runSize) {
     if (s.kind != FigureKind::Pose) {
         if (s.kind == FigureKind::Dependencies && s.usePoint) {
             p.columns.push_back({-1, QStringLiteral("(%1, %2)").arg(s.pointX, 0, 'f', 0).arg(s.pointY, 0, 'f', 0)});
-        } else if (s.kind == FigureKind::Targeted) {  // before and after hiding the keypoint's region
-            const int k = s.keypoints.empty() ? 0 : s.keypoints.front();
+        } else if (s.kind == FigureKind::Targeted) {  // before and after hiding the keypoint's or part's region
+            int k = s.keypoints.empty() ? 0 : s.keypoints.front();
             require(k >= 0 && k < K,
                     "keypoint " + std::to_string(k) + " out of range (the run has " + std::to_string(K) + ")");
+            if (!s.part.empty()) {
+                k = -1;
+                std::string known;
+                for (int r = K; r < h.targetedRegions(); ++r) {
+                    if (h.targetedRegionName(r) == s.part) k = r;
+                    known += (known.empty() ? "" : ", ") + h.targetedRegionName(r);
+                }
+                require(k >= 0, "the run has no targeted body part \"" + s.part +
+                                    "\" (it has: " + (known.empty() ? std::string("none") : known) + ")");
+            }
             p.columns.push_back({k, QStringLiteral("before")});
             p.columns.push_back({k, QStringLiteral("after")});
         } else {
@@ -1617,12 +1638,13 @@ struct FigureRenderer::Cache {
     int64_t row = -1;
     cv::Mat crop;
     SamplePose pose;
-    std::map<std::tuple<int, int, int, int, int>, GridMap> maps;  // layer, keypoint, head, direction, token
-    std::map<int, cv::Mat> scaledCrops;                           // by width, for on-screen panels
-    std::optional<ScaleFigureData> scales;                        // scales figures: of the bands and gt of
-    std::pair<std::string, std::string> scalesKey;                //   this key
-    std::optional<OcclusionFigureData> occlusion;                 // occlusion figures: of the runs and
-    std::pair<std::vector<std::string>, int> occlusionKey;        //   measure of this key
+    // layer, keypoint, head, direction, token, watched keypoint (targeted figures)
+    std::map<std::tuple<int, int, int, int, int, int>, GridMap> maps;
+    std::map<int, cv::Mat> scaledCrops;                     // by width, for on-screen panels
+    std::optional<ScaleFigureData> scales;                  // scales figures: of the bands and gt of
+    std::pair<std::string, std::string> scalesKey;          //   this key
+    std::optional<OcclusionFigureData> occlusion;           // occlusion figures: of the runs and
+    std::pair<std::vector<std::string>, int> occlusionKey;  //   measure of this key
 };
 
 namespace {
@@ -1749,8 +1771,8 @@ void decorateSensitivity(QPainter& p, const FigurePanel& panel, const SamplePose
 // prediction (star: before, the recorded one; after, the one with the region hidden) and the
 // layer's share of its row on the region.
 void decorateTargeted(QPainter& p, const FigurePanel& panel, const SamplePose& pose, const TargetedView& v, bool after,
-                      int K, double k) {
-    const auto hidden = static_cast<size_t>(v.hidden);
+                      int K, double k, int watched) {
+    const std::vector<int> marked = watched >= 0 ? std::vector<int>{watched} : v.keypoints;
     auto at = [&](const std::array<float, 3>& q) { return QPointF(panel.x + q[0] * k, panel.y + q[1] * k); };
     const QRectF r(panel.x, panel.y, panel.width, panel.height);
     p.save();
@@ -1759,18 +1781,28 @@ void decorateTargeted(QPainter& p, const FigurePanel& panel, const SamplePose& p
     p.setBrush(Qt::NoBrush);
     p.setPen(QPen(QColor(214, 39, 40), std::max(0.4, panel.width / 80.0)));
     p.drawRect(QRectF(panel.x + v.region[0] * k, panel.y + v.region[1] * k, v.region[2] * k, v.region[3] * k));
-    if (hidden < pose.groundTruth.size() && pose.groundTruth[hidden][2] > 0)
-        drawRing(p, at(pose.groundTruth[hidden]), panel.width / 30.0);
-    if (after && hidden < v.after.size())
-        drawStar(p, at(v.after[hidden]), panel.width / 18.0);
-    else if (!after && hidden < pose.predicted.size())
-        drawStar(p, at(pose.predicted[hidden]), panel.width / 18.0);
-    const size_t i = static_cast<size_t>(panel.layer) * static_cast<size_t>(K) + hidden;
-    auto share = [](const std::vector<float>& v, size_t i) {
-        return i < v.size() && std::isfinite(v[i]) ? QString::number(v[i], 'f', 2) : QStringLiteral("–");
+    // A body part's keypoints are all marked; its share is the mean of their rows'.
+    const double markSize = marked.size() > 1 ? 0.6 : 1.0;
+    for (int hk : marked) {
+        const auto hidden = static_cast<size_t>(hk);
+        if (hidden < pose.groundTruth.size() && pose.groundTruth[hidden][2] > 0)
+            drawRing(p, at(pose.groundTruth[hidden]), markSize * panel.width / 30.0);
+        if (after && hidden < v.after.size())
+            drawStar(p, at(v.after[hidden]), markSize * panel.width / 18.0);
+        else if (!after && hidden < pose.predicted.size())
+            drawStar(p, at(pose.predicted[hidden]), markSize * panel.width / 18.0);
+    }
+    auto share = [&](const std::vector<float>& values) {
+        double sum = 0;
+        int n = 0;
+        for (int hk : marked) {
+            const size_t i = static_cast<size_t>(panel.layer) * static_cast<size_t>(K) + static_cast<size_t>(hk);
+            if (i < values.size() && std::isfinite(values[i])) sum += values[i], ++n;
+        }
+        return n > 0 ? QString::number(sum / n, 'f', 2) : QStringLiteral("–");
     };
-    QString text = QStringLiteral("on region %1").arg(share(v.shareBefore, i));
-    if (after) text += QStringLiteral(" → %1").arg(share(v.shareAfter, i));
+    QString text = QStringLiteral("on region %1").arg(share(v.shareBefore));
+    if (after) text += QStringLiteral(" → %1").arg(share(v.shareAfter));
     const double size = std::min(kSmallFontPt, kSmallFontPt * (panel.width - 4) / textWidth(text, kSmallFontPt));
     const double boxH = size * 1.5, w = textWidth(text, size) + 2;
     p.setPen(Qt::NoPen);
@@ -1954,6 +1986,10 @@ void FigureRenderer::paint(QPainter& p, const FigureSpec& s, int64_t row, double
     const bool pointQuery = s.usePoint && (s.kind == FigureKind::Dependencies ||
                                            (s.kind == FigureKind::Image && s.overlay == ImageOverlay::Dependency));
     const int token = pointQuery ? run(s.kind).tokenAt(static_cast<float>(s.pointX), static_cast<float>(s.pointY)) : -1;
+    // Targeted figures with a body part hidden and a keypoint given: that keypoint's maps (else the
+    // hidden keypoints' own).
+    const int watched =
+        s.kind == FigureKind::Targeted && !s.part.empty() && !s.keypoints.empty() ? s.keypoints.front() : -1;
     // The map of a panel; `after`: a targeted figure's panel after hiding the region.
     auto mapOf = [&](const FigurePanel& panel, bool after = false) -> const GridMap& {
         const bool heat = s.kind == FigureKind::Heatmaps || panel.layer == -2;
@@ -1968,7 +2004,7 @@ void FigureRenderer::paint(QPainter& p, const FigureSpec& s, int64_t row, double
         const bool mhsa = panel.mhsaBlock >= 0;
         const int head = targeted ? -1 : mhsa ? s.mhsaHead : s.head;
         const auto key =
-            std::make_tuple(mhsa ? kMhsaRow - panel.mhsaBlock : panel.layer, panel.keypoint, head, dir, tok);
+            std::make_tuple(mhsa ? kMhsaRow - panel.mhsaBlock : panel.layer, panel.keypoint, head, dir, tok, watched);
         auto it = c.maps.find(key);
         if (it != c.maps.end()) return it->second;
         GridMap g;
@@ -1977,12 +2013,23 @@ void FigureRenderer::paint(QPainter& p, const FigureSpec& s, int64_t row, double
         } else if (sensitivity) {
             g = run(s.kind).sensitivityMap(row, panel.keypoint, s.measure);
         } else if (after) {
-            g = run(s.kind).targetedMap(row, panel.keypoint, panel.layer);
+            g = run(s.kind).targetedMap(row, panel.keypoint, panel.layer, watched);
+        } else if (targeted && panel.keypoint >= h.keypoints() && watched < 0) {  // a part: its keypoints' mean row
+            const std::vector<int> part = h.targetedRegionKeypoints(panel.keypoint);
+            for (int hk : part) {
+                MapRequest q;
+                q.layer = panel.layer;
+                q.keypoint = hk;
+                const GridMap one = run(s.kind).dependencyMap(row, q);
+                if (g.values.empty()) g = GridMap{one.rows, one.cols, std::vector<float>(one.values.size(), 0.f)};
+                for (size_t i = 0; i < one.values.size(); ++i)
+                    g.values[i] += one.values[i] / static_cast<float>(part.size());
+            }
         } else {
             MapRequest q;
             q.layer = panel.layer;
             q.mhsaBlock = panel.mhsaBlock;
-            q.keypoint = std::max(0, panel.keypoint);
+            q.keypoint = targeted && watched >= 0 ? watched : std::max(0, panel.keypoint);
             q.head = head;
             q.direction = targeted ? MapDirection::Dependency : s.direction;
             q.token = tok;
@@ -2063,7 +2110,7 @@ void FigureRenderer::paint(QPainter& p, const FigureSpec& s, int64_t row, double
         } else if (s.kind == FigureKind::Sensitivity) {
             decorateSensitivity(p, panel, c.pose, k);
         } else if (targeted) {
-            decorateTargeted(p, panel, c.pose, *hiding, isAfter(i), h.keypoints(), k);
+            decorateTargeted(p, panel, c.pose, *hiding, isAfter(i), h.keypoints(), k, watched);
         }
     }
     // Labels: a caption, columns on top, layers on the left.

@@ -7,6 +7,7 @@
 
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -125,9 +126,15 @@ OcclusionReport occlusionReport(const RunReader& run, const OcclusionReportOptio
     AgreementSums all(L), visible(L), occluded(L);
     std::vector<double> perKeypoint(static_cast<size_t>(L * K)), peak(static_cast<size_t>(K));
     std::vector<int64_t> perKeypointCount(static_cast<size_t>(L * K)), peakCount(static_cast<size_t>(K));
-    std::vector<double> hiddenBefore(L), hiddenAfter(L), otherBefore(L), otherAfter(L);
-    int64_t hiddenCount = 0, otherCount = 0;
-    double hiddenMoved = 0, otherMoved = 0;
+    // Targeted sums: index 0 = the keypoint regions together, 1 + p = body part p.
+    struct TargetedSums {
+        std::vector<double> hiddenBefore, hiddenAfter, otherBefore, otherAfter;
+        int64_t hiddenCount = 0, otherCount = 0;
+        double hiddenMoved = 0, otherMoved = 0;
+    };
+    std::vector<TargetedSums> sums(1 + h.targetedParts.size());
+    for (TargetedSums& t : sums)
+        t.hiddenBefore = t.hiddenAfter = t.otherBefore = t.otherAfter = std::vector<double>(static_cast<size_t>(L));
     for (int64_t row = 0; row < run.size(); ++row) {
         if (o.cancel && o.cancel()) {
             r.cancelled = true;
@@ -159,8 +166,11 @@ OcclusionReport occlusionReport(const RunReader& run, const OcclusionReportOptio
         }
         if (r.targeted) {
             // share[hidden][layer][keypoint]; predictions after hiding [hidden][keypoint][xys]
-            for (int hk = 0; hk < K; ++hk)
+            for (int hk = 0; hk < h.targetedRegions(); ++hk) {
+                TargetedSums& sum = sums[static_cast<size_t>(std::max(0, hk - K + 1))];
+                const std::vector<int> hiddenKeypoints = h.targetedRegionKeypoints(hk);
                 for (int k = 0; k < K; ++k) {
+                    const bool hidden = std::count(hiddenKeypoints.begin(), hiddenKeypoints.end(), k) > 0;
                     const size_t at = static_cast<size_t>(hk) * static_cast<size_t>(3 * K) + 3 * static_cast<size_t>(k);
                     const double moved =
                         std::hypot(s.targetedKeypoints[at] - s.keypoints[3 * static_cast<size_t>(k)],
@@ -173,18 +183,19 @@ OcclusionReport occlusionReport(const RunReader& run, const OcclusionReportOptio
                         const double before = s.targetedShareBefore[i], after = s.targetedShareAfter[i];
                         if (std::isnan(before) || std::isnan(after)) continue;
                         counted = true;
-                        (hk == k ? hiddenBefore : otherBefore)[static_cast<size_t>(l)] += before;
-                        (hk == k ? hiddenAfter : otherAfter)[static_cast<size_t>(l)] += after;
+                        (hidden ? sum.hiddenBefore : sum.otherBefore)[static_cast<size_t>(l)] += before;
+                        (hidden ? sum.hiddenAfter : sum.otherAfter)[static_cast<size_t>(l)] += after;
                     }
                     if (!counted) continue;
-                    if (hk == k) {
-                        hiddenMoved += moved;
-                        ++hiddenCount;
+                    if (hidden) {
+                        sum.hiddenMoved += moved;
+                        ++sum.hiddenCount;
                     } else {
-                        otherMoved += moved;
-                        ++otherCount;
+                        sum.otherMoved += moved;
+                        ++sum.otherCount;
                     }
                 }
+            }
         }
         ++r.samples;
         if (o.progress) o.progress(row + 1, run.size());
@@ -197,15 +208,30 @@ OcclusionReport occlusionReport(const RunReader& run, const OcclusionReportOptio
     for (size_t k = 0; k < peak.size(); ++k)
         r.peakScoreDrop.push_back(mean(peak[k], peakCount[k]));
     if (r.targeted) {
-        for (int l = 0; l < L; ++l) {
-            const auto li = static_cast<size_t>(l);
-            r.hiddenShareBefore.push_back(mean(hiddenBefore[li], hiddenCount));
-            r.hiddenShareAfter.push_back(mean(hiddenAfter[li], hiddenCount));
-            r.otherShareBefore.push_back(mean(otherBefore[li], otherCount));
-            r.otherShareAfter.push_back(mean(otherAfter[li], otherCount));
+        for (size_t i = 0; i < sums.size(); ++i) {
+            const TargetedSums& sum = sums[i];
+            PartEffect e;
+            for (size_t l = 0; l < static_cast<size_t>(L); ++l) {
+                e.hiddenShareBefore.push_back(mean(sum.hiddenBefore[l], sum.hiddenCount));
+                e.hiddenShareAfter.push_back(mean(sum.hiddenAfter[l], sum.hiddenCount));
+                e.otherShareBefore.push_back(mean(sum.otherBefore[l], sum.otherCount));
+                e.otherShareAfter.push_back(mean(sum.otherAfter[l], sum.otherCount));
+            }
+            e.hiddenDisplacement = mean(sum.hiddenMoved, sum.hiddenCount);
+            e.otherDisplacement = mean(sum.otherMoved, sum.otherCount);
+            if (i == 0) {
+                r.hiddenShareBefore = e.hiddenShareBefore;
+                r.hiddenShareAfter = e.hiddenShareAfter;
+                r.otherShareBefore = e.otherShareBefore;
+                r.otherShareAfter = e.otherShareAfter;
+                r.hiddenDisplacement = e.hiddenDisplacement;
+                r.otherDisplacement = e.otherDisplacement;
+            } else {
+                e.name = h.targetedParts[i - 1].name;
+                e.keypoints = h.targetedParts[i - 1].keypoints;
+                r.parts.push_back(std::move(e));
+            }
         }
-        r.hiddenDisplacement = mean(hiddenMoved, hiddenCount);
-        r.otherDisplacement = mean(otherMoved, otherCount);
     }
     bool labelled = false;
     const std::vector<float> gt = run.floatColumn("ground_truth");

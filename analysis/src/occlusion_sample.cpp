@@ -68,8 +68,8 @@ void addOcclusion(RunSample& s, const RunHeader& h, const models::PoseModel& mod
 
     if (h.targetedMargin <= 0) return;
     // One region per keypoint: around its labelled ground truth when that lies in the crop,
-    // otherwise around the unoccluded prediction.
-    std::vector<cv::Rect> regions;
+    // otherwise around the unoccluded prediction; then one per body part around its keypoints' points.
+    std::vector<cv::Point2d> points;
     for (int k = 0; k < K; ++k) {
         const auto kk = static_cast<size_t>(k);
         cv::Point2d p = toCrop(s.cropTransform, s.keypoints[3 * kk], s.keypoints[3 * kk + 1]);
@@ -79,7 +79,15 @@ void addOcclusion(RunSample& s, const RunHeader& h, const models::PoseModel& mod
         }
         p.x = std::clamp(p.x, 0.0, input.width - 1.0);
         p.y = std::clamp(p.y, 0.0, input.height - 1.0);
-        regions.push_back(keypointRegion({p}, h.targetedMargin, input));
+        points.push_back(p);
+    }
+    const int R = h.targetedRegions();
+    std::vector<cv::Rect> regions;
+    for (int r = 0; r < R; ++r) {
+        std::vector<cv::Point2d> hidden;
+        for (int k : h.targetedRegionKeypoints(r))
+            hidden.push_back(points[static_cast<size_t>(k)]);
+        regions.push_back(keypointRegion(hidden, h.targetedMargin, input));
     }
     const std::vector<TargetedOcclusionResult> t = targetedOcclusions(model, *in.image, in.cs, regions, o);
     s.targetedRegion.clear();
@@ -88,7 +96,7 @@ void addOcclusion(RunSample& s, const RunHeader& h, const models::PoseModel& mod
     s.targetedShareAfter.clear();
     std::vector<torch::Tensor> ownRows, allRows;
     const int T = h.tokens();
-    for (int k = 0; k < K; ++k) {
+    for (int k = 0; k < R; ++k) {
         const TargetedOcclusionResult& r = t[static_cast<size_t>(k)];
         s.targetedRegion.insert(s.targetedRegion.end(), {r.region.x, r.region.y, r.region.width, r.region.height});
         for (const models::Keypoint& q : r.after)
@@ -100,7 +108,11 @@ void addOcclusion(RunSample& s, const RunHeader& h, const models::PoseModel& mod
                                          before.data_ptr<float>() + before.numel());
             s.targetedShareAfter.insert(s.targetedShareAfter.end(), after.data_ptr<float>(),
                                         after.data_ptr<float>() + after.numel());
-            ownRows.push_back(r.dependencyAfter.select(1, k));            // [L, T]
+            // The hidden keypoints' own rows: a keypoint's, or the mean of a part's.
+            const std::vector<int> own = h.targetedRegionKeypoints(k);
+            ownRows.push_back(
+                r.dependencyAfter.index_select(1, torch::tensor(std::vector<int64_t>(own.begin(), own.end())))
+                    .mean(1));                                            // [L, T]
             if (h.targetedAllRows) allRows.push_back(r.dependencyAfter);  // [L, K, T]
         } else {
             s.targetedShareBefore.insert(s.targetedShareBefore.end(), static_cast<size_t>(L * K), kNaN);

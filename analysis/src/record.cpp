@@ -409,8 +409,9 @@ int64_t estimatedBytesPerSample(const RunHeader& h) {
     if (h.level == RunLevel::Full) bytes += 2 * int64_t{h.mhsaBlocks} * h.mhsaHeads * T * T;
     if (h.hasOcclusion()) {
         bytes += 3 * 4 * int64_t{h.occlusionWindows()} * K + 4 * K + 8 * K + 4 * L * K;
-        if (h.targetedMargin > 0) bytes += 16 * K + 12 * K * K + 8 * K * L * K + 2 * K * L * T;
-        if (h.targetedMargin > 0 && h.targetedAllRows) bytes += 2 * K * L * K * T;
+        const int64_t R = h.targetedRegions();
+        if (h.targetedMargin > 0) bytes += 16 * R + 12 * R * K + 8 * R * L * K + 2 * R * L * T;
+        if (h.targetedMargin > 0 && h.targetedAllRows) bytes += 2 * R * L * K * T;
     }
     return bytes;
 }
@@ -520,6 +521,13 @@ RecordResult recordRun(const RecordOptions& o, const RecordCallbacks& cb) {
         h.occlusionFill = occlusionFill;
         h.targetedMargin = o.occlusion.targetedMargin;
         h.targetedAllRows = o.occlusion.targetedMargin > 0 && o.occlusion.targetedAllRows;
+        if (h.targetedMargin > 0) {
+            try {
+                h.targetedParts = parseBodyParts(o.occlusion.targetedParts, h.keypointNames);
+            } catch (const Error& e) {
+                throw Error(std::string("occlusion: ") + e.what());
+            }
+        }
     }
 
     RecordResult result;

@@ -437,11 +437,15 @@ TargetedView RunBrowser::targeted(int64_t row, int hidden) const {
     if (!hasTargeted())
         throw RunFormatError(path(), "the run has no targeted occlusions (record it with posescope-cli occlude)");
     const int K = h.keypoints(), L = h.layers;
-    if (hidden < 0 || hidden >= K) throw RunFormatError(path(), "keypoint " + std::to_string(hidden) + " out of range");
+    if (hidden < 0 || hidden >= h.targetedRegions())
+        throw RunFormatError(path(), "targeted region " + std::to_string(hidden) + " out of range (" +
+                                         std::to_string(h.targetedRegions()) + " regions)");
     const RunSample s = m->reader.sample(row);
     const auto& t = s.cropTransform;
     TargetedView v;
     v.hidden = hidden;
+    v.name = h.targetedRegionName(hidden);
+    v.keypoints = h.targetedRegionKeypoints(hidden);
     for (int i = 0; i < 4; ++i)
         v.region[static_cast<size_t>(i)] = s.targetedRegion[static_cast<size_t>(4 * hidden + i)];
     for (int k = 0; k < K; ++k) {
@@ -460,10 +464,10 @@ GridMap RunBrowser::targetedMap(int64_t row, int hidden, int layer, int keypoint
     const RunHeader& h = header();
     if (!hasTargeted())
         throw RunFormatError(path(), "the run has no targeted occlusions (record it with posescope-cli occlude)");
-    if (hidden < 0 || hidden >= h.keypoints() || layer < 0 || layer >= h.layers)
+    if (hidden < 0 || hidden >= h.targetedRegions() || layer < 0 || layer >= h.layers)
         throw RunFormatError(
-            path(), "keypoint " + std::to_string(hidden) + ", layer " + std::to_string(layer) + " out of range");
-    if (keypoint < 0 || keypoint == hidden)
+            path(), "targeted region " + std::to_string(hidden) + ", layer " + std::to_string(layer) + " out of range");
+    if (keypoint < 0 || (keypoint == hidden && hidden < h.keypoints()))
         return toGrid(m->reader.array(row, "targeted_rows")[hidden][layer], h.gridRows, h.gridCols);
     if (keypoint >= h.keypoints())
         throw RunFormatError(path(), "keypoint " + std::to_string(keypoint) + " out of range");

@@ -120,13 +120,14 @@ std::vector<Column> columnsFor(const RunHeader& h) {
         c.push_back({"reference_oks", Kind::F32, {K}, {K}, 0, 0});
         c.push_back({"occluder_id", Kind::I64, {K}, {K}, 0, 0});
         c.push_back({"occluder_share", Kind::F32, {Ly, K}, {Ly, K}, 0, 0});
-        if (h.targetedMargin > 0) {
-            c.push_back({"targeted_region", Kind::I32, {K, 4}, {K, 4}, 0, 0});
-            c.push_back({"targeted_keypoints", Kind::F32, {K, K, 3}, {K, K, 3}, 1, 1});
-            c.push_back({"targeted_share_before", Kind::F32, {K, Ly, K}, {K, Ly, K}, 1, 1});
-            c.push_back({"targeted_share_after", Kind::F32, {K, Ly, K}, {K, Ly, K}, 1, 1});
-            c.push_back({"targeted_rows", Kind::F16, {K, Ly, T}, {K, Ly, T}, 1, 1});
-            if (h.targetedAllRows) c.push_back({"targeted_dependency", Kind::F16, {K, Ly, K, T}, {1, Ly, K, T}, 1, 1});
+        if (h.targetedMargin > 0) {  // one region per keypoint, then one per body part
+            const auto R = static_cast<hsize_t>(h.targetedRegions());
+            c.push_back({"targeted_region", Kind::I32, {R, 4}, {R, 4}, 0, 0});
+            c.push_back({"targeted_keypoints", Kind::F32, {R, K, 3}, {R, K, 3}, 1, 1});
+            c.push_back({"targeted_share_before", Kind::F32, {R, Ly, K}, {R, Ly, K}, 1, 1});
+            c.push_back({"targeted_share_after", Kind::F32, {R, Ly, K}, {R, Ly, K}, 1, 1});
+            c.push_back({"targeted_rows", Kind::F16, {R, Ly, T}, {R, Ly, T}, 1, 1});
+            if (h.targetedAllRows) c.push_back({"targeted_dependency", Kind::F16, {R, Ly, K, T}, {1, Ly, K, T}, 1, 1});
         }
     }
     if (h.level == RunLevel::Full) {
@@ -235,6 +236,18 @@ void writeHeader(hid_t file, const std::string& path, const RunHeader& h) {
     setString(file, path, "occlusion_fill", h.occlusionFill);
     setInt(file, path, "targeted_margin", h.targetedMargin);
     setInt(file, path, "targeted_all_rows", h.targetedAllRows ? 1 : 0);
+    if (!h.targetedParts.empty()) {  // names, and a [parts, keypoints] 0/1 membership matrix
+        std::vector<std::string> names;
+        std::vector<int64_t> members;
+        for (const BodyPart& part : h.targetedParts) {
+            names.push_back(part.name);
+            for (int k = 0; k < h.keypoints(); ++k)
+                members.push_back(std::count(part.keypoints.begin(), part.keypoints.end(), k) > 0 ? 1 : 0);
+        }
+        setStrings(file, path, "targeted_part_names", names);
+        setInts(file, path, "targeted_part_keypoints", members,
+                {h.targetedParts.size(), static_cast<size_t>(h.keypoints())});
+    }
     setString(file, path, "decoder", h.decoder);
     setInt(file, path, "flip", h.flip ? 1 : 0);
     setInt(file, path, "layerwise", h.layerwise ? 1 : 0);
@@ -383,6 +396,22 @@ RunHeader readHeader(hid_t file, const std::string& path) {
         h.occlusionFill = getString(file, path, "occlusion_fill");
         h.targetedMargin = static_cast<int>(getInt(file, path, "targeted_margin"));
         if (H5Aexists(file, "targeted_all_rows") > 0) h.targetedAllRows = getInt(file, path, "targeted_all_rows") != 0;
+        // Written since body parts (absent: keypoint regions only).
+        if (H5Aexists(file, "targeted_part_names") > 0) {
+            const std::vector<std::string> names = getStrings(file, path, "targeted_part_names");
+            const std::vector<int64_t> members = getInts(file, path, "targeted_part_keypoints");
+            const size_t K = h.keypointNames.size();
+            if (members.size() != names.size() * K)
+                throw RunFormatError(path, "targeted_part_keypoints does not match targeted_part_names × keypoints");
+            for (size_t p = 0; p < names.size(); ++p) {
+                BodyPart part{names[p], {}};
+                for (size_t k = 0; k < K; ++k)
+                    if (members[p * K + k] != 0) part.keypoints.push_back(static_cast<int>(k));
+                if (part.keypoints.empty())
+                    throw RunFormatError(path, "the targeted body part '" + part.name + "' names no keypoint");
+                h.targetedParts.push_back(std::move(part));
+            }
+        }
         if (h.occlusionWindow < 0 || h.occlusionRows < 0 || h.occlusionCols < 0 || h.targetedMargin < 0 ||
             (h.occlusionWindow > 0 && h.occlusionWindows() == 0))
             throw RunFormatError(path, "the occlusion attributes are inconsistent");
@@ -563,6 +592,32 @@ std::optional<RunDifference> sampleDifference(const RunHeader& a, const RunHeade
     });
 }
 
+std::vector<int> RunHeader::targetedRegionKeypoints(int r) const {
+    if (r >= 0 && r < keypoints()) return {r};
+    if (r >= keypoints() && r < targetedRegions()) return targetedParts[static_cast<size_t>(r - keypoints())].keypoints;
+    return {};
+}
+
+std::string RunHeader::targetedRegionName(int r) const {
+    if (r >= 0 && r < keypoints()) return keypointNames[static_cast<size_t>(r)];
+    if (r >= keypoints() && r < targetedRegions()) return targetedParts[static_cast<size_t>(r - keypoints())].name;
+    return "region " + std::to_string(r);
+}
+
+namespace {
+
+std::string partsText(const std::vector<BodyPart>& parts) {
+    std::string text;
+    for (const BodyPart& part : parts) {
+        text += (text.empty() ? "" : ";") + part.name + "=";
+        for (size_t i = 0; i < part.keypoints.size(); ++i)
+            text += (i ? "," : "") + std::to_string(part.keypoints[i]);
+    }
+    return text.empty() ? "none" : text;
+}
+
+}  // namespace
+
 int layerAtSameDepth(int layer, int fromLayers, int toLayers) {
     if (layer < 0 || fromLayers <= 0 || toLayers <= 0) return -1;
     const double depth = (layer + 0.5) / fromLayers;  // the layer's middle, 0 … 1
@@ -586,6 +641,7 @@ std::optional<RunDifference> identityDifference(const RunHeader& a, const RunHea
         {"occlusion_fill", {a.occlusionFill, b.occlusionFill}},
         {"targeted_margin", {std::to_string(a.targetedMargin), std::to_string(b.targetedMargin)}},
         {"targeted_all_rows", {a.targetedAllRows ? "1" : "0", b.targetedAllRows ? "1" : "0"}},
+        {"targeted_parts", {partsText(a.targetedParts), partsText(b.targetedParts)}},
         {"shard count", {std::to_string(a.shardCount), std::to_string(b.shardCount)}},
         {"total_samples", {std::to_string(a.totalSamples), std::to_string(b.totalSamples)}},
     });
@@ -1109,14 +1165,15 @@ RunSample RunReader::sample(int64_t row) const {
         s.occluderShare.resize(static_cast<size_t>(L * K));
         f32("occluder_share", s.occluderShare.data());
         if (m->header.targetedMargin > 0) {
-            s.targetedRegion.resize(static_cast<size_t>(4 * K));
+            const int R = m->header.targetedRegions();
+            s.targetedRegion.resize(static_cast<size_t>(4 * R));
             readBlock(m->column("targeted_region"), m->path, "targeted_region", {r, 0, 0},
-                      {1, static_cast<hsize_t>(K), 4}, H5T_NATIVE_INT32, s.targetedRegion.data());
-            s.targetedKeypoints.resize(static_cast<size_t>(3 * K * K));
+                      {1, static_cast<hsize_t>(R), 4}, H5T_NATIVE_INT32, s.targetedRegion.data());
+            s.targetedKeypoints.resize(static_cast<size_t>(3 * R * K));
             f32("targeted_keypoints", s.targetedKeypoints.data());
-            s.targetedShareBefore.resize(static_cast<size_t>(K * L * K));
+            s.targetedShareBefore.resize(static_cast<size_t>(R * L * K));
             f32("targeted_share_before", s.targetedShareBefore.data());
-            s.targetedShareAfter.resize(static_cast<size_t>(K * L * K));
+            s.targetedShareAfter.resize(static_cast<size_t>(R * L * K));
             f32("targeted_share_after", s.targetedShareAfter.data());
         }
     }

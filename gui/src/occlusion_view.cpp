@@ -8,6 +8,7 @@
 #include <QFutureWatcher>
 #include <QHBoxLayout>
 #include <QLabel>
+#include <QSignalBlocker>
 #include <QSplitter>
 #include <QStackedWidget>
 #include <QVBoxLayout>
@@ -125,6 +126,7 @@ OcclusionView::OcclusionView(QWidget* parent)
       m_caption(new QLabel),
       m_measureBox(new QComboBox),
       m_exportBox(new QComboBox),
+      m_hiddenBox(new QComboBox),
       m_sensitivity(new FigureView),
       m_targeted(new FigureView),
       m_agreementPlot(new QCustomPlot),
@@ -144,6 +146,10 @@ OcclusionView::OcclusionView(QWidget* parent)
            "attention with this effect follows the choice."));
     m_exportBox->addItems({tr("sensitivity map"), tr("targeted occlusion"), tr("run-level plots")});
     m_exportBox->setToolTip(tr("What File › Export Figure… draws on this tab (with its spec beside it)"));
+    m_hiddenBox->setToolTip(
+        tr("The region hidden in the targeted occlusion shown: around the current keypoint, or around a "
+           "body part's keypoints (the parts the run was recorded with, occlude --targeted-parts)"));
+    connect(m_hiddenBox, &QComboBox::currentIndexChanged, this, [this] { updateFigures(); });
     connect(m_measureBox, &QComboBox::currentIndexChanged, this, [this] {
         updateFigures();
         showData();
@@ -196,6 +202,9 @@ OcclusionView::OcclusionView(QWidget* parent)
     auto* bar = new QHBoxLayout;
     bar->addWidget(new QLabel(tr("Sensitivity")));
     bar->addWidget(m_measureBox);
+    bar->addSpacing(16);
+    bar->addWidget(new QLabel(tr("Hide")));
+    bar->addWidget(m_hiddenBox);
     bar->addSpacing(16);
     bar->addWidget(new QLabel(tr("Export")));
     bar->addWidget(m_exportBox);
@@ -274,7 +283,18 @@ void OcclusionView::setSource(const analysis::SampleSource* source) {
     const auto* run = dynamic_cast<const analysis::RunBrowser*>(source);
     m_available = run && run->hasOcclusion();
     m_path = m_available ? run->path() : std::string();
+    m_allRows = m_available && run->hasTargetedAllRows();
     m_row = -1;
+    {
+        const QSignalBlocker block(m_hiddenBox);
+        m_hiddenBox->clear();
+        m_hiddenBox->addItem(tr("the keypoint"));
+        if (m_available)
+            for (const posescope::BodyPart& part : run->header().targetedParts)
+                m_hiddenBox->addItem(QString::fromStdString(part.name).replace(QLatin1Char('_'), QLatin1Char(' ')),
+                                     QString::fromStdString(part.name));
+        m_hiddenBox->setEnabled(m_hiddenBox->count() > 1);
+    }
     m_sensitivity->setRun(m_available ? source : nullptr);
     m_targeted->setRun(m_available ? source : nullptr);  // a run without targeted occlusions says so there
     if (!source) {
@@ -341,6 +361,9 @@ analysis::FigureSpec OcclusionView::spec(Part part) const {
         case Part::Targeted:
             s.kind = analysis::FigureKind::Targeted;
             s.keypoints = {std::max(0, m_keypoint)};
+            s.part = m_hiddenBox->currentIndex() > 0 ? m_hiddenBox->currentData().toString().toStdString() : "";
+            // With a part hidden: the window's keypoint's maps when the run keeps every row, else the part's.
+            if (!s.part.empty() && !(m_allRows && m_keypoint >= 0)) s.keypoints.clear();
             s.layers.clear();
             if (m_layer >= 0) s.layers = {m_layer};
             break;

@@ -2,7 +2,9 @@
 // and keypoint, and about the whole run. For the window's sample and keypoint: the keypoint's
 // sensitivity map over the crop (score drop, displacement or OKS drop of each occluder position;
 // every keypoint when the window shows all) and the targeted occlusion of its region, per layer its
-// dependency map before and after hiding the region (the current layer, or every layer). Over the
+// dependency map before and after hiding the region (the current layer, or every layer), or, chosen
+// in "Hide", the same for a body part the run hid (head, torso, arms, legs, …): the current
+// keypoint's maps with the part hidden when the run keeps every row, else the part's. Over the
 // run (QCustomPlot, the `occlusion` figure's content): per layer the agreement of attention with the
 // causal effect (Spearman solid, top-10% overlap dashed), occluded against visible keypoints
 // (entropy, share on the occluder, on the symmetric and on the adjacent joints; occluded solid,
@@ -93,6 +95,8 @@ public:
     QCustomPlot* targetedPlot() const { return m_targetedPlot; }
     QComboBox* measureBox() const { return m_measureBox; }
     QComboBox* exportBox() const { return m_exportBox; }
+    /// What the targeted figure hides: "the keypoint" (the window's) or one of the run's body parts.
+    QComboBox* hiddenBox() const { return m_hiddenBox; }
 
 Q_SIGNALS:
     /// After a run-level summary: ok, or the message shown instead.
@@ -115,6 +119,7 @@ private:
     QLabel* m_caption;
     QComboBox* m_measureBox;
     QComboBox* m_exportBox;
+    QComboBox* m_hiddenBox;
     FigureView* m_sensitivity;
     FigureView* m_targeted;
     QCustomPlot* m_agreementPlot;
@@ -122,6 +127,7 @@ private:
     QCustomPlot* m_targetedPlot;
 
     bool m_available = false;
+    bool m_allRows = false;    // the run keeps every keypoint's rows after each targeted occlusion
     std::string m_path;        // the open occlusion run
     std::string m_comparison;  // the Compare tab's run when it is an occlusion run
     QString m_comparisonNote;  // why the Compare tab's run is not shown, if it is not

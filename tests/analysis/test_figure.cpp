@@ -1099,6 +1099,96 @@ TEST(Figure, TargetedFiguresShowTheHiddenKeypointsMapBeforeAndAfterHidingItsRegi
     EXPECT_THROW(renderer.layout(spec), Error);
 }
 
+TEST(Figure, TargetedFiguresOfABodyPartShowItsKeypointsMeanMapBeforeAndAfter) {
+    ensureGuiApplication();
+    const auto run = RunBrowser::open(test::sharedOcclusionRun());
+    const RunHeader& h = run->header();
+    const int K = h.keypoints(), L = h.layers, arm = K + 2;  // left_arm: 5, 7, 9
+    ASSERT_EQ(h.targetedRegionName(arm), "left_arm");
+    const int64_t row = 1;
+    const FigureRenderer renderer(*run);
+    FigureSpec spec = greySpec(*run, FigureKind::Targeted);
+    spec.rows = {row};
+    spec.keypoints.clear();
+    spec.part = "left_arm";
+    const FigureLayout lay = renderer.layout(spec);
+    ASSERT_EQ(lay.panels.size(), static_cast<size_t>(2 * L));
+    EXPECT_EQ(lay.panels.front().keypoint, arm);
+    const std::string png = test::outputPath("targeted_part_grey.png");
+    renderer.write(spec, row, png);
+    const QImage image(QString::fromStdString(png));
+    ASSERT_FALSE(image.isNull());
+    const TargetedView t = run->targeted(row, arm);
+    const SamplePose pose = run->pose(row);
+    const QRectF region(t.region[0], t.region[1], t.region[2], t.region[3]);
+    std::vector<QPointF> before, after;  // the marks: every hidden keypoint's
+    for (int k : t.keypoints) {
+        const auto& g = pose.groundTruth[static_cast<size_t>(k)];
+        before.push_back(QPointF(pose.predicted[static_cast<size_t>(k)][0], pose.predicted[static_cast<size_t>(k)][1]));
+        after.push_back(QPointF(t.after[static_cast<size_t>(k)][0], t.after[static_cast<size_t>(k)][1]));
+        if (g[2] > 0) before.push_back(QPointF(g[0], g[1])), after.push_back(QPointF(g[0], g[1]));
+    }
+    for (int l = 0; l < L; ++l) {
+        GridMap mean;  // the part's map before hiding: its keypoints' rows averaged
+        for (int k : t.keypoints) {
+            MapRequest q;
+            q.layer = l;
+            q.keypoint = k;
+            const GridMap one = run->dependencyMap(row, q);
+            if (mean.values.empty()) mean = GridMap{one.rows, one.cols, std::vector<float>(one.values.size(), 0.f)};
+            for (size_t i = 0; i < one.values.size(); ++i)
+                mean.values[i] += one.values[i] / 3.f;
+        }
+        const FigurePanel& b = lay.panels[static_cast<size_t>(2 * l)];
+        const FigurePanel& a = lay.panels[static_cast<size_t>(2 * l + 1)];
+        EXPECT_LT(greyPanelError(image, b, mean, h.inputWidth, h.inputHeight, before, region), 12) << l;
+        EXPECT_LT(greyPanelError(image, a, run->targetedMap(row, arm, l), h.inputWidth, h.inputHeight, after, region),
+                  12)
+            << l;
+    }
+    const std::string svgPath = test::outputPath("targeted_part.svg");
+    renderer.write(spec, row, svgPath);
+    EXPECT_NE(slurp(svgPath).find("the left arm hidden (16 px around its keypoints)"), std::string::npos);
+    // The spec keeps the part; an unknown part, or a part with a keypoint, is refused.
+    EXPECT_EQ(parseFigureSpec(figureSpecJson(spec), "spec.json").part, "left_arm");
+    spec.part = "tail";
+    try {
+        renderer.layout(spec);
+        FAIL() << "expected an error";
+    } catch (const Error& e) {
+        EXPECT_NE(std::string(e.what()).find("no targeted body part \"tail\" (it has: head, torso, left_arm"),
+                  std::string::npos)
+            << e.what();
+    }
+    // A keypoint with the part: that keypoint's maps before and after hiding the part (runs that
+    // keep every row).
+    spec.part = "left_arm";
+    spec.keypoints = {10};
+    const std::string watched = test::outputPath("targeted_part_watched.png");
+    renderer.write(spec, row, watched);
+    const QImage w(QString::fromStdString(watched));
+    const auto& g10 = pose.groundTruth[10];
+    for (int l = 0; l < L; ++l) {
+        MapRequest q;
+        q.layer = l;
+        q.keypoint = 10;
+        std::vector<QPointF> b{QPointF(pose.predicted[10][0], pose.predicted[10][1])},
+            a{QPointF(t.after[10][0], t.after[10][1])};
+        if (g10[2] > 0) b.push_back(QPointF(g10[0], g10[1])), a.push_back(QPointF(g10[0], g10[1]));
+        EXPECT_LT(greyPanelError(w, lay.panels[static_cast<size_t>(2 * l)], run->dependencyMap(row, q), h.inputWidth,
+                                 h.inputHeight, b, region),
+                  12)
+            << l;
+        EXPECT_LT(greyPanelError(w, lay.panels[static_cast<size_t>(2 * l + 1)], run->targetedMap(row, arm, l, 10),
+                                 h.inputWidth, h.inputHeight, a, region),
+                  12)
+            << l;
+    }
+    renderer.write(spec, row, svgPath);
+    EXPECT_NE(slurp(svgPath).find("the left arm hidden (16 px around its keypoints): right wrist's maps"),
+              std::string::npos);
+}
+
 TEST(Figure, OcclusionFiguresPlotEachRunsLayersAsAModel) {
     ensureGuiApplication();
     const std::string path = test::sharedOcclusionRun();

@@ -466,6 +466,21 @@ void addTargeted(RunSample& s) {
     s.targetedRows = torch::rand({3, 1, 6});
 }
 
+// addTargeted, then a body part "eyes" (keypoints 1 and 2) as region 3: the eyes move 4 px, the
+// nose 0.5 px; the eyes' rows on it 0.5 → 0.1, the nose's 0.2 → 0.25.
+void addTargetedPart(RunHeader& h, RunSample& s) {
+    h.targetedParts = {{"eyes", {1, 2}}};
+    addTargeted(s);
+    s.targetedRegion.insert(s.targetedRegion.end(), {1, 1, 8, 8});
+    for (int k = 0; k < 3; ++k) {
+        const float dx = k == 0 ? 0.5f : 4.f;
+        s.targetedKeypoints.insert(s.targetedKeypoints.end(), {s.keypoints[3 * k] + dx, s.keypoints[3 * k + 1], 0.5f});
+        s.targetedShareBefore.push_back(k == 0 ? 0.2f : 0.5f);
+        s.targetedShareAfter.push_back(k == 0 ? 0.25f : 0.1f);
+    }
+    s.targetedRows = torch::rand({4, 1, 6});
+}
+
 }  // namespace
 
 TEST(OcclusionRun, TheStoreKeepsEveryOcclusionArrayAndResumes) {
@@ -530,6 +545,10 @@ TEST(OcclusionRun, TheStoreKeepsEveryOcclusionArrayAndResumes) {
     const auto d = identityDifference(h, other);
     ASSERT_TRUE(d.has_value());
     EXPECT_EQ(d->attribute, "occlusion_window");
+    RunHeader parts = h;
+    parts.targetedParts = {{"eyes", {1, 2}}};
+    ASSERT_TRUE(identityDifference(h, parts).has_value());
+    EXPECT_EQ(identityDifference(h, parts)->attribute, "targeted_parts");
     // A plain record has no occlusion analysis to report.
     EXPECT_THROW(occlusionReport(RunReader::open(test::sharedRun())), RunFormatError);
 }
@@ -538,9 +557,10 @@ TEST(OcclusionRun, ReportAgreesWithHandMadeMaps) {
     const std::string path = test::outputPath("occlusion_report.h5");
     std::filesystem::remove(path);
     RunSample s = occlusionSample();
-    addTargeted(s);
+    RunHeader header = occlusionHeader(2);
+    addTargetedPart(header, s);
     {
-        RunWriter w = RunWriter::create(path, occlusionHeader(2));
+        RunWriter w = RunWriter::create(path, header);
         w.append({s});
         w.finish();
     }
@@ -588,6 +608,20 @@ TEST(OcclusionRun, ReportAgreesWithHandMadeMaps) {
     EXPECT_NEAR(r.otherShareAfter[0], 0.15, 1e-6);
     EXPECT_NEAR(r.hiddenDisplacement, 3, 1e-5);
     EXPECT_NEAR(r.otherDisplacement, 1, 1e-5);
+    // The body part, apart from the keypoints' regions.
+    ASSERT_EQ(run.header().targetedParts, header.targetedParts);
+    EXPECT_EQ(run.header().targetedRegions(), 4);
+    EXPECT_EQ(run.header().targetedRegionName(3), "eyes");
+    ASSERT_EQ(r.parts.size(), 1u);
+    EXPECT_EQ(r.parts[0].name, "eyes");
+    EXPECT_EQ(r.parts[0].keypoints, (std::vector<int>{1, 2}));
+    EXPECT_NEAR(r.parts[0].hiddenDisplacement, 4, 1e-5);
+    EXPECT_NEAR(r.parts[0].otherDisplacement, 0.5, 1e-5);
+    EXPECT_NEAR(r.parts[0].hiddenShareBefore[0], 0.5, 1e-6);
+    EXPECT_NEAR(r.parts[0].hiddenShareAfter[0], 0.1, 1e-6);
+    EXPECT_NEAR(r.parts[0].otherShareBefore[0], 0.2, 1e-6);
+    EXPECT_NEAR(r.parts[0].otherShareAfter[0], 0.25, 1e-6);
+    EXPECT_TRUE(torch::allclose(run.array(0, "targeted_rows"), s.targetedRows, 0, 1e-3));  // [4, 1, 6]
     // The occluder share of the occluded left eye (the only one with a known occluder).
     EXPECT_EQ(r.visibility.occluded.occluderCount[0], 1);
     EXPECT_NEAR(r.visibility.occluded.occluder[0], 0.4, 1e-6);
@@ -652,7 +686,8 @@ TEST(OcclusionRun, RecordedRunsHoldWhatTheDirectAnalysesGive) {
         EXPECT_TRUE(torch::allclose(run.array(row, "targeted_rows")[5], t.dependencyAfter.select(1, 5), 1e-2, 1e-4));
         EXPECT_TRUE(torch::allclose(run.array(row, "targeted_dependency")[5], t.dependencyAfter, 1e-2, 1e-4));
     }
-    EXPECT_GT(withOccluder, 0);  // SynthPose's occluders (shapes and other people)
+    EXPECT_GT(withOccluder, 0);                                      // SynthPose's occluders (shapes and other people)
+    EXPECT_EQ(h.targetedParts, standardBodyParts(h.keypointNames));  // the default: head, torso, arms, legs
     EXPECT_GT(sharesDefined, 0);
     const OcclusionReport r = occlusionReport(run);
     EXPECT_EQ(r.samples, 6);
@@ -661,6 +696,78 @@ TEST(OcclusionRun, RecordedRunsHoldWhatTheDirectAnalysesGive) {
         EXPECT_LE(r.all.spearman[static_cast<size_t>(l)], 1);
         EXPECT_GE(r.all.topKOverlap[static_cast<size_t>(l)], 0);
         EXPECT_LE(r.all.topKOverlap[static_cast<size_t>(l)], 1);
+    }
+}
+
+TEST(OcclusionRun, BodyPartsAreHiddenAsOneRegionAroundTheirKeypoints) {
+    const RunReader run = RunReader::open(test::sharedOcclusionRun());
+    const RunHeader& h = run.header();
+    ASSERT_EQ(h.targetedParts.size(), 6u);
+    ASSERT_EQ(h.targetedRegions(), 17 + 6);
+    const int arm = 17 + 2;  // left_arm: shoulder, elbow, wrist
+    ASSERT_EQ(h.targetedRegionName(arm), "left_arm");
+    ASSERT_EQ(h.targetedRegionKeypoints(arm), (std::vector<int>{5, 7, 9}));
+    const RunSample s = run.sample(1);
+    const CocoDataset coco = CocoDataset::load(h.dataset, h.images);
+    const auto model = models::loadModel(test::smallTransposeR(), test::officialPath("transpose_r_small.pth"));
+    const cv::Mat image = loadImageRgb(coco.imagePath(*coco.image(s.imageId)));
+    const CenterScale cs{s.center[0], s.center[1], s.scale[0], s.scale[1]};
+    // The region: 16 px around the arm's points (labelled ground truth in the crop, else the
+    // prediction), the union of its keypoints' regions.
+    const auto& m = s.cropTransform;
+    std::vector<cv::Point2d> points;
+    cv::Rect unionOfKeypoints;
+    for (int k : {5, 7, 9}) {
+        const auto i = static_cast<size_t>(3 * k);
+        const bool gt = s.groundTruth[i + 2] > 0;
+        const float x = gt ? s.groundTruth[i] : s.keypoints[i], y = gt ? s.groundTruth[i + 1] : s.keypoints[i + 1];
+        cv::Point2d p(m[0] * x + m[1] * y + m[2], m[3] * x + m[4] * y + m[5]);
+        if (gt && (p.x < 0 || p.y < 0 || p.x >= 192 || p.y >= 256))
+            p = {m[0] * s.keypoints[i] + m[1] * s.keypoints[i + 1] + m[2],
+                 m[3] * s.keypoints[i] + m[4] * s.keypoints[i + 1] + m[5]};
+        points.push_back({std::clamp(p.x, 0.0, 191.0), std::clamp(p.y, 0.0, 255.0)});
+        const auto k4 = static_cast<size_t>(4 * k);
+        unionOfKeypoints |= cv::Rect(s.targetedRegion[k4], s.targetedRegion[k4 + 1], s.targetedRegion[k4 + 2],
+                                     s.targetedRegion[k4 + 3]);
+    }
+    const cv::Rect region(s.targetedRegion[4 * arm], s.targetedRegion[4 * arm + 1], s.targetedRegion[4 * arm + 2],
+                          s.targetedRegion[4 * arm + 3]);
+    EXPECT_EQ(region, keypointRegion(points, 16, {192, 256}));
+    EXPECT_EQ(region, unionOfKeypoints);
+    // Redone directly: every keypoint's prediction and share, and the part's row = its keypoints' mean.
+    OcclusionOptions o;
+    o.size = 64;
+    o.stride = 32;
+    const TargetedOcclusionResult t = targetedOcclusion(*model, image, cs, region, o);
+    const size_t L = static_cast<size_t>(h.layers);
+    for (size_t k = 0; k < 17; ++k) {
+        // Batched against alone: float noise, amplified a little by DARK's sub-pixel step.
+        EXPECT_NEAR(s.targetedKeypoints[(static_cast<size_t>(arm) * 17 + k) * 3 + 1], t.after[k].y, 0.1) << k;
+        for (size_t l = 0; l < L; ++l)
+            EXPECT_NEAR(s.targetedShareBefore[(static_cast<size_t>(arm) * L + l) * 17 + k],
+                        t.regionShareBefore[static_cast<int64_t>(l)][static_cast<int64_t>(k)].item<float>(), 1e-4);
+    }
+    const torch::Tensor armRows = t.dependencyAfter.index_select(1, torch::tensor({5, 7, 9})).mean(1);
+    EXPECT_TRUE(torch::allclose(run.array(1, "targeted_rows")[arm], armRows, 1e-2, 1e-4));
+    EXPECT_TRUE(torch::allclose(run.array(1, "targeted_dependency")[arm], t.dependencyAfter, 1e-2, 1e-4));
+    // Through the browser and the report.
+    const auto browser = RunBrowser::open(test::sharedOcclusionRun());
+    const TargetedView v = browser->targeted(1, arm);
+    EXPECT_EQ(v.name, "left_arm");
+    EXPECT_EQ(v.keypoints, (std::vector<int>{5, 7, 9}));
+    EXPECT_EQ(v.region[2], region.width);
+    const GridMap row = browser->targetedMap(1, arm, 1);
+    EXPECT_NEAR(row.values[100], run.array(1, "targeted_rows")[arm][1][100].item<float>(), 1e-6);
+    EXPECT_NEAR(browser->targetedMap(1, arm, 1, 9).values[100],
+                run.array(1, "targeted_dependency")[arm][1][9][100].item<float>(), 1e-6);
+    EXPECT_THROW(browser->targeted(1, 23), RunFormatError);
+    const OcclusionReport r = occlusionReport(run);
+    ASSERT_EQ(r.parts.size(), 6u);
+    EXPECT_EQ(r.parts[2].name, "left_arm");
+    for (const PartEffect& e : r.parts) {
+        EXPECT_TRUE(std::isfinite(e.hiddenDisplacement)) << e.name;
+        EXPECT_GE(e.hiddenShareBefore.back(), 0) << e.name;
+        EXPECT_LE(e.hiddenShareBefore.back(), 1 + 1e-5) << e.name;
     }
 }
 
@@ -688,7 +795,7 @@ TEST(OcclusionRun, TheBrowserGivesTheMapsAsPlainArrays) {
     const GridMap row = browser->targetedMap(2, 9, 1);
     EXPECT_EQ(row.rows, 32);
     EXPECT_NEAR(row.values[77], run.array(2, "targeted_rows")[9][1][77].item<float>(), 1e-6);
-    EXPECT_THROW(browser->targetedMap(2, 17, 0), RunFormatError);
+    EXPECT_THROW(browser->targetedMap(2, 23, 0), RunFormatError);
     ASSERT_TRUE(browser->hasTargetedAllRows());  // another keypoint's map with keypoint 9's region hidden
     const GridMap other = browser->targetedMap(2, 9, 1, 10);
     EXPECT_NEAR(other.values[77], run.array(2, "targeted_dependency")[9][1][10][77].item<float>(), 1e-6);

@@ -109,13 +109,22 @@ def main(path, want_level=None):
         expect["occluder_id"] = ((K,), "int64")
         expect["occluder_share"] = ((L, K), "float32")
         if int(a["targeted_margin"]) > 0:
-            expect["targeted_region"] = ((K, 4), "int32")
-            expect["targeted_keypoints"] = ((K, K, 3), "float32")
-            expect["targeted_share_before"] = ((K, L, K), "float32")
-            expect["targeted_share_after"] = ((K, L, K), "float32")
-            expect["targeted_rows"] = ((K, L, T), "float16")
+            # One region per keypoint, then one per body part (names + [P, K] 0/1 membership).
+            P = 0
+            if "targeted_part_names" in a:
+                names = list(a["targeted_part_names"])
+                members = np.asarray(a["targeted_part_keypoints"])
+                P = len(names)
+                if members.shape != (P, K) or not set(np.unique(members)) <= {0, 1} or (members.sum(1) == 0).any():
+                    fail(f"targeted_part_keypoints is {members.shape}, expected ({P}, {K}) of 0/1 with a keypoint each")
+            R = K + P
+            expect["targeted_region"] = ((R, 4), "int32")
+            expect["targeted_keypoints"] = ((R, K, 3), "float32")
+            expect["targeted_share_before"] = ((R, L, K), "float32")
+            expect["targeted_share_after"] = ((R, L, K), "float32")
+            expect["targeted_rows"] = ((R, L, T), "float16")
             if int(a["targeted_all_rows"]):
-                expect["targeted_dependency"] = ((K, L, K, T), "float16")
+                expect["targeted_dependency"] = ((R, L, K, T), "float16")
     if sorted(f["samples"].keys()) != sorted(expect):
         fail(f"/samples holds {sorted(f['samples'].keys())}, expected {sorted(expect)}")
     for name, (shape, dtype) in expect.items():

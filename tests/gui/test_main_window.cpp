@@ -892,6 +892,16 @@ TEST(Workbench, TheOcclusionTabShowsSensitivityTargetedOcclusionAndTheRunsPlots)
     EXPECT_EQ(view->targetedView()->spec().keypoints, std::vector<int>{11});
     QTest::keyClick(&w, Qt::Key_BracketRight);  // a layer: the targeted grid shows it alone
     EXPECT_EQ(view->targetedView()->spec().layers, std::vector<int>{0});
+    // A body part hidden instead of the keypoint: the run's parts are offered.
+    ASSERT_EQ(view->hiddenBox()->count(), 7);  // the keypoint, then head, torso, arms, legs
+    EXPECT_EQ(view->hiddenBox()->itemText(3), QStringLiteral("left arm"));
+    view->hiddenBox()->setCurrentIndex(3);
+    EXPECT_EQ(view->targetedView()->spec().part, "left_arm");
+    EXPECT_EQ(view->targetedView()->spec().keypoints, std::vector<int>{11});  // watched: the run keeps every row
+    EXPECT_GT(colourCount(view->targetedView()->renderToImage(QSize(300, 300))), 300);
+    EXPECT_TRUE(view->targetedView()->lastError().isEmpty()) << view->targetedView()->lastError().toStdString();
+    view->hiddenBox()->setCurrentIndex(0);
+    EXPECT_TRUE(view->targetedView()->spec().part.empty());
     w.setLayer(-1);
     w.selectSample(1);
     w.setKeypoint(9);

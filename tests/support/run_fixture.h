@@ -76,9 +76,10 @@ inline std::string sharedBTransposeRun() {
 }
 
 /// An occlusion run (posescope-cli occlude) of the small TransPose-R over the first six persons:
-/// 64 px windows at stride 32 (5 × 7), mean fill, 16 px targeted regions with every row kept.
+/// 64 px windows at stride 32 (5 × 7), mean fill, 16 px targeted regions (each keypoint, then the
+/// default body parts) with every row kept.
 inline std::string sharedOcclusionRun() {
-    return sharedRecordedRun("shared_run_occlusion_v2.h5", [](analysis::RecordOptions& o) {
+    return sharedRecordedRun("shared_run_occlusion_v3.h5", [](analysis::RecordOptions& o) {
         o.config = smallTransposeR();
         o.checkpoint = officialPath("transpose_r_small.pth");
         o.subset = 6;

@@ -30,10 +30,12 @@
 //   sensitivity   occlusion runs (posescope-cli occlude): one panel per keypoint, the crop under the
 //                 keypoint's sensitivity map (score drop, displacement or OKS drop of each occluder
 //                 position, spec `measure`), its prediction (star) and ground truth (ring) marked.
-//   targeted      occlusion runs with targeted occlusions: for the hidden keypoint keypoints[0],
-//                 rows = layers, columns = before / after hiding its region: its dependency map,
-//                 the region as a rectangle, its ground truth (ring) and its prediction then (star),
-//                 and the layer's share of the row on the region ("on region 0.21 → 0.08"). The maps
+//   targeted      occlusion runs with targeted occlusions: for the hidden keypoint keypoints[0]
+//                 (or the body part `part`), rows = layers, columns = before / after hiding its
+//                 region: its dependency map (a part: its keypoints' mean, or with keypoints[0]
+//                 that keypoint's, in runs keeping every row), the region as a
+//                 rectangle, the ground truth (rings) and the prediction then (stars), and the
+//                 layer's share of the row on the region ("on region 0.21 → 0.08"). The maps
 //                 are head-averaged (as the rows recorded after hiding).
 //   occlusion     occlusion runs, over every row of the run and of `runs` (one model each): per layer
 //                 the agreement of attention with the causal effect (Spearman, top-k overlap),
@@ -131,7 +133,8 @@ struct FigureSpec {
     /// Sensitivity figures: the map shown; occlusion figures: the effect attention is compared with.
     SensitivityMeasure measure = SensitivityMeasure::ScoreDrop;
     std::vector<std::string> runs;  // occlusion figures: more occlusion runs (one model each) beside `run`
-    std::string output;             // batch output pattern; "{row}" becomes the row ("" → derived from the spec file)
+    std::string part;    // targeted figures: the body part hidden (its name in the run); keypoints[0] is then watched
+    std::string output;  // batch output pattern; "{row}" becomes the row ("" → derived from the spec file)
 };
 
 /// The spec as JSON (every field written, so the file documents itself).

@@ -17,8 +17,8 @@
 // keypoints with v = 2 and v = 1. Targeted: per layer, the mean share of the hidden keypoint's
 // own row on its hidden region before and after hiding it, the same for every other keypoint's
 // row, and the mean displacement (image pixels) of the hidden keypoint's prediction and of the
-// others'. `visibility` is visibilityStats(run) (with the occluder share).
-// One sample's maps come back through occlusion.h (storedSensitivity, sampleAgreement) or,
+// others'; the same per body part (`parts`: its keypoints hidden, the others not). `visibility` is visibilityStats(run)
+// (with the occluder share). One sample's maps come back through occlusion.h (storedSensitivity, sampleAgreement) or,
 // without LibTorch types, through RunBrowser (run_browser.h).
 // Errors: RunFormatError for a run without occlusion arrays (a plain record), posescope::Error
 // for a top fraction outside (0, 1]. Thread-safety: reads `run` only; as RunReader. The header
@@ -55,6 +55,16 @@ struct LayerAgreement {
     std::vector<int64_t> spearmanCount, count;  // per layer: pairs in each mean
 };
 
+/// Targeted occlusion of one body part over a run: the part's keypoints ("hidden") against the
+/// others, as OcclusionReport's keypoint-region means.
+struct PartEffect {
+    std::string name;
+    std::vector<int> keypoints;
+    std::vector<double> hiddenShareBefore, hiddenShareAfter;  // per layer: the part's keypoints' rows on it
+    std::vector<double> otherShareBefore, otherShareAfter;    // per layer: every other keypoint's
+    double hiddenDisplacement = 0, otherDisplacement = 0;     // image pixels
+};
+
 struct OcclusionReport {
     int layers = 0, keypoints = 0;
     int64_t samples = 0;
@@ -65,6 +75,7 @@ struct OcclusionReport {
     std::vector<double> hiddenShareBefore, hiddenShareAfter;  // per layer
     std::vector<double> otherShareBefore, otherShareAfter;    // per layer
     double hiddenDisplacement = 0, otherDisplacement = 0;     // image pixels
+    std::vector<PartEffect> parts;                            // the run's body parts, in its order
     VisibilityStats visibility;
     bool cancelled = false;
 };

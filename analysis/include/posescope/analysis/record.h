@@ -42,7 +42,10 @@ struct OcclusionRecipe {
     std::string texture;           // image file of the texture fill
     int targetedMargin = 16;       // pixels around each keypoint hidden in the targeted pass; 0: none
     bool targetedAllRows = false;  // keep every keypoint's rows after each (K × layers × K × tokens)
-    int batch = 32;                // occluded variants per forward pass
+    /// Body parts hidden as one region each after the keypoints' (parseBodyParts in skeleton.h):
+    /// "auto" = head, torso, arms and legs from the keypoints' names; "none"; or "name=k,k;…".
+    std::string targetedParts = "auto";
+    int batch = 32;  // occluded variants per forward pass
 };
 
 struct RecordOptions {

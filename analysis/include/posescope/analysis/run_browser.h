@@ -101,9 +101,12 @@ struct GridMap {
     float minValue() const;
 };
 
-/// Occlusion runs with targeted occlusions: what hiding one keypoint's region did (crop pixels).
+/// Occlusion runs with targeted occlusions: what hiding one region (around a keypoint or a body
+/// part) did (crop pixels).
 struct TargetedView {
-    int hidden = 0;                              // the keypoint whose region was hidden
+    int hidden = 0;                              // the region: keypoint r < K, else body part r − K
+    std::string name;                            // the keypoint's or the part's name
+    std::vector<int> keypoints;                  // the keypoints hidden together ({r} for a keypoint)
     std::array<int, 4> region{};                 // x, y, w, h
     std::vector<std::array<float, 3>> after;     // every keypoint's prediction then (x, y, score)
     std::vector<float> shareBefore, shareAfter;  // layers × K: each row's mass on the region
@@ -180,10 +183,11 @@ public:
     /// One keypoint's sensitivity over the crop (input size; each pixel the mean over the
     /// windows covering it).
     GridMap sensitivityMap(int64_t row, int keypoint, SensitivityMeasure measure) const;
-    /// What hiding keypoint `hidden`'s region did, and a keypoint's dependency map in `layer`
-    /// then (token grid; compare with dependencyMap): the hidden keypoint's own (keypoint −1 or
-    /// `hidden`), or any other's in runs recorded with --targeted-all-rows (RunFormatError
-    /// otherwise).
+    /// What hiding targeted region `hidden` did (header().targetedRegions(): one per keypoint,
+    /// then one per body part), and a keypoint's dependency map in `layer` then (token grid;
+    /// compare with dependencyMap): the hidden keypoint's own, or for a part the mean of its
+    /// keypoints' (keypoint −1), or any keypoint's in runs recorded with --targeted-all-rows
+    /// (RunFormatError otherwise).
     TargetedView targeted(int64_t row, int hidden) const;
     GridMap targetedMap(int64_t row, int hidden, int layer, int keypoint = -1) const;
     bool hasTargetedAllRows() const { return hasTargeted() && header().targetedAllRows; }

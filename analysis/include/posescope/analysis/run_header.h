@@ -10,6 +10,8 @@
 // Errors: parseRunLevel throws std::invalid_argument. Thread-safety: plain values.
 #pragma once
 
+#include "posescope/datasets/skeleton.h"
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -59,6 +61,9 @@ struct RunHeader {
     std::string occlusionFill;
     int targetedMargin = 0;
     bool targetedAllRows = false;  // every keypoint's rows after each targeted occlusion are kept
+    /// The body parts hidden as one region each after the keypoints' regions (targeted region
+    /// r ≥ keypoints() is part r − keypoints()); empty in runs recorded before parts existed.
+    std::vector<BodyPart> targetedParts;
     std::string decoder = "dark";
     bool flip = false;
     bool layerwise = true;  // false: layer_keypoints hold NaN (recorded with --no-layerwise)
@@ -78,6 +83,14 @@ struct RunHeader {
     int pruningStages() const { return static_cast<int>(pruningLayers.size()); }
     bool hasOcclusion() const { return occlusionWindow > 0; }
     int occlusionWindows() const { return occlusionRows * occlusionCols; }
+    /// Targeted regions: one per keypoint, then one per body part (0 without targeted occlusion).
+    int targetedRegions() const {
+        return targetedMargin > 0 ? keypoints() + static_cast<int>(targetedParts.size()) : 0;
+    }
+    /// The keypoints hidden together in targeted region r ({r} for r < keypoints()).
+    std::vector<int> targetedRegionKeypoints(int r) const;
+    /// The keypoint's or the part's name of targeted region r.
+    std::string targetedRegionName(int r) const;
 };
 
 /// The first attribute (of checkpoint_sha256, config, dataset_sha256, boxes_sha256, selection,

@@ -66,14 +66,16 @@ struct RunSample {
     std::vector<int32_t> keptRank;     // stages × tokens: its place among the kept (0 = best), −1 pruned
     // Occlusion runs (header.hasOcclusion(); occlusion_run.h), W = the sliding windows:
     torch::Tensor occlusionScoreDrop, occlusionDisplacement, occlusionOks;  // [W, K]; read with array()
-    std::vector<float> referenceOks;       // K: the unoccluded prediction's OKS term (NaN: no GT)
-    std::vector<int64_t> occluderId;       // K: SynthPose's occluder of the keypoint (−1: none known)
-    std::vector<float> occluderShare;      // layers × K: the dependency row's mass on that occluder (NaN: none)
-    std::vector<int32_t> targetedRegion;   // K × (x, y, w, h), crop pixels: the region hidden around keypoint k
-    std::vector<float> targetedKeypoints;  // K × K × (x, y, score): with region k hidden
-    std::vector<float> targetedShareBefore, targetedShareAfter;  // K × layers × K: rows' mass on region k
-    torch::Tensor targetedRows;        // [K, layers, tokens]: keypoint k's own row with its region hidden
-    torch::Tensor targetedDependency;  // [K, layers, K, tokens]: every keypoint's rows then (targetedAllRows)
+    std::vector<float> referenceOks;   // K: the unoccluded prediction's OKS term (NaN: no GT)
+    std::vector<int64_t> occluderId;   // K: SynthPose's occluder of the keypoint (−1: none known)
+    std::vector<float> occluderShare;  // layers × K: the dependency row's mass on that occluder (NaN: none)
+    // Targeted regions r < R = header.targetedRegions(): one around each keypoint, then one around
+    // each body part (header.targetedParts).
+    std::vector<int32_t> targetedRegion;                         // R × (x, y, w, h), crop pixels: the region r hidden
+    std::vector<float> targetedKeypoints;                        // R × K × (x, y, score): with region r hidden
+    std::vector<float> targetedShareBefore, targetedShareAfter;  // R × layers × K: rows' mass on region r
+    torch::Tensor targetedRows;  // [R, layers, tokens]: the hidden keypoint's own row (a part: its keypoints' mean)
+    torch::Tensor targetedDependency;  // [R, layers, K, tokens]: every keypoint's rows then (targetedAllRows)
 };
 
 class RunWriter {

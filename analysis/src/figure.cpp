@@ -112,9 +112,10 @@ std::string figureSpecJson(const FigureSpec& s) {
     j += "  \"panel_width_mm\": " + number(s.panelWidthMm) + ",\n";
     j += "  \"dpi\": " + std::to_string(s.dpi) + ",\n";
     j += std::string("  \"overlay\": ") +
-         (s.overlay == ImageOverlay::Heatmap      ? "\"heatmap\""
-          : s.overlay == ImageOverlay::Dependency ? "\"dependency\""
-                                                  : "\"none\"") +
+         (s.overlay == ImageOverlay::Heatmap       ? "\"heatmap\""
+          : s.overlay == ImageOverlay::Dependency  ? "\"dependency\""
+          : s.overlay == ImageOverlay::Sensitivity ? "\"sensitivity\""
+                                                   : "\"none\"") +
          ",\n";
     j += std::string("  \"whole_image\": ") + (s.wholeImage ? "true" : "false") + ",\n";
     j += "  \"context\": " + number(s.context) + ",\n";
@@ -224,8 +225,10 @@ FigureSpec parseFigureSpec(const std::string& text, const std::string& file) {
             s.overlay = ImageOverlay::Heatmap;
         else if (o == "dependency")
             s.overlay = ImageOverlay::Dependency;
+        else if (o == "sensitivity")
+            s.overlay = ImageOverlay::Sensitivity;
         else
-            v.fail("unknown overlay \"" + o + "\" (none, heatmap or dependency)");
+            v.fail("unknown overlay \"" + o + "\" (none, heatmap, dependency or sensitivity)");
     }
     if (root.optional("whole_image", &v)) s.wholeImage = v.boolean();
     if (root.optional("context", &v)) s.context = v.number();
@@ -768,6 +771,10 @@ Plan planImage(const RunHeader& h, const FigureSpec& s, int64_t runSize, const I
                     .arg(layer + 1)
                     .arg(query,
                          s.direction == MapDirection::Affect ? QStringLiteral("affect") : QStringLiteral("dependency"));
+    } else if (s.overlay == ImageOverlay::Sensitivity) {
+        layer = kSensitivityRow;
+        keypoint = s.keypoints.empty() ? 0 : s.keypoints.front();
+        title = QStringLiteral("sensitivity · %1 · %2").arg(name(keypoint), measureLabel(s.measure));
     }
     p.layers = {layer};
     p.columns.push_back({keypoint, title});
@@ -1735,8 +1742,11 @@ bool needsRun(const FigureSpec& s) {
 
 // Sensitivity, targeted and occlusion figures need an occlusion run (targeted ones with targeted
 // occlusions): RunFormatError naming the run, as occlusion-report says it.
-void requireOcclusionRun(const SampleSource& source, FigureKind kind) {
-    if (kind != FigureKind::Sensitivity && kind != FigureKind::Targeted && kind != FigureKind::Occlusion) return;
+void requireOcclusionRun(const SampleSource& source, FigureKind kind, ImageOverlay overlay) {
+    const bool sensitivityOverlay = kind == FigureKind::Image && overlay == ImageOverlay::Sensitivity;
+    if (kind != FigureKind::Sensitivity && kind != FigureKind::Targeted && kind != FigureKind::Occlusion &&
+        !sensitivityOverlay)
+        return;
     const RunHeader& h = source.header();
     if (!h.hasOcclusion())
         throw RunFormatError(source.path(), "holds no occlusion analysis (record it with posescope-cli occlude)");
@@ -1891,7 +1901,7 @@ void paintImage(QPainter& p, const SampleSource& source, int64_t row, const Samp
 FigureLayout FigureRenderer::layout(const FigureSpec& spec, int64_t row) const {
     if (needsRun(spec)) (void)run(spec.kind);
     if (spec.kind == FigureKind::Scales) requireCocoRun(m_source);
-    requireOcclusionRun(m_source, spec.kind);
+    requireOcclusionRun(m_source, spec.kind, spec.overlay);
     if (spec.kind == FigureKind::Occlusion) {  // plots over the runs: no panels
         checkCommon(m_source.header(), spec, m_source.size());
         const OcclusionGeometry g = occlusionGeometry(spec, occlusionData(spec));
@@ -1916,7 +1926,7 @@ void FigureRenderer::paint(QPainter& p, const FigureSpec& s, int64_t row, double
     const RunHeader& h = m_source.header();
     require(row >= 0 && row < m_source.size(),
             "row " + std::to_string(row) + " is not in the run (" + std::to_string(m_source.size()) + " samples)");
-    requireOcclusionRun(m_source, s.kind);
+    requireOcclusionRun(m_source, s.kind, s.overlay);
     ImageFrame frame;
     if (s.kind == FigureKind::Occlusion) {  // over the runs: no sample drawn
         checkCommon(h, s, m_source.size());

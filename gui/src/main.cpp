@@ -1,6 +1,6 @@
 // posescope: the desktop workbench.
 //   posescope [run.h5 | annotations.json | checkpoint.pth]… [--compare run2.h5] [--sample ROW] [--view NAME]
-//             [--keypoint K] [--overlay none|heatmap|dependency] [--screenshot out.png]
+//             [--keypoint K] [--overlay none|heatmap|dependency|sensitivity] [--screenshot out.png]
 // Files open by extension. --compare shows a second run of the same samples beside the last one
 // opened (the Compare tab). --sample selects a row of the run or dataset, --keypoint a keypoint
 // (0-based), --view a tab (dependencies, heatmaps, pose, image, tokens, pruning, layerwise, scales, occlusion,
@@ -59,6 +59,8 @@ int main(int argc, char** argv) {
     if (keypoint > -2) window.setKeypoint(keypoint);
     if (overlay == QStringLiteral("heatmap")) window.setImageOverlay(posescope::analysis::ImageOverlay::Heatmap);
     if (overlay == QStringLiteral("dependency")) window.setImageOverlay(posescope::analysis::ImageOverlay::Dependency);
+    if (overlay == QStringLiteral("sensitivity"))
+        window.setImageOverlay(posescope::analysis::ImageOverlay::Sensitivity);
     if (!view.isEmpty()) {
         QWidget* tab = view == QStringLiteral("heatmaps")    ? static_cast<QWidget*>(window.heatmapView())
                        : view == QStringLiteral("pose")      ? static_cast<QWidget*>(window.poseView())

@@ -154,7 +154,7 @@ MainWindow::MainWindow(QWidget* parent)
     m_mhsaRows->setChecked(settings.value(QStringLiteral("view/mhsaRows"), true).toBool());
     m_threshold->setValue(settings.value(QStringLiteral("view/threshold"), 0).toInt());
     m_alpha->setValue(settings.value(QStringLiteral("view/alpha"), 70).toInt());
-    m_overlayBox->setCurrentIndex(std::clamp(settings.value(QStringLiteral("view/imageOverlay"), 0).toInt(), 0, 2));
+    m_overlayBox->setCurrentIndex(std::clamp(settings.value(QStringLiteral("view/imageOverlay"), 0).toInt(), 0, 3));
     m_wholeImage->setChecked(settings.value(QStringLiteral("view/wholeImage"), false).toBool());
     m_updating = false;
     rebuildRecentMenu();
@@ -309,10 +309,11 @@ void MainWindow::closeComparison() {
 
 QWidget* MainWindow::buildImagePage() {
     m_overlayBox = new QComboBox;
-    m_overlayBox->addItems({tr("nothing"), tr("heatmap"), tr("dependencies")});
+    m_overlayBox->addItems({tr("nothing"), tr("heatmap"), tr("dependencies"), tr("sensitivity")});
     m_overlayBox->setToolTip(
-        tr("What lies over the original image: the chosen keypoint's heatmap (or their maximum), or the "
-           "dependency map of the chosen layer and keypoint (or of a clicked point)"));
+        tr("What lies over the original image: the chosen keypoint's heatmap (or their maximum), the "
+           "dependency map of the chosen layer and keypoint (or of a clicked point), or in occlusion runs "
+           "the keypoint's sensitivity to an occluder (the Occlusion tab's measure)"));
     m_wholeImage = new QCheckBox(tr("whole image"));
     m_wholeImage->setToolTip(tr("the whole image instead of the person's surroundings"));
     auto* page = new QWidget;
@@ -331,6 +332,11 @@ QWidget* MainWindow::buildImagePage() {
     };
     connect(m_overlayBox, &QComboBox::currentIndexChanged, this, changed);
     connect(m_wholeImage, &QCheckBox::toggled, this, changed);
+    connect(m_occlusion->measureBox(), &QComboBox::currentIndexChanged, this, [this] {  // the sensitivity overlay's
+        if (m_source && m_row >= 0 &&
+            m_overlayBox->currentIndex() == static_cast<int>(analysis::ImageOverlay::Sensitivity))
+            m_image->setFigure(imageSpec(), m_row);
+    });
     m_imagePage = page;
     return page;
 }
@@ -626,6 +632,7 @@ analysis::FigureSpec MainWindow::imageSpec() const {
     s.kind = analysis::FigureKind::Image;
     s.overlay = static_cast<analysis::ImageOverlay>(m_overlayBox->currentIndex());
     s.wholeImage = m_wholeImage->isChecked();
+    if (s.overlay == analysis::ImageOverlay::Sensitivity) s.measure = m_occlusion->measure();
     if (s.overlay == analysis::ImageOverlay::Dependency) {
         if (m_layer >= 0) s.layers = {m_layer};
         s.usePoint = m_usePoint;

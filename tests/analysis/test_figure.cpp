@@ -620,6 +620,61 @@ TEST(Figure, ImageFiguresShowTheOriginalImageWithTheMapCarriedBackFromTheCrop) {
     EXPECT_NO_THROW(fromData.write(spec, row, test::outputPath("image_dataset.pdf")));
 }
 
+TEST(Figure, ImageFiguresOfOcclusionRunsShowAKeypointsSensitivityOverTheImage) {
+    ensureGuiApplication();
+    const auto run = RunBrowser::open(test::sharedOcclusionRun());
+    const RunHeader& h = run->header();
+    const FigureRenderer renderer(*run);
+    const int64_t row = 2;
+    const int k = 9;
+    FigureSpec spec;
+    spec.run = run->path();
+    spec.rows = {row};
+    spec.kind = FigureKind::Image;
+    spec.overlay = ImageOverlay::Sensitivity;
+    spec.measure = SensitivityMeasure::Displacement;
+    spec.keypoints = {k};
+    spec.showPose = false;
+    spec.showColorbar = false;
+    spec.alpha = 1;
+    spec.dpi = 72;
+    spec.colormap = "viridis";
+    const FigurePanel panel = renderer.layout(spec).panels.at(0);
+    const std::string png = test::outputPath("image_sensitivity.png");
+    renderer.write(spec, row, png);
+    const QImage img(QString::fromStdString(png));
+    ASSERT_FALSE(img.isNull());
+    // Where the map is largest (crop pixels), carried to the image, the colormap's top colour; where
+    // it is smallest, its bottom one.
+    const GridMap map = run->sensitivityMap(row, k, SensitivityMeasure::Displacement);
+    ASSERT_EQ(map.cols, h.inputWidth);
+    ASSERT_GT(map.maxValue(), map.minValue());
+    for (const bool top : {true, false}) {
+        size_t at = 0;
+        for (size_t i = 0; i < map.values.size(); ++i)
+            if (top ? map.values[i] > map.values[at] : map.values[i] < map.values[at]) at = i;
+        const auto f = figureOf(panel, static_cast<double>(at % static_cast<size_t>(map.cols)),
+                                static_cast<double>(at / static_cast<size_t>(map.cols)));
+        const Rgb8 want = colormap("viridis").at(top ? 1.0 : 0.0);
+        int best = 1 << 30;  // the closest pixel within 2 (window maps are blocks; pixels are whole)
+        for (int y = static_cast<int>(f[1]) - 2; y <= static_cast<int>(f[1]) + 2; ++y)
+            for (int x = static_cast<int>(f[0]) - 2; x <= static_cast<int>(f[0]) + 2; ++x) {
+                const QColor c = img.pixelColor(x, y);
+                best = std::min(
+                    best, std::abs(c.red() - want.r) + std::abs(c.green() - want.g) + std::abs(c.blue() - want.b));
+            }
+        EXPECT_LT(best, 30) << (top ? "top" : "bottom");
+    }
+    const std::string svg = test::outputPath("image_sensitivity.svg");
+    renderer.write(spec, row, svg);
+    EXPECT_NE(slurp(svg).find("sensitivity · left wrist · displacement"), std::string::npos);
+    EXPECT_EQ(parseFigureSpec(figureSpecJson(spec), "s.json").overlay, ImageOverlay::Sensitivity);
+    // A run without an occlusion analysis is refused, naming it.
+    const auto plain = RunBrowser::open(test::sharedRun());
+    spec.run = plain->path();
+    EXPECT_THROW(FigureRenderer(*plain).layout(spec), RunFormatError);
+}
+
 TEST(RunBrowser, PptRunsGiveTheTokensAliveInEachLayer) {
     const auto run = RunBrowser::open(test::sharedPptRun());
     ASSERT_TRUE(run->hasPruning());

@@ -902,6 +902,16 @@ TEST(Workbench, TheOcclusionTabShowsSensitivityTargetedOcclusionAndTheRunsPlots)
     EXPECT_TRUE(view->targetedView()->lastError().isEmpty()) << view->targetedView()->lastError().toStdString();
     view->hiddenBox()->setCurrentIndex(0);
     EXPECT_TRUE(view->targetedView()->spec().part.empty());
+    // The image tab lays the keypoint's sensitivity over the original image, in the tab's measure.
+    w.setImageOverlay(analysis::ImageOverlay::Sensitivity);
+    EXPECT_EQ(w.imageView()->spec().overlay, analysis::ImageOverlay::Sensitivity);
+    EXPECT_EQ(w.imageView()->spec().keypoints, std::vector<int>{11});
+    EXPECT_GT(colourCount(w.imageView()->renderToImage(QSize(400, 400))), 300);
+    EXPECT_TRUE(w.imageView()->lastError().isEmpty()) << w.imageView()->lastError().toStdString();
+    view->measureBox()->setCurrentIndex(2);
+    EXPECT_EQ(w.imageView()->spec().measure, analysis::SensitivityMeasure::OksDrop);
+    view->measureBox()->setCurrentIndex(0);
+    w.setImageOverlay(analysis::ImageOverlay::None);
     w.setLayer(-1);
     w.selectSample(1);
     w.setKeypoint(9);

@@ -95,8 +95,9 @@ enum class FigureKind {
 };
 /// What an image figure lays over the image: nothing, a heatmap (keypoints[0], or the maximum
 /// over keypoints without one) or a dependency map (layers[0] or the last layer, keypoints[0]
-/// or the first keypoint, or the chosen point).
-enum class ImageOverlay { None, Heatmap, Dependency };
+/// or the first keypoint, or the chosen point) or, for occlusion runs, a keypoint's sensitivity
+/// map (keypoints[0] or the first keypoint; the spec's `measure`).
+enum class ImageOverlay { None, Heatmap, Dependency, Sensitivity };
 /// How a scales figure shows the decoders' quantisation error: in image pixels, or normalised by
 /// the person's height (drawn in % of it).
 enum class QuantisationUnit { Pixels, Normalised };

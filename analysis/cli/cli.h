@@ -100,5 +100,6 @@ Command scalesCommand();
 Command occludeCommand();
 Command occlusionReportCommand();
 Command attentionStatsCommand();
+Command compareCommand();
 
 }  // namespace posescope::cli

@@ -31,6 +31,7 @@ const std::vector<posescope::cli::Command>& commands() {
         posescope::cli::occludeCommand(),
         posescope::cli::occlusionReportCommand(),
         posescope::cli::attentionStatsCommand(),
+        posescope::cli::compareCommand(),
     };
     return list;
 }

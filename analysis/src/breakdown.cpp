@@ -94,14 +94,6 @@ AccuracyBin accuracyOf(const CocoEvalResult& r, std::size_t area, const std::str
     return {label, a.ap, a.ap50, a.ap75, a.ar, 0};
 }
 
-// Equal keypoints, NaN equal to NaN (rescoring and NMS copy a row's keypoints untouched).
-bool sameKeypoints(const std::vector<double>& a, const std::vector<double>& b) {
-    if (a.size() != b.size()) return false;
-    for (std::size_t i = 0; i < a.size(); ++i)
-        if (!(a[i] == b[i] || (std::isnan(a[i]) && std::isnan(b[i])))) return false;
-    return true;
-}
-
 // The evaluated GT persons of each image, and how many of them a region of the image holds.
 class PeopleIndex {
 public:
@@ -291,22 +283,9 @@ RunBreakdown breakdownRun(const RunReader& run, const std::string& gtFile, const
     // ---- Accuracy per people-in-crop bin: the ignore hooks on the whole run's matches ----
     const std::size_t P = in.predictions.size();
     std::vector<std::size_t> predictionBin(P, kNoBin);  // by the row each prediction came from
-    {
-        std::map<int64_t, std::vector<std::size_t>> imageRows;
-        for (std::size_t r = 0; r < rows; ++r)
-            imageRows[imageIds[r]].push_back(r);
-        std::vector<bool> used(rows, false);
-        for (std::size_t p = 0; p < P; ++p) {
-            const auto it = imageRows.find(in.predictions[p].imageId);
-            if (it == imageRows.end()) continue;
-            for (std::size_t r : it->second) {
-                if (used[r] || !sameKeypoints(in.rowKeypoints[r], in.predictions[p].keypoints)) continue;
-                used[r] = true;
-                predictionBin[p] = crowdingBin(rowPeople[r], o.crowdingBins);
-                break;
-            }
-        }
-    }
+    for (std::size_t p = 0; p < P; ++p)
+        if (const int64_t r = in.predictionRows[p]; r >= 0)
+            predictionBin[p] = crowdingBin(rowPeople[static_cast<std::size_t>(r)], o.crowdingBins);
     const std::vector<std::string> crowdingLabels = crowdingBinLabels(o.crowdingBins);
     for (std::size_t b = 0; b < o.crowdingBins.size(); ++b) {
         auto outside = [&](int64_t gtId) {

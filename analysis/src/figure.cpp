@@ -1,6 +1,7 @@
 #include "posescope/analysis/figure.h"
 
 #include "posescope/analysis/colormap.h"
+#include "posescope/analysis/run_pairing.h"
 #include "posescope/analysis/run_store.h"
 #include "posescope/analysis/scale_analysis.h"
 #include "posescope/datasets/atomic_file.h"
@@ -56,6 +57,7 @@ std::string figureKindName(FigureKind kind) {
         case FigureKind::Sensitivity: return "sensitivity";
         case FigureKind::Targeted: return "targeted";
         case FigureKind::Occlusion: return "occlusion";
+        case FigureKind::Models: return "models";
     }
     return "dependencies";
 }
@@ -164,10 +166,12 @@ FigureSpec parseFigureSpec(const std::string& text, const std::string& file) {
             s.kind = FigureKind::Targeted;
         else if (k == "occlusion")
             s.kind = FigureKind::Occlusion;
+        else if (k == "models")
+            s.kind = FigureKind::Models;
         else
             v.fail("unknown kind \"" + k +
                    "\" (dependencies, heatmaps, pose, layerwise, image, tokens, pruning, scales, sensitivity, "
-                   "targeted or occlusion)");
+                   "targeted, occlusion or models)");
     }
     s.run = root.field("run").string();
     auto ints = [](const json::JsonValue& a) {
@@ -341,13 +345,13 @@ double textWidth(const QString& text, double sizePt) {
 
 // Draws text with its baseline-left at (x, y), or centred on x when `centre`.
 void drawText(QPainter& p, double x, double y, const QString& text, double sizePt, bool centre = false,
-              double angle = 0) {
+              double angle = 0, const QColor& colour = QColor(20, 20, 20)) {
     p.save();
     p.translate(x, y);
     if (angle != 0) p.rotate(angle);
     p.scale(sizePt / 100.0, sizePt / 100.0);
     p.setFont(figureFont());
-    p.setPen(QColor(20, 20, 20));
+    p.setPen(colour);
     const double w = centre ? textWidth(text, sizePt) * 100.0 / sizePt : 0;
     p.drawText(QPointF(-w / 2, 0), text);
     p.restore();
@@ -1641,6 +1645,8 @@ void paintTokens(QPainter& p, const RunBrowser& run, int64_t row, const cv::Mat&
 
 }  // namespace
 
+struct ModelsData;  // models figures' other runs (below)
+
 struct FigureRenderer::Cache {
     int64_t row = -1;
     cv::Mat crop;
@@ -1652,6 +1658,7 @@ struct FigureRenderer::Cache {
     std::pair<std::string, std::string> scalesKey;          //   this key
     std::optional<OcclusionFigureData> occlusion;           // occlusion figures: of the runs and
     std::pair<std::vector<std::string>, int> occlusionKey;  //   measure of this key
+    std::shared_ptr<const ModelsData> models;               // models figures: the other runs, paired
 };
 
 namespace {
@@ -1662,6 +1669,20 @@ std::pair<std::string, std::string> scalesKey(const FigureSpec& s) {
 
 std::pair<std::vector<std::string>, int> occlusionKey(const FigureSpec& s) {
     return {s.runs, static_cast<int>(s.measure)};
+}
+
+// Family and variant, told apart by the file name when two runs share them.
+std::vector<std::string> modelNames(const std::vector<std::pair<std::string, const RunHeader*>>& runs) {
+    std::vector<std::string> names;
+    for (const auto& [path, h] : runs) {
+        std::string name = h->modelFamily + (h->modelVariant.empty() ? "" : " " + h->modelVariant);
+        names.push_back(name.empty() ? fs::path(path).filename().string() : name);
+    }
+    std::vector<std::string> out = names;
+    for (size_t i = 0; i < names.size(); ++i)
+        if (std::count(names.begin(), names.end(), names[i]) > 1 && names[i] != fs::path(runs[i].first).filename())
+            out[i] += " · " + fs::path(runs[i].first).filename().string();
+    return out;
 }
 
 }  // namespace
@@ -1684,26 +1705,24 @@ OcclusionFigureData occlusionFigureData(const RunBrowser& run, const FigureSpec&
     OcclusionReportOptions options;
     options.measure = spec.measure;
     OcclusionFigureData d;
+    std::vector<std::pair<std::string, RunHeader>> headers;
     auto add = [&](const RunBrowser& r) {
-        const RunHeader& h = r.header();
         OcclusionFigureModel m;
         m.run = r.path();
-        m.name = h.modelFamily + (h.modelVariant.empty() ? "" : " " + h.modelVariant);
-        if (m.name.empty()) m.name = fs::path(r.path()).filename().string();
-        m.targetedMargin = h.targetedMargin;
+        m.targetedMargin = r.header().targetedMargin;
         m.report = r.occlusionReport(options);  // RunFormatError naming a run without occlusion arrays
         d.models.push_back(std::move(m));
+        headers.push_back({r.path(), r.header()});
     };
     add(run);
     for (const std::string& path : spec.runs)
         add(*RunBrowser::open(path));
-    // Models of the same family and variant are told apart by their files.
-    std::vector<std::string> names;
-    for (const OcclusionFigureModel& m : d.models)
-        names.push_back(m.name);
+    std::vector<std::pair<std::string, const RunHeader*>> named;
+    for (const auto& [path, h] : headers)
+        named.push_back({path, &h});
+    const std::vector<std::string> names = modelNames(named);
     for (size_t i = 0; i < d.models.size(); ++i)
-        if (std::count(names.begin(), names.end(), names[i]) > 1)
-            d.models[i].name += " · " + fs::path(d.models[i].run).filename().string();
+        d.models[i].name = names[i];
     return d;
 }
 
@@ -1896,6 +1915,295 @@ void paintImage(QPainter& p, const SampleSource& source, int64_t row, const Samp
     p.restore();
 }
 
+// ---- Models figures: one sample of several runs side by side --------------------------------------
+
+// The layout: rows = the pose row (showPose) and the first run's layers, columns = the runs, then
+// one more for two or more runs (every prediction; for two runs the difference of the maps).
+struct ModelsPlan {
+    std::vector<int> layers;  // −1: the pose row
+    int models = 1, keypoint = 0;
+    bool extra = false;
+    double panelW = 0, panelH = 0, labelW = 0, headerH = 0;
+    FigureLayout layout;
+};
+
+ModelsPlan planModels(const RunHeader& h, const FigureSpec& s, int64_t runSize, int models) {
+    checkCommon(h, s, runSize);
+    const int K = h.keypoints(), L = h.layers;
+    require(s.keypoints.size() <= 1, "a models figure shows one keypoint");
+    require(L > 0, "a models figure needs runs with attention layers");
+    ModelsPlan p;
+    p.keypoint = s.keypoints.empty() ? 0 : s.keypoints.front();
+    require(p.keypoint >= 0 && p.keypoint < K,
+            "keypoint " + std::to_string(p.keypoint) + " out of range (the run has " + std::to_string(K) + ")");
+    p.layers = s.layers;
+    if (p.layers.empty())
+        for (int l = 0; l < L; ++l)
+            p.layers.push_back(l);
+    for (int l : p.layers)
+        require(l >= 0 && l < L,
+                "layer " + std::to_string(l) + " out of range (the first run has " + std::to_string(L) + " layers)");
+    if (s.showPose) p.layers.insert(p.layers.begin(), -1);
+    p.models = models;
+    p.extra = models >= 2;
+    p.panelW = s.panelWidthMm * 72.0 / 25.4;
+    p.panelH = p.panelW * h.inputHeight / std::max(1, h.inputWidth);
+    for (int l : p.layers)
+        p.labelW = std::max(p.labelW, textWidth(l < 0 ? QStringLiteral("pose") : rowLabel(l), kFontPt) + 3);
+    p.headerH = kCaptionH + kFontPt * 1.5;
+    const int columns = models + (p.extra ? 1 : 0);
+    const double x0 = kMargin + p.labelW, y0 = kMargin + p.headerH;
+    FigureLayout& lay = p.layout;
+    for (size_t r = 0; r < p.layers.size(); ++r)
+        for (int c = 0; c < columns; ++c) {
+            FigurePanel panel;
+            panel.x = x0 + c * (p.panelW + kGap);
+            panel.y = y0 + static_cast<double>(r) * (p.panelH + kGap);
+            panel.width = p.panelW;
+            panel.height = p.panelH;
+            panel.layer = p.layers[r];
+            panel.keypoint = p.keypoint;
+            panel.model = c < models ? c : -1;
+            panel.toCrop = panelToCrop(panel.x, panel.y, panel.width, h.inputWidth);
+            lay.panels.push_back(panel);
+        }
+    lay.cropWidth = h.inputWidth;
+    lay.cropHeight = h.inputHeight;
+    lay.width =
+        x0 + columns * (p.panelW + kGap) - kGap + (s.showColorbar ? kBarGap + kBarWidth + kTickWidth : 0) + kMargin;
+    lay.height = y0 + static_cast<double>(p.layers.size()) * (p.panelH + kGap) - kGap + kMargin;
+    return p;
+}
+
+// A crop of `cols` × `rows` pixels fitted into `r`, centred, keeping its aspect ratio.
+QRectF fitted(const QRectF& r, int cols, int rows) {
+    const double k = std::min(r.width() / std::max(1, cols), r.height() / std::max(1, rows));
+    const double w = cols * k, h = rows * k;
+    return {r.x() + (r.width() - w) / 2, r.y() + (r.height() - h) / 2, w, h};
+}
+
+// Differences: blue (negative) – near white (0) – red (positive), ColorBrewer's RdBu end and middle
+// colours; t in [−1, 1].
+cv::Vec3b divergingColour(double t) {
+    static const double neg[3] = {33, 102, 172}, mid[3] = {247, 247, 247}, pos[3] = {178, 24, 43};
+    t = std::clamp(std::isnan(t) ? 0.0 : t, -1.0, 1.0);
+    const double* end = t < 0 ? neg : pos;
+    const double a = std::abs(t);
+    cv::Vec3b c;
+    for (int i = 0; i < 3; ++i)
+        c[i] = static_cast<uint8_t>(std::lround(mid[i] + (end[i] - mid[i]) * a));
+    return c;
+}
+
+// Text fitted into `width` points (smaller, down to half the size).
+void drawFittedText(QPainter& p, double cx, double y, const QString& text, double sizePt, double width,
+                    const QColor& colour) {
+    const double size = std::max(sizePt / 2, std::min(sizePt, sizePt * width / std::max(1.0, textWidth(text, sizePt))));
+    drawText(p, cx, y, text, size, true, 0, colour);
+}
+
+}  // namespace
+
+// The other runs of a models figure, their names, and the source's rows paired with theirs.
+struct ModelsData {
+    std::vector<std::string> runs;  // the spec's `runs` these are of
+    std::vector<std::unique_ptr<RunBrowser>> others;
+    std::vector<std::string> names;                // every model, the source's first
+    std::map<int64_t, std::vector<int64_t>> rows;  // the source's row → each model's row
+};
+
+namespace {
+
+std::shared_ptr<const ModelsData> modelsData(const RunBrowser& first, const FigureSpec& s) {
+    auto d = std::make_shared<ModelsData>();
+    d->runs = s.runs;
+    std::vector<std::string> paths{first.path()};
+    std::vector<std::pair<std::string, const RunHeader*>> headers{{first.path(), &first.header()}};
+    for (const std::string& path : s.runs) {
+        d->others.push_back(RunBrowser::open(path));
+        paths.push_back(path);
+        headers.push_back({path, &d->others.back()->header()});
+    }
+    d->names = modelNames(headers);
+    // FileError naming a run of other samples.
+    const RunPairing pairing = pairRunFiles(paths);
+    for (const PairedSample& sample : pairing.samples)
+        d->rows.emplace(sample.rows.front(), sample.rows);
+    return d;
+}
+
+void paintModels(QPainter& p, const RunBrowser& first, const ModelsData& d, const FigureSpec& s, int64_t row,
+                 const ModelsPlan& pl) {
+    const int M = pl.models, k = pl.keypoint, L0 = first.header().layers;
+    std::vector<const RunBrowser*> runs{&first};
+    for (const auto& o : d.others)
+        runs.push_back(o.get());
+    std::vector<int64_t> rows(static_cast<size_t>(M), -1);
+    const auto paired = d.rows.find(row);
+    if (paired != d.rows.end()) rows = paired->second;
+    rows[0] = row;
+    std::vector<cv::Mat> crops(static_cast<size_t>(M));
+    std::vector<SamplePose> poses(static_cast<size_t>(M));
+    for (size_t m = 0; m < static_cast<size_t>(M); ++m)
+        if (rows[m] >= 0) {
+            crops[m] = runs[m]->crop(rows[m]);
+            poses[m] = runs[m]->pose(rows[m]);
+        }
+    // The maps: each run's layer at the depth of the first run's, head-averaged unless the spec's
+    // head exists in that run.
+    auto layerOf = [&](size_t m, int layer) {
+        return m == 0 ? layer : layerAtSameDepth(layer, L0, runs[m]->header().layers);
+    };
+    std::map<std::pair<size_t, int>, GridMap> maps;
+    auto mapOf = [&](size_t m, int layer) -> const GridMap& {
+        auto it = maps.find({m, layer});
+        if (it != maps.end()) return it->second;
+        MapRequest q;
+        q.layer = layerOf(m, layer);
+        q.keypoint = k;
+        q.head = s.head >= 0 && s.head < runs[m]->header().heads ? s.head : -1;
+        q.direction = s.direction;
+        return maps.emplace(std::make_pair(m, layer), runs[m]->dependencyMap(rows[m], q)).first->second;
+    };
+    double sharedMax = 0;
+    for (const FigurePanel& panel : pl.layout.panels)
+        if (panel.model >= 0 && panel.layer >= 0 && rows[static_cast<size_t>(panel.model)] >= 0)
+            sharedMax = std::max(sharedMax,
+                                 static_cast<double>(mapOf(static_cast<size_t>(panel.model), panel.layer).maxValue()));
+    const Colormap& cm = colormap(s.colormap);
+    const QRectF visible = p.hasClipping() ? p.clipBoundingRect() : QRectF();
+    p.save();
+    p.fillRect(QRectF(0, 0, pl.layout.width, pl.layout.height), QColor(255, 255, 255));
+    const bool sameInput = M == 2 && rows[1] >= 0 && crops[0].size() == crops[1].size();
+    for (const FigurePanel& panel : pl.layout.panels) {
+        const QRectF r(panel.x, panel.y, panel.width, panel.height);
+        if (!visible.isNull() && !visible.intersects(r)) continue;
+        const size_t m = panel.model >= 0 ? static_cast<size_t>(panel.model) : 0;
+        if (panel.model >= 0 && rows[m] < 0) {  // a sample the run does not hold
+            p.fillRect(r, QColor(235, 235, 235));
+            drawFittedText(p, r.center().x(), r.center().y(), QStringLiteral("not in this run"), kSmallFontPt,
+                           r.width() - 2, QColor(90, 90, 90));
+            continue;
+        }
+        const cv::Mat& crop = crops[m];
+        const QRectF f = fitted(r, crop.cols, crop.rows);
+        const double unit = f.width() / 62.0, scale = f.width() / std::max(1, crop.cols);
+        auto at = [&](float x, float y) { return QPointF(f.x() + x * scale, f.y() + y * scale); };
+        if (panel.layer < 0 && panel.model >= 0) {  // the run's pose
+            p.drawImage(f, toQImage(crop));
+            drawPose(p, runs[m]->header(), poses[m], r, at, unit, false);
+            continue;
+        }
+        if (panel.layer < 0) {  // every run's prediction on the first run's crop, in its colour
+            p.drawImage(f, toQImage(crop));
+            p.save();
+            p.setClipRect(r);
+            p.setRenderHint(QPainter::Antialiasing, true);
+            p.setPen(QPen(QColor(255, 255, 255), 0.5 * unit));
+            p.setBrush(Qt::NoBrush);
+            for (const auto& g : poses[0].groundTruth)
+                if (g[2] > 0) p.drawEllipse(at(g[0], g[1]), 1.3 * unit, 1.3 * unit);
+            for (size_t i = 0; i < static_cast<size_t>(M); ++i) {
+                if (rows[i] < 0 || crops[i].size() != crop.size()) continue;  // another crop: not comparable
+                const auto& pr = poses[i].predicted;
+                p.setPen(QPen(tab10(i), 0.8 * unit, Qt::SolidLine, Qt::RoundCap));
+                for (const auto& [a, b] : runs[i]->header().skeleton)
+                    if (a < static_cast<int>(pr.size()) && b < static_cast<int>(pr.size()))
+                        p.drawLine(at(pr[static_cast<size_t>(a)][0], pr[static_cast<size_t>(a)][1]),
+                                   at(pr[static_cast<size_t>(b)][0], pr[static_cast<size_t>(b)][1]));
+                p.setPen(QPen(QColor(0, 0, 0), 0.3 * unit));
+                p.setBrush(tab10(i));
+                for (const auto& q : pr)
+                    p.drawEllipse(at(q[0], q[1]), 1.0 * unit, 1.0 * unit);
+            }
+            p.restore();
+            continue;
+        }
+        if (panel.model >= 0) {  // the run's map at the first run's depth
+            const GridMap& g = mapOf(m, panel.layer);
+            const double lo = s.sharedScale ? 0 : g.minValue(), hi = s.sharedScale ? sharedMax : g.maxValue();
+            p.drawImage(f, blend(crop, toCrop(g, crop.cols, crop.rows), lo, hi, cm, s.threshold, s.alpha));
+            p.save();
+            p.setClipRect(r);
+            p.setRenderHint(QPainter::Antialiasing, true);
+            const auto& q = poses[m].predicted[static_cast<size_t>(k)];
+            drawStar(p, at(q[0], q[1]), f.width() / 18.0);
+            p.restore();
+            if (m > 0 && runs[m]->header().layers != L0)  // its own layer number
+                drawFittedText(p, r.x() + r.width() / 2, r.bottom() - 1.5,
+                               QStringLiteral("its layer %1").arg(layerOf(m, panel.layer) + 1), kSmallFontPt,
+                               r.width() - 2, QColor(255, 255, 255));
+            continue;
+        }
+        if (!sameInput) {  // no difference of maps over other crops
+            p.fillRect(r, QColor(245, 245, 245));
+            if (M == 2)
+                drawFittedText(p, r.center().x(), r.center().y(), QStringLiteral("other input sizes"), kSmallFontPt,
+                               r.width() - 2, QColor(90, 90, 90));
+            continue;
+        }
+        // The difference first − second (each map min–max normalised unless the scale is shared),
+        // coloured from −m to m with m its largest magnitude (0 everywhere: the middle colour).
+        auto normalised = [&](size_t i) {
+            const GridMap& g = mapOf(i, panel.layer);
+            cv::Mat up = toCrop(g, crop.cols, crop.rows);
+            if (!s.sharedScale) {
+                const double lo = g.minValue(), hi = g.maxValue();
+                up = (up - lo) / (hi > lo ? hi - lo : 1.0);
+            }
+            return up;
+        };
+        const cv::Mat diff = normalised(0) - normalised(1);
+        double largest = 0;
+        cv::minMaxLoc(cv::abs(diff), nullptr, &largest);
+        cv::Mat out = crop.clone();
+        const double a = s.alpha;
+        for (int y = 0; y < out.rows; ++y) {
+            const float* v = diff.ptr<float>(y);
+            auto* o = out.ptr<cv::Vec3b>(y);
+            for (int x = 0; x < out.cols; ++x) {
+                const cv::Vec3b c = divergingColour(largest > 0 ? v[x] / largest : 0.0);
+                for (int i = 0; i < 3; ++i)
+                    o[x][i] = static_cast<uint8_t>(std::lround((1 - a) * o[x][i] + a * c[i]));
+            }
+        }
+        p.drawImage(f, toQImage(out));
+        drawFittedText(p, r.x() + r.width() / 2, r.bottom() - 1.5,
+                       QStringLiteral("±%1").arg(QString::number(largest, 'g', 2)), kSmallFontPt, r.width() - 2,
+                       QColor(20, 20, 20));
+    }
+    // The caption, the columns (the runs in their colours) and the rows.
+    const RunHeader& h = first.header();
+    QString caption = QStringLiteral("%1 · %2").arg(
+        label(h.keypointNames[static_cast<size_t>(k)]),
+        s.direction == MapDirection::Affect ? QStringLiteral("affect") : QStringLiteral("dependency"));
+    if (M > 1) caption += QStringLiteral(" · layers by relative depth");
+    const double captionW = pl.layout.width - kMargin - (kMargin + pl.labelW);
+    drawText(p, kMargin + pl.labelW, kMargin + kFontPt * 1.05, caption,
+             std::max(kFontPt / 2, std::min(kFontPt, kFontPt * captionW / std::max(1.0, textWidth(caption, kFontPt)))));
+    const size_t columns = static_cast<size_t>(M + (pl.extra ? 1 : 0));
+    for (size_t c = 0; c < columns && c < pl.layout.panels.size(); ++c) {
+        const FigurePanel& panel = pl.layout.panels[c];
+        const bool model = static_cast<int>(c) < M;
+        const QString title = model    ? QString::fromStdString(d.names[c])
+                              : M == 2 ? QStringLiteral("all · 1 − 2")
+                                       : QStringLiteral("all");
+        drawFittedText(p, panel.x + panel.width / 2, panel.y - kFontPt * 0.5, title, kFontPt, panel.width,
+                       model ? tab10(c) : QColor(20, 20, 20));
+    }
+    for (size_t r = 0; r < pl.layers.size(); ++r) {
+        const FigurePanel& panel = pl.layout.panels[r * columns];
+        drawText(p, kMargin, panel.y + panel.height / 2 + kFontPt * 0.35,
+                 pl.layers[r] < 0 ? QStringLiteral("pose") : rowLabel(pl.layers[r]), kFontPt);
+    }
+    if (s.showColorbar && !pl.layout.panels.empty()) {
+        const FigurePanel& last = pl.layout.panels.back();
+        const FigurePanel& top = pl.layout.panels[pl.layers.front() < 0 && pl.layers.size() > 1 ? columns : 0];
+        drawColorbar(p, cm, last.x + last.width + kBarGap, top.y, last.y + last.height, s.sharedScale, sharedMax);
+    }
+    p.restore();
+}
+
 }  // namespace
 
 FigureLayout FigureRenderer::layout(const FigureSpec& spec, int64_t row) const {
@@ -1912,6 +2220,8 @@ FigureLayout FigureRenderer::layout(const FigureSpec& spec, int64_t row) const {
         lay.cropHeight = m_source.header().inputHeight;
         return lay;
     }
+    if (spec.kind == FigureKind::Models)
+        return planModels(m_source.header(), spec, m_source.size(), 1 + static_cast<int>(spec.runs.size())).layout;
     if (spec.kind != FigureKind::Image) return plan(m_source.header(), spec, m_source.size()).layout;
     const RunHeader& h = m_source.header();
     require(row >= 0 && row < m_source.size(),
@@ -1952,6 +2262,16 @@ void FigureRenderer::paint(QPainter& p, const FigureSpec& s, int64_t row, double
         p.fillRect(QRectF(0, 0, g.width, g.height), QColor(255, 255, 255));
         drawScales(p, h, s, g, *c.scales);
         p.restore();
+        return;
+    }
+    if (s.kind == FigureKind::Models) {  // this run and the spec's `runs`, the sample paired
+        const ModelsPlan mp = planModels(h, s, m_source.size(), 1 + static_cast<int>(s.runs.size()));
+        Cache& c = *m_cache;
+        if (!c.models || c.models->runs != s.runs) {
+            c.models.reset();
+            c.models = modelsData(run(s.kind), s);
+        }
+        paintModels(p, run(s.kind), *c.models, s, row, mp);
         return;
     }
     if (s.kind == FigureKind::Image)

@@ -6,6 +6,7 @@
 #include "posescope/datasets/coco.h"
 #include "posescope/datasets/error.h"
 
+#include <cmath>
 #include <map>
 #include <set>
 #include <utility>
@@ -19,6 +20,58 @@ void requireCoco(const RunReader& run, const std::string& purpose) {
     if (kind == "coco") return;
     const std::string what = kind == "mpii" ? "an MPII run" : "a '" + kind + "' run";
     throw FileError(run.path(), "is " + what + "; " + purpose);
+}
+
+bool sameValue(double a, double b) {
+    return a == b || (std::isnan(a) && std::isnan(b));
+}
+
+// The row each of rescoreAndNms(people)'s predictions came from. Rescoring and OKS-NMS keep a
+// row's image and keypoints (rounded to float32, as a run's keypoints already are) and give it
+// personScore(box score, keypoints); rows of one image are tried in the order oksNms considers
+// them, so of identical predictions the one it can keep is taken. −1 where none matches.
+std::vector<int64_t> predictionRowsOf(const std::vector<PersonPose>& people,
+                                      const std::vector<PosePrediction>& predictions) {
+    const OksNmsOptions nms;  // rescoreAndNms's defaults
+    std::vector<std::vector<double>> keypoints(people.size());
+    std::vector<double> scores(people.size());
+    std::map<int64_t, std::vector<std::size_t>> rowsOfImage;
+    for (std::size_t r = 0; r < people.size(); ++r) {
+        keypoints[r] = people[r].keypoints;
+        if (nms.float32Keypoints)
+            for (double& v : keypoints[r])
+                v = static_cast<double>(static_cast<float>(v));
+        scores[r] = personScore(people[r].score, keypoints[r], nms.inVisThreshold);
+        rowsOfImage[people[r].imageId].push_back(r);
+    }
+    for (auto& [image, rows] : rowsOfImage) {
+        std::vector<double> s;
+        for (std::size_t r : rows)
+            s.push_back(scores[r]);
+        std::vector<std::size_t> ordered;
+        for (std::size_t i : numpyDescendingOrder(s))
+            ordered.push_back(rows[i]);
+        rows = std::move(ordered);
+    }
+    auto matches = [&](std::size_t r, const PosePrediction& p) {
+        if (!sameValue(scores[r], p.score) || keypoints[r].size() != p.keypoints.size()) return false;
+        for (std::size_t i = 0; i < p.keypoints.size(); ++i)
+            if (!sameValue(keypoints[r][i], p.keypoints[i])) return false;
+        return true;
+    };
+    std::vector<bool> used(people.size(), false);
+    std::vector<int64_t> out(predictions.size(), -1);
+    for (std::size_t p = 0; p < predictions.size(); ++p) {
+        const auto it = rowsOfImage.find(predictions[p].imageId);
+        if (it == rowsOfImage.end()) continue;
+        for (std::size_t r : it->second)
+            if (!used[r] && matches(r, predictions[p])) {
+                used[r] = true;
+                out[p] = static_cast<int64_t>(r);
+                break;
+            }
+    }
+    return out;
 }
 
 }  // namespace
@@ -46,6 +99,7 @@ RunCocoInput cocoInputOfRun(const RunReader& run, const std::string& gtFile, int
         if (imageIds.count(ann.imageId)) in.annotations.push_back(ann);
     try {
         in.predictions = rescoreAndNms(people);
+        in.predictionRows = predictionRowsOf(people, in.predictions);
     } catch (const EvaluationError& e) {
         throw FileError(run.path(), e.what());
     }

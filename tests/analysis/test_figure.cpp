@@ -5,6 +5,7 @@
 #include "posescope/analysis/figure.h"
 #include "posescope/analysis/record.h"
 #include "posescope/analysis/run_browser.h"
+#include "posescope/analysis/run_pairing.h"
 #include "posescope/analysis/run_scales.h"
 #include "posescope/analysis/run_store.h"
 #include "posescope/datasets/error.h"
@@ -1353,4 +1354,153 @@ TEST(Figure, OcclusionFiguresOfRunsWithoutAnOcclusionAnalysisAreRefusedNamingThe
     const auto dataset = DatasetBrowser::open(plain->header().dataset, plain->header().images);
     spec.kind = FigureKind::Sensitivity;
     EXPECT_THROW(FigureRenderer(*dataset).layout(spec), Error);
+}
+
+// ---- Models figures: one sample of several runs side by side ----------------------------------
+
+TEST(Figure, ModelsFiguresSetRunsSideBySideByRelativeDepth) {
+    ensureGuiApplication();
+    const auto tp = RunBrowser::open(test::sharedRun());      // TransPose-R, 2 layers
+    const auto ppt = RunBrowser::open(test::sharedPptRun());  // PPT, 12 layers, the same samples
+    const int L = tp->header().layers, Lp = ppt->header().layers, k = 9;
+    ASSERT_EQ(L, 2);
+    ASSERT_GT(Lp, L);
+    const RunPairing pairing = pairRunFiles({tp->path(), ppt->path()});
+    ASSERT_FALSE(pairing.samples.empty());
+    const int64_t row = pairing.samples[1].rows[0], pptRow = pairing.samples[1].rows[1];
+    const FigureRenderer renderer(*tp);
+    FigureSpec spec = greySpec(*tp, FigureKind::Models);
+    spec.runs = {ppt->path()};
+    spec.rows = {row};
+    spec.keypoints = {k};
+    spec.showPose = false;
+    const FigureLayout lay = renderer.layout(spec);
+    ASSERT_EQ(lay.panels.size(), static_cast<size_t>(L * 3));  // per layer: the two runs, their difference
+    for (int l = 0; l < L; ++l)
+        for (int c = 0; c < 3; ++c) {
+            const FigurePanel& panel = lay.panels[static_cast<size_t>(3 * l + c)];
+            EXPECT_EQ(panel.layer, l);
+            EXPECT_EQ(panel.keypoint, k);
+            EXPECT_EQ(panel.model, c < 2 ? c : -1);
+        }
+    const std::string png = test::outputPath("models_grey.png");
+    renderer.write(spec, row, png);
+    const QImage image(QString::fromStdString(png));
+    ASSERT_FALSE(image.isNull());
+    // Each run's map: its own row of the sample, the second run's layer at the same relative depth.
+    const SamplePose tpPose = tp->pose(row), pptPose = ppt->pose(pptRow);
+    for (int l = 0; l < L; ++l) {
+        MapRequest q;
+        q.layer = l;
+        q.keypoint = k;
+        const auto& a = tpPose.predicted[static_cast<size_t>(k)];
+        EXPECT_LT(greyPanelError(image, lay.panels[static_cast<size_t>(3 * l)], tp->dependencyMap(row, q),
+                                 tp->header().inputWidth, tp->header().inputHeight, {QPointF(a[0], a[1])}),
+                  12)
+            << l;
+        q.layer = layerAtSameDepth(l, L, Lp);
+        EXPECT_EQ(q.layer, l == 0 ? Lp / 4 : 3 * Lp / 4);
+        const auto& b = pptPose.predicted[static_cast<size_t>(k)];
+        EXPECT_LT(greyPanelError(image, lay.panels[static_cast<size_t>(3 * l + 1)], ppt->dependencyMap(pptRow, q),
+                                 ppt->header().inputWidth, ppt->header().inputHeight, {QPointF(b[0], b[1])}),
+                  12)
+            << l;
+    }
+    // The difference column: (first − second), each map min–max normalised, red where the first
+    // run's map is the larger, blue where the second's is.
+    for (int l = 0; l < L; ++l) {
+        MapRequest q;
+        q.layer = l;
+        q.keypoint = k;
+        auto up = [&](const GridMap& g) {
+            cv::Mat m;
+            cv::resize(cv::Mat(g.rows, g.cols, CV_32F, const_cast<float*>(g.values.data())), m,
+                       cv::Size(tp->header().inputWidth, tp->header().inputHeight), 0, 0, cv::INTER_LINEAR);
+            return cv::Mat((m - g.minValue()) / (g.maxValue() - g.minValue()));
+        };
+        const cv::Mat first = up(tp->dependencyMap(row, q));
+        q.layer = layerAtSameDepth(l, L, Lp);
+        const cv::Mat diff = first - up(ppt->dependencyMap(pptRow, q));
+        cv::Point most, least;
+        cv::minMaxLoc(diff, nullptr, nullptr, &least, &most);
+        const FigurePanel& panel = lay.panels[static_cast<size_t>(3 * l + 2)];
+        const auto red = figureOf(panel, most.x + 0.5, most.y + 0.5),
+                   blue = figureOf(panel, least.x + 0.5, least.y + 0.5);
+        const QColor r = image.pixelColor(static_cast<int>(red[0]), static_cast<int>(red[1]));
+        const QColor b = image.pixelColor(static_cast<int>(blue[0]), static_cast<int>(blue[1]));
+        EXPECT_GT(r.red(), r.blue() + 60) << l;
+        EXPECT_GT(b.blue(), b.red() + 60) << l;
+    }
+    // The titles name the runs; the second run's own layer is written in its panels.
+    const std::string svgPath = test::outputPath("models.svg");
+    FigureSpec colour = spec;
+    colour.colormap = "viridis";
+    colour.showPose = true;
+    colour.showColorbar = true;
+    renderer.write(colour, row, svgPath);
+    const std::string svg = slurp(svgPath);
+    for (const std::string text : {std::string(">TransPose-R<"), std::string(">PPT<"), std::string("all · 1 − 2"),
+                                   "its layer " + std::to_string(Lp / 4 + 1), std::string(">pose<"),
+                                   std::string("left wrist · dependency · layers by relative depth")})
+        EXPECT_NE(svg.find(text), std::string::npos) << text;
+    EXPECT_EQ(renderer.layout(colour).panels.size(), static_cast<size_t>((L + 1) * 3));
+    for (const char* ext : {".png", ".pdf"}) {
+        const std::string out = test::outputPath(std::string("models") + ext);
+        std::filesystem::remove(out);
+        renderer.write(colour, row, out);
+        EXPECT_GT(std::filesystem::file_size(out), 1000u) << ext;
+    }
+    // The spec round trip; one keypoint only; a missing run is named.
+    EXPECT_EQ(parseFigureSpec(figureSpecJson(spec), "s.json").kind, FigureKind::Models);
+    EXPECT_EQ(figureKindName(FigureKind::Models), "models");
+    FigureSpec two = spec;
+    two.keypoints = {1, 2};
+    EXPECT_THROW(renderer.layout(two), Error);
+    FigureSpec missing = spec;
+    missing.runs = {test::outputPath("no_such_run.h5")};
+    try {
+        renderer.write(missing, row, test::outputPath("models_missing.png"));
+        FAIL() << "expected an error";
+    } catch (const Error& e) {
+        EXPECT_NE(std::string(e.what()).find("no_such_run.h5"), std::string::npos) << e.what();
+    }
+}
+
+TEST(Figure, AModelsFigureOfARunWithItselfShowsNoDifference) {
+    ensureGuiApplication();
+    const auto run = RunBrowser::open(test::sharedRun());
+    const FigureRenderer renderer(*run);
+    FigureSpec spec = greySpec(*run, FigureKind::Models);
+    spec.runs = {run->path()};
+    spec.rows = {2};
+    spec.keypoints = {5};
+    spec.showPose = false;
+    const std::string png = test::outputPath("models_self.png");
+    renderer.write(spec, 2, png);
+    const QImage image(QString::fromStdString(png));
+    const FigureLayout lay = renderer.layout(spec);
+    // Both runs' columns are the same; the difference column is the middle colour everywhere but
+    // under its "±0" label.
+    for (size_t l = 0; l < 2; ++l) {
+        const FigurePanel& a = lay.panels[3 * l];
+        const FigurePanel& b = lay.panels[3 * l + 1];
+        const FigurePanel& d = lay.panels[3 * l + 2];
+        int differing = 0, notMiddle = 0;
+        for (int y = static_cast<int>(a.y) + 1; y < static_cast<int>(a.y + a.height * 0.8); y += 3)
+            for (int x = static_cast<int>(a.x) + 2; x < static_cast<int>(a.x + a.width) - 2; x += 3) {
+                const int dx = static_cast<int>(b.x - a.x), ex = static_cast<int>(d.x - a.x);
+                differing += image.pixel(x, y) != image.pixel(x + dx, y);
+                const QColor c = image.pixelColor(x + ex, y);
+                notMiddle += std::abs(c.red() - 247) + std::abs(c.green() - 247) + std::abs(c.blue() - 247) > 3;
+            }
+        EXPECT_EQ(differing, 0) << l;
+        EXPECT_EQ(notMiddle, 0) << l;
+    }
+    EXPECT_NE(slurp([&] {
+                  const std::string svg = test::outputPath("models_self.svg");
+                  renderer.write(spec, 2, svg);
+                  return svg;
+              }())
+                  .find("±0<"),
+              std::string::npos);
 }

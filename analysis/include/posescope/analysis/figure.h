@@ -43,6 +43,16 @@
 //                 and on the adjacent joints), and the hidden keypoint's share on its region before
 //                 and after a targeted occlusion; layers by relative depth when the models' depths
 //                 differ. The workbench's Occlusion tab.
+//   models        one sample in several runs side by side (`run`, then the spec's `runs`, rows
+//                 paired by sample as run_pairing.h does; FileError naming a run of other
+//                 samples): columns = runs, rows = the pose (each run's prediction over its crop)
+//                 and `run`'s layers (or the spec's), each other run at the layer of the same
+//                 relative depth (layerAtSameDepth; "its layer n" written when depths differ),
+//                 for keypoints[0]; one more column with every run's prediction (own colour) on
+//                 the first crop and, for two runs of one input size, the difference of their
+//                 maps (each min–max normalised unless the scale is shared; blue – white – red,
+//                 ±largest). The colour scale is one for all runs when `scale` is shared. A
+//                 sample missing from a run says so in its panels.
 //
 // Usage:
 //   FigureSpec spec;  spec.run = "run.h5";  spec.rows = {12};  spec.keypoints = {9, 10};
@@ -91,7 +101,8 @@ enum class FigureKind {
     Scales,
     Sensitivity,
     Targeted,
-    Occlusion
+    Occlusion,
+    Models
 };
 /// What an image figure lays over the image: nothing, a heatmap (keypoints[0], or the maximum
 /// over keypoints without one) or a dependency map (layers[0] or the last layer, keypoints[0]
@@ -180,6 +191,7 @@ struct FigurePanel {
     int keypoint = -1;   // −1: the chosen point or the maximum of heatmaps
     /// Figure points → crop pixels (2×3 row-major): where a click on this panel lands in the crop.
     std::array<double, 6> toCrop{1, 0, 0, 0, 1, 0};
+    int model = 0;  // models figures: the run (0: `run`, i: runs[i − 1]); −1: the column of them all
 };
 struct FigureLayout {
     double width = 0, height = 0;  // points

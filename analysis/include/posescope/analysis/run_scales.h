@@ -13,7 +13,10 @@
 //
 // The evaluation input is what `eval run.h5` scores: the images the run covers and their
 // annotations, the rows' keypoints rescored and OKS-NMS'd as the official code does
-// (rescoreAndNms). The scale analysis is analyseScales over it; its keypoint errors take every row
+// (rescoreAndNms), and the row each prediction came from (predictionRows: traced by image,
+// keypoints and person score, which rescoring and NMS leave untouched; of rows of one image with
+// identical keypoints and score, the one NMS considers first, the only one it can keep unless
+// their box areas differ and a third pose suppresses just one of them). The scale analysis is analyseScales over it; its keypoint errors take every row
 // recorded from a non-crowd GT person with labelled keypoints (v > 0), the row's final keypoints
 // unprocessed against that GT.
 //
@@ -43,6 +46,7 @@ struct RunCocoInput {
     std::vector<ImageInfo> images;                  // the images the run covers, in the file's order
     std::vector<PersonAnnotation> annotations;      // all annotations of those images
     std::vector<PosePrediction> predictions;        // rescored and OKS-NMS'd, as `eval run.h5` scores
+    std::vector<int64_t> predictionRows;            // per prediction: the run row it came from (−1: untraced)
     std::vector<int64_t> rowAnnotationIds;          // per row: the annotation it was recorded from
     std::vector<std::vector<double>> rowKeypoints;  // per row: K × (x, y, score), unprocessed
 };

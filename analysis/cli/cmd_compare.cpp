@@ -3,6 +3,7 @@
 // and written as tables (CSV and LaTeX) into a folder.
 #include "cli.h"
 #include "posescope/analysis/comparison.h"
+#include "posescope/analysis/figure.h"
 
 #include <algorithm>
 #include <cmath>
@@ -30,18 +31,25 @@ void printSummary(const analysis::ComparisonReport& r) {
     int width = 5;
     for (const analysis::ModelComparison& m : r.models)
         width = std::max(width, static_cast<int>(m.name.size()));
-    std::printf("%-*s  %6s %6s  %8s %8s %8s %8s %8s %8s  %s\n", width, "model", "AP", "AR", "+miss", "+swap", "+inv",
-                "+jitter", "-bg FP", "-FN", "errors (jitter/inversion/swap/miss), background FP, FN at OKS 0.5");
+    std::printf("%-*s  %6s %6s   AP fixing: %6s %6s %6s %6s   without: %6s %6s\n", width, "model", "AP", "AR", "miss",
+                "+swap", "+inv", "+jitter", "bg FP", "+FN");
     for (const analysis::ModelComparison& m : r.models) {
         const analysis::TaxonomyAp& ap = m.taxonomy.ap;
-        const auto& t = m.taxonomy.totals;
-        std::printf("%-*s  %6s %6s  %8s %8s %8s %8s %8s %8s  %lld/%lld/%lld/%lld, %zu, %zu\n", width, m.name.c_str(),
+        std::printf("%-*s  %6s %6s              %6s %6s %6s %6s            %6s %6s\n", width, m.name.c_str(),
                     num(m.breakdown.overall.ap).c_str(), num(m.breakdown.overall.ar).c_str(),
                     num(ap.withoutMiss).c_str(), num(ap.withoutSwap).c_str(), num(ap.withoutInversion).c_str(),
                     num(ap.withoutJitter).c_str(), num(ap.withoutBackgroundFp).c_str(),
-                    num(ap.withoutFalseNegatives).c_str(), static_cast<long long>(t[1]), static_cast<long long>(t[2]),
-                    static_cast<long long>(t[3]), static_cast<long long>(t[4]), m.backgroundFalsePositives.size(),
-                    m.falseNegatives.size());
+                    num(ap.withoutFalseNegatives).c_str());
+    }
+    std::printf("\nerror cases: keypoints of matched predictions (jitter, inversion, swap, miss); poses at OKS %.2f\n",
+                r.models.front().backgroundOks);
+    std::printf("%-*s  %8s %9s %6s %6s   %8s %8s\n", width, "model", "jitter", "inversion", "swap", "miss", "bg FP",
+                "FN");
+    for (const analysis::ModelComparison& m : r.models) {
+        const auto& t = m.taxonomy.totals;
+        std::printf("%-*s  %8lld %9lld %6lld %6lld   %8zu %8zu\n", width, m.name.c_str(), static_cast<long long>(t[1]),
+                    static_cast<long long>(t[2]), static_cast<long long>(t[3]), static_cast<long long>(t[4]),
+                    m.backgroundFalsePositives.size(), m.falseNegatives.size());
     }
     const std::size_t top = std::min<std::size_t>(5, r.disagreements.size());
     std::printf("\nlargest disagreement (OKS max - min): %s\n",
@@ -59,11 +67,13 @@ void printSummary(const analysis::ComparisonReport& r) {
 }
 
 int runCompare(const std::vector<std::string>& argv) {
-    const Args a(argv, {}, {"--out", "--gt", "--top"});
+    const Args a(argv, {}, {"--out", "--gt", "--top", "--figures"});
     if (a.positional().empty()) throw UsageError("compare takes one or more run files");
     if (!a.has("--out")) throw UsageError("compare needs --out DIR, the folder the tables are written to");
     const long long top = a.integer("--top", 50);
     if (top < 0) throw UsageError("--top must be 0 or more");
+    const long long figures = a.integer("--figures", 3);
+    if (figures < 0) throw UsageError("--figures must be 0 or more");
     const std::string out = a.value("--out");
 
     analysis::ComparisonOptions o;
@@ -86,7 +96,9 @@ int runCompare(const std::vector<std::string>& argv) {
     std::printf("\n");
     for (const std::string& path : analysis::writeComparisonTables(report, out))
         std::printf("wrote %s\n", path.c_str());
-    // Figures (PDF + PNG) of the same report are to be written into `out` here.
+    analysis::ensureGuiApplication();
+    for (const std::string& path : analysis::writeComparisonFigures(report, out, static_cast<std::size_t>(figures)))
+        std::printf("wrote %s\n", path.c_str());
     return 0;
 }
 
@@ -95,6 +107,7 @@ int runCompare(const std::vector<std::string>& argv) {
 Command compareCommand() {
     return {"compare", "compare models: breakdowns, error taxonomy, attention, tables",
             "usage: posescope-cli compare run_a.h5 [run_b.h5 …] --out DIR [--gt person_keypoints.json] [--top N]\n"
+            "         [--figures N]\n"
             "\n"
             "Compares recorded COCO runs of one or more models over the same samples (the same dataset\n"
             "and boxes; order, subset and shards may differ). Per model: OKS AP/AR overall, by person\n"
@@ -105,9 +118,13 @@ Command compareCommand() {
             "Prints a summary and writes into DIR (created when missing), each as .csv and .tex (a\n"
             "booktabs tabular, the best model in bold): accuracy, keypoint_errors, error_taxonomy,\n"
             "attention, pruning (when a model prunes tokens), disagreement; and error_cases.csv (every\n"
-            "error with its run row, image and annotation) and models.csv.\n"
+            "error with its run row, image and annotation) and models.csv. Figures, each as .pdf and\n"
+            ".png with its spec (.json; `posescope-cli figure` redraws it): chart_accuracy,\n"
+            "chart_errors, chart_attention, chart_keypoints, and for two or more models\n"
+            "disagreement_1 … N: the samples they disagree on most side by side.\n"
             "  --gt FILE   the COCO annotation file of every run (default: each run's own)\n"
-            "  --top N     samples in the disagreement table (default 50)\n",
+            "  --top N     samples in the disagreement table (default 50)\n"
+            "  --figures N side-by-side figures of the most disagreed samples (default 3)\n",
             runCompare};
 }
 

@@ -68,6 +68,8 @@ void addCases(ModelComparison& m, const RunCocoInput& in, double backgroundOks) 
     m.backgroundOks = t.oksThresholds[at];
     for (std::size_t p : t.backgroundFalsePositives[at])
         m.backgroundFalsePositives.push_back({rowOf(p), in.predictions[p].imageId, 0});
+    std::sort(m.backgroundFalsePositives.begin(), m.backgroundFalsePositives.end(),
+              [](const PoseCase& x, const PoseCase& y) { return x.row < y.row; });
     std::map<int64_t, int64_t> firstRow;  // annotation id → the first row recorded from it
     for (std::size_t r = 0; r < in.rowAnnotationIds.size(); ++r)
         firstRow.emplace(in.rowAnnotationIds[r], static_cast<int64_t>(r));
@@ -311,8 +313,9 @@ std::vector<std::string> compared(const std::vector<double>& values, const Forma
 class Tex {
 public:
     Tex(const std::string& comment, const std::string& columns) {
-        m_text = "% " + comment + "\n% Written by posescope-cli compare; needs \\usepackage{booktabs}.\n\\begin{tabular}{" +
-                 columns + "}\n\\toprule\n";
+        m_text = "% " + comment +
+                 "\n% Written by posescope-cli compare; needs \\usepackage{booktabs}.\n\\begin{tabular}{" + columns +
+                 "}\n\\toprule\n";
     }
     void line(const std::string& raw) { m_text += raw + "\n"; }
     void row(const std::vector<std::string>& cells) {
@@ -456,8 +459,9 @@ Table keypointErrorTable(const ComparisonReport& r) {
         }
     }
     const std::size_t M = r.models.size();
-    Tex tex("Mean keypoint error / sqrt(GT area) of each model: all labelled keypoints, visible (v = 2), occluded (v = 1).",
-            "l" + repeat("rrr", M));
+    Tex tex(
+        "Mean keypoint error / sqrt(GT area) of each model: all labelled keypoints, visible (v = 2), occluded (v = 1).",
+        "l" + repeat("rrr", M));
     modelHeader(tex, modelNames(r), 3, 2, "");
     std::vector<std::string> head = {"Keypoint"};
     for (std::size_t m = 0; m < M; ++m)
@@ -478,8 +482,8 @@ Table keypointErrorTable(const ComparisonReport& r) {
         }
         const auto a = compared(overall, kThree, Better::Lower), v = compared(visible, kThree, Better::Lower),
                    o = compared(occluded, kThree, Better::Lower);
-        std::vector<std::string> cells = {
-            all ? "all" : latexEscape(keypointName(r.models.front().breakdown.keypointNames, k))};
+        std::vector<std::string> cells = {all ? "all"
+                                              : latexEscape(keypointName(r.models.front().breakdown.keypointNames, k))};
         for (std::size_t m = 0; m < M; ++m)
             cells.insert(cells.end(), {a[m], v[m], o[m]});
         tex.row(cells);
@@ -532,10 +536,11 @@ Table taxonomyTable(const ComparisonReport& r) {
         add("background_false_positives", integer(static_cast<int64_t>(m.backgroundFalsePositives.size())));
         add("false_negatives", integer(static_cast<int64_t>(m.falseNegatives.size())));
     }
-    Tex tex("Ronchi & Perona's error taxonomy: share (%) of the labelled keypoints of the predictions matched at "
-            "OKS 0.1, and the AP (%) with the errors fixed cumulatively, then without background false positives "
-            "and false negatives.",
-            "l rrrrr rrrrrrr");
+    Tex tex(
+        "Ronchi & Perona's error taxonomy: share (%) of the labelled keypoints of the predictions matched at "
+        "OKS 0.1, and the AP (%) with the errors fixed cumulatively, then without background false positives "
+        "and false negatives.",
+        "l rrrrr rrrrrrr");
     tex.row({"", "\\multicolumn{5}{c}{Keypoints (\\%)}", "\\multicolumn{7}{c}{AP (\\%), fixing cumulatively}"});
     tex.line("\\cmidrule(lr){2-6} \\cmidrule(lr){7-13}");
     tex.row({"Model", "Good", "Jitter", "Inv.", "Swap", "Miss", "AP", "Miss", "Swap", "Inv.", "Jitter", "BG FP", "FN"});
@@ -547,9 +552,12 @@ Table taxonomyTable(const ComparisonReport& r) {
             v.push_back(shares(m.taxonomy.totals)[i]);
         columns.push_back(compared(v, kPercent, i == 0 ? Better::Higher : Better::Lower));
     }
-    const std::vector<double TaxonomyAp::*> steps = {&TaxonomyAp::baseline,         &TaxonomyAp::withoutMiss,
-                                                     &TaxonomyAp::withoutSwap,      &TaxonomyAp::withoutInversion,
-                                                     &TaxonomyAp::withoutJitter,    &TaxonomyAp::withoutBackgroundFp,
+    const std::vector<double TaxonomyAp::*> steps = {&TaxonomyAp::baseline,
+                                                     &TaxonomyAp::withoutMiss,
+                                                     &TaxonomyAp::withoutSwap,
+                                                     &TaxonomyAp::withoutInversion,
+                                                     &TaxonomyAp::withoutJitter,
+                                                     &TaxonomyAp::withoutBackgroundFp,
                                                      &TaxonomyAp::withoutFalseNegatives};
     for (double TaxonomyAp::*step : steps) {
         std::vector<double> v;
@@ -576,9 +584,8 @@ Table attentionTable(const ComparisonReport& r) {
         const AttentionStats& s = m.attention;
         for (int l = 0; l < s.layers; ++l) {
             const double depth = (l + 0.5) / s.layers;
-            const int first = l < static_cast<int>(m.firstModelLayer.size())
-                                  ? m.firstModelLayer[static_cast<std::size_t>(l)]
-                                  : -1;
+            const int first =
+                l < static_cast<int>(m.firstModelLayer.size()) ? m.firstModelLayer[static_cast<std::size_t>(l)] : -1;
             const auto add = [&](int head, const AttentionMeasures& a) {
                 const auto put = [&](const char* statistic, const std::string& value) {
                     csv.row({m.name, integer(l + 1), csvNumber(depth), first < 0 ? "" : integer(first + 1),
@@ -600,10 +607,11 @@ Table attentionTable(const ComparisonReport& r) {
                 add(h, s.head[static_cast<std::size_t>(l)][static_cast<std::size_t>(h)]);
         }
     }
-    Tex tex("Attention of each model's keypoint dependency rows per layer (relative depth (l + 1/2)/L), "
-            "head-averaged: entropy / ln T, mean distance / crop diagonal, share in the person's box, share on "
-            "other people.",
-            "lrrrrrr");
+    Tex tex(
+        "Attention of each model's keypoint dependency rows per layer (relative depth (l + 1/2)/L), "
+        "head-averaged: entropy / ln T, mean distance / crop diagonal, share in the person's box, share on "
+        "other people.",
+        "lrrrrrr");
     tex.row({"Model", "Layer", "Depth", "$H/\\ln T$", "Dist.", "In box", "On others"});
     for (const ModelComparison& m : r.models) {
         tex.midrule();
@@ -638,9 +646,10 @@ Table pruningTable(const ComparisonReport& r) {
     std::vector<std::string> names;
     for (const ModelComparison* m : pruning)
         names.push_back(m->name);
-    Tex tex("Mean keypoint error / sqrt(GT area) by the share of pruned tokens around the keypoint, and the "
-            "keypoints counted.",
-            "l" + repeat("rr", pruning.size()));
+    Tex tex(
+        "Mean keypoint error / sqrt(GT area) by the share of pruned tokens around the keypoint, and the "
+        "keypoints counted.",
+        "l" + repeat("rr", pruning.size()));
     modelHeader(tex, names, 2, 2, "");
     std::vector<std::string> head = {"Pruned share"};
     for (std::size_t m = 0; m < pruning.size(); ++m)

@@ -1,5 +1,6 @@
 #include "posescope/analysis/figure.h"
 
+#include "figure_draw.h"
 #include "posescope/analysis/colormap.h"
 #include "posescope/analysis/run_pairing.h"
 #include "posescope/analysis/run_store.h"
@@ -58,6 +59,7 @@ std::string figureKindName(FigureKind kind) {
         case FigureKind::Targeted: return "targeted";
         case FigureKind::Occlusion: return "occlusion";
         case FigureKind::Models: return "models";
+        case FigureKind::Comparison: return "comparison";
     }
     return "dependencies";
 }
@@ -128,6 +130,7 @@ std::string figureSpecJson(const FigureSpec& s) {
     j += "  \"measure\": " + jsonString(sensitivityMeasureName(s.measure)) + ",\n";
     j += "  \"runs\": " + stringList(s.runs) + ",\n";
     j += "  \"part\": " + jsonString(s.part) + ",\n";
+    j += "  \"chart\": " + jsonString(s.chart) + ",\n";
     j += "  \"output\": " + jsonString(s.output) + "\n}\n";
     return j;
 }
@@ -168,10 +171,12 @@ FigureSpec parseFigureSpec(const std::string& text, const std::string& file) {
             s.kind = FigureKind::Occlusion;
         else if (k == "models")
             s.kind = FigureKind::Models;
+        else if (k == "comparison")
+            s.kind = FigureKind::Comparison;
         else
             v.fail("unknown kind \"" + k +
                    "\" (dependencies, heatmaps, pose, layerwise, image, tokens, pruning, scales, sensitivity, "
-                   "targeted, occlusion or models)");
+                   "targeted, occlusion, models or comparison)");
     }
     s.run = root.field("run").string();
     auto ints = [](const json::JsonValue& a) {
@@ -239,6 +244,11 @@ FigureSpec parseFigureSpec(const std::string& text, const std::string& file) {
     if (root.optional("bands", &v)) s.bands = v.string();
     if (root.optional("gt", &v)) s.gt = v.string();
     if (root.optional("part", &v)) s.part = v.string();
+    if (root.optional("chart", &v)) {
+        s.chart = v.string();
+        if (s.chart != "accuracy" && s.chart != "errors" && s.chart != "attention" && s.chart != "keypoints")
+            v.fail("unknown chart \"" + s.chart + "\" (accuracy, errors, attention or keypoints)");
+    }
     if (root.optional("quantisation_unit", &v)) {
         const std::string u = v.string();
         if (u == "pixels")
@@ -327,10 +337,7 @@ void ensureGuiApplication() {
 // ---------------------------------------------------------------------------------------------
 // Layout and drawing. Units are points (1/72 inch).
 
-namespace {
-
-constexpr double kMargin = 4, kGap = 2, kFontPt = 6.5, kSmallFontPt = 5;
-constexpr double kBarGap = 5, kBarWidth = 5, kTickWidth = 24, kAxisWidth = 30;
+namespace figure_draw {
 
 QFont figureFont() {
     QFont f(QStringLiteral("DejaVu Sans"));
@@ -344,8 +351,8 @@ double textWidth(const QString& text, double sizePt) {
 }
 
 // Draws text with its baseline-left at (x, y), or centred on x when `centre`.
-void drawText(QPainter& p, double x, double y, const QString& text, double sizePt, bool centre = false,
-              double angle = 0, const QColor& colour = QColor(20, 20, 20)) {
+void drawText(QPainter& p, double x, double y, const QString& text, double sizePt, bool centre, double angle,
+              const QColor& colour) {
     p.save();
     p.translate(x, y);
     if (angle != 0) p.rotate(angle);
@@ -483,8 +490,6 @@ std::vector<AreaRange> scaleBands(const FigureSpec& s) {
         throw Error(std::string("figure: bands: ") + e.what());
     }
 }
-
-constexpr double kSwatch = 6, kLegendGap = 8, kTitleH = kFontPt * 1.6, kLegendRowH = kSmallFontPt * 1.6;
 
 // Legend entries left to right, wrapped at `width`: each entry's x offset and row.
 std::vector<std::pair<double, int>> legendPlaces(const std::vector<QString>& names, double width,
@@ -1078,19 +1083,6 @@ double niceStep(double span) {
     return 10 * magnitude;
 }
 
-// A plot's area in points: left, top, width, height.
-struct PlotArea {
-    double x0 = 0, y0 = 0, w = 0, h = 0;
-};
-
-// A legend entry: a bar, or a line with a dot (solid or dashed).
-enum class Swatch { Bar, Line, Dashed };
-struct LegendEntry {
-    QString name;
-    QColor colour;
-    Swatch swatch = Swatch::Line;
-};
-
 std::vector<LegendEntry> tab10Entries(const std::vector<QString>& names, Swatch swatch) {
     std::vector<LegendEntry> out;
     for (size_t i = 0; i < names.size(); ++i)
@@ -1106,7 +1098,7 @@ std::vector<QString> legendNames(const std::vector<LegendEntry>& entries) {
 }
 
 // The pen of a plotted line: solid, or dashed (short dashes, so a legend swatch shows them).
-QPen linePen(const QColor& colour, Swatch swatch, double width = 1.1) {
+QPen linePen(const QColor& colour, Swatch swatch, double width) {
     QPen pen(colour, width);
     if (swatch == Swatch::Dashed) pen.setDashPattern({2.6, 1.6});
     return pen;
@@ -1333,9 +1325,6 @@ void drawScales(QPainter& p, const RunHeader& h, const FigureSpec& s, const Scal
 }
 
 // ---- Occlusion figures: per layer plots over one or more occlusion runs (one model each).
-
-constexpr double kXAxisH = kSmallFontPt * 1.4 + kFontPt * 1.7;  // tick labels and the axis label under a plot
-const QColor kStyleGrey(90, 90, 90);                            // legend swatches of line styles
 
 struct OcclusionGeometry {
     double x0 = 0, w = 0;
@@ -1643,7 +1632,9 @@ void paintTokens(QPainter& p, const RunBrowser& run, int64_t row, const cv::Mat&
     p.restore();
 }
 
-}  // namespace
+}  // namespace figure_draw
+
+using namespace figure_draw;
 
 struct ModelsData;  // models figures' other runs (below)
 
@@ -1659,6 +1650,8 @@ struct FigureRenderer::Cache {
     std::optional<OcclusionFigureData> occlusion;           // occlusion figures: of the runs and
     std::pair<std::vector<std::string>, int> occlusionKey;  //   measure of this key
     std::shared_ptr<const ModelsData> models;               // models figures: the other runs, paired
+    std::optional<ComparisonReport> comparison;             // comparison figures: of the runs
+    std::vector<std::string> comparisonKey;                 //   of this key
 };
 
 namespace {
@@ -1671,18 +1664,15 @@ std::pair<std::vector<std::string>, int> occlusionKey(const FigureSpec& s) {
     return {s.runs, static_cast<int>(s.measure)};
 }
 
-// Family and variant, told apart by the file name when two runs share them.
+// Family and variant, told apart by the file name when two runs share them (comparison.h).
 std::vector<std::string> modelNames(const std::vector<std::pair<std::string, const RunHeader*>>& runs) {
-    std::vector<std::string> names;
+    std::vector<std::string> paths;
+    std::vector<RunHeader> headers;
     for (const auto& [path, h] : runs) {
-        std::string name = h->modelFamily + (h->modelVariant.empty() ? "" : " " + h->modelVariant);
-        names.push_back(name.empty() ? fs::path(path).filename().string() : name);
+        paths.push_back(path);
+        headers.push_back(*h);
     }
-    std::vector<std::string> out = names;
-    for (size_t i = 0; i < names.size(); ++i)
-        if (std::count(names.begin(), names.end(), names[i]) > 1 && names[i] != fs::path(runs[i].first).filename())
-            out[i] += " · " + fs::path(runs[i].first).filename().string();
-    return out;
+    return modelDisplayNames(paths, headers);
 }
 
 }  // namespace
@@ -1724,6 +1714,27 @@ OcclusionFigureData occlusionFigureData(const RunBrowser& run, const FigureSpec&
     for (size_t i = 0; i < d.models.size(); ++i)
         d.models[i].name = names[i];
     return d;
+}
+
+ComparisonReport comparisonFigureData(const RunBrowser& run, const FigureSpec& spec) {
+    std::vector<std::string> paths{run.path()};
+    paths.insert(paths.end(), spec.runs.begin(), spec.runs.end());
+    return compareRuns(paths);
+}
+
+void FigureRenderer::setComparisonData(const FigureSpec& spec, ComparisonReport report) {
+    m_cache->comparison = std::move(report);
+    m_cache->comparisonKey = spec.runs;
+}
+
+const ComparisonReport& FigureRenderer::comparisonData(const FigureSpec& spec) const {
+    Cache& c = *m_cache;
+    if (!c.comparison || c.comparisonKey != spec.runs) {
+        c.comparison.reset();
+        c.comparison = comparisonFigureData(run(spec.kind), spec);
+        c.comparisonKey = spec.runs;
+    }
+    return *c.comparison;
 }
 
 void FigureRenderer::setOcclusionData(const FigureSpec& spec, OcclusionFigureData data) {
@@ -2220,6 +2231,12 @@ FigureLayout FigureRenderer::layout(const FigureSpec& spec, int64_t row) const {
         lay.cropHeight = m_source.header().inputHeight;
         return lay;
     }
+    if (spec.kind == FigureKind::Comparison) {  // charts over the runs: no panels
+        checkCommon(m_source.header(), spec, m_source.size());
+        checkComparisonSpec(spec);
+        return comparisonLayout(spec, comparisonData(spec), m_source.header().inputWidth,
+                                m_source.header().inputHeight);
+    }
     if (spec.kind == FigureKind::Models)
         return planModels(m_source.header(), spec, m_source.size(), 1 + static_cast<int>(spec.runs.size())).layout;
     if (spec.kind != FigureKind::Image) return plan(m_source.header(), spec, m_source.size()).layout;
@@ -2262,6 +2279,12 @@ void FigureRenderer::paint(QPainter& p, const FigureSpec& s, int64_t row, double
         p.fillRect(QRectF(0, 0, g.width, g.height), QColor(255, 255, 255));
         drawScales(p, h, s, g, *c.scales);
         p.restore();
+        return;
+    }
+    if (s.kind == FigureKind::Comparison) {  // over the runs: no sample drawn
+        checkCommon(h, s, m_source.size());
+        checkComparisonSpec(s);
+        drawComparison(p, s, comparisonData(s));
         return;
     }
     if (s.kind == FigureKind::Models) {  // this run and the spec's `runs`, the sample paired
@@ -2519,6 +2542,73 @@ void FigureRenderer::write(const FigureSpec& spec, int64_t row, const std::strin
         throw FileError(path, "unknown figure format \"" + ext + "\" (use .png, .svg or .pdf)");
     }
     writeFileAtomically(path, std::string(bytes.constData(), static_cast<size_t>(bytes.size())));
+}
+
+std::vector<std::string> writeComparisonFigures(const ComparisonReport& report, const std::string& dir,
+                                                std::size_t samples) {
+    if (report.models.empty()) throw Error("compare: no models to draw");
+    if (report.cancelled) throw Error("compare: the comparison was cancelled; no figures written");
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    if (ec) throw FileError(dir, "cannot create directory: " + ec.message());
+    std::vector<std::string> written;
+    const auto first = RunBrowser::open(report.models.front().run);
+    FigureSpec base;
+    base.run = fs::absolute(report.models.front().run).string();
+    for (size_t m = 1; m < report.models.size(); ++m)
+        base.runs.push_back(fs::absolute(report.models[m].run).string());
+    auto write = [&](const FigureRenderer& renderer, const FigureSpec& spec, int64_t row, const std::string& name) {
+        for (const char* ext : {".pdf", ".png"}) {
+            const std::string path = (fs::path(dir) / (name + ext)).string();
+            renderer.write(spec, row, path);
+            written.push_back(path);
+        }
+        const std::string specPath = (fs::path(dir) / (name + ".json")).string();
+        writeFigureSpec(spec, specPath);
+        written.push_back(specPath);
+    };
+    // The charts, from the report itself.
+    FigureRenderer charts(*first);
+    for (const char* chart : {"accuracy", "errors", "attention", "keypoints"}) {
+        FigureSpec spec = base;
+        spec.kind = FigureKind::Comparison;
+        spec.chart = chart;
+        spec.rows = {0};
+        charts.setComparisonData(spec, report);
+        write(charts, spec, 0, std::string("chart_") + chart);
+    }
+    // The samples the models disagree on most, side by side, at the keypoint whose predictions
+    // lie furthest apart (image pixels) across the models.
+    if (report.models.size() < 2) return written;
+    std::vector<std::unique_ptr<RunReader>> readers;
+    for (const ModelComparison& m : report.models)
+        readers.push_back(std::make_unique<RunReader>(RunReader::open(m.run)));
+    FigureRenderer sideBySide(*first);
+    for (size_t i = 0; i < report.disagreements.size() && i < samples; ++i) {
+        const PairedSample& d = report.disagreements[i];
+        std::vector<RunSample> poses;
+        for (size_t m = 0; m < readers.size(); ++m)
+            poses.push_back(readers[m]->sample(d.rows[m]));
+        int keypoint = 0;
+        double spread = -1;
+        for (int k = 0; k < first->header().keypoints(); ++k) {
+            const auto kk = static_cast<size_t>(3 * k);
+            double largest = 0;
+            for (size_t a = 0; a < poses.size(); ++a)
+                for (size_t b = a + 1; b < poses.size(); ++b)
+                    largest = std::max(largest, static_cast<double>(std::hypot(
+                                                    poses[a].keypoints[kk] - poses[b].keypoints[kk],
+                                                    poses[a].keypoints[kk + 1] - poses[b].keypoints[kk + 1])));
+            if (largest > spread) spread = largest, keypoint = k;
+        }
+        FigureSpec spec = base;
+        spec.kind = FigureKind::Models;
+        spec.rows = {d.rows.front()};
+        spec.keypoints = {keypoint};
+        spec.sharedScale = true;
+        write(sideBySide, spec, d.rows.front(), "disagreement_" + std::to_string(i + 1));
+    }
+    return written;
 }
 
 }  // namespace posescope::analysis

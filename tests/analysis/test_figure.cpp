@@ -945,7 +945,7 @@ TEST(FigureSpec, OcclusionFieldsRoundTripThroughJson) {
     EXPECT_NE(measure.find("unknown measure \"area\" (score, displacement or oks)"), std::string::npos) << measure;
     EXPECT_EQ(message(R"({"run": "r.h5", "runs": "b.h5"})").rfind("fig.json: runs", 0), 0u);
     EXPECT_EQ(message(R"({"run": "r.h5", "runs": ["b.h5", 3]})").rfind("fig.json: runs[1]", 0), 0u);
-    EXPECT_NE(message(R"({"run": "r.h5", "kind": "movie"})").find("targeted or occlusion"), std::string::npos);
+    EXPECT_NE(message(R"({"run": "r.h5", "kind": "movie"})").find("targeted, occlusion, models or comparison"), std::string::npos);
     // Further runs are relative to the spec's folder, as the run.
     const std::string dir = test::outputPath("figure_spec_runs_dir");
     std::filesystem::create_directories(dir);
@@ -1503,4 +1503,84 @@ TEST(Figure, AModelsFigureOfARunWithItselfShowsNoDifference) {
               }())
                   .find("±0<"),
               std::string::npos);
+}
+
+// ---- Comparison figures: charts of the runs compared ----------------------------------------------
+
+TEST(Figure, ComparisonFiguresChartTheRunsCompared) {
+    ensureGuiApplication();
+    const auto tp = RunBrowser::open(test::sharedRun());
+    const FigureRenderer renderer(*tp);
+    FigureSpec spec;
+    spec.kind = FigureKind::Comparison;
+    spec.run = tp->path();
+    spec.runs = {test::sharedPptRun()};
+    spec.dpi = 72;
+    // Hand-made numbers: the first model's AP twice the second's.
+    ComparisonReport r;
+    for (const char* name : {"TransPose-R", "PPT"}) {
+        ModelComparison m;
+        m.name = name;
+        m.breakdown.keypointNames = {"nose", "left_eye"};
+        m.breakdown.overall.ap = std::string(name) == "PPT" ? 0.4 : 0.8;
+        m.breakdown.errors.perKeypoint = {ErrorSum{2, 0.2}, ErrorSum{4, 0.2}};
+        m.taxonomy.totals = {60, 20, 10, 5, 5};
+        m.taxonomy.ap = {0.5, 0.6, 0.65, 0.7, 0.8, 0.85, 0.9};
+        r.models.push_back(m);
+    }
+    FigureRenderer withData(*tp);
+    withData.setComparisonData(spec, r);
+    const std::string png = test::outputPath("comparison_accuracy.png");
+    withData.write(spec, 0, png);
+    const QImage image(QString::fromStdString(png));
+    ASSERT_FALSE(image.isNull());
+    auto barHeight = [&](const QColor& colour) {  // the tallest run of the colour in any column
+        int best = 0;
+        for (int x = 0; x < image.width(); ++x) {
+            int run = 0;
+            for (int y = 0; y < image.height(); ++y) {
+                const QColor c = image.pixelColor(x, y);
+                run = std::abs(c.red() - colour.red()) + std::abs(c.green() - colour.green()) +
+                                  std::abs(c.blue() - colour.blue()) <
+                              12
+                          ? run + 1
+                          : 0;
+                best = std::max(best, run);
+            }
+        }
+        return best;
+    };
+    const int first = barHeight(QColor(31, 119, 180)), second = barHeight(QColor(255, 127, 14));
+    ASSERT_GT(second, 10);
+    EXPECT_NEAR(static_cast<double>(first) / second, 2.0, 0.1);
+    // Every chart draws its titles and the models; the spec keeps the chart.
+    for (const auto& [chart, text] :
+         std::vector<std::pair<std::string, std::string>>{{"accuracy", "OKS AP by person size and people in the crop"},
+                                                          {"errors", "OKS AP with each error type fixed in turn"},
+                                                          {"attention", "attention entropy ÷ ln T"},
+                                                          {"keypoints", "keypoint error ÷ √area"}}) {
+        spec.chart = chart;
+        const std::string svg = test::outputPath("comparison_" + chart + ".svg");
+        withData.write(spec, 0, svg);
+        const std::string content = slurp(svg);
+        EXPECT_NE(content.find(text), std::string::npos) << chart;
+        EXPECT_NE(content.find(">PPT<"), std::string::npos) << chart;
+        EXPECT_EQ(parseFigureSpec(figureSpecJson(spec), "s.json").chart, chart);
+    }
+    spec.chart = "errors";
+    EXPECT_NE(slurp(test::outputPath("comparison_errors.svg")).find(">jitter<"), std::string::npos);
+    // Computed from the runs themselves when not given: the real models' names.
+    spec.chart = "accuracy";
+    const std::string real = test::outputPath("comparison_real.svg");
+    renderer.write(spec, 0, real);
+    EXPECT_NE(slurp(real).find(">TransPose-R<"), std::string::npos);
+    // A bad chart is refused, naming the field.
+    try {
+        parseFigureSpec(R"({"run": "r.h5", "kind": "comparison", "chart": "pie"})", "spec.json");
+        FAIL() << "expected FileError";
+    } catch (const FileError& e) {
+        EXPECT_NE(std::string(e.what()).find("unknown chart \"pie\""), std::string::npos) << e.what();
+    }
+    spec.chart = "pie";
+    EXPECT_THROW(renderer.layout(spec), Error);
 }

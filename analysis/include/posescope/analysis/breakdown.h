@@ -27,7 +27,7 @@
 // crop bin a second evaluation with the ignore hooks: GTs outside the bin are ignored, and so are
 // predictions matched (at that OKS threshold, in the whole run's evaluation) to a GT outside it,
 // and unmatched predictions whose row lies outside it (predictions are traced back to their rows
-// by image and keypoints, which rescoring and NMS leave untouched).
+// through RunCocoInput::predictionRows).
 // Keypoint errors: over the rows recorded from a labelled (v > 0 somewhere), non-crowd GT person
 // with area > 0 (scaledPosesOfRun's rows; area ≤ 0 ones are counted in skippedWithoutArea), each
 // labelled keypoint's ‖prediction − GT‖ / sqrt(GT area) (the row's final keypoints, unprocessed).

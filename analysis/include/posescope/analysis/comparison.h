@@ -33,40 +33,46 @@
 // Names: modelDisplayNames — "family variant" (the file name when both are empty), with
 // " · file name" where two models share a name, and " (i)" where they still do (a run twice).
 //
-// Tables (writeComparisonTables), each as `<name>.csv` and `<name>.tex`:
-//   accuracy         per model and bin (all, the size bins, the people-in-crop bins): AP, AP50,
-//                    AP75, AR and the evaluated persons
-//   keypoint_errors  per model and keypoint (and "all"): the mean of ‖prediction − GT‖ / √area
-//                    overall, visible and occluded, with counts (the CSV also by size and people
-//                    in the crop)
-//   error_taxonomy   per model: the share of each error type among the labelled keypoints of the
-//                    matched predictions (the CSV per keypoint too, with counts), and the AP as
-//                    miss, swap, inversion and jitter are fixed in turn, then without background
-//                    false positives, then without false negatives
-//   attention        per model and layer (relative depth (l + ½)/L): entropy / ln T, distance /
-//                    crop diagonal, share in the person's box, share on other people (the CSV per
-//                    head too, and every measure of AttentionMeasures)
-//   pruning          only when a run prunes tokens: per pruning model the keypoint error by the
-//                    share of pruned tokens around the keypoint (breakdown.h's byPruning)
-//   disagreement     the top samples: rank, image id, annotation id, each model's row and OKS,
-//                    the disagreement
-// and error_cases.csv (no LaTeX): every error case — model, row, image id, annotation id,
-// keypoint name, type (jitter, inversion, swap, miss; background_fp and false_negative for the
-// background cases, keypoint empty), swapped_with (the other person of a swap) — and models.csv:
-// per model its name, run, family, variant, layers, heads, samples, pruning.
-// CSV: comma-separated with a header line, fields quoted where they hold a comma or quote, numbers
-// with 9 significant digits, NaN and "no GT" (−1) as empty fields. The measure tables are tidy —
-// one value per line, keyed by model and their own columns, then `statistic,value` — so any
-// number of models, bins, layers and keypoints fits one layout; the list tables (disagreement,
-// error_cases, models) have one item per line (the disagreement table one line per sample and
-// model). Column sets are given in comparison.cpp's writers and in docs/architecture.md.
+// Tables (writeComparisonTables), each as `<name>.csv` and `<name>.tex`; the CSV's columns:
+//   accuracy         model,breakdown,bin,statistic,value — breakdown all (bin all), size,
+//                    people_in_crop; statistic ap, ap50, ap75, ar, persons (evaluated GTs)
+//   keypoint_errors  model,keypoint,breakdown,bin,statistic,value — keypoint "all" or a name;
+//                    breakdown all (bin all), visibility (visible, occluded), size, people_in_crop;
+//                    statistic mean (of ‖prediction − GT‖ / √area), count. LaTeX: all, visible,
+//                    occluded per keypoint
+//   error_taxonomy   model,keypoint,statistic,value — keypoint "all" or a name with count_<type>
+//                    and share_<type> (of the labelled keypoints of the matched predictions; type
+//                    good, jitter, inversion, swap, miss); keypoint empty for ap_baseline,
+//                    ap_without_miss, _swap, _inversion, _jitter, _background_fp,
+//                    _false_negatives (cumulative), matched_predictions, predictions,
+//                    background_oks, background_false_positives, false_negatives. LaTeX: per
+//                    model the shares and the AP steps
+//   attention        model,layer,relative_depth,first_model_layer,head,statistic,value — layers
+//                    and heads 1-based, head empty for the head-averaged rows, relative depth
+//                    (l + ½)/L; statistic count, mass, entropy, normalised_entropy, distance_px,
+//                    relative_distance, box_share, other_share, with_others,
+//                    other_share_with_others. LaTeX: head-averaged entropy / ln T, distance /
+//                    diagonal, box share, other-people share per model and layer
+//   pruning          (when a model prunes tokens) model,keypoint,bin,statistic,value — pruning
+//                    models only; bin the pruned share's (breakdown.h); statistic mean, count
+//   disagreement     rank,image_id,annotation_id,occurrence,disagreement,model,row,oks — one line
+//                    per listed sample and model (rank 1: the largest)
+// and, CSV only, error_cases (model,row,image_id,annotation_id,keypoint,type,swapped_with: every
+// keypoint error case, type jitter, inversion, swap or miss, swapped_with the other person of a
+// swap; then the background_fp cases, annotation id and keypoint empty, and the false_negative
+// ones, keypoint empty, row empty without a row) and models (model,run,family,variant,layers,
+// heads,samples,images,predictions,pruning).
+// CSV: comma-separated with a header line, fields quoted where they hold a comma, quote or line
+// break; numbers in the shortest form that reads back exactly (std::to_chars), NaN and
+// pycocotools' −1 ("no GT") as empty fields. The measure tables are tidy — one value per line,
+// keyed by model and their own columns — so any number of models, bins, layers and keypoints fits
+// one layout; the list tables have one item per line.
 // LaTeX: one booktabs `tabular` per file (\usepackage{booktabs}), \input-able, no float or
-// caption; AP/AR and the shares of error types in percent with one decimal, keypoint errors,
-// attention measures and OKS with three decimals, counts as integers, "--" where a value is missing; names escaped (_ & % $ # { } ~ ^ \,
-// "·" as $\cdot$). Where two or more models are set side by side the best value of each
-// comparison is bold (all tied values, at the printed precision): higher AP/AR, share of good
-// keypoints and OKS; lower errors and shares of the other error types. Attention measures have no
-// better direction and are not bold.
+// caption; AP/AR and shares of error types in percent with one decimal, keypoint errors, attention
+// measures and OKS with three decimals, counts as integers, "--" where a value is missing; names
+// escaped (latexEscape). Where two or more models have a value the best is bold (every tied value
+// at the printed precision): higher AP/AR, share of good keypoints and OKS; lower keypoint errors
+// and shares of the other error types. Attention measures have no better direction: none bold.
 //
 // Errors: FileError naming a run that does not hold the samples of the first (pairRuns), that is
 // not COCO-format, or as breakdownRun and attentionStats; EvaluationError for no runs or invalid
@@ -114,7 +120,7 @@ struct ComparisonOptions {
 /// A keypoint of a matched prediction whose error is not good.
 struct KeypointErrorCase {
     int64_t row = -1;          // the run row the prediction came from
-    int64_t imageId = 0;       //
+    int64_t imageId = 0;       // of the prediction
     int64_t annotationId = 0;  // the GT person the prediction matched
     int keypoint = 0;
     PoseErrorType type = PoseErrorType::Miss;
@@ -138,16 +144,16 @@ struct ModelComparison {
     RunBreakdown breakdown;
     int64_t predictions = 0;  // cocoInputOfRun's predictions (rescored, OKS-NMS'd): the taxonomy's input
     ErrorTaxonomy taxonomy;
-    std::vector<KeypointErrorCase> errorCases;  // in prediction order, then keypoint order
-    double backgroundOks = 0.5;                 // the threshold the background cases are at
-    std::vector<PoseCase> backgroundFalsePositives;
-    std::vector<PoseCase> falseNegatives;
+    std::vector<KeypointErrorCase> errorCases;       // in prediction order, then keypoint order
+    double backgroundOks = 0.5;                      // the threshold the background cases are at
+    std::vector<PoseCase> backgroundFalsePositives;  // by row
+    std::vector<PoseCase> falseNegatives;            // by GT id
     AttentionStats attention;
 };
 
 struct ComparisonReport {
-    std::vector<ModelComparison> models;  // in the order given
-    RunPairing pairing;                   // every paired sample, in the first run's row order
+    std::vector<ModelComparison> models;      // in the order given
+    RunPairing pairing;                       // every paired sample, in the first run's row order
     std::vector<PairedSample> disagreements;  // sorted, largest first; at most topDisagreements
     bool cancelled = false;                   // stopped early: models and tables incomplete
 };

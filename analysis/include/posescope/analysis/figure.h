@@ -53,6 +53,12 @@
 //                 maps (each min–max normalised unless the scale is shared; blue – white – red,
 //                 ±largest). The colour scale is one for all runs when `scale` is shared. A
 //                 sample missing from a run says so in its panels.
+//   comparison    the runs `run` and `runs` compared over every sample (comparison.h), the spec's
+//                 `chart`: accuracy (AP overall, per size bin and per people-in-crop bin),
+//                 errors (the error types' shares per model; the AP with each type fixed in
+//                 turn), attention (per layer: entropy ÷ ln T, distance ÷ crop diagonal, share in
+//                 the person's box, on other people; by relative depth when depths differ) or
+//                 keypoints (error ÷ √area per keypoint). One colour per model.
 //
 // Usage:
 //   FigureSpec spec;  spec.run = "run.h5";  spec.rows = {12};  spec.keypoints = {9, 10};
@@ -76,6 +82,7 @@
 // safe on any thread, but ensureGuiApplication() must be called from the main thread.
 #pragma once
 
+#include "posescope/analysis/comparison.h"
 #include "posescope/analysis/run_browser.h"
 #include "posescope/analysis/run_scales.h"
 #include "posescope/analysis/scale_analysis.h"
@@ -102,7 +109,8 @@ enum class FigureKind {
     Sensitivity,
     Targeted,
     Occlusion,
-    Models
+    Models,
+    Comparison
 };
 /// What an image figure lays over the image: nothing, a heatmap (keypoints[0], or the maximum
 /// over keypoints without one) or a dependency map (layers[0] or the last layer, keypoints[0]
@@ -144,7 +152,8 @@ struct FigureSpec {
     QuantisationUnit quantisationUnit = QuantisationUnit::Pixels;  // scales figures
     /// Sensitivity figures: the map shown; occlusion figures: the effect attention is compared with.
     SensitivityMeasure measure = SensitivityMeasure::ScoreDrop;
-    std::vector<std::string> runs;  // occlusion figures: more occlusion runs (one model each) beside `run`
+    std::vector<std::string> runs;   // occlusion figures: more occlusion runs (one model each) beside `run`
+    std::string chart = "accuracy";  // comparison figures: accuracy, errors, attention or keypoints
     std::string part;    // targeted figures: the body part hidden (its name in the run); keypoints[0] is then watched
     std::string output;  // batch output pattern; "{row}" becomes the row ("" → derived from the spec file)
 };
@@ -180,6 +189,19 @@ struct OcclusionFigureData {
 /// Computes it for `spec`: `run` (the spec's run) and the spec's `runs`, each opened here. Throws
 /// RunFormatError naming a run without an occlusion analysis, and as RunBrowser::open.
 OcclusionFigureData occlusionFigureData(const RunBrowser& run, const FigureSpec& spec);
+
+/// What a comparison figure draws: compareRuns (comparison.h) of `run` and the spec's `runs`.
+ComparisonReport comparisonFigureData(const RunBrowser& run, const FigureSpec& spec);
+
+/// The figures of `posescope-cli compare` into `dir` (created when missing): chart_accuracy,
+/// chart_errors, chart_attention and chart_keypoints (comparison figures of the report), and for
+/// two or more models disagreement_1 … _N, the models figure of the `samples` samples they
+/// disagree on most (report.disagreements) at the keypoint whose predictions lie furthest apart;
+/// each as .pdf and .png with its spec (.json) beside it. Returns the paths written. Needs a
+/// QGuiApplication (ensureGuiApplication). FileError naming a file or the folder that cannot be
+/// written; Error for a cancelled or empty report.
+std::vector<std::string> writeComparisonFigures(const ComparisonReport& report, const std::string& dir,
+                                                std::size_t samples = 3);
 
 /// Where each panel of a figure lies (points), for hit-testing clicks in views.
 struct FigurePanel {
@@ -222,11 +244,15 @@ public:
     /// Occlusion figures: draw `data` (as occlusionFigureData gives, e.g. what the workbench's
     /// Occlusion tab computed) for specs with the spec's `runs` and measure, instead of computing it.
     void setOcclusionData(const FigureSpec& spec, OcclusionFigureData data);
+    /// Comparison figures: draw `report` (as comparisonFigureData gives, e.g. what the workbench's
+    /// Models tab computed) for specs with the spec's `runs`, instead of computing it.
+    void setComparisonData(const FigureSpec& spec, ComparisonReport report);
 
 private:
     struct Cache;
     const RunBrowser& run(FigureKind kind) const;                            // the source as a run, or Error
     const OcclusionFigureData& occlusionData(const FigureSpec& spec) const;  // cached, computed when missing
+    const ComparisonReport& comparisonData(const FigureSpec& spec) const;    // cached, computed when missing
     const SampleSource& m_source;
     std::unique_ptr<Cache> m_cache;
 };

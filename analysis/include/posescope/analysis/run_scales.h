@@ -16,9 +16,9 @@
 // (rescoreAndNms), and the row each prediction came from (predictionRows: traced by image,
 // keypoints and person score, which rescoring and NMS leave untouched; of rows of one image with
 // identical keypoints and score, the one NMS considers first, the only one it can keep unless
-// their box areas differ and a third pose suppresses just one of them). The scale analysis is analyseScales over it; its keypoint errors take every row
-// recorded from a non-crowd GT person with labelled keypoints (v > 0), the row's final keypoints
-// unprocessed against that GT.
+// their box areas differ and a third pose suppresses just one of them). The scale analysis is
+// analyseScales over it; its keypoint errors take every row recorded from a non-crowd GT person
+// with labelled keypoints (v > 0), the row's final keypoints unprocessed against that GT.
 //
 // Errors: FileError naming the run for a run that is not COCO-format (MPII has no person areas),
 // for keypoints without OKS sigmas (options.eval.sigmas) and for what the evaluation refuses

@@ -6,6 +6,7 @@
 // Reminder (pycocotools, see test_coco_eval.cpp): a lone true positive has precision 1/(1 + eps),
 // so a perfect AP is 1 − 2e-16, not 1.
 #include "coco_cases.h"
+#include "coco_json.h"
 #include "posescope/analysis/breakdown.h"
 #include "posescope/analysis/run_browser.h"
 #include "posescope/analysis/run_header.h"
@@ -37,34 +38,6 @@ namespace {
 constexpr double kTol = 1e-12;
 
 // ---- A hand-made COCO set and a run over it ----------------------------------------------------
-
-std::string annotationJson(const PersonAnnotation& a) {
-    std::ostringstream s;
-    s.precision(17);
-    s << "{\"id\": " << a.id << ", \"image_id\": " << a.imageId << ", \"category_id\": 1, \"keypoints\": [";
-    for (size_t i = 0; i < a.keypoints.size(); ++i)
-        s << (i ? ", " : "") << a.keypoints[i];
-    s << "], \"num_keypoints\": " << a.numKeypoints << ", \"bbox\": [" << a.bbox.x << ", " << a.bbox.y << ", "
-      << a.bbox.w << ", " << a.bbox.h << "], \"area\": " << a.area << ", \"iscrowd\": " << (a.iscrowd ? 1 : 0) << "}";
-    return s.str();
-}
-
-std::string cocoJson(const std::vector<ImageInfo>& imgs, const std::vector<PersonAnnotation>& anns) {
-    std::ostringstream s;
-    s << "{\"images\": [";
-    for (size_t i = 0; i < imgs.size(); ++i)
-        s << (i ? ", " : "") << "{\"id\": " << imgs[i].id << ", \"file_name\": \"" << imgs[i].id
-          << ".jpg\", \"width\": " << imgs[i].width << ", \"height\": " << imgs[i].height << "}";
-    s << "], \"categories\": [{\"id\": 1, \"name\": \"person\", \"supercategory\": \"person\", \"keypoints\": [";
-    const std::vector<std::string>& names = cocoSkeleton().keypoints;
-    for (size_t i = 0; i < names.size(); ++i)
-        s << (i ? ", " : "") << '"' << names[i] << '"';
-    s << "], \"skeleton\": [[16, 14]]}], \"annotations\": [";
-    for (size_t i = 0; i < anns.size(); ++i)
-        s << (i ? ", " : "") << annotationJson(anns[i]);
-    s << "]}";
-    return s.str();
-}
 
 PersonAnnotation unlabelled(int64_t id, int64_t imageId, double x, double y, double w, double h, bool crowd) {
     PersonAnnotation a = test::person(id, imageId, x, y, w, h);
@@ -181,7 +154,7 @@ Scenario scenario(const std::string& name, bool pruning = false) {
     const PersonAnnotation missed = test::person(34, 3, 190, 100, 40, 96, 4096);
     r.annotations = {a, b, c, d, crowd, nobody, e, f, g, missed};
     r.gtFile = test::outputPath(name + "_gt.json");
-    std::ofstream(r.gtFile) << cocoJson(r.images, r.annotations);
+    std::ofstream(r.gtFile) << test::cocoJson(r.images, r.annotations);
 
     auto near = [](const PersonAnnotation& p) {
         std::vector<double> k(51);

@@ -5,6 +5,7 @@
 // Reminder (pycocotools, see test_coco_eval.cpp): a lone true positive has precision 1/(1 + eps),
 // so a perfect band's AP is 1 − 2e-16, not 1; a band's AP averages 10 OKS thresholds .50:.05:.95.
 #include "coco_cases.h"
+#include "coco_json.h"
 #include "posescope/analysis/pose_nms.h"
 #include "posescope/analysis/run_scales.h"
 #include "posescope/analysis/run_store.h"
@@ -323,35 +324,6 @@ TEST(ScaleAnalysis, InvalidQuantisationOptionsAreRefused) {
 
 namespace {
 
-// The COCO JSON of one annotation (every field the reader and the evaluation use).
-std::string annotationJson(const PersonAnnotation& a) {
-    std::ostringstream s;
-    s.precision(17);
-    s << "{\"id\": " << a.id << ", \"image_id\": " << a.imageId << ", \"category_id\": 1, \"keypoints\": [";
-    for (size_t i = 0; i < a.keypoints.size(); ++i)
-        s << (i ? ", " : "") << a.keypoints[i];
-    s << "], \"num_keypoints\": " << a.numKeypoints << ", \"bbox\": [" << a.bbox.x << ", " << a.bbox.y << ", "
-      << a.bbox.w << ", " << a.bbox.h << "], \"area\": " << a.area << ", \"iscrowd\": " << (a.iscrowd ? 1 : 0) << "}";
-    return s.str();
-}
-
-std::string cocoJson(const std::vector<ImageInfo>& imgs, const std::vector<PersonAnnotation>& anns) {
-    std::ostringstream s;
-    s << "{\"images\": [";
-    for (size_t i = 0; i < imgs.size(); ++i)
-        s << (i ? ", " : "") << "{\"id\": " << imgs[i].id << ", \"file_name\": \"" << imgs[i].id
-          << ".jpg\", \"width\": " << imgs[i].width << ", \"height\": " << imgs[i].height << "}";
-    s << "], \"categories\": [{\"id\": 1, \"name\": \"person\", \"supercategory\": \"person\", \"keypoints\": [";
-    const std::vector<std::string>& names = cocoSkeleton().keypoints;
-    for (size_t i = 0; i < names.size(); ++i)
-        s << (i ? ", " : "") << '"' << names[i] << '"';
-    s << "], \"skeleton\": [[16, 14]]}], \"annotations\": [";
-    for (size_t i = 0; i < anns.size(); ++i)
-        s << (i ? ", " : "") << annotationJson(anns[i]);
-    s << "]}";
-    return s.str();
-}
-
 analysis::RunHeader cocoRunHeader(const std::string& dataset) {
     analysis::RunHeader h = test::runHeader(dataset);
     const std::vector<std::string>& names = cocoSkeleton().keypoints;
@@ -394,7 +366,7 @@ SmallRun smallRun(const std::string& name) {
     r.annotations = {person(11, 1, 20, 20, 20, 30, 600), crowd, person(21, 2, 100, 100, 40, 120),
                      person(31, 3, 200, 40, 120, 180), unlabelled};
     r.gtFile = test::outputPath(name + "_gt.json");
-    std::ofstream(r.gtFile) << cocoJson(r.images, r.annotations);
+    std::ofstream(r.gtFile) << test::cocoJson(r.images, r.annotations);
 
     const analysis::RunHeader h = cocoRunHeader(r.gtFile);
     for (size_t i = 0; i < r.annotations.size(); ++i) {

@@ -203,8 +203,7 @@ void drawComparison(QPainter& p, const FigureSpec& s, const ComparisonReport& r)
     } else if (s.chart == "errors") {
         // (a) Each model's labelled keypoints by error type, as shares of a bar.
         const PlotArea& a = g.plots[0];
-        drawPlotHeader(p, a, QStringLiteral("keypoint errors of matched predictions"),
-                       errorTypeEntries());
+        drawPlotHeader(p, a, QStringLiteral("keypoint errors of matched predictions"), errorTypeEntries());
         const double rowH = a.h / static_cast<double>(std::max<size_t>(1, M));
         for (size_t m = 0; m < M; ++m) {
             const auto& totals = r.models[m].taxonomy.totals;

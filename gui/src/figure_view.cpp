@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <utility>
 
 namespace posescope::gui {
 
@@ -27,6 +28,13 @@ void FigureView::setRun(const analysis::SampleSource* run) {
     m_run = run;
     m_renderer = run ? std::make_unique<analysis::FigureRenderer>(*run) : nullptr;
     m_row = -1;
+    m_dirty = true;
+    update();
+}
+
+void FigureView::setComparisonData(const analysis::FigureSpec& spec, analysis::ComparisonReport report) {
+    if (!m_renderer) return;
+    m_renderer->setComparisonData(spec, std::move(report));
     m_dirty = true;
     update();
 }

@@ -9,6 +9,7 @@
 //   view.setFigure(spec, row);                       // redraws; errors are drawn as text
 //   connect(&view, &FigureView::pointClicked, …);    // (cropX, cropY, layer)
 //   view.zoomAt(4, QPointF(200, 150));               // as four wheel steps there
+//   view.setComparisonData(spec, report);            // comparison figures: data computed elsewhere
 //
 // Errors: a figure that cannot be drawn (e.g. heatmaps of a run without them) shows its message
 // in the view and in lastError(); nothing throws. Thread-safety: GUI thread only.
@@ -39,6 +40,10 @@ public:
     QImage renderToImage(QSize size);
     /// The renderer (exports use it, so they match the screen); null without a run.
     const analysis::FigureRenderer* renderer() const { return m_renderer.get(); }
+    /// Comparison figures: draw `report` for specs with the spec's `runs` instead of computing it
+    /// (FigureRenderer::setComparisonData; e.g. what the Models tab computed on its worker). Kept
+    /// until the next setRun; ignored without a run.
+    void setComparisonData(const analysis::FigureSpec& spec, analysis::ComparisonReport report);
     QSize sizeHint() const override { return {900, 700}; }
 
     double zoom() const { return m_zoom; }

@@ -1,15 +1,18 @@
 // posescope: the desktop workbench.
-//   posescope [run.h5 | annotations.json | checkpoint.pth]… [--compare run2.h5] [--sample ROW] [--view NAME]
-//             [--keypoint K] [--overlay none|heatmap|dependency|sensitivity] [--screenshot out.png]
+//   posescope [run.h5 | annotations.json | checkpoint.pth]… [--compare run2.h5] [--add-model run2.h5]…
+//             [--sample ROW] [--view NAME] [--keypoint K] [--overlay none|heatmap|dependency|sensitivity]
+//             [--screenshot out.png]
 // Files open by extension. --compare shows a second run of the same samples beside the last one
-// opened (the Compare tab). --sample selects a row of the run or dataset, --keypoint a keypoint
-// (0-based), --view a tab (dependencies, heatmaps, pose, image, tokens, pruning, layerwise, scales, occlusion,
-// compare), --overlay what the image tab lays over the image. --screenshot draws the window once everything is open
-// (and what the Scales and Occlusion tabs compute on a worker is shown), saves it as a PNG and quits (the test that
-// starts the real app under Xvfb uses it, and the README's screenshots come from it).
+// opened (the Compare tab); --add-model (repeatable) adds a run of the same samples to the Models
+// tab. --sample selects a row of the run or dataset, --keypoint a keypoint (0-based), --view a tab
+// (dependencies, heatmaps, pose, image, tokens, pruning, layerwise, scales, occlusion, compare, models), --overlay
+// what the image tab lays over the image. --screenshot draws the window once everything is open (and what the
+// Scales, Occlusion and Models tabs compute on a worker is shown), saves it as a PNG and quits (the test that starts
+// the real app under Xvfb uses it, and the README's screenshots come from it).
 #include "figure_view.h"
 #include "layerwise_plot.h"
 #include "main_window.h"
+#include "models_view.h"
 #include "occlusion_view.h"
 #include "posescope/models/runtime.h"
 #include "scale_view.h"
@@ -27,7 +30,7 @@ int main(int argc, char** argv) {
     QApplication::setApplicationName(QStringLiteral("posescope"));
     posescope::models::initialiseRuntime();
     posescope::gui::MainWindow window;
-    QStringList files;
+    QStringList files, models;
     QString screenshot, view, overlay, compare;
     int keypoint = -2;
     long long sample = -1;
@@ -40,6 +43,8 @@ int main(int argc, char** argv) {
             view = args[++i];
         else if (args[i] == QStringLiteral("--compare") && value)
             compare = args[++i];
+        else if (args[i] == QStringLiteral("--add-model") && value)
+            models << args[++i];
         else if (args[i] == QStringLiteral("--overlay") && value)
             overlay = args[++i];
         else if (args[i] == QStringLiteral("--keypoint") && value)
@@ -55,6 +60,8 @@ int main(int argc, char** argv) {
     for (const QString& f : files)
         ok = window.openFile(f) && ok;
     if (!compare.isEmpty()) ok = window.openComparison(compare) && ok;
+    for (const QString& m : models)
+        ok = window.addModelRun(m) && ok;
     if (sample >= 0) window.selectSample(sample);
     if (keypoint > -2) window.setKeypoint(keypoint);
     if (overlay == QStringLiteral("heatmap")) window.setImageOverlay(posescope::analysis::ImageOverlay::Heatmap);
@@ -71,16 +78,18 @@ int main(int argc, char** argv) {
                        : view == QStringLiteral("scales")    ? static_cast<QWidget*>(window.scaleView())
                        : view == QStringLiteral("occlusion") ? static_cast<QWidget*>(window.occlusionView())
                        : view == QStringLiteral("compare")   ? window.comparePage()
+                       : view == QStringLiteral("models")    ? static_cast<QWidget*>(window.modelsView())
                                                              : static_cast<QWidget*>(window.dependencyView());
         window.tabs()->setCurrentWidget(tab);
     }
     if (!screenshot.isEmpty()) {
-        // Once drawn, and once the workers of the Scales and Occlusion tabs are done (at most 2 min).
+        // Once drawn, and once the workers of the Scales, Occlusion and Models tabs are done (at most 2 min).
         auto* poll = new QTimer(&window);
         int waited = 0;
         QObject::connect(poll, &QTimer::timeout, &window, [&, poll] {
             waited += poll->interval();
-            const bool busy = window.scaleView()->isComputing() || window.occlusionView()->isComputing();
+            const bool busy = window.scaleView()->isComputing() || window.occlusionView()->isComputing() ||
+                              window.modelsView()->isComputing();
             if (busy && waited < 120000) return;
             poll->stop();
             QTimer::singleShot(200, &window, [&] {  // the last results painted

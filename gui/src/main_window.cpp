@@ -3,6 +3,7 @@
 #include "checkpoint_view.h"
 #include "figure_view.h"
 #include "layerwise_plot.h"
+#include "models_view.h"
 #include "occlusion_view.h"
 #include "posescope/analysis/colormap.h"
 #include "posescope/analysis/dataset_browser.h"
@@ -70,6 +71,7 @@ MainWindow::MainWindow(QWidget* parent)
       m_layerwise(new LayerwisePlot),
       m_scales(new ScaleView),
       m_occlusion(new OcclusionView),
+      m_models(new ModelsView),
       m_checkpointView(new CheckpointView),
       m_progress(new QProgressBar),
       m_cancelButton(new QPushButton(tr("Cancel"))) {
@@ -106,6 +108,7 @@ MainWindow::MainWindow(QWidget* parent)
     m_tabs->addTab(m_scales, tr("Scales"));
     m_tabs->addTab(m_occlusion, tr("Occlusion"));
     m_tabs->addTab(buildComparePage(), tr("Compare"));
+    m_tabs->addTab(m_models, tr("Models"));
     m_tabs->addTab(m_checkpointView, tr("Checkpoint"));
     auto* centre = new QWidget;
     auto* centreLayout = new QVBoxLayout(centre);
@@ -123,6 +126,15 @@ MainWindow::MainWindow(QWidget* parent)
         m_filtered->setFilter(static_cast<SampleFilter>(i));
         statusBar()->showMessage(tr("%1 of %2 samples shown").arg(m_filtered->rowCount()).arg(m_samples->rowCount()));
     });
+    // The Models tab's tables choose the window's sample (and keypoint): every tab follows.
+    connect(m_models, &ModelsView::sampleChosen, this, [this](qint64 row) { selectSample(row); });
+    connect(m_models, &ModelsView::caseChosen, this, [this](qint64 row, int keypoint) {
+        selectSample(row);
+        setKeypoint(keypoint);
+        statusBar()->showMessage(
+            tr("Sample %1, %2: the case chosen in the Models tab").arg(row).arg(m_keypointBox->currentText()));
+    });
+    connect(m_models, &ModelsView::addRunRequested, this, &MainWindow::chooseModelRun);
     connect(m_dependencies, &FigureView::pointClicked, this, [this](double x, double y, int) { showPoint(x, y); });
     // On the image with a dependency overlay a click shows that point's map there; else in the grid.
     connect(m_image, &FigureView::pointClicked, this, [this](double x, double y, int) {
@@ -176,6 +188,7 @@ void MainWindow::attachViews(const analysis::SampleSource* source) {
         view->setRun(source);
     m_scales->setSource(source);     // analysed on a worker once the Scales tab is shown
     m_occlusion->setSource(source);  // its run-level plots too, once the Occlusion tab is shown
+    m_models->setSource(source);     // the first model; the added runs go with the run they were added to
     m_samples->setRun(source);
 }
 
@@ -298,6 +311,28 @@ bool MainWindow::openComparison(const QString& path) {
     return true;
 }
 
+bool MainWindow::addModelRun(const QString& path) {
+    if (!run()) {
+        fail(
+            tr("Open a recorded run first: runs of the same samples (other models) are then compared with it in "
+               "the Models tab."));
+        return false;
+    }
+    if (!attempt([&] { m_models->addRun(path.toStdString()); })) return false;
+    m_lastError.clear();
+    m_tabs->setCurrentWidget(m_models);
+    refresh();
+    statusBar()->showMessage(
+        tr("Models: %1 runs of the same samples (%2 added)").arg(m_models->runs().size() + 1).arg(fileName(path)));
+    return true;
+}
+
+void MainWindow::chooseModelRun() {
+    const QString path = QFileDialog::getOpenFileName(this, tr("Add a run of the same samples to Models"), QString(),
+                                                      tr("Recorded runs (*.h5 *.hdf5)"));
+    if (!path.isEmpty()) addModelRun(path);
+}
+
 void MainWindow::closeComparison() {
     m_compareLeft->setRun(nullptr);
     m_compareRight->setRun(nullptr);
@@ -357,6 +392,7 @@ void MainWindow::buildMenus() {
         closeComparison();
         refresh();
     });
+    file->addAction(tr("Add Run to &Models…"), this, &MainWindow::chooseModelRun);
     QAction* exportAction = file->addAction(tr("&Export Figure…"), this, &MainWindow::chooseExport);
     exportAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_E));
     file->addSeparator();
@@ -670,6 +706,8 @@ analysis::FigureSpec MainWindow::currentSpec() const {
                                  : analysis::QuantisationUnit::Pixels;
     } else if (m_tabs->currentWidget() == m_occlusion) {  // the part its Export box names
         s = m_occlusion->currentSpec();
+    } else if (m_tabs->currentWidget() == m_models) {  // likewise
+        s = m_models->currentSpec();
     } else if (m_tabs->currentWidget() == m_comparePage && m_compare) {
         s = dependencySpecFor(*m_compare);  // the second run's figure (the first is the Dependencies tab's)
     } else {
@@ -725,6 +763,7 @@ void MainWindow::refresh() {
     pruning.kind = analysis::FigureKind::Pruning;
     m_pruning->setFigure(pruning, m_row);
     m_occlusion->setSelection(baseSpec(), m_row, m_keypoint, m_layer);
+    m_models->setSelection(baseSpec(), m_row, m_keypoint, m_layer);
     const int k = std::max(0, m_keypoint);
     try {
         if (run())
@@ -766,6 +805,19 @@ bool MainWindow::exportFigure(const QString& path) {
         fail(tr("Nothing to export on the Occlusion tab yet: the run-level plots are still being computed."));
         return false;
     }
+    const bool modelsChart = m_tabs->currentWidget() == m_models && m_models->exportPart() == ModelsView::Part::Chart;
+    if (m_tabs->currentWidget() == m_models && !m_models->isAvailable()) {
+        fail(m_models->message());
+        return false;
+    }
+    if (modelsChart && !m_models->result()) {  // drawn from the tab's comparison, never computed here
+        fail(m_models->isComputing()
+                 ? tr("Nothing to export on the Models tab yet: the comparison is still being computed.")
+             : m_models->error().isEmpty()
+                 ? tr("Nothing to export on the Models tab yet: show the tab to compute the comparison.")
+                 : tr("No chart to export: %1").arg(m_models->error()));
+        return false;
+    }
     const analysis::FigureSpec spec = currentSpec();
     const std::string out = path.toStdString();
     const std::string specPath = std::filesystem::path(out).replace_extension(".json").string();
@@ -778,6 +830,8 @@ bool MainWindow::exportFigure(const QString& path) {
                 renderer.setScaleData(spec, {*m_scales->result(), *m_scales->quantisation()});
             // The Occlusion tab's run-level summary likewise (of its measure and comparison).
             if (occlusionPlots && m_occlusion->result()) renderer.setOcclusionData(spec, *m_occlusion->result());
+            // The Models tab's comparison likewise.
+            if (modelsChart) renderer.setComparisonData(spec, *m_models->result());
             renderer.write(spec, m_row, out);
             analysis::writeFigureSpec(spec, specPath);
         }))

@@ -5,13 +5,15 @@
 // pose, the original image (zoom and pan; a heatmap or dependency map carried back onto it) and the
 // layer-wise formation of a keypoint, (Scales tab, COCO-format runs) accuracy by person scale and
 // (Occlusion tab, occlusion runs) sensitivity maps, targeted occlusions and the run's attention
-// against the causal effect; exports every figure as PNG/SVG/PDF with its spec (JSON) beside it. Views read the run
-// file only: no model is loaded to look at a run.
+// against the causal effect, and (Models tab) N runs of the same samples compared (the sample side by
+// side, where the models disagree, their error types, the comparison charts); exports every figure as PNG/SVG/PDF with
+// its spec (JSON) beside it. Views read the run file only: no model is loaded to look at a run.
 //
 // Usage:
 //   MainWindow w;  w.show();
 //   w.openRun("run.h5");  w.selectSample(3);  w.setLayer(1);  w.setKeypoint(9);
 //   w.exportFigure("fig.pdf");            // writes fig.pdf and fig.json
+//   w.addModelRun("ppt.h5");              // a second model of the Models tab (same samples)
 //
 // Run › Record Run… records a model over a dataset on a worker thread (progress, Cancel) and opens
 // the run; Run › Run Model on This Sample re-runs the run's model on the current image at level full.
@@ -50,6 +52,7 @@ namespace posescope::gui {
 class CheckpointView;
 class FigureView;
 class LayerwisePlot;
+class ModelsView;
 class SampleFilterModel;
 class OcclusionView;
 class SampleListModel;
@@ -73,7 +76,9 @@ public:
     /// Exports the current tab's figure (.png, .svg or .pdf) and its spec (same name, .json); on the
     /// Compare tab, the second run's; on the Scales tab the `scales` figure of the tab's analysis
     /// (refused while it is still being computed); on the Occlusion tab the part its Export box
-    /// names (the run-level plots refused while they are being computed).
+    /// names (the run-level plots refused while they are being computed); on the Models tab the
+    /// part its Export box names (the `models` figure of the sample, or the `comparison` chart,
+    /// refused until the tab's comparison is computed).
     bool exportFigure(const QString& path);
     /// Shows a second run of the same samples (another model, e.g. DINO-pre-trained vs from
     /// scratch) beside the open one in the Compare tab: same sample, keypoint, head, colour options,
@@ -81,6 +86,11 @@ public:
     /// closes the comparison.
     bool openComparison(const QString& path);
     void closeComparison();
+    /// Adds a run of the same samples as the open one to the Models tab (another model) and shows
+    /// the tab. Refuses, with a message naming the file, a run of other samples (another dataset,
+    /// boxes or number of keypoints) or a file that is not a run; false then. Opening another run
+    /// empties the tab's list.
+    bool addModelRun(const QString& path);
     /// The Compare tab and its two dependency grids (the open run's, the second run's).
     QWidget* comparePage() const { return m_comparePage; }
     FigureView* comparisonView() const { return m_compareRight; }
@@ -135,6 +145,9 @@ public:
     /// The Occlusion tab: occlusion runs' sensitivity maps and targeted occlusions of the current
     /// sample and keypoint, and the run-level plots (with the Compare tab's run when it is one too).
     OcclusionView* occlusionView() const { return m_occlusion; }
+    /// The Models tab: the open run and the runs added with addModelRun compared (models figure of
+    /// the current sample, disagreement, error types, comparison charts).
+    ModelsView* modelsView() const { return m_models; }
     /// BTranspose runs: whether the dependency grid shows the BoT MHSA rows (hidden for other runs).
     QCheckBox* mhsaRowsBox() const { return m_mhsaRows; }
     QTabWidget* tabs() const { return m_tabs; }
@@ -158,6 +171,7 @@ private:
     /// Points every view and the sample list at `source` (nullptr detaches them).
     void attachViews(const analysis::SampleSource* source);
     void chooseExport();
+    void chooseModelRun();
     void fail(const QString& message);
     /// Runs `action`; an exception becomes one message (fail()) and false.
     bool attempt(const std::function<void()>& action);
@@ -198,6 +212,7 @@ private:
     LayerwisePlot* m_layerwise;
     ScaleView* m_scales;
     OcclusionView* m_occlusion;
+    ModelsView* m_models;
     CheckpointView* m_checkpointView;
     QComboBox* m_layerBox;
     QComboBox* m_keypointBox;

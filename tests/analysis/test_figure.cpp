@@ -945,7 +945,8 @@ TEST(FigureSpec, OcclusionFieldsRoundTripThroughJson) {
     EXPECT_NE(measure.find("unknown measure \"area\" (score, displacement or oks)"), std::string::npos) << measure;
     EXPECT_EQ(message(R"({"run": "r.h5", "runs": "b.h5"})").rfind("fig.json: runs", 0), 0u);
     EXPECT_EQ(message(R"({"run": "r.h5", "runs": ["b.h5", 3]})").rfind("fig.json: runs[1]", 0), 0u);
-    EXPECT_NE(message(R"({"run": "r.h5", "kind": "movie"})").find("targeted, occlusion, models or comparison"), std::string::npos);
+    EXPECT_NE(message(R"({"run": "r.h5", "kind": "movie"})").find("targeted, occlusion, models or comparison"),
+              std::string::npos);
     // Further runs are relative to the spec's folder, as the run.
     const std::string dir = test::outputPath("figure_spec_runs_dir");
     std::filesystem::create_directories(dir);

@@ -3,8 +3,10 @@
 #include "figure_view.h"
 #include "layerwise_plot.h"
 #include "main_window.h"
+#include "models_view.h"
 #include "occlusion_view.h"
 #include "posescope/analysis/figure.h"
+#include "posescope/analysis/run_pairing.h"
 #include "posescope/analysis/run_scales.h"
 #include "record_dialog.h"
 #include "run_files.h"
@@ -23,8 +25,10 @@
 #include <QLabel>
 #include <QLineEdit>
 #include <QListView>
+#include <QListWidget>
 #include <QMouseEvent>
 #include <QProcess>
+#include <QPushButton>
 #include <QSignalSpy>
 #include <QSpinBox>
 #include <QStandardPaths>
@@ -35,6 +39,7 @@
 #include <QWheelEvent>
 #include "qcustomplot_include.h"
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -308,6 +313,23 @@ TEST(Workbench, TheRealAppComparesTwoRunsFromTheCommandLine) {
     const int x0 = image.width() / 4, w = (image.width() - x0) / 2;
     EXPECT_GT(colourCount(image.copy(x0, image.height() / 8, w, image.height() * 3 / 4)), 500);
     EXPECT_GT(colourCount(image.copy(x0 + w, image.height() / 8, w, image.height() * 3 / 4)), 500);
+}
+
+// The real app with --add-model (repeatable) and --view models: three models of the same samples in
+// the Models tab, the screenshot taken once their comparison is computed.
+TEST(Workbench, TheRealAppComparesModelsFromTheCommandLine) {
+    app();
+    const std::string shot = test::outputPath("app_models.png");
+    screenshotApp({QString::fromStdString(test::sharedRun()), QStringLiteral("--add-model"),
+                   QString::fromStdString(test::sharedPptRun()), QStringLiteral("--add-model"),
+                   QString::fromStdString(test::sharedBTransposeRun()), QStringLiteral("--keypoint"),
+                   QStringLiteral("9"), QStringLiteral("--view"), QStringLiteral("models")},
+                  shot, "app_config_models");
+    const QImage image(QString::fromStdString(shot));
+    ASSERT_FALSE(image.isNull());
+    // Right of the sample list, below the runs and the caption: the models figure.
+    const int x0 = image.width() / 4;
+    EXPECT_GT(colourCount(image.copy(x0, image.height() / 3, image.width() - x0, image.height() / 2)), 500);
 }
 
 namespace {
@@ -1013,4 +1035,305 @@ TEST(Workbench, TheOcclusionTabSaysHowToRecordAnOcclusionRun) {
     w.tabs()->setCurrentWidget(view);
     EXPECT_FALSE(view->isAvailable());
     EXPECT_FALSE(view->message().isEmpty());
+}
+
+// ---- The Models tab ---------------------------------------------------------------------------
+
+namespace {
+
+// Waits for the comparison the Models tab is computing; false on a time-out.
+bool waitForModels(gui::ModelsView* view) {
+    QSignalSpy finished(view, &gui::ModelsView::finished);
+    return !view->isComputing() || finished.wait(180000);
+}
+
+// Lays out a part of the Models tab shown just now (tables and plots get their geometry).
+void showPart(gui::ModelsView* view, int part) {
+    view->parts()->setCurrentIndex(part);
+    QApplication::processEvents();
+    view->errorPlot()->replot();
+}
+
+}  // namespace
+
+TEST(Workbench, TheModelsTabComparesRunsOfTheSameSamples) {
+    app();
+    analysis::ensureGuiApplication();
+    gui::MainWindow w;
+    w.setInteractive(false);
+    w.resize(1400, 950);
+    w.show();
+    gui::ModelsView* view = w.modelsView();
+    ASSERT_NE(w.tabs()->indexOf(view), -1);
+    EXPECT_EQ(w.tabs()->tabText(w.tabs()->indexOf(view)), QStringLiteral("Models"));
+    EXPECT_TRUE(view->message().contains(QStringLiteral("Open a recorded run"))) << view->message().toStdString();
+    const std::string first = test::sharedRun(), ppt = test::sharedPptRun();
+    EXPECT_FALSE(w.addModelRun(QString::fromStdString(ppt)));  // no run open yet
+    ASSERT_TRUE(w.openRun(QString::fromStdString(first))) << w.lastError().toStdString();
+    EXPECT_TRUE(view->message().isEmpty());
+    EXPECT_EQ(view->runList()->count(), 1);  // the open run
+    EXPECT_FALSE(view->removeButton()->isEnabled());
+    EXPECT_FALSE(view->isComputing());  // nothing computed until the tab is shown
+    w.selectSample(2);
+    w.setKeypoint(9);
+
+    // Another model of the same samples: the tab shows, the comparison starts on a worker.
+    ASSERT_TRUE(w.addModelRun(QString::fromStdString(ppt))) << w.lastError().toStdString();
+    EXPECT_EQ(w.tabs()->currentWidget(), view);
+    EXPECT_TRUE(view->isComputing());
+    EXPECT_TRUE(view->caption().contains(QStringLiteral("Comparing"))) << view->caption().toStdString();
+    ASSERT_EQ(view->runs().size(), 1u);
+    EXPECT_TRUE(std::filesystem::equivalent(view->runs().front(), ppt));
+    EXPECT_EQ(view->runList()->count(), 2);
+    EXPECT_TRUE(view->removeButton()->isEnabled());
+
+    // Side by side at once: the models figure of the window's sample and keypoint, every layer.
+    gui::FigureView* models = view->modelsView();
+    EXPECT_EQ(models->spec().kind, analysis::FigureKind::Models);
+    EXPECT_EQ(models->spec().runs, view->runs());
+    EXPECT_TRUE(std::filesystem::equivalent(models->spec().run, first));
+    EXPECT_EQ(models->spec().keypoints, std::vector<int>{9});
+    EXPECT_TRUE(models->spec().layers.empty());
+    EXPECT_EQ(models->row(), 2);
+    const QImage sideBySide = models->renderToImage(QSize(700, 800));
+    EXPECT_TRUE(models->lastError().isEmpty()) << models->lastError().toStdString();
+    EXPECT_GT(colourCount(sideBySide), 300);
+    // It follows the window's layer, sample and keypoint.
+    w.setLayer(1);
+    EXPECT_EQ(models->spec().layers, std::vector<int>{1});
+    w.setLayer(-1);
+    activate(w);
+    QTest::keyClick(&w, Qt::Key_PageDown);
+    EXPECT_EQ(models->row(), 3);
+    QTest::keyClick(&w, Qt::Key_Period);
+    EXPECT_EQ(models->spec().keypoints, std::vector<int>{10});
+    w.setKeypoint(-1);  // all keypoints in the window: the figure shows the first
+    EXPECT_EQ(models->spec().keypoints, std::vector<int>{0});
+
+    ASSERT_TRUE(waitForModels(view));
+    ASSERT_NE(view->result(), nullptr) << view->error().toStdString();
+    const analysis::ComparisonReport& r = *view->result();
+    ASSERT_EQ(r.models.size(), 2u);
+    EXPECT_TRUE(view->caption().contains(QString::fromStdString(r.models[1].name))) << view->caption().toStdString();
+
+    // Disagreement: largest OKS difference first, as the runs' pairing ranks them.
+    QTableWidget* table = view->disagreementTable();
+    const int difference = gui::ModelsView::FirstOksColumn + 2;
+    ASSERT_EQ(table->columnCount(), difference + 1);
+    ASSERT_EQ(table->rowCount(), static_cast<int>(r.disagreements.size()));
+    ASSERT_GT(table->rowCount(), 1);
+    for (int line = 1; line < table->rowCount(); ++line)
+        EXPECT_GE(table->item(line - 1, difference)->data(Qt::UserRole).toDouble(),
+                  table->item(line, difference)->data(Qt::UserRole).toDouble())
+            << line;
+    analysis::RunPairing pairing = analysis::pairRunFiles({first, ppt});
+    analysis::sortByDisagreement(pairing.samples);
+    const analysis::PairedSample& top = pairing.samples.front();
+    EXPECT_EQ(table->item(0, gui::ModelsView::ImageColumn)->data(Qt::UserRole).toLongLong(), top.imageId);
+    EXPECT_DOUBLE_EQ(table->item(0, difference)->data(Qt::UserRole).toDouble(), top.disagreement);
+    EXPECT_DOUBLE_EQ(table->item(0, gui::ModelsView::FirstOksColumn + 1)->data(Qt::UserRole).toDouble(), top.oks[1]);
+    // Clicking the first line selects its sample (the open run's row) in the window: every tab follows.
+    const int64_t topRow = top.rows.front();
+    w.selectSample(topRow == 0 ? 1 : 0);
+    showPart(view, 1);
+    QTest::mouseClick(table->viewport(), Qt::LeftButton, {},
+                      table->visualItemRect(table->item(0, gui::ModelsView::ImageColumn)).center());
+    EXPECT_EQ(w.currentRow(), topRow);
+    EXPECT_EQ(models->row(), topRow);
+    EXPECT_EQ(w.dependencyView()->row(), topRow);
+
+    // Errors: per model a bar per error type, in % of its labelled keypoints of matched predictions.
+    EXPECT_EQ(view->errorPlot()->plottableCount(), 2);
+    for (int m = 0; m < 2; ++m) {
+        const QCPBars* bars = view->errorBars(m);
+        ASSERT_NE(bars, nullptr);
+        EXPECT_EQ(bars->name().toStdString(), r.models[static_cast<size_t>(m)].name);
+        const auto& totals = r.models[static_cast<size_t>(m)].taxonomy.totals;
+        int64_t labelled = 0;
+        for (int64_t n : totals)
+            labelled += n;
+        ASSERT_GT(labelled, 0) << m;
+        ASSERT_EQ(bars->dataCount(), analysis::kPoseErrorTypeTypes);
+        for (int t = 0; t < analysis::kPoseErrorTypeTypes; ++t)
+            EXPECT_DOUBLE_EQ(bars->data()->at(t)->value, 100.0 * static_cast<double>(totals[static_cast<size_t>(t)]) /
+                                                             static_cast<double>(labelled))
+                << m << ' ' << t;
+    }
+    // The second model's most frequent error type (the first's if it has none): click its bar.
+    int model = 1, type = 1;
+    for (int m : {1, 0}) {
+        const auto& totals = r.models[static_cast<size_t>(m)].taxonomy.totals;
+        const auto most = std::max_element(totals.begin() + 1, totals.end());
+        if (*most == 0) continue;
+        model = m;
+        type = static_cast<int>(most - totals.begin());
+        break;
+    }
+    std::vector<analysis::KeypointErrorCase> cases;
+    for (const analysis::KeypointErrorCase& c : r.models[static_cast<size_t>(model)].errorCases)
+        if (static_cast<int>(c.type) == type) cases.push_back(c);
+    ASSERT_FALSE(cases.empty());
+    showPart(view, 2);
+    QCPBars* bars = view->errorBars(model);
+    const QPointF barTop = bars->dataPixelPosition(type);
+    const double zero = bars->valueAxis()->coordToPixel(0);
+    QTest::mouseClick(view->errorPlot(), Qt::LeftButton, {},
+                      QPoint(qRound(barTop.x()), qRound((barTop.y() + zero) / 2)));
+    EXPECT_EQ(view->casesModel(), model);
+    EXPECT_EQ(static_cast<int>(view->casesType()), type);
+    EXPECT_FALSE(bars->selection().isEmpty());
+    QTableWidget* caseTable = view->caseTable();
+    ASSERT_EQ(caseTable->rowCount(), static_cast<int>(cases.size()));
+    EXPECT_EQ(caseTable->item(0, gui::ModelsView::CaseRowColumn)->data(Qt::UserRole).toLongLong(), cases[0].row);
+    EXPECT_EQ(caseTable->item(0, gui::ModelsView::CaseKeypointColumn)->data(Qt::UserRole).toInt(), cases[0].keypoint);
+    EXPECT_EQ(caseTable->item(0, gui::ModelsView::CaseTypeColumn)->text().toStdString(),
+              analysis::poseErrorName(static_cast<analysis::PoseErrorType>(type)));
+    // The same through the method (what the bar's click calls): the other model's cases.
+    const int otherModel = 1 - model;
+    int otherCases = 0;
+    for (const analysis::KeypointErrorCase& c : r.models[static_cast<size_t>(otherModel)].errorCases)
+        otherCases += c.type == analysis::PoseErrorType::Miss;
+    EXPECT_EQ(view->showErrorCases(otherModel, analysis::PoseErrorType::Miss), otherCases);
+    EXPECT_EQ(caseTable->rowCount(), otherCases);
+    EXPECT_TRUE(bars->selection().isEmpty());
+    EXPECT_EQ(view->showErrorCases(model, static_cast<analysis::PoseErrorType>(type)), static_cast<int>(cases.size()));
+    // Double-clicking a case selects its sample (the model's row paired with the open run's) and keypoint.
+    int64_t caseRow = cases[0].row;
+    if (model > 0) {
+        caseRow = -1;
+        for (const analysis::PairedSample& s : pairing.samples)
+            if (s.rows[static_cast<size_t>(model)] == cases[0].row) caseRow = s.rows.front();
+    }
+    ASSERT_GE(caseRow, 0);
+    EXPECT_EQ(view->firstRunRow(model, cases[0].row), caseRow);
+    w.selectSample(caseRow == 0 ? 1 : 0);
+    w.setKeypoint(-1);
+    QApplication::processEvents();
+    const QPoint caseAt = caseTable->visualItemRect(caseTable->item(0, gui::ModelsView::CaseImageColumn)).center();
+    QTest::mouseClick(caseTable->viewport(), Qt::LeftButton, {}, caseAt);  // a double click's first press
+    EXPECT_EQ(w.currentRow(), caseRow == 0 ? 1 : 0);                       // a single click chooses nothing
+    QTest::mouseDClick(caseTable->viewport(), Qt::LeftButton, {}, caseAt);
+    EXPECT_EQ(w.currentRow(), caseRow);
+    EXPECT_EQ(w.keypoint(), cases[0].keypoint);
+    EXPECT_EQ(models->spec().keypoints, std::vector<int>{cases[0].keypoint});
+    EXPECT_EQ(w.imageView()->row(), caseRow);
+
+    // Charts: the comparison figure drawn from the tab's result.
+    showPart(view, 3);
+    view->setChart(gui::ModelsView::Chart::Errors);
+    gui::FigureView* chart = view->chartView();
+    EXPECT_EQ(chart->spec().kind, analysis::FigureKind::Comparison);
+    EXPECT_EQ(chart->spec().chart, "errors");
+    EXPECT_EQ(chart->spec().runs, view->runs());
+    const QImage errorsChart = chart->renderToImage(QSize(800, 500));
+    EXPECT_TRUE(chart->lastError().isEmpty()) << chart->lastError().toStdString();
+    EXPECT_GT(colourCount(errorsChart), 20);
+    view->setChart(gui::ModelsView::Chart::Accuracy);
+    EXPECT_EQ(chart->spec().chart, "accuracy");
+    EXPECT_NE(chart->renderToImage(QSize(800, 500)), errorsChart);
+
+    // Export: the models figure of the sample, and the chart, each with its spec.
+    const std::string base = test::outputPath("workbench_models");
+    for (const char* name : {"", "_chart"})
+        for (const char* ext : {".png", ".svg", ".json"})
+            std::filesystem::remove(base + name + ext);
+    view->setExportPart(gui::ModelsView::Part::Models);
+    ASSERT_TRUE(w.exportFigure(QString::fromStdString(base + ".png"))) << w.lastError().toStdString();
+    const analysis::FigureSpec modelsSpec = analysis::readFigureSpec(base + ".json");
+    EXPECT_EQ(modelsSpec.kind, analysis::FigureKind::Models);
+    EXPECT_EQ(modelsSpec.runs, view->runs());
+    EXPECT_EQ(modelsSpec.rows, std::vector<int64_t>{caseRow});
+    EXPECT_EQ(modelsSpec.keypoints, std::vector<int>{cases[0].keypoint});
+    const QImage modelsPng(QString::fromStdString(base + ".png"));
+    EXPECT_GT(colourCount(modelsPng), 300);
+    const auto again = analysis::RunBrowser::open(modelsSpec.run);
+    analysis::FigureRenderer(*again).write(modelsSpec, caseRow, base + "_again.png");
+    EXPECT_TRUE(QImage(QString::fromStdString(base + "_again.png")) == modelsPng);
+    view->setExportPart(gui::ModelsView::Part::Chart);
+    for (const char* ext : {".png", ".svg"}) {
+        ASSERT_TRUE(w.exportFigure(QString::fromStdString(base + "_chart" + ext))) << w.lastError().toStdString();
+        EXPECT_GT(std::filesystem::file_size(base + "_chart" + ext), 1000u) << ext;
+    }
+    const analysis::FigureSpec chartSpec = analysis::readFigureSpec(base + "_chart.json");
+    EXPECT_EQ(chartSpec.kind, analysis::FigureKind::Comparison);
+    EXPECT_EQ(chartSpec.chart, "accuracy");
+    EXPECT_EQ(chartSpec.runs, view->runs());
+    const QImage chartPng(QString::fromStdString(base + "_chart.png"));
+    EXPECT_GT(colourCount(chartPng), 20);
+    // The spec draws the same chart again without the workbench (the comparison computed anew).
+    analysis::FigureRenderer(*again).write(chartSpec, chartSpec.rows.front(), base + "_chart_again.png");
+    EXPECT_TRUE(QImage(QString::fromStdString(base + "_chart_again.png")) == chartPng);
+
+    // Remove takes the added run away (the open one stays).
+    view->removeButton()->click();
+    EXPECT_TRUE(view->runs().empty());
+    EXPECT_EQ(view->runList()->count(), 1);
+    EXPECT_EQ(view->result(), nullptr);
+    EXPECT_TRUE(models->spec().runs.empty());  // the open run alone
+    EXPECT_GT(colourCount(models->renderToImage(QSize(400, 700))), 300);
+    EXPECT_TRUE(models->lastError().isEmpty()) << models->lastError().toStdString();
+    ASSERT_TRUE(waitForModels(view));
+    ASSERT_NE(view->result(), nullptr) << view->error().toStdString();
+    EXPECT_EQ(view->result()->models.size(), 1u);
+
+    // A run of other samples is refused with a message naming it.
+    const std::string other =
+        test::runCopyWith(first, "models_other_dataset.h5", "dataset_sha256", std::string(64, 'c'));
+    EXPECT_FALSE(w.addModelRun(QString::fromStdString(other)));
+    EXPECT_TRUE(w.lastError().startsWith(QString::fromStdString(other) + QStringLiteral(": does not hold the samples")))
+        << w.lastError().toStdString();
+    EXPECT_EQ(w.statusBar()->currentMessage(), w.lastError());
+    EXPECT_TRUE(view->runs().empty());
+
+    // Opening another run empties the list; the comparison still running is cancelled and dropped
+    // (opened while the tab shows, the new run's own comparison starts at once).
+    ASSERT_TRUE(w.addModelRun(QString::fromStdString(ppt))) << w.lastError().toStdString();
+    EXPECT_TRUE(view->isComputing());
+    ASSERT_TRUE(w.openRun(QString::fromStdString(ppt))) << w.lastError().toStdString();
+    EXPECT_TRUE(view->runs().empty());
+    EXPECT_EQ(view->runList()->count(), 1);
+    EXPECT_EQ(view->result(), nullptr);
+    ASSERT_TRUE(waitForModels(view));
+    ASSERT_NE(view->result(), nullptr) << view->error().toStdString();
+    ASSERT_EQ(view->result()->models.size(), 1u);
+    EXPECT_TRUE(std::filesystem::equivalent(view->result()->models.front().run, ppt));
+    QTest::qWait(300);  // the cancelled worker's end arrives and is dropped
+    ASSERT_NE(view->result(), nullptr);
+    EXPECT_EQ(view->result()->models.size(), 1u);
+}
+
+TEST(Workbench, TheModelsTabNeedsARunAndExportsOnlyWhatItComputed) {
+    app();
+    gui::MainWindow w;
+    w.setInteractive(false);
+    w.show();
+    gui::ModelsView* view = w.modelsView();
+    // A dataset: no model results to compare.
+    const auto run = analysis::RunBrowser::open(test::sharedRun());
+    ASSERT_TRUE(w.openFile(QString::fromStdString(run->header().dataset))) << w.lastError().toStdString();
+    w.tabs()->setCurrentWidget(view);
+    EXPECT_FALSE(view->isAvailable());
+    EXPECT_FALSE(view->isComputing());
+    EXPECT_TRUE(view->message().contains(QStringLiteral("dataset"))) << view->message().toStdString();
+    EXPECT_FALSE(w.addModelRun(QString::fromStdString(test::sharedPptRun())));
+    EXPECT_TRUE(w.lastError().contains(QStringLiteral("Open a recorded run first"))) << w.lastError().toStdString();
+    const std::string out = test::outputPath("workbench_models_dataset.png");
+    std::filesystem::remove(test::outputPath("workbench_models_dataset.json"));
+    EXPECT_FALSE(w.exportFigure(QString::fromStdString(out)));
+    EXPECT_FALSE(std::filesystem::exists(test::outputPath("workbench_models_dataset.json")));
+    // A run: the chart is exported only once the tab's comparison is there (never computed here).
+    w.tabs()->setCurrentWidget(w.poseView());
+    ASSERT_TRUE(w.openRun(QString::fromStdString(test::sharedRun()))) << w.lastError().toStdString();
+    EXPECT_TRUE(view->isAvailable());
+    EXPECT_FALSE(view->isComputing());  // not shown yet
+    view->setExportPart(gui::ModelsView::Part::Chart);
+    w.tabs()->setCurrentWidget(view);
+    EXPECT_TRUE(view->isComputing());
+    EXPECT_FALSE(w.exportFigure(QString::fromStdString(out)));
+    EXPECT_TRUE(w.lastError().contains(QStringLiteral("still being computed"))) << w.lastError().toStdString();
+    ASSERT_TRUE(waitForModels(view));
+    ASSERT_NE(view->result(), nullptr) << view->error().toStdString();
+    EXPECT_TRUE(w.exportFigure(QString::fromStdString(out))) << w.lastError().toStdString();
+    EXPECT_EQ(analysis::readFigureSpec(test::outputPath("workbench_models_dataset.json")).kind,
+              analysis::FigureKind::Comparison);
 }

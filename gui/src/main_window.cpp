@@ -34,6 +34,7 @@
 #include <QPushButton>
 #include <QSettings>
 #include <QSlider>
+#include <QSpinBox>
 #include <QStatusBar>
 #include <QTabWidget>
 #include <QVBoxLayout>
@@ -135,6 +136,7 @@ MainWindow::MainWindow(QWidget* parent)
             tr("Sample %1, %2: the case chosen in the Models tab").arg(row).arg(m_keypointBox->currentText()));
     });
     connect(m_models, &ModelsView::addRunRequested, this, &MainWindow::chooseModelRun);
+    connect(m_models, &ModelsView::recordModelRequested, this, &MainWindow::chooseModelRecording);
     connect(m_dependencies, &FigureView::pointClicked, this, [this](double x, double y, int) { showPoint(x, y); });
     // On the image with a dependency overlay a click shows that point's map there; else in the grid.
     connect(m_image, &FigureView::pointClicked, this, [this](double x, double y, int) {
@@ -393,6 +395,7 @@ void MainWindow::buildMenus() {
         refresh();
     });
     file->addAction(tr("Add Run to &Models…"), this, &MainWindow::chooseModelRun);
+    file->addAction(tr("Run a Model for Models…"), this, &MainWindow::chooseModelRecording);
     QAction* exportAction = file->addAction(tr("&Export Figure…"), this, &MainWindow::chooseExport);
     exportAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_E));
     file->addSeparator();
@@ -846,6 +849,53 @@ bool MainWindow::exportFigure(const QString& path) {
     return true;
 }
 
+bool MainWindow::recordModelRun(analysis::RecordOptions options) {
+    if (!run()) {
+        fail(
+            tr("Open a recorded run first: another model is then run over its samples and compared with it in "
+               "the Models tab."));
+        return false;
+    }
+    const analysis::RunHeader& h = run()->header();
+    options.dataset = h.dataset;
+    options.images = h.images;
+    options.boxes = h.boxes;
+    options.level = h.level;
+    options.subset = -1;
+    options.imageIds.clear();
+    // The recorded selection: "all", "image ids A B …", "first N" or "first N of image ids A B …".
+    const std::string& sel = h.selection;
+    if (sel.rfind("first ", 0) == 0) options.subset = std::stoll(sel.substr(6));
+    if (const size_t at = sel.find("image ids"); at != std::string::npos) {
+        std::istringstream ids(sel.substr(at + 9));
+        for (long long id = 0; ids >> id;)
+            options.imageIds.push_back(id);
+    }
+    options.out = options.out.empty() ? run()->path() + ".model.h5" : options.out;
+    if (!startRecording(options)) return false;
+    m_openWhenDone = false;
+    m_addToModelsWhenDone = true;
+    return true;
+}
+
+void MainWindow::chooseModelRecording() {
+    if (!run()) {
+        fail(tr("Open a recorded run first: another model is then run over its samples."));
+        return;
+    }
+    RecordDialog dialog(this);
+    dialog.prefill(run()->header(), QString::fromStdString(run()->path()));
+    dialog.setWindowTitle(
+        tr("Run another model over %1's samples").arg(fileName(QString::fromStdString(run()->path()))));
+    const std::array<QWidget*, 5> samples{dialog.dataset(), dialog.images(), dialog.subset(), dialog.imageIds(),
+                                          dialog.level()};
+    for (QWidget* w : samples)
+        w->setEnabled(false);  // the open run's samples and level
+    if (dialog.exec() != QDialog::Accepted) return;
+    analysis::RecordOptions options;
+    if (attempt([&] { options = dialog.options(); })) recordModelRun(options);
+}
+
 void MainWindow::chooseRecording() {
     RecordDialog dialog(this);
     if (run()) {
@@ -906,8 +956,9 @@ void MainWindow::recordingEnded(const QString& out, const QString& error, bool c
     if (m_worker.joinable()) m_worker.join();
     m_progress->hide();
     m_cancelButton->hide();
-    const bool open = m_openWhenDone;
+    const bool open = m_openWhenDone, addToModels = m_addToModelsWhenDone;
     m_openWhenDone = true;
+    m_addToModelsWhenDone = false;
     if (!error.isEmpty()) {
         fail(error);
         Q_EMIT recordingFinished(false, error);
@@ -919,6 +970,10 @@ void MainWindow::recordingEnded(const QString& out, const QString& error, bool c
                                  .arg(out);
         statusBar()->showMessage(text);
         Q_EMIT recordingFinished(false, text);
+        return;
+    }
+    if (addToModels && !addModelRun(out)) {
+        Q_EMIT recordingFinished(false, m_lastError);
         return;
     }
     if (open && !openRun(out)) {

@@ -91,6 +91,12 @@ public:
     /// boxes or number of keypoints) or a file that is not a run; false then. Opening another run
     /// empties the tab's list.
     bool addModelRun(const QString& path);
+    /// Runs another model live over the open run's samples: records `options` (its model and
+    /// checkpoint; dataset, images, selection and level are replaced by the open run's) on the
+    /// worker as startRecording does, then adds the run to the Models tab instead of opening it.
+    /// False (with a message) without an open run or while a recording runs; recordingFinished
+    /// reports the end.
+    bool recordModelRun(analysis::RecordOptions options);
     /// The Compare tab and its two dependency grids (the open run's, the second run's).
     QWidget* comparePage() const { return m_comparePage; }
     FigureView* comparisonView() const { return m_compareRight; }
@@ -172,6 +178,7 @@ private:
     void attachViews(const analysis::SampleSource* source);
     void chooseExport();
     void chooseModelRun();
+    void chooseModelRecording();  // the record dialog for another model over the open run's samples
     void fail(const QString& message);
     /// Runs `action`; an exception becomes one message (fail()) and false.
     bool attempt(const std::function<void()>& action);
@@ -241,6 +248,7 @@ private:
     std::thread m_worker;
     std::atomic<bool> m_cancel{false};
     bool m_openWhenDone = true;
+    bool m_addToModelsWhenDone = false;  // the recording is a model of the Models tab (recordModelRun)
 
 Q_SIGNALS:
     /// After a recording ends: ok, and the run file or the error message.

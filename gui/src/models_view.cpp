@@ -100,6 +100,7 @@ ModelsView::ModelsView(QWidget* parent)
       m_caption(new QLabel),
       m_runList(new QListWidget),
       m_addButton(new QPushButton(tr("Add run…"))),
+      m_recordButton(new QPushButton(tr("Run model…"))),
       m_removeButton(new QPushButton(tr("Remove"))),
       m_exportBox(new QComboBox),
       m_chartBox(new QComboBox),
@@ -127,6 +128,9 @@ ModelsView::ModelsView(QWidget* parent)
     m_addButton->setToolTip(tr("Add a run of the same samples as another model (File › Add Run to Models…)"));
     m_removeButton->setToolTip(tr("Remove the selected run (or the last one added)"));
     connect(m_addButton, &QPushButton::clicked, this, [this] { Q_EMIT addRunRequested(); });
+    m_recordButton->setToolTip(
+        tr("Run another model (a checkpoint) live over the same samples; its run joins the list when recorded"));
+    connect(m_recordButton, &QPushButton::clicked, this, [this] { Q_EMIT recordModelRequested(); });
     connect(m_removeButton, &QPushButton::clicked, this, [this] {
         const int selected = m_runList->currentRow();
         removeRun(selected >= 1 ? selected - 1 : -1);
@@ -234,6 +238,7 @@ ModelsView::ModelsView(QWidget* parent)
     top->addWidget(m_runList, 1);
     auto* buttons = new QVBoxLayout;
     buttons->addWidget(m_addButton);
+    buttons->addWidget(m_recordButton);
     buttons->addWidget(m_removeButton);
     buttons->addStretch(1);
     top->addLayout(buttons);
@@ -382,6 +387,7 @@ void ModelsView::updateRunList() {
         m_runList->addItem(item);
     }
     m_addButton->setEnabled(m_available);
+    m_recordButton->setEnabled(m_available);
     m_removeButton->setEnabled(!m_runs.empty());
 }
 

@@ -154,6 +154,7 @@ public:
     QTableWidget* caseTable() const { return m_cases; }
     QListWidget* runList() const { return m_runList; }
     QPushButton* addButton() const { return m_addButton; }
+    QPushButton* recordButton() const { return m_recordButton; }
     QPushButton* removeButton() const { return m_removeButton; }
     QComboBox* chartBox() const { return m_chartBox; }
     QComboBox* exportBox() const { return m_exportBox; }
@@ -169,6 +170,8 @@ Q_SIGNALS:
     void caseChosen(qint64 row, int keypoint);
     /// The "Add run…" button (the window asks for the file and calls addRun).
     void addRunRequested();
+    /// The "Run model…" button (the window asks for a model and records it over these samples).
+    void recordModelRequested();
     /// Runs were added or removed.
     void runsChanged();
 
@@ -193,6 +196,7 @@ private:
     QLabel* m_caption;
     QListWidget* m_runList;
     QPushButton* m_addButton;
+    QPushButton* m_recordButton;
     QPushButton* m_removeButton;
     QComboBox* m_exportBox;
     QComboBox* m_chartBox;

@@ -1337,3 +1337,33 @@ TEST(Workbench, TheModelsTabNeedsARunAndExportsOnlyWhatItComputed) {
     EXPECT_EQ(analysis::readFigureSpec(test::outputPath("workbench_models_dataset.json")).kind,
               analysis::FigureKind::Comparison);
 }
+
+// Another model run live over the open run's samples joins the Models tab (not opened).
+TEST(Workbench, RunsAnotherModelLiveOverTheSamplesIntoTheModelsTab) {
+    app();
+    gui::MainWindow w;
+    w.setInteractive(false);
+    analysis::RecordOptions o;
+    EXPECT_FALSE(w.recordModelRun(o));  // no run open
+    ASSERT_TRUE(w.openRun(QString::fromStdString(test::sharedRun())));
+    const auto ppt = analysis::RunBrowser::open(test::sharedPptRun());
+    o.config = ppt->modelConfig();
+    o.checkpoint = ppt->header().checkpoint;
+    o.dataset = "ignored.json";  // the open run's samples are used
+    o.subset = 1;
+    o.batchSize = 4;
+    o.out = test::outputPath("workbench_live_model.h5");
+    std::filesystem::remove(o.out);
+    QSignalSpy done(&w, &gui::MainWindow::recordingFinished);
+    ASSERT_TRUE(w.recordModelRun(o)) << w.lastError().toStdString();
+    ASSERT_TRUE(done.wait(240000));
+    ASSERT_TRUE(done.at(0).at(0).toBool()) << done.at(0).at(1).toString().toStdString();
+    EXPECT_EQ(w.run()->path(), test::sharedRun());  // still the open run
+    ASSERT_EQ(w.modelsView()->runs().size(), 1u);
+    EXPECT_EQ(w.modelsView()->runs().front(), o.out);
+    const auto live = analysis::RunBrowser::open(o.out);
+    EXPECT_EQ(live->size(), w.run()->size());  // every sample of the open run
+    EXPECT_EQ(live->header().datasetSha256, w.run()->header().datasetSha256);
+    EXPECT_EQ(live->header().modelFamily, ppt->header().modelFamily);
+    EXPECT_EQ(w.modelsView()->modelsView()->spec().kind, analysis::FigureKind::Models);
+}

@@ -1,6 +1,7 @@
 #include "models_view.h"
 
 #include "figure_view.h"
+#include "message_pages.h"
 #include "plot_palette.h"
 #include "posescope/analysis/run_browser.h"
 #include "posescope/datasets/error.h"
@@ -112,10 +113,6 @@ ModelsView::ModelsView(QWidget* parent)
       m_casesTitle(new QLabel),
       m_cases(new QTableWidget),
       m_errorGroup(new QCPBarsGroup(m_errorPlot)) {
-    m_message->setWordWrap(true);
-    m_message->setAlignment(Qt::AlignCenter);
-    m_message->setTextInteractionFlags(Qt::TextSelectableByMouse);
-    m_message->setMargin(24);
     m_caption->setWordWrap(true);
     m_caption->setTextFormat(Qt::RichText);
     m_casesTitle->setWordWrap(true);
@@ -254,11 +251,7 @@ ModelsView::ModelsView(QWidget* parent)
     column->addWidget(m_caption);
     column->addWidget(m_parts, 1);
 
-    m_pages->addWidget(m_message);  // page 0
-    m_pages->addWidget(content);    // page 1
-    auto* layout = new QVBoxLayout(this);
-    layout->setContentsMargins(0, 0, 0, 0);
-    layout->addWidget(m_pages);
+    setUpMessagePages(this, m_pages, m_message, content);
     setSource(nullptr);
 }
 

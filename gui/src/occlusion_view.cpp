@@ -1,6 +1,7 @@
 #include "occlusion_view.h"
 
 #include "figure_view.h"
+#include "message_pages.h"
 #include "plot_palette.h"
 
 #include <QComboBox>
@@ -132,10 +133,6 @@ OcclusionView::OcclusionView(QWidget* parent)
       m_agreementPlot(new QCustomPlot),
       m_visibilityPlot(new QCustomPlot),
       m_targetedPlot(new QCustomPlot) {
-    m_message->setWordWrap(true);
-    m_message->setAlignment(Qt::AlignCenter);
-    m_message->setTextInteractionFlags(Qt::TextSelectableByMouse);
-    m_message->setMargin(24);
     m_caption->setWordWrap(true);
     m_caption->setTextFormat(Qt::RichText);
 
@@ -230,11 +227,7 @@ OcclusionView::OcclusionView(QWidget* parent)
     split->setSizes({45, 55});
     column->addWidget(split, 1);
 
-    m_pages->addWidget(m_message);  // page 0
-    m_pages->addWidget(content);    // page 1
-    auto* layout = new QVBoxLayout(this);
-    layout->setContentsMargins(0, 0, 0, 0);
-    layout->addWidget(m_pages);
+    setUpMessagePages(this, m_pages, m_message, content);
     setSource(nullptr);
 }
 

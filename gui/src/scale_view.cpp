@@ -1,5 +1,6 @@
 #include "scale_view.h"
 
+#include "message_pages.h"
 #include "plot_palette.h"
 
 #include <QComboBox>
@@ -52,10 +53,6 @@ ScaleView::ScaleView(QWidget* parent)
       m_quantisationPlot(new QCustomPlot),
       m_keypointGroup(new QCPBarsGroup(m_keypointPlot)),
       m_unitBox(new QComboBox) {
-    m_message->setWordWrap(true);
-    m_message->setAlignment(Qt::AlignCenter);
-    m_message->setTextInteractionFlags(Qt::TextSelectableByMouse);
-    m_message->setMargin(24);
     m_caption->setWordWrap(true);
     m_caption->setTextInteractionFlags(Qt::TextSelectableByMouse);
 
@@ -121,11 +118,7 @@ ScaleView::ScaleView(QWidget* parent)
     split->addWidget(quantisation);
     column->addWidget(split, 1);
 
-    m_pages->addWidget(m_message);  // page 0
-    m_pages->addWidget(content);    // page 1
-    auto* layout = new QVBoxLayout(this);
-    layout->setContentsMargins(0, 0, 0, 0);
-    layout->addWidget(m_pages);
+    setUpMessagePages(this, m_pages, m_message, content);
     setSource(nullptr);
 }
 

@@ -64,11 +64,13 @@ RunRows readRows(const RunReader& run, const std::vector<double>& sigmas) {
     return out;
 }
 
-void requireSameSamples(const RunReader& first, const RunReader& other) {
-    const RunHeader &a = first.header(), &b = other.header();
+}  // namespace
+
+void requirePairable(const RunHeader& a, const std::string& firstPath, const RunHeader& b,
+                     const std::string& otherPath) {
     auto fail = [&](const std::string& attribute, const std::string& mine, const std::string& theirs) {
-        throw FileError(other.path(), "does not hold the samples of " + first.path() + ": its " + attribute + " is '" +
-                                          theirs + "', not '" + mine + "'");
+        throw FileError(otherPath, "does not hold the samples of " + firstPath + ": its " + attribute + " is '" +
+                                       theirs + "', not '" + mine + "'");
     };
     if (a.datasetSha256 != b.datasetSha256) fail("dataset_sha256", a.datasetSha256, b.datasetSha256);
     if (a.boxesSha256 != b.boxesSha256) fail("boxes_sha256", a.boxesSha256, b.boxesSha256);
@@ -76,14 +78,12 @@ void requireSameSamples(const RunReader& first, const RunReader& other) {
         fail("number of keypoints", std::to_string(a.keypoints()), std::to_string(b.keypoints()));
 }
 
-}  // namespace
-
 RunPairing pairRuns(const std::vector<const RunReader*>& runs, const PairingOptions& options) {
     if (runs.empty()) throw EvaluationError("run pairing: no runs");
     for (std::size_t i = 0; i < runs.size(); ++i)
         if (runs[i] == nullptr) throw EvaluationError("run pairing: run " + std::to_string(i) + " is null");
     for (std::size_t i = 1; i < runs.size(); ++i)
-        requireSameSamples(*runs[0], *runs[i]);
+        requirePairable(runs[0]->header(), runs[0]->path(), runs[i]->header(), runs[i]->path());
     const int K = runs[0]->header().keypoints();
     std::vector<double> sigmas = options.sigmas;
     if (sigmas.empty())

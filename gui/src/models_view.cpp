@@ -71,20 +71,6 @@ QIcon colourIcon(std::size_t model) {
     return QIcon(p);
 }
 
-// Throws FileError naming `path` when its run holds other samples than the first (what
-// run_pairing.h's pairRuns requires: the same dataset, boxes and number of keypoints).
-void requireSameSamples(const analysis::RunHeader& first, const std::string& firstPath,
-                        const analysis::RunHeader& other, const std::string& path) {
-    auto fail = [&](const std::string& attribute, const std::string& mine, const std::string& theirs) {
-        throw FileError(path, "does not hold the samples of " + firstPath + ": its " + attribute + " is '" + theirs +
-                                  "', not '" + mine + "'");
-    };
-    if (first.datasetSha256 != other.datasetSha256) fail("dataset_sha256", first.datasetSha256, other.datasetSha256);
-    if (first.boxesSha256 != other.boxesSha256) fail("boxes_sha256", first.boxesSha256, other.boxesSha256);
-    if (first.keypoints() != other.keypoints())
-        fail("number of keypoints", std::to_string(first.keypoints()), std::to_string(other.keypoints()));
-}
-
 constexpr int kFirstRowRole = Qt::UserRole + 1;  // disagreement lines: the first run's row
 
 }  // namespace
@@ -338,7 +324,7 @@ void ModelsView::addRun(const std::string& path) {
     if (!m_available) throw FileError(path, "cannot be compared: open a recorded run first");
     const auto other = analysis::RunBrowser::open(path);  // throws naming the file
     const auto* first = dynamic_cast<const analysis::RunBrowser*>(m_source);
-    requireSameSamples(first->header(), first->path(), other->header(), path);
+    analysis::requirePairable(first->header(), first->path(), other->header(), path);
     m_runs.push_back(std::filesystem::absolute(path).string());
     m_titles << modelTitle(other->header(), path);
     runsEdited();

@@ -32,6 +32,8 @@
 // threads (pairRunFiles opens its own readers). The header includes no LibTorch type.
 #pragma once
 
+#include "posescope/analysis/run_header.h"
+
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -62,6 +64,11 @@ struct RunPairing {
 
 /// Pairs the rows of `runs` (at least one; none null).
 RunPairing pairRuns(const std::vector<const RunReader*>& runs, const PairingOptions& options = {});
+/// What pairRuns checks of each run against the first, from the headers alone: FileError naming
+/// `otherPath` ("does not hold the samples of <firstPath>: its dataset_sha256 is …") for another
+/// dataset, other boxes or another number of keypoints.
+void requirePairable(const RunHeader& first, const std::string& firstPath, const RunHeader& other,
+                     const std::string& otherPath);
 /// The same for run files (opened and closed here). A name of its own: a braced pair of reader
 /// pointers would also match std::vector<std::string>'s iterator-pair constructor.
 RunPairing pairRunFiles(const std::vector<std::string>& runPaths, const PairingOptions& options = {});

@@ -941,6 +941,26 @@ void drawColorbar(QPainter& p, const Colormap& cm, double x, double top, double 
     p.restore();
 }
 
+// A line through the points, broken where one is missing (a NaN coordinate); `dots` receives the
+// points drawn.
+QPainterPath brokenLine(const std::vector<QPointF>& points, std::vector<QPointF>& dots) {
+    QPainterPath path;
+    bool open = false;
+    for (const QPointF& q : points) {
+        if (!std::isfinite(q.x()) || !std::isfinite(q.y())) {
+            open = false;
+            continue;
+        }
+        if (open)
+            path.lineTo(q);
+        else
+            path.moveTo(q);
+        open = true;
+        dots.push_back(q);
+    }
+    return path;
+}
+
 // The layer-wise plot: per layer, the keypoint's layer-wise peak and its dependency row's entropy
 // (relative to a uniform row) on the left axis, its distances to the final prediction and to the
 // ground truth (crop pixels) on the right one; gaps where a value is missing.
@@ -989,24 +1009,13 @@ void drawLayerwise(QPainter& p, const std::vector<LayerStats>& stats, const QStr
                              {"distance to ground truth", QColor(214, 39, 40), true, &LayerStats::toTruth}};
     for (size_t k = 0; k < 4; ++k) {
         const Series& se = series[k];
-        QPainterPath path;
-        bool open = false;
-        std::vector<QPointF> dots;
+        std::vector<QPointF> points, dots;
         for (size_t i = 0; i < L; ++i) {
             double v = stats[i].*se.value;
             if (se.value == &LayerStats::entropy) v = stats[i].maxEntropy > 0 ? v / stats[i].maxEntropy : NAN;
-            if (!std::isfinite(v)) {
-                open = false;
-                continue;
-            }
-            const QPointF q(xAt(i), se.right ? yRight(v) : yLeft(v));
-            if (open)
-                path.lineTo(q);
-            else
-                path.moveTo(q);
-            open = true;
-            dots.push_back(q);
+            points.emplace_back(xAt(i), std::isfinite(v) ? (se.right ? yRight(v) : yLeft(v)) : NAN);
         }
+        const QPainterPath path = brokenLine(points, dots);
         p.setPen(QPen(se.colour, 1.1));
         p.setBrush(Qt::NoBrush);
         p.drawPath(path);
@@ -1422,23 +1431,11 @@ void drawLayerAxis(QPainter& p, const PlotArea& a, const std::vector<int>& layer
 void drawLayerSeries(QPainter& p, const PlotArea& a, const std::vector<double>& values, double lo, double hi,
                      const QColor& colour, Swatch swatch) {
     const size_t L = values.size();
-    QPainterPath path;
-    std::vector<QPointF> dots;
-    bool open = false;
-    for (size_t l = 0; l < L; ++l) {
-        if (!std::isfinite(values[l])) {
-            open = false;
-            continue;
-        }
-        const QPointF q(a.x0 + a.w * (static_cast<double>(l) + 0.5) / static_cast<double>(L),
-                        a.y0 + a.h - a.h * (values[l] - lo) / (hi - lo));
-        if (open)
-            path.lineTo(q);
-        else
-            path.moveTo(q);
-        open = true;
-        dots.push_back(q);
-    }
+    std::vector<QPointF> points, dots;
+    for (size_t l = 0; l < L; ++l)
+        points.emplace_back(a.x0 + a.w * (static_cast<double>(l) + 0.5) / static_cast<double>(L),
+                            a.y0 + a.h - a.h * (values[l] - lo) / (hi - lo));  // NaN where missing
+    const QPainterPath path = brokenLine(points, dots);
     p.save();
     p.setClipRect(QRectF(a.x0 - 2, a.y0 - 2, a.w + 4, a.h + 4));
     p.setPen(linePen(colour, swatch));

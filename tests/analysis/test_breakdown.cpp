@@ -7,6 +7,7 @@
 // so a perfect AP is 1 − 2e-16, not 1.
 #include "coco_cases.h"
 #include "coco_json.h"
+#include "person_rows.h"
 #include "posescope/analysis/breakdown.h"
 #include "posescope/analysis/run_browser.h"
 #include "posescope/analysis/run_header.h"
@@ -51,25 +52,8 @@ PersonAnnotation unlabelled(int64_t id, int64_t imageId, double x, double y, dou
 // the recorder makes it (center/scale of the box at the input's aspect, ×1.25; the affine).
 RunSample row(int64_t index, const PersonAnnotation& a, const std::vector<double>& predicted, int layers, int tokens,
               int stages) {
-    RunSample s;
-    s.index = index;
-    s.imageId = a.imageId;
-    s.annotationId = a.id;
-    s.box = {static_cast<float>(a.bbox.x), static_cast<float>(a.bbox.y), static_cast<float>(a.bbox.w),
-             static_cast<float>(a.bbox.h)};
-    const CenterScale cs = boxToCenterScale(a.bbox, 192.0 / 256, 1.25);
-    s.center = {cs.cx, cs.cy};
-    s.scale = {cs.sw, cs.sh};
-    const cv::Mat t = cropTransform(cs, cv::Size(192, 256));
-    for (int i = 0; i < 6; ++i)
-        s.cropTransform[static_cast<size_t>(i)] = static_cast<float>(t.at<double>(i / 3, i % 3));
-    s.groundTruth.assign(a.keypoints.begin(), a.keypoints.end());
-    s.keypoints.assign(predicted.begin(), predicted.end());
-    for (int l = 0; l < layers; ++l)
-        s.layerKeypoints.insert(s.layerKeypoints.end(), s.keypoints.begin(), s.keypoints.end());
-    s.queryTokens.assign(17, 0);
+    RunSample s = test::personRow(index, a, predicted, layers);
     s.dependency = torch::zeros({layers, 17, tokens});
-    s.cropJpeg = "not a jpeg";
     // Pruning (one stage): the top half of a 4 × 3 grid kept, the bottom half pruned.
     for (int st = 0; st < stages; ++st)
         for (int k = 0; k < tokens; ++k) {

@@ -2,6 +2,7 @@
 // keypoint of each error type, a background false positive, a person nobody predicted), a run
 // compared with itself (no disagreement, identical rows in every table), the tables' CSV against
 // the structs and their LaTeX, refusals; and cocoInputOfRun's predictionRows (run_scales.h).
+#include "person_rows.h"
 #include "posescope/analysis/coco_eval.h"
 #include "posescope/analysis/comparison.h"
 #include "posescope/analysis/pose_nms.h"
@@ -88,26 +89,9 @@ std::string cocoJson(const std::vector<PersonAnnotation>& anns) {
 
 // A row recorded from `a`'s box (the recorder's crop) with the given predicted keypoints.
 RunSample row(int64_t index, const PersonAnnotation& a, const std::vector<double>& predicted, float boxScore = 1) {
-    RunSample s;
-    s.index = index;
-    s.imageId = a.imageId;
-    s.annotationId = a.id;
-    s.box = {static_cast<float>(a.bbox.x), static_cast<float>(a.bbox.y), static_cast<float>(a.bbox.w),
-             static_cast<float>(a.bbox.h)};
+    RunSample s = test::personRow(index, a, predicted, 2);
     s.boxScore = boxScore;
-    const CenterScale cs = boxToCenterScale(a.bbox, 192.0 / 256, 1.25);
-    s.center = {cs.cx, cs.cy};
-    s.scale = {cs.sw, cs.sh};
-    const cv::Mat t = cropTransform(cs, cv::Size(192, 256));
-    for (int i = 0; i < 6; ++i)
-        s.cropTransform[static_cast<size_t>(i)] = static_cast<float>(t.at<double>(i / 3, i % 3));
-    s.groundTruth.assign(a.keypoints.begin(), a.keypoints.end());
-    s.keypoints.assign(predicted.begin(), predicted.end());
-    for (int l = 0; l < 2; ++l)
-        s.layerKeypoints.insert(s.layerKeypoints.end(), s.keypoints.begin(), s.keypoints.end());
-    s.queryTokens.assign(17, 0);
     s.dependency = torch::full({2, 17, 12}, 1.0f / 12);
-    s.cropJpeg = "not a jpeg";
     return s;
 }
 

@@ -7,7 +7,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 
-# Record each bundled demo model over the demo split once (a few seconds each; kept in build/demo).
+# Record each bundled demo model over the demo split once (a few seconds each; kept in build/demo,
+# and recorded again when the model or its configuration is newer than the run).
 data=resources/demo/synthpose
 runs=()
 mkdir -p build/demo
@@ -17,7 +18,7 @@ for weights in resources/models/demo_*.pth; do
   run=build/demo/${name}_val.h5
   config=resources/models/$name.yaml
   [ -f "$config" ] || config=resources/models/${name%_*}.yaml  # demo_btranspose_dino → demo_btranspose
-  if [ ! -f "$run" ]; then
+  if [ ! -f "$run" ] || [ "$weights" -nt "$run" ] || [ "$config" -nt "$run" ]; then
     rm -f "$run.partial.h5"
     build/analysis/posescope-cli record --config "$config" --checkpoint "$weights" \
       --dataset "$data/annotations/person_keypoints_val.json" --images "$data/images/val" \
@@ -29,7 +30,8 @@ done
 # And one occlusion run (the Occlusion tab): the demo TransPose-R over the first 12 persons, a
 # 32 px occluder at stride 32 and each keypoint's region hidden in turn (about half a minute).
 occ=build/demo/demo_transpose_r_occlusion.h5
-if [ -f resources/models/demo_transpose_r.pth ] && [ ! -f "$occ" ]; then
+if [ -f resources/models/demo_transpose_r.pth ] &&
+  { [ ! -f "$occ" ] || [ resources/models/demo_transpose_r.pth -nt "$occ" ]; }; then
   rm -f "$occ.partial.h5"
   build/analysis/posescope-cli occlude --config resources/models/demo_transpose_r.yaml \
     --checkpoint resources/models/demo_transpose_r.pth --dataset "$data/annotations/person_keypoints_val.json" \

@@ -1,14 +1,27 @@
 #!/usr/bin/env bash
 # Trains the bundled demo models from scratch, exactly as docs/demo-models.md reports them:
-#   scripts/train_demo.sh [WORKDIR] [transpose|tokens|btranspose|hrpvt|all]   (default: build/demo_training, all;
-#                                                             needs ~1 GB of disk)
+#   scripts/train_demo.sh [WORKDIR] [transpose|transpose-h|tokens|btranspose|hrpvt|all]
+#                                   (default: build/demo_training, all; needs ~2.5 GB of disk)
 # TransPose-R (resources/models/demo_transpose_r.{yaml,pth}):
 # 1. SynthPose training data: 16,000 images (seed 101, ~38,700 persons); the validation split is
 #    the bundled one (resources/demo/synthpose, seed 202).
 # 2. Phase 1 at half resolution (input 96×128, heatmaps 24×32, σ 1.5): 3 epochs, Adam 2e-3 → 1e-4.
 # 3. Phase 2 at the model's resolution (256×192, σ 2), from phase 1's weights (the sine position
 #    embedding is recomputed for the larger grid): 2 epochs of 24,000 persons, Adam 5e-4 → 1e-5.
-# Both phases without augmentation: the generator gives fresh people, poses and scenes.
+# 3a. Phase 3 on a larger set (32,000 images, seed 101), back at half resolution from phase 2's weights:
+#     3 epochs of 64,000 persons, Adam 1e-3 → 5e-5 (both cores).
+# 3b. Phase 4 at 256×192 from phase 3: 2 epochs of 9,000 persons, Adam 5e-4 → 1e-5, one thread
+#     (R_THREADS), so that TransPose-H's phases can run beside it.
+# Every phase without augmentation: the generator gives fresh people, poses and scenes.
+# TransPose-H (resources/models/demo_transpose_h.{yaml,pth}; after phase 3 exists, run
+# `scripts/train_demo.sh WORKDIR transpose-h` beside the transpose part's phase 4):
+# H1. Distilled from phase 3's TransPose-R at 96×128 (posescope-cli distill with the heatmap term
+#     only: ground truth + the teacher's heatmaps), from scratch: 2 epochs of 24,000 persons of
+#     the larger set, Adam 2e-3 → 1e-4, one thread (H_THREADS).
+# H2. At 256×192 from H1, the teacher now phase 2's TransPose-R at 256×192: 2 epochs of 4,000
+#     persons, Adam 5e-4 → 1e-5, one thread.
+# H3. Once phase 4 is done, from H2 with phase 4's TransPose-R as the teacher: 2 epochs of another
+#     2,500 persons (seed 2), Adam 2.5e-4 → 1e-5, both cores.
 # TokenPose and DPPT (resources/models/demo_tokenpose, demo_dppt):
 # 4. The TokenPose teacher and the PPT student trained alone (demo_dppt.yaml; PPT's keep-ratio
 #    warm-up: every token for half an epoch, then a cosine to 0.7 at epoch 2): 3 epochs of the
@@ -41,6 +54,13 @@ mkdir -p "$work"
   "$cli" synth --out "$work/train" --split train --n 16000 --seed 101
 common=(--dataset "$work/train/annotations/person_keypoints_train.json" --images "$work/train/images/train"
   --val "$val/annotations/person_keypoints_val.json" --val-images "$val/images/val" --no-augment --batch 16)
+# TransPose-R's phases 3 and 4 and TransPose-H train on a larger set (32,000 images, ~77,000 persons).
+common2=(--dataset "$work/train2/annotations/person_keypoints_train.json" --images "$work/train2/images/train"
+  "${common[@]:4}")
+need_train2() {
+  [ -f "$work/train2/annotations/person_keypoints_train.json" ] ||
+    "$cli" synth --out "$work/train2" --split train --n 32000 --seed 101
+}
 resume() { [ -f "$1/checkpoint.pth" ] && [ ! -f "$1/final_state.pth" ] && echo --resume || true; }
 if [ "$part" = transpose ] || [ "$part" = all ]; then
   if [ ! -f "$work/phase1/final_state.pth" ]; then
@@ -51,7 +71,42 @@ if [ "$part" = transpose ] || [ "$part" = all ]; then
     "$cli" train --config "$config" --init "$work/phase1/final_state.pth" --lr 0.0005 --lr-end 0.00001 --epochs 2 \
       --max-samples 24000 --validate-first "${common[@]}" --out "$work/phase2" $(resume "$work/phase2")
   fi
-  echo "trained: $work/phase2/model_best.pth (copy it to resources/models/demo_transpose_r.pth)"
+  need_train2
+  if [ ! -f "$work/phase3/final_state.pth" ]; then
+    "$cli" train --config "$config" --set "MODEL.IMAGE_SIZE=[96,128]" --set "MODEL.HEATMAP_SIZE=[24,32]" --sigma 1.5 \
+      --init "$work/phase2/model_best.pth" --lr 0.001 --lr-end 0.00005 --epochs 3 --max-samples 64000 \
+      --validate-first "${common2[@]}" --out "$work/phase3" $(resume "$work/phase3")
+  fi
+  if [ ! -f "$work/phase4/final_state.pth" ]; then
+    OMP_NUM_THREADS=${R_THREADS:-1} "$cli" train --config "$config" --init "$work/phase3/model_best.pth" \
+      --lr 0.0005 --lr-end 0.00001 --epochs 2 --max-samples 9000 --validate-first "${common2[@]}" --out "$work/phase4" $(resume "$work/phase4")
+  fi
+  echo "trained: $work/phase4/model_best.pth (copy it to resources/models/demo_transpose_r.pth)"
+fi
+if [ "$part" = transpose-h ] || [ "$part" = all ]; then
+  # TransPose-H learns from the ground truth and the TransPose-R demo's heatmaps (distill with the
+  # heatmap term only): phase 3's R as the teacher at 96×128, phase 2's at 256×192.
+  [ -f "$work/phase3/model_best.pth" ] || { echo "train_demo: train the TransPose-R phases first" >&2; exit 1; }
+  need_train2
+  hconfig=resources/models/demo_transpose_h.yaml
+  hcommon=(--teacher "$config" --student "$hconfig" --attention-weight 0 --feature-weight 0 "${common2[@]}")
+  if [ ! -f "$work/h1/final_state.pth" ]; then
+    OMP_NUM_THREADS=${H_THREADS:-1} "$cli" distill --teacher-checkpoint "$work/phase3/model_best.pth" \
+      --teacher-set "MODEL.IMAGE_SIZE=[96,128]" --teacher-set "MODEL.HEATMAP_SIZE=[24,32]" \
+      --set "MODEL.IMAGE_SIZE=[96,128]" --set "MODEL.HEATMAP_SIZE=[24,32]" --sigma 1.5 \
+      --lr 0.002 --lr-end 0.0001 --epochs 2 --max-samples 24000 "${hcommon[@]}" --out "$work/h1" $(resume "$work/h1")
+  fi
+  if [ ! -f "$work/h2/final_state.pth" ]; then
+    OMP_NUM_THREADS=${H_THREADS:-1} "$cli" distill --teacher-checkpoint "$work/phase2/model_best.pth" \
+      --init "$work/h1/model_best.pth" --lr 0.0005 --lr-end 0.00001 --epochs 2 --max-samples 4000 --validate-first "${hcommon[@]}" --out "$work/h2" $(resume "$work/h2")
+  fi
+  if [ ! -f "$work/h3/final_state.pth" ]; then
+    [ -f "$work/phase4/model_best.pth" ] || { echo "train_demo: H3 needs TransPose-R's phase 4" >&2; exit 1; }
+    "$cli" distill --teacher-checkpoint "$work/phase4/model_best.pth" --init "$work/h2/model_best.pth" \
+      --lr 0.00025 --lr-end 0.00001 --epochs 2 --max-samples 2500 --seed 2 "${hcommon[@]}" --out "$work/h3" \
+      $(resume "$work/h3")
+  fi
+  echo "trained: $work/h3/model_best.pth (copy it to resources/models/demo_transpose_h.pth)"
 fi
 if [ "$part" = tokens ] || [ "$part" = all ]; then
   tcommon=("${common[@]}" --max-samples 20000 --epochs 3 --lr 0.002 --lr-end 0.0001)

@@ -79,7 +79,8 @@ if [ "$part" = transpose ] || [ "$part" = all ]; then
   fi
   if [ ! -f "$work/phase4/final_state.pth" ]; then
     OMP_NUM_THREADS=${R_THREADS:-1} "$cli" train --config "$config" --init "$work/phase3/model_best.pth" \
-      --lr 0.0005 --lr-end 0.00001 --epochs 2 --max-samples 9000 --validate-first "${common2[@]}" --out "$work/phase4" $(resume "$work/phase4")
+      --lr 0.0005 --lr-end 0.00001 --epochs 2 --max-samples 9000 --validate-first "${common2[@]}" \
+      --out "$work/phase4" $(resume "$work/phase4")
   fi
   echo "trained: $work/phase4/model_best.pth (copy it to resources/models/demo_transpose_r.pth)"
 fi
@@ -98,10 +99,11 @@ if [ "$part" = transpose-h ] || [ "$part" = all ]; then
   fi
   if [ ! -f "$work/h2/final_state.pth" ]; then
     OMP_NUM_THREADS=${H_THREADS:-1} "$cli" distill --teacher-checkpoint "$work/phase2/model_best.pth" \
-      --init "$work/h1/model_best.pth" --lr 0.0005 --lr-end 0.00001 --epochs 2 --max-samples 4000 --validate-first "${hcommon[@]}" --out "$work/h2" $(resume "$work/h2")
+      --init "$work/h1/model_best.pth" --lr 0.0005 --lr-end 0.00001 --epochs 2 --max-samples 4000 --validate-first \
+      "${hcommon[@]}" --out "$work/h2" $(resume "$work/h2")
   fi
   if [ ! -f "$work/h3/final_state.pth" ]; then
-    [ -f "$work/phase4/model_best.pth" ] || { echo "train_demo: H3 needs TransPose-R's phase 4" >&2; exit 1; }
+    [ -f "$work/phase4/model_best.pth" ] || { echo "train_demo: H3 needs TransPose-R's phase 4: run this part again when it is done" >&2; exit 1; }
     "$cli" distill --teacher-checkpoint "$work/phase4/model_best.pth" --init "$work/h2/model_best.pth" \
       --lr 0.00025 --lr-end 0.00001 --epochs 2 --max-samples 2500 --seed 2 "${hcommon[@]}" --out "$work/h3" \
       $(resume "$work/h3")

@@ -52,11 +52,12 @@ config=resources/models/demo_transpose_r.yaml
 mkdir -p "$work"
 [ -f "$work/train/annotations/person_keypoints_train.json" ] ||
   "$cli" synth --out "$work/train" --split train --n 16000 --seed 101
+shared=(--val "$val/annotations/person_keypoints_val.json" --val-images "$val/images/val" --no-augment --batch 16)
 common=(--dataset "$work/train/annotations/person_keypoints_train.json" --images "$work/train/images/train"
-  --val "$val/annotations/person_keypoints_val.json" --val-images "$val/images/val" --no-augment --batch 16)
+  "${shared[@]}")
 # TransPose-R's phases 3 and 4 and TransPose-H train on a larger set (32,000 images, ~77,000 persons).
 common2=(--dataset "$work/train2/annotations/person_keypoints_train.json" --images "$work/train2/images/train"
-  "${common[@]:4}")
+  "${shared[@]}")
 need_train2() {
   [ -f "$work/train2/annotations/person_keypoints_train.json" ] ||
     "$cli" synth --out "$work/train2" --split train --n 32000 --seed 101

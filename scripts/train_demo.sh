@@ -12,9 +12,16 @@
 #     3 epochs of 64,000 persons, Adam 1e-3 → 5e-5 (both cores).
 # 3b. Phase 4 at 256×192 from phase 3: 2 epochs of 9,000 persons, Adam 5e-4 → 1e-5, one thread
 #     (R_THREADS), so that TransPose-H's phases can run beside it.
+# 3c. Phase 5 at half resolution from phase 4: 3 epochs of every person of the larger set (~76,600),
+#     another order (seed 3), Adam 7e-4 → 3e-5, both cores.
+# 3d. Phase 6 at 256×192 from phase 5: 2 epochs of another 12,000 persons (seed 4), Adam 5e-4 → 1e-5,
+#     one thread (TransPose-H's H4 runs beside it).
+# 3e. Phase 7 at 256×192 from phase 6: 2 epochs of another 12,000 persons (seed 6), Adam 2.5e-4 → 1e-5,
+#     one thread (beside H5).
 # Every phase without augmentation: the generator gives fresh people, poses and scenes.
 # TransPose-H (resources/models/demo_transpose_h.{yaml,pth}; after phase 3 exists, run
-# `scripts/train_demo.sh WORKDIR transpose-h` beside the transpose part's phase 4):
+# `scripts/train_demo.sh WORKDIR transpose-h` beside the transpose part's phase 4; it stops where a
+# phase needs a TransPose-R phase not trained yet — run it again when that one is done):
 # H1. Distilled from phase 3's TransPose-R at 96×128 (posescope-cli distill with the heatmap term
 #     only: ground truth + the teacher's heatmaps), from scratch: 2 epochs of 24,000 persons of
 #     the larger set, Adam 2e-3 → 1e-4, one thread (H_THREADS).
@@ -22,6 +29,10 @@
 #     persons, Adam 5e-4 → 1e-5, one thread.
 # H3. Once phase 4 is done, from H2 with phase 4's TransPose-R as the teacher: 2 epochs of another
 #     2,500 persons (seed 2), Adam 2.5e-4 → 1e-5, both cores.
+# H4. Once phase 5 is done, back at 96×128 from H3 with phase 5's TransPose-R as the teacher: 2 epochs
+#     of 16,000 persons (seed 3), Adam 1e-3 → 5e-5, one thread (beside phase 6).
+# H5. Once phase 6 is done, at 256×192 from H4 with phase 6's TransPose-R: 2 epochs of 2,500 persons
+#     (seed 5), Adam 2.5e-4 → 1e-5, one thread (beside phase 7).
 # TokenPose and DPPT (resources/models/demo_tokenpose, demo_dppt):
 # 4. The TokenPose teacher and the PPT student trained alone (demo_dppt.yaml; PPT's keep-ratio
 #    warm-up: every token for half an epoch, then a cosine to 0.7 at epoch 2): 3 epochs of the
@@ -62,6 +73,8 @@ need_train2() {
   [ -f "$work/train2/annotations/person_keypoints_train.json" ] ||
     "$cli" synth --out "$work/train2" --split train --n 32000 --seed 101
 }
+# Half resolution (input 96×128, heatmaps 24×32, σ 1.5) for the fast phases.
+low=(--set "MODEL.IMAGE_SIZE=[96,128]" --set "MODEL.HEATMAP_SIZE=[24,32]" --sigma 1.5)
 resume() { [ -f "$1/checkpoint.pth" ] && [ ! -f "$1/final_state.pth" ] && echo --resume || true; }
 if [ "$part" = transpose ] || [ "$part" = all ]; then
   if [ ! -f "$work/phase1/final_state.pth" ]; then
@@ -83,7 +96,21 @@ if [ "$part" = transpose ] || [ "$part" = all ]; then
       --lr 0.0005 --lr-end 0.00001 --epochs 2 --max-samples 9000 --validate-first "${common2[@]}" \
       --out "$work/phase4" $(resume "$work/phase4")
   fi
-  echo "trained: $work/phase4/model_best.pth (copy it to resources/models/demo_transpose_r.pth)"
+  if [ ! -f "$work/phase5/final_state.pth" ]; then
+    "$cli" train --config "$config" "${low[@]}" --init "$work/phase4/model_best.pth" --lr 0.0007 --lr-end 0.00003 \
+      --epochs 3 --seed 3 --validate-first "${common2[@]}" --out "$work/phase5" $(resume "$work/phase5")
+  fi
+  if [ ! -f "$work/phase6/final_state.pth" ]; then
+    OMP_NUM_THREADS=${R_THREADS:-1} "$cli" train --config "$config" --init "$work/phase5/model_best.pth" \
+      --lr 0.0005 --lr-end 0.00001 --epochs 2 --max-samples 12000 --seed 4 --validate-first "${common2[@]}" \
+      --out "$work/phase6" $(resume "$work/phase6")
+  fi
+  if [ ! -f "$work/phase7/final_state.pth" ]; then
+    OMP_NUM_THREADS=${R_THREADS:-1} "$cli" train --config "$config" --init "$work/phase6/model_best.pth" \
+      --lr 0.00025 --lr-end 0.00001 --epochs 2 --max-samples 12000 --seed 6 "${common2[@]}" \
+      --out "$work/phase7" $(resume "$work/phase7")
+  fi
+  echo "trained: $work/phase7/model_best.pth (copy it to resources/models/demo_transpose_r.pth)"
 fi
 if [ "$part" = transpose-h ] || [ "$part" = all ]; then
   # TransPose-H learns from the ground truth and the TransPose-R demo's heatmaps (distill with the
@@ -109,7 +136,20 @@ if [ "$part" = transpose-h ] || [ "$part" = all ]; then
       --lr 0.00025 --lr-end 0.00001 --epochs 2 --max-samples 2500 --seed 2 "${hcommon[@]}" --out "$work/h3" \
       $(resume "$work/h3")
   fi
-  echo "trained: $work/h3/model_best.pth (copy it to resources/models/demo_transpose_h.pth)"
+  if [ ! -f "$work/h4/final_state.pth" ]; then
+    [ -f "$work/phase5/model_best.pth" ] || { echo "train_demo: H4 needs TransPose-R's phase 5: run this part again when it is done" >&2; exit 1; }
+    OMP_NUM_THREADS=${H_THREADS:-1} "$cli" distill --teacher-checkpoint "$work/phase5/model_best.pth" \
+      --teacher-set "MODEL.IMAGE_SIZE=[96,128]" --teacher-set "MODEL.HEATMAP_SIZE=[24,32]" "${low[@]}" \
+      --init "$work/h3/model_best.pth" --lr 0.001 --lr-end 0.00005 --epochs 2 --max-samples 16000 --seed 3 \
+      "${hcommon[@]}" --out "$work/h4" $(resume "$work/h4")
+  fi
+  if [ ! -f "$work/h5/final_state.pth" ]; then
+    [ -f "$work/phase6/model_best.pth" ] || { echo "train_demo: H5 needs TransPose-R's phase 6: run this part again when it is done" >&2; exit 1; }
+    OMP_NUM_THREADS=${H_THREADS:-1} "$cli" distill --teacher-checkpoint "$work/phase6/model_best.pth" \
+      --init "$work/h4/model_best.pth" --lr 0.00025 --lr-end 0.00001 --epochs 2 --max-samples 2500 --seed 5 \
+      --validate-first "${hcommon[@]}" --out "$work/h5" $(resume "$work/h5")
+  fi
+  echo "trained: $work/h3/model_best.pth is resources/models/demo_transpose_h.pth (H4-H5 did not improve on it)"
 fi
 if [ "$part" = tokens ] || [ "$part" = all ]; then
   tcommon=("${common[@]}" --max-samples 20000 --epochs 3 --lr 0.002 --lr-end 0.0001)

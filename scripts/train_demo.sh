@@ -33,6 +33,9 @@
 #     of 16,000 persons (seed 3), Adam 1e-3 → 5e-5, one thread (beside phase 6).
 # H5. Once phase 6 is done, at 256×192 from H4 with phase 6's TransPose-R: 2 epochs of 2,500 persons
 #     (seed 5), Adam 2.5e-4 → 1e-5, one thread (beside phase 7).
+# H6. From H5, the same teacher: 2 epochs of another 2,500 persons (seed 7), Adam 2.5e-4 → 1e-5, both cores.
+# H7. Once phase 7 is done, from H6 with phase 7's TransPose-R: 2 epochs of another 2,500 persons
+#     (seed 8), Adam 2e-4 → 1e-5, both cores.
 # TokenPose and DPPT (resources/models/demo_tokenpose, demo_dppt):
 # 4. The TokenPose teacher and the PPT student trained alone (demo_dppt.yaml; PPT's keep-ratio
 #    warm-up: every token for half an epoch, then a cosine to 0.7 at epoch 2): 3 epochs of the
@@ -149,7 +152,18 @@ if [ "$part" = transpose-h ] || [ "$part" = all ]; then
       --init "$work/h4/model_best.pth" --lr 0.00025 --lr-end 0.00001 --epochs 2 --max-samples 2500 --seed 5 \
       --validate-first "${hcommon[@]}" --out "$work/h5" $(resume "$work/h5")
   fi
-  echo "trained: $work/h3/model_best.pth is resources/models/demo_transpose_h.pth (H4-H5 did not improve on it)"
+  if [ ! -f "$work/h6/final_state.pth" ]; then
+    "$cli" distill --teacher-checkpoint "$work/phase6/model_best.pth" --init "$work/h5/model_best.pth" \
+      --lr 0.00025 --lr-end 0.00001 --epochs 2 --max-samples 2500 --seed 7 "${hcommon[@]}" --out "$work/h6" \
+      $(resume "$work/h6")
+  fi
+  if [ ! -f "$work/h7/final_state.pth" ]; then
+    [ -f "$work/phase7/model_best.pth" ] || { echo "train_demo: H7 needs TransPose-R's phase 7: run this part again when it is done" >&2; exit 1; }
+    "$cli" distill --teacher-checkpoint "$work/phase7/model_best.pth" --init "$work/h6/model_best.pth" \
+      --lr 0.0002 --lr-end 0.00001 --epochs 2 --max-samples 2500 --seed 8 "${hcommon[@]}" --out "$work/h7" \
+      $(resume "$work/h7")
+  fi
+  echo "trained: $work/h7/model_best.pth (copy it to resources/models/demo_transpose_h.pth)"
 fi
 if [ "$part" = tokens ] || [ "$part" = all ]; then
   tcommon=("${common[@]}" --max-samples 20000 --epochs 3 --lr 0.002 --lr-end 0.0001)

@@ -69,20 +69,26 @@ mkdir -p "$work"
 shared=(--val "$val/annotations/person_keypoints_val.json" --val-images "$val/images/val" --no-augment --batch 16)
 common=(--dataset "$work/train/annotations/person_keypoints_train.json" --images "$work/train/images/train"
   "${shared[@]}")
-# TransPose-R's phases 3 and 4 and TransPose-H train on a larger set (32,000 images, ~77,000 persons).
+# TransPose-R's phases 3-7 and TransPose-H train on a larger set (32,000 images, 76,562 persons).
 common2=(--dataset "$work/train2/annotations/person_keypoints_train.json" --images "$work/train2/images/train"
   "${shared[@]}")
 need_train2() {
   [ -f "$work/train2/annotations/person_keypoints_train.json" ] ||
     "$cli" synth --out "$work/train2" --split train --n 32000 --seed 101
 }
-# Half resolution (input 96×128, heatmaps 24×32, σ 1.5) for the fast phases.
+# Half resolution (input 96×128, heatmaps 24×32, σ 1.5) for the fast phases; the same for a teacher.
 low=(--set "MODEL.IMAGE_SIZE=[96,128]" --set "MODEL.HEATMAP_SIZE=[24,32]" --sigma 1.5)
+low_teacher=(--teacher-set "MODEL.IMAGE_SIZE=[96,128]" --teacher-set "MODEL.HEATMAP_SIZE=[24,32]")
 resume() { [ -f "$1/checkpoint.pth" ] && [ ! -f "$1/final_state.pth" ] && echo --resume || true; }
+# A TransPose-H phase needs the TransPose-R phase that teaches it: need_r N H-PHASE
+need_r() {
+  [ -f "$work/phase$1/model_best.pth" ] ||
+    { echo "train_demo: $2 needs TransPose-R's phase $1: run this part again when it is done" >&2; exit 1; }
+}
 if [ "$part" = transpose ] || [ "$part" = all ]; then
   if [ ! -f "$work/phase1/final_state.pth" ]; then
-    "$cli" train --config "$config" --set "MODEL.IMAGE_SIZE=[96,128]" --set "MODEL.HEATMAP_SIZE=[24,32]" --sigma 1.5 \
-      --lr 0.002 --lr-end 0.0001 --epochs 3 "${common[@]}" --out "$work/phase1" $(resume "$work/phase1")
+    "$cli" train --config "$config" "${low[@]}" --lr 0.002 --lr-end 0.0001 --epochs 3 "${common[@]}" \
+      --out "$work/phase1" $(resume "$work/phase1")
   fi
   if [ ! -f "$work/phase2/final_state.pth" ]; then
     "$cli" train --config "$config" --init "$work/phase1/final_state.pth" --lr 0.0005 --lr-end 0.00001 --epochs 2 \
@@ -90,9 +96,8 @@ if [ "$part" = transpose ] || [ "$part" = all ]; then
   fi
   need_train2
   if [ ! -f "$work/phase3/final_state.pth" ]; then
-    "$cli" train --config "$config" --set "MODEL.IMAGE_SIZE=[96,128]" --set "MODEL.HEATMAP_SIZE=[24,32]" --sigma 1.5 \
-      --init "$work/phase2/model_best.pth" --lr 0.001 --lr-end 0.00005 --epochs 3 --max-samples 64000 \
-      --validate-first "${common2[@]}" --out "$work/phase3" $(resume "$work/phase3")
+    "$cli" train --config "$config" "${low[@]}" --init "$work/phase2/model_best.pth" --lr 0.001 --lr-end 0.00005 \
+      --epochs 3 --max-samples 64000 --validate-first "${common2[@]}" --out "$work/phase3" $(resume "$work/phase3")
   fi
   if [ ! -f "$work/phase4/final_state.pth" ]; then
     OMP_NUM_THREADS=${R_THREADS:-1} "$cli" train --config "$config" --init "$work/phase3/model_best.pth" \
@@ -117,16 +122,15 @@ if [ "$part" = transpose ] || [ "$part" = all ]; then
 fi
 if [ "$part" = transpose-h ] || [ "$part" = all ]; then
   # TransPose-H learns from the ground truth and the TransPose-R demo's heatmaps (distill with the
-  # heatmap term only): phase 3's R as the teacher at 96×128, phase 2's at 256×192.
+  # heatmap term only), each phase under a TransPose-R phase of its resolution (the header lists them).
   [ -f "$work/phase3/model_best.pth" ] || { echo "train_demo: train the TransPose-R phases first" >&2; exit 1; }
   need_train2
   hconfig=resources/models/demo_transpose_h.yaml
   hcommon=(--teacher "$config" --student "$hconfig" --attention-weight 0 --feature-weight 0 "${common2[@]}")
   if [ ! -f "$work/h1/final_state.pth" ]; then
     OMP_NUM_THREADS=${H_THREADS:-1} "$cli" distill --teacher-checkpoint "$work/phase3/model_best.pth" \
-      --teacher-set "MODEL.IMAGE_SIZE=[96,128]" --teacher-set "MODEL.HEATMAP_SIZE=[24,32]" \
-      --set "MODEL.IMAGE_SIZE=[96,128]" --set "MODEL.HEATMAP_SIZE=[24,32]" --sigma 1.5 \
-      --lr 0.002 --lr-end 0.0001 --epochs 2 --max-samples 24000 "${hcommon[@]}" --out "$work/h1" $(resume "$work/h1")
+      "${low_teacher[@]}" "${low[@]}" --lr 0.002 --lr-end 0.0001 --epochs 2 --max-samples 24000 "${hcommon[@]}" \
+      --out "$work/h1" $(resume "$work/h1")
   fi
   if [ ! -f "$work/h2/final_state.pth" ]; then
     OMP_NUM_THREADS=${H_THREADS:-1} "$cli" distill --teacher-checkpoint "$work/phase2/model_best.pth" \
@@ -134,20 +138,19 @@ if [ "$part" = transpose-h ] || [ "$part" = all ]; then
       "${hcommon[@]}" --out "$work/h2" $(resume "$work/h2")
   fi
   if [ ! -f "$work/h3/final_state.pth" ]; then
-    [ -f "$work/phase4/model_best.pth" ] || { echo "train_demo: H3 needs TransPose-R's phase 4: run this part again when it is done" >&2; exit 1; }
+    need_r 4 H3
     "$cli" distill --teacher-checkpoint "$work/phase4/model_best.pth" --init "$work/h2/model_best.pth" \
       --lr 0.00025 --lr-end 0.00001 --epochs 2 --max-samples 2500 --seed 2 "${hcommon[@]}" --out "$work/h3" \
       $(resume "$work/h3")
   fi
   if [ ! -f "$work/h4/final_state.pth" ]; then
-    [ -f "$work/phase5/model_best.pth" ] || { echo "train_demo: H4 needs TransPose-R's phase 5: run this part again when it is done" >&2; exit 1; }
+    need_r 5 H4
     OMP_NUM_THREADS=${H_THREADS:-1} "$cli" distill --teacher-checkpoint "$work/phase5/model_best.pth" \
-      --teacher-set "MODEL.IMAGE_SIZE=[96,128]" --teacher-set "MODEL.HEATMAP_SIZE=[24,32]" "${low[@]}" \
-      --init "$work/h3/model_best.pth" --lr 0.001 --lr-end 0.00005 --epochs 2 --max-samples 16000 --seed 3 \
-      "${hcommon[@]}" --out "$work/h4" $(resume "$work/h4")
+      "${low_teacher[@]}" "${low[@]}" --init "$work/h3/model_best.pth" --lr 0.001 --lr-end 0.00005 --epochs 2 \
+      --max-samples 16000 --seed 3 "${hcommon[@]}" --out "$work/h4" $(resume "$work/h4")
   fi
   if [ ! -f "$work/h5/final_state.pth" ]; then
-    [ -f "$work/phase6/model_best.pth" ] || { echo "train_demo: H5 needs TransPose-R's phase 6: run this part again when it is done" >&2; exit 1; }
+    need_r 6 H5
     OMP_NUM_THREADS=${H_THREADS:-1} "$cli" distill --teacher-checkpoint "$work/phase6/model_best.pth" \
       --init "$work/h4/model_best.pth" --lr 0.00025 --lr-end 0.00001 --epochs 2 --max-samples 2500 --seed 5 \
       --validate-first "${hcommon[@]}" --out "$work/h5" $(resume "$work/h5")
@@ -158,7 +161,7 @@ if [ "$part" = transpose-h ] || [ "$part" = all ]; then
       $(resume "$work/h6")
   fi
   if [ ! -f "$work/h7/final_state.pth" ]; then
-    [ -f "$work/phase7/model_best.pth" ] || { echo "train_demo: H7 needs TransPose-R's phase 7: run this part again when it is done" >&2; exit 1; }
+    need_r 7 H7
     "$cli" distill --teacher-checkpoint "$work/phase7/model_best.pth" --init "$work/h6/model_best.pth" \
       --lr 0.0002 --lr-end 0.00001 --epochs 2 --max-samples 2500 --seed 8 "${hcommon[@]}" --out "$work/h7" \
       $(resume "$work/h7")

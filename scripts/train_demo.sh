@@ -18,6 +18,10 @@
 #     one thread (TransPose-H's H4 runs beside it).
 # 3e. Phase 7 at 256×192 from phase 6: 2 epochs of another 12,000 persons (seed 6), Adam 2.5e-4 → 1e-5,
 #     one thread (beside H5).
+# 3f. Phase 8 at 256×192 from phase 7: 3 epochs of another 16,000 persons (seed 9), Adam 3e-4 → 1e-5,
+#     one thread (beside H8).
+# 3g. Phase 9 at 256×192 from phase 8: 3 epochs of another 12,000 persons (seed 11), Adam 2e-4 → 1e-5,
+#     one thread (beside H9).
 # Every phase without augmentation: the generator gives fresh people, poses and scenes.
 # TransPose-H (resources/models/demo_transpose_h.{yaml,pth}; after phase 3 exists, run
 # `scripts/train_demo.sh WORKDIR transpose-h` beside the transpose part's phase 4; it stops where a
@@ -36,6 +40,10 @@
 # H6. From H5, the same teacher: 2 epochs of another 2,500 persons (seed 7), Adam 2.5e-4 → 1e-5, both cores.
 # H7. Once phase 7 is done, from H6 with phase 7's TransPose-R: 2 epochs of another 2,500 persons
 #     (seed 8), Adam 2e-4 → 1e-5, both cores.
+# H8. From H7, the same teacher (phase 7's TransPose-R): 2 epochs of another 6,000 persons (seed 10),
+#     Adam 2e-4 → 1e-5, one thread (beside phase 8).
+# H9. Once phase 8 is done, from H8 with phase 8's TransPose-R: 2 epochs of another 4,000 persons
+#     (seed 12), Adam 2e-4 → 1e-5, one thread (beside phase 9).
 # TokenPose and DPPT (resources/models/demo_tokenpose, demo_dppt):
 # 4. The TokenPose teacher and the PPT student trained alone (demo_dppt.yaml; PPT's keep-ratio
 #    warm-up: every token for half an epoch, then a cosine to 0.7 at epoch 2): 3 epochs of the
@@ -118,7 +126,17 @@ if [ "$part" = transpose ] || [ "$part" = all ]; then
       --lr 0.00025 --lr-end 0.00001 --epochs 2 --max-samples 12000 --seed 6 "${common2[@]}" \
       --out "$work/phase7" $(resume "$work/phase7")
   fi
-  echo "trained: $work/phase7/model_best.pth (copy it to resources/models/demo_transpose_r.pth)"
+  if [ ! -f "$work/phase8/final_state.pth" ]; then
+    OMP_NUM_THREADS=${R_THREADS:-1} "$cli" train --config "$config" --init "$work/phase7/model_best.pth" \
+      --lr 0.0003 --lr-end 0.00001 --epochs 3 --max-samples 16000 --seed 9 "${common2[@]}" \
+      --out "$work/phase8" $(resume "$work/phase8")
+  fi
+  if [ ! -f "$work/phase9/final_state.pth" ]; then
+    OMP_NUM_THREADS=${R_THREADS:-1} "$cli" train --config "$config" --init "$work/phase8/model_best.pth" \
+      --lr 0.0002 --lr-end 0.00001 --epochs 3 --max-samples 12000 --seed 11 "${common2[@]}" \
+      --out "$work/phase9" $(resume "$work/phase9")
+  fi
+  echo "trained: $work/phase9/model_best.pth (copy it to resources/models/demo_transpose_r.pth)"
 fi
 if [ "$part" = transpose-h ] || [ "$part" = all ]; then
   # TransPose-H learns from the ground truth and the TransPose-R demo's heatmaps (distill with the
@@ -166,7 +184,18 @@ if [ "$part" = transpose-h ] || [ "$part" = all ]; then
       --lr 0.0002 --lr-end 0.00001 --epochs 2 --max-samples 2500 --seed 8 "${hcommon[@]}" --out "$work/h7" \
       $(resume "$work/h7")
   fi
-  echo "trained: $work/h7/model_best.pth (copy it to resources/models/demo_transpose_h.pth)"
+  if [ ! -f "$work/h8/final_state.pth" ]; then
+    OMP_NUM_THREADS=${H_THREADS:-1} "$cli" distill --teacher-checkpoint "$work/phase7/model_best.pth" \
+      --init "$work/h7/model_best.pth" --lr 0.0002 --lr-end 0.00001 --epochs 2 --max-samples 6000 --seed 10 \
+      "${hcommon[@]}" --out "$work/h8" $(resume "$work/h8")
+  fi
+  if [ ! -f "$work/h9/final_state.pth" ]; then
+    need_r 8 H9
+    OMP_NUM_THREADS=${H_THREADS:-1} "$cli" distill --teacher-checkpoint "$work/phase8/model_best.pth" \
+      --init "$work/h8/model_best.pth" --lr 0.0002 --lr-end 0.00001 --epochs 2 --max-samples 4000 --seed 12 \
+      "${hcommon[@]}" --out "$work/h9" $(resume "$work/h9")
+  fi
+  echo "trained: $work/h9/model_best.pth (copy it to resources/models/demo_transpose_h.pth)"
 fi
 if [ "$part" = tokens ] || [ "$part" = all ]; then
   tcommon=("${common[@]}" --max-samples 20000 --epochs 3 --lr 0.002 --lr-end 0.0001)

@@ -22,6 +22,10 @@
 #     one thread (beside H8).
 # 3g. Phase 9 at 256×192 from phase 8: 3 epochs of another 12,000 persons (seed 11), Adam 2e-4 → 1e-5,
 #     one thread (beside H9).
+# 3h. Phase 10 at three-quarter resolution (input 144×192, heatmaps 36×48, σ 1.5) from phase 9:
+#     2 epochs of another 24,000 persons (seed 13), Adam 3e-4 → 1e-5, one thread (beside H10).
+# 3i. Phase 11 at 256×192 from phase 10: 2 epochs of another 8,000 persons (seed 14), Adam 2e-4 → 1e-5,
+#     one thread (beside H11). (A second such pair from phase 11 did not improve it: docs/demo-models.md.)
 # Every phase without augmentation: the generator gives fresh people, poses and scenes.
 # TransPose-H (resources/models/demo_transpose_h.{yaml,pth}; after phase 3 exists, run
 # `scripts/train_demo.sh WORKDIR transpose-h` beside the transpose part's phase 4; it stops where a
@@ -44,6 +48,13 @@
 #     Adam 2e-4 → 1e-5, one thread (beside phase 8).
 # H9. Once phase 8 is done, from H8 with phase 8's TransPose-R: 2 epochs of another 4,000 persons
 #     (seed 12), Adam 2e-4 → 1e-5, one thread (beside phase 9).
+# H10. From H9 with phase 9's TransPose-R: 2 epochs of another 4,000 persons (seed 15), Adam 2e-4 → 1e-5,
+#     one thread (beside phases 10-11).
+# H11. Once phase 10 is done, at three-quarter resolution from H10 with phase 10's TransPose-R (also at
+#     three-quarter resolution): 2 epochs of another 6,000 persons (seed 16), Adam 3e-4 → 1e-5, one thread.
+# H12. Once phase 11 is done, at 256×192 from H11 with phase 11's TransPose-R: 2 epochs of another 2,500
+#     persons (seed 17), Adam 2e-4 → 1e-5, one thread.
+# H13. From H12, the same teacher: 2 epochs of another 3,000 persons (seed 21), Adam 2e-4 → 1e-5, one thread.
 # TokenPose and DPPT (resources/models/demo_tokenpose, demo_dppt):
 # 4. The TokenPose teacher and the PPT student trained alone (demo_dppt.yaml; PPT's keep-ratio
 #    warm-up: every token for half an epoch, then a cosine to 0.7 at epoch 2): 3 epochs of the
@@ -87,6 +98,9 @@ need_train2() {
 # Half resolution (input 96×128, heatmaps 24×32, σ 1.5) for the fast phases; the same for a teacher.
 low=(--set "MODEL.IMAGE_SIZE=[96,128]" --set "MODEL.HEATMAP_SIZE=[24,32]" --sigma 1.5)
 low_teacher=(--teacher-set "MODEL.IMAGE_SIZE=[96,128]" --teacher-set "MODEL.HEATMAP_SIZE=[24,32]")
+# Three-quarter resolution (input 144×192, heatmaps 36×48, σ 1.5); the same for a teacher.
+mid=(--set "MODEL.IMAGE_SIZE=[144,192]" --set "MODEL.HEATMAP_SIZE=[36,48]" --sigma 1.5)
+mid_teacher=(--teacher-set "MODEL.IMAGE_SIZE=[144,192]" --teacher-set "MODEL.HEATMAP_SIZE=[36,48]")
 resume() { [ -f "$1/checkpoint.pth" ] && [ ! -f "$1/final_state.pth" ] && echo --resume || true; }
 # A TransPose-H phase needs the TransPose-R phase that teaches it: need_r N H-PHASE
 need_r() {
@@ -136,7 +150,17 @@ if [ "$part" = transpose ] || [ "$part" = all ]; then
       --lr 0.0002 --lr-end 0.00001 --epochs 3 --max-samples 12000 --seed 11 "${common2[@]}" \
       --out "$work/phase9" $(resume "$work/phase9")
   fi
-  echo "trained: $work/phase9/model_best.pth (copy it to resources/models/demo_transpose_r.pth)"
+  if [ ! -f "$work/phase10/final_state.pth" ]; then
+    OMP_NUM_THREADS=${R_THREADS:-1} "$cli" train --config "$config" "${mid[@]}" --init "$work/phase9/model_best.pth" \
+      --lr 0.0003 --lr-end 0.00001 --epochs 2 --max-samples 24000 --seed 13 --validate-first "${common2[@]}" \
+      --out "$work/phase10" $(resume "$work/phase10")
+  fi
+  if [ ! -f "$work/phase11/final_state.pth" ]; then
+    OMP_NUM_THREADS=${R_THREADS:-1} "$cli" train --config "$config" --init "$work/phase10/model_best.pth" \
+      --lr 0.0002 --lr-end 0.00001 --epochs 2 --max-samples 8000 --seed 14 --validate-first "${common2[@]}" \
+      --out "$work/phase11" $(resume "$work/phase11")
+  fi
+  echo "trained: $work/phase11/model_best.pth (copy it to resources/models/demo_transpose_r.pth)"
 fi
 if [ "$part" = transpose-h ] || [ "$part" = all ]; then
   # TransPose-H learns from the ground truth and the TransPose-R demo's heatmaps (distill with the
@@ -195,7 +219,30 @@ if [ "$part" = transpose-h ] || [ "$part" = all ]; then
       --init "$work/h8/model_best.pth" --lr 0.0002 --lr-end 0.00001 --epochs 2 --max-samples 4000 --seed 12 \
       "${hcommon[@]}" --out "$work/h9" $(resume "$work/h9")
   fi
-  echo "trained: $work/h9/model_best.pth (copy it to resources/models/demo_transpose_h.pth)"
+  if [ ! -f "$work/h10/final_state.pth" ]; then
+    need_r 9 H10
+    OMP_NUM_THREADS=${H_THREADS:-1} "$cli" distill --teacher-checkpoint "$work/phase9/model_best.pth" \
+      --init "$work/h9/model_best.pth" --lr 0.0002 --lr-end 0.00001 --epochs 2 --max-samples 4000 --seed 15 \
+      "${hcommon[@]}" --out "$work/h10" $(resume "$work/h10")
+  fi
+  if [ ! -f "$work/h11/final_state.pth" ]; then
+    need_r 10 H11
+    OMP_NUM_THREADS=${H_THREADS:-1} "$cli" distill --teacher-checkpoint "$work/phase10/model_best.pth" \
+      "${mid_teacher[@]}" "${mid[@]}" --init "$work/h10/model_best.pth" --lr 0.0003 --lr-end 0.00001 --epochs 2 \
+      --max-samples 6000 --seed 16 --validate-first "${hcommon[@]}" --out "$work/h11" $(resume "$work/h11")
+  fi
+  if [ ! -f "$work/h12/final_state.pth" ]; then
+    need_r 11 H12
+    OMP_NUM_THREADS=${H_THREADS:-1} "$cli" distill --teacher-checkpoint "$work/phase11/model_best.pth" \
+      --init "$work/h11/model_best.pth" --lr 0.0002 --lr-end 0.00001 --epochs 2 --max-samples 2500 --seed 17 \
+      --validate-first "${hcommon[@]}" --out "$work/h12" $(resume "$work/h12")
+  fi
+  if [ ! -f "$work/h13/final_state.pth" ]; then
+    OMP_NUM_THREADS=${H_THREADS:-1} "$cli" distill --teacher-checkpoint "$work/phase11/model_best.pth" \
+      --init "$work/h12/model_best.pth" --lr 0.0002 --lr-end 0.00001 --epochs 2 --max-samples 3000 --seed 21 \
+      "${hcommon[@]}" --out "$work/h13" $(resume "$work/h13")
+  fi
+  echo "trained: $work/h13/model_best.pth (copy it to resources/models/demo_transpose_h.pth)"
 fi
 if [ "$part" = tokens ] || [ "$part" = all ]; then
   tcommon=("${common[@]}" --max-samples 20000 --epochs 3 --lr 0.002 --lr-end 0.0001)

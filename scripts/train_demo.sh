@@ -102,64 +102,43 @@ low_teacher=(--teacher-set "MODEL.IMAGE_SIZE=[96,128]" --teacher-set "MODEL.HEAT
 mid=(--set "MODEL.IMAGE_SIZE=[144,192]" --set "MODEL.HEATMAP_SIZE=[36,48]" --sigma 1.5)
 mid_teacher=(--teacher-set "MODEL.IMAGE_SIZE=[144,192]" --teacher-set "MODEL.HEATMAP_SIZE=[36,48]")
 resume() { [ -f "$1/checkpoint.pth" ] && [ ! -f "$1/final_state.pth" ] && echo --resume || true; }
-# A TransPose-H phase needs the TransPose-R phase that teaches it: need_r N H-PHASE
+# run_phase NAME THREADS COMMAND…: one resumable phase into $work/NAME, skipped once it has finished;
+# THREADS empty: LibTorch's default (both cores).
+run_phase() {
+  local name=$1 threads=$2
+  shift 2
+  [ -f "$work/$name/final_state.pth" ] && return
+  env ${threads:+OMP_NUM_THREADS=$threads} "$cli" "$@" --out "$work/$name" $(resume "$work/$name")
+}
+# A TransPose-H phase needs the TransPose-R phase that teaches it, unless it has finished: need_r N hM
 need_r() {
-  [ -f "$work/phase$1/model_best.pth" ] ||
-    { echo "train_demo: $2 needs TransPose-R's phase $1: run this part again when it is done" >&2; exit 1; }
+  [ -f "$work/$2/final_state.pth" ] || [ -f "$work/phase$1/model_best.pth" ] ||
+    { echo "train_demo: ${2^^} needs TransPose-R's phase $1: run this part again when it is done" >&2; exit 1; }
 }
 if [ "$part" = transpose ] || [ "$part" = all ]; then
-  if [ ! -f "$work/phase1/final_state.pth" ]; then
-    "$cli" train --config "$config" "${low[@]}" --lr 0.002 --lr-end 0.0001 --epochs 3 "${common[@]}" \
-      --out "$work/phase1" $(resume "$work/phase1")
-  fi
-  if [ ! -f "$work/phase2/final_state.pth" ]; then
-    "$cli" train --config "$config" --init "$work/phase1/final_state.pth" --lr 0.0005 --lr-end 0.00001 --epochs 2 \
-      --max-samples 24000 --validate-first "${common[@]}" --out "$work/phase2" $(resume "$work/phase2")
-  fi
+  run_phase phase1 "" train --config "$config" "${low[@]}" --lr 0.002 --lr-end 0.0001 --epochs 3 "${common[@]}"
+  run_phase phase2 "" train --config "$config" --init "$work/phase1/final_state.pth" --lr 0.0005 --lr-end 0.00001 \
+    --epochs 2 --max-samples 24000 --validate-first "${common[@]}"
   need_train2
-  if [ ! -f "$work/phase3/final_state.pth" ]; then
-    "$cli" train --config "$config" "${low[@]}" --init "$work/phase2/model_best.pth" --lr 0.001 --lr-end 0.00005 \
-      --epochs 3 --max-samples 64000 --validate-first "${common2[@]}" --out "$work/phase3" $(resume "$work/phase3")
-  fi
-  if [ ! -f "$work/phase4/final_state.pth" ]; then
-    OMP_NUM_THREADS=${R_THREADS:-1} "$cli" train --config "$config" --init "$work/phase3/model_best.pth" \
-      --lr 0.0005 --lr-end 0.00001 --epochs 2 --max-samples 9000 --validate-first "${common2[@]}" \
-      --out "$work/phase4" $(resume "$work/phase4")
-  fi
-  if [ ! -f "$work/phase5/final_state.pth" ]; then
-    "$cli" train --config "$config" "${low[@]}" --init "$work/phase4/model_best.pth" --lr 0.0007 --lr-end 0.00003 \
-      --epochs 3 --seed 3 --validate-first "${common2[@]}" --out "$work/phase5" $(resume "$work/phase5")
-  fi
-  if [ ! -f "$work/phase6/final_state.pth" ]; then
-    OMP_NUM_THREADS=${R_THREADS:-1} "$cli" train --config "$config" --init "$work/phase5/model_best.pth" \
-      --lr 0.0005 --lr-end 0.00001 --epochs 2 --max-samples 12000 --seed 4 --validate-first "${common2[@]}" \
-      --out "$work/phase6" $(resume "$work/phase6")
-  fi
-  if [ ! -f "$work/phase7/final_state.pth" ]; then
-    OMP_NUM_THREADS=${R_THREADS:-1} "$cli" train --config "$config" --init "$work/phase6/model_best.pth" \
-      --lr 0.00025 --lr-end 0.00001 --epochs 2 --max-samples 12000 --seed 6 "${common2[@]}" \
-      --out "$work/phase7" $(resume "$work/phase7")
-  fi
-  if [ ! -f "$work/phase8/final_state.pth" ]; then
-    OMP_NUM_THREADS=${R_THREADS:-1} "$cli" train --config "$config" --init "$work/phase7/model_best.pth" \
-      --lr 0.0003 --lr-end 0.00001 --epochs 3 --max-samples 16000 --seed 9 "${common2[@]}" \
-      --out "$work/phase8" $(resume "$work/phase8")
-  fi
-  if [ ! -f "$work/phase9/final_state.pth" ]; then
-    OMP_NUM_THREADS=${R_THREADS:-1} "$cli" train --config "$config" --init "$work/phase8/model_best.pth" \
-      --lr 0.0002 --lr-end 0.00001 --epochs 3 --max-samples 12000 --seed 11 "${common2[@]}" \
-      --out "$work/phase9" $(resume "$work/phase9")
-  fi
-  if [ ! -f "$work/phase10/final_state.pth" ]; then
-    OMP_NUM_THREADS=${R_THREADS:-1} "$cli" train --config "$config" "${mid[@]}" --init "$work/phase9/model_best.pth" \
-      --lr 0.0003 --lr-end 0.00001 --epochs 2 --max-samples 24000 --seed 13 --validate-first "${common2[@]}" \
-      --out "$work/phase10" $(resume "$work/phase10")
-  fi
-  if [ ! -f "$work/phase11/final_state.pth" ]; then
-    OMP_NUM_THREADS=${R_THREADS:-1} "$cli" train --config "$config" --init "$work/phase10/model_best.pth" \
-      --lr 0.0002 --lr-end 0.00001 --epochs 2 --max-samples 8000 --seed 14 --validate-first "${common2[@]}" \
-      --out "$work/phase11" $(resume "$work/phase11")
-  fi
+  run_phase phase3 "" train --config "$config" "${low[@]}" --init "$work/phase2/model_best.pth" --lr 0.001 \
+    --lr-end 0.00005 --epochs 3 --max-samples 64000 --validate-first "${common2[@]}"
+  r=${R_THREADS:-1}
+  run_phase phase4 "$r" train --config "$config" --init "$work/phase3/model_best.pth" --lr 0.0005 --lr-end 0.00001 \
+    --epochs 2 --max-samples 9000 --validate-first "${common2[@]}"
+  run_phase phase5 "" train --config "$config" "${low[@]}" --init "$work/phase4/model_best.pth" --lr 0.0007 \
+    --lr-end 0.00003 --epochs 3 --seed 3 --validate-first "${common2[@]}"
+  run_phase phase6 "$r" train --config "$config" --init "$work/phase5/model_best.pth" --lr 0.0005 --lr-end 0.00001 \
+    --epochs 2 --max-samples 12000 --seed 4 --validate-first "${common2[@]}"
+  run_phase phase7 "$r" train --config "$config" --init "$work/phase6/model_best.pth" --lr 0.00025 --lr-end 0.00001 \
+    --epochs 2 --max-samples 12000 --seed 6 "${common2[@]}"
+  run_phase phase8 "$r" train --config "$config" --init "$work/phase7/model_best.pth" --lr 0.0003 --lr-end 0.00001 \
+    --epochs 3 --max-samples 16000 --seed 9 "${common2[@]}"
+  run_phase phase9 "$r" train --config "$config" --init "$work/phase8/model_best.pth" --lr 0.0002 --lr-end 0.00001 \
+    --epochs 3 --max-samples 12000 --seed 11 "${common2[@]}"
+  run_phase phase10 "$r" train --config "$config" "${mid[@]}" --init "$work/phase9/model_best.pth" --lr 0.0003 \
+    --lr-end 0.00001 --epochs 2 --max-samples 24000 --seed 13 --validate-first "${common2[@]}"
+  run_phase phase11 "$r" train --config "$config" --init "$work/phase10/model_best.pth" --lr 0.0002 --lr-end 0.00001 \
+    --epochs 2 --max-samples 8000 --seed 14 --validate-first "${common2[@]}"
   echo "trained: $work/phase11/model_best.pth (copy it to resources/models/demo_transpose_r.pth)"
 fi
 if [ "$part" = transpose-h ] || [ "$part" = all ]; then
@@ -169,79 +148,42 @@ if [ "$part" = transpose-h ] || [ "$part" = all ]; then
   need_train2
   hconfig=resources/models/demo_transpose_h.yaml
   hcommon=(--teacher "$config" --student "$hconfig" --attention-weight 0 --feature-weight 0 "${common2[@]}")
-  if [ ! -f "$work/h1/final_state.pth" ]; then
-    OMP_NUM_THREADS=${H_THREADS:-1} "$cli" distill --teacher-checkpoint "$work/phase3/model_best.pth" \
-      "${low_teacher[@]}" "${low[@]}" --lr 0.002 --lr-end 0.0001 --epochs 2 --max-samples 24000 "${hcommon[@]}" \
-      --out "$work/h1" $(resume "$work/h1")
-  fi
-  if [ ! -f "$work/h2/final_state.pth" ]; then
-    OMP_NUM_THREADS=${H_THREADS:-1} "$cli" distill --teacher-checkpoint "$work/phase2/model_best.pth" \
-      --init "$work/h1/model_best.pth" --lr 0.0005 --lr-end 0.00001 --epochs 2 --max-samples 4000 --validate-first \
-      "${hcommon[@]}" --out "$work/h2" $(resume "$work/h2")
-  fi
-  if [ ! -f "$work/h3/final_state.pth" ]; then
-    need_r 4 H3
-    "$cli" distill --teacher-checkpoint "$work/phase4/model_best.pth" --init "$work/h2/model_best.pth" \
-      --lr 0.00025 --lr-end 0.00001 --epochs 2 --max-samples 2500 --seed 2 "${hcommon[@]}" --out "$work/h3" \
-      $(resume "$work/h3")
-  fi
-  if [ ! -f "$work/h4/final_state.pth" ]; then
-    need_r 5 H4
-    OMP_NUM_THREADS=${H_THREADS:-1} "$cli" distill --teacher-checkpoint "$work/phase5/model_best.pth" \
-      "${low_teacher[@]}" "${low[@]}" --init "$work/h3/model_best.pth" --lr 0.001 --lr-end 0.00005 --epochs 2 \
-      --max-samples 16000 --seed 3 "${hcommon[@]}" --out "$work/h4" $(resume "$work/h4")
-  fi
-  if [ ! -f "$work/h5/final_state.pth" ]; then
-    need_r 6 H5
-    OMP_NUM_THREADS=${H_THREADS:-1} "$cli" distill --teacher-checkpoint "$work/phase6/model_best.pth" \
-      --init "$work/h4/model_best.pth" --lr 0.00025 --lr-end 0.00001 --epochs 2 --max-samples 2500 --seed 5 \
-      --validate-first "${hcommon[@]}" --out "$work/h5" $(resume "$work/h5")
-  fi
-  if [ ! -f "$work/h6/final_state.pth" ]; then
-    "$cli" distill --teacher-checkpoint "$work/phase6/model_best.pth" --init "$work/h5/model_best.pth" \
-      --lr 0.00025 --lr-end 0.00001 --epochs 2 --max-samples 2500 --seed 7 "${hcommon[@]}" --out "$work/h6" \
-      $(resume "$work/h6")
-  fi
-  if [ ! -f "$work/h7/final_state.pth" ]; then
-    need_r 7 H7
-    "$cli" distill --teacher-checkpoint "$work/phase7/model_best.pth" --init "$work/h6/model_best.pth" \
-      --lr 0.0002 --lr-end 0.00001 --epochs 2 --max-samples 2500 --seed 8 "${hcommon[@]}" --out "$work/h7" \
-      $(resume "$work/h7")
-  fi
-  if [ ! -f "$work/h8/final_state.pth" ]; then
-    OMP_NUM_THREADS=${H_THREADS:-1} "$cli" distill --teacher-checkpoint "$work/phase7/model_best.pth" \
-      --init "$work/h7/model_best.pth" --lr 0.0002 --lr-end 0.00001 --epochs 2 --max-samples 6000 --seed 10 \
-      "${hcommon[@]}" --out "$work/h8" $(resume "$work/h8")
-  fi
-  if [ ! -f "$work/h9/final_state.pth" ]; then
-    need_r 8 H9
-    OMP_NUM_THREADS=${H_THREADS:-1} "$cli" distill --teacher-checkpoint "$work/phase8/model_best.pth" \
-      --init "$work/h8/model_best.pth" --lr 0.0002 --lr-end 0.00001 --epochs 2 --max-samples 4000 --seed 12 \
-      "${hcommon[@]}" --out "$work/h9" $(resume "$work/h9")
-  fi
-  if [ ! -f "$work/h10/final_state.pth" ]; then
-    need_r 9 H10
-    OMP_NUM_THREADS=${H_THREADS:-1} "$cli" distill --teacher-checkpoint "$work/phase9/model_best.pth" \
-      --init "$work/h9/model_best.pth" --lr 0.0002 --lr-end 0.00001 --epochs 2 --max-samples 4000 --seed 15 \
-      "${hcommon[@]}" --out "$work/h10" $(resume "$work/h10")
-  fi
-  if [ ! -f "$work/h11/final_state.pth" ]; then
-    need_r 10 H11
-    OMP_NUM_THREADS=${H_THREADS:-1} "$cli" distill --teacher-checkpoint "$work/phase10/model_best.pth" \
-      "${mid_teacher[@]}" "${mid[@]}" --init "$work/h10/model_best.pth" --lr 0.0003 --lr-end 0.00001 --epochs 2 \
-      --max-samples 6000 --seed 16 --validate-first "${hcommon[@]}" --out "$work/h11" $(resume "$work/h11")
-  fi
-  if [ ! -f "$work/h12/final_state.pth" ]; then
-    need_r 11 H12
-    OMP_NUM_THREADS=${H_THREADS:-1} "$cli" distill --teacher-checkpoint "$work/phase11/model_best.pth" \
-      --init "$work/h11/model_best.pth" --lr 0.0002 --lr-end 0.00001 --epochs 2 --max-samples 2500 --seed 17 \
-      --validate-first "${hcommon[@]}" --out "$work/h12" $(resume "$work/h12")
-  fi
-  if [ ! -f "$work/h13/final_state.pth" ]; then
-    OMP_NUM_THREADS=${H_THREADS:-1} "$cli" distill --teacher-checkpoint "$work/phase11/model_best.pth" \
-      --init "$work/h12/model_best.pth" --lr 0.0002 --lr-end 0.00001 --epochs 2 --max-samples 3000 --seed 21 \
-      "${hcommon[@]}" --out "$work/h13" $(resume "$work/h13")
-  fi
+  h=${H_THREADS:-1}
+  run_phase h1 "$h" distill --teacher-checkpoint "$work/phase3/model_best.pth" "${low_teacher[@]}" "${low[@]}" \
+    --lr 0.002 --lr-end 0.0001 --epochs 2 --max-samples 24000 "${hcommon[@]}"
+  run_phase h2 "$h" distill --teacher-checkpoint "$work/phase2/model_best.pth" --init "$work/h1/model_best.pth" \
+    --lr 0.0005 --lr-end 0.00001 --epochs 2 --max-samples 4000 --validate-first "${hcommon[@]}"
+  need_r 4 h3
+  run_phase h3 "" distill --teacher-checkpoint "$work/phase4/model_best.pth" --init "$work/h2/model_best.pth" \
+    --lr 0.00025 --lr-end 0.00001 --epochs 2 --max-samples 2500 --seed 2 "${hcommon[@]}"
+  need_r 5 h4
+  run_phase h4 "$h" distill --teacher-checkpoint "$work/phase5/model_best.pth" "${low_teacher[@]}" "${low[@]}" \
+    --init "$work/h3/model_best.pth" --lr 0.001 --lr-end 0.00005 --epochs 2 --max-samples 16000 --seed 3 "${hcommon[@]}"
+  need_r 6 h5
+  run_phase h5 "$h" distill --teacher-checkpoint "$work/phase6/model_best.pth" --init "$work/h4/model_best.pth" \
+    --lr 0.00025 --lr-end 0.00001 --epochs 2 --max-samples 2500 --seed 5 --validate-first "${hcommon[@]}"
+  run_phase h6 "" distill --teacher-checkpoint "$work/phase6/model_best.pth" --init "$work/h5/model_best.pth" \
+    --lr 0.00025 --lr-end 0.00001 --epochs 2 --max-samples 2500 --seed 7 "${hcommon[@]}"
+  need_r 7 h7
+  run_phase h7 "" distill --teacher-checkpoint "$work/phase7/model_best.pth" --init "$work/h6/model_best.pth" \
+    --lr 0.0002 --lr-end 0.00001 --epochs 2 --max-samples 2500 --seed 8 "${hcommon[@]}"
+  run_phase h8 "$h" distill --teacher-checkpoint "$work/phase7/model_best.pth" --init "$work/h7/model_best.pth" \
+    --lr 0.0002 --lr-end 0.00001 --epochs 2 --max-samples 6000 --seed 10 "${hcommon[@]}"
+  need_r 8 h9
+  run_phase h9 "$h" distill --teacher-checkpoint "$work/phase8/model_best.pth" --init "$work/h8/model_best.pth" \
+    --lr 0.0002 --lr-end 0.00001 --epochs 2 --max-samples 4000 --seed 12 "${hcommon[@]}"
+  need_r 9 h10
+  run_phase h10 "$h" distill --teacher-checkpoint "$work/phase9/model_best.pth" --init "$work/h9/model_best.pth" \
+    --lr 0.0002 --lr-end 0.00001 --epochs 2 --max-samples 4000 --seed 15 "${hcommon[@]}"
+  need_r 10 h11
+  run_phase h11 "$h" distill --teacher-checkpoint "$work/phase10/model_best.pth" "${mid_teacher[@]}" "${mid[@]}" \
+    --init "$work/h10/model_best.pth" --lr 0.0003 --lr-end 0.00001 --epochs 2 --max-samples 6000 --seed 16 \
+    --validate-first "${hcommon[@]}"
+  need_r 11 h12
+  run_phase h12 "$h" distill --teacher-checkpoint "$work/phase11/model_best.pth" --init "$work/h11/model_best.pth" \
+    --lr 0.0002 --lr-end 0.00001 --epochs 2 --max-samples 2500 --seed 17 --validate-first "${hcommon[@]}"
+  run_phase h13 "$h" distill --teacher-checkpoint "$work/phase11/model_best.pth" --init "$work/h12/model_best.pth" \
+    --lr 0.0002 --lr-end 0.00001 --epochs 2 --max-samples 3000 --seed 21 "${hcommon[@]}"
   echo "trained: $work/h13/model_best.pth (copy it to resources/models/demo_transpose_h.pth)"
 fi
 if [ "$part" = tokens ] || [ "$part" = all ]; then

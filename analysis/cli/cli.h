@@ -93,6 +93,7 @@ Command inspectCommand();
 Command mergeCommand();
 Command trainCommand();
 Command distillCommand();
+Command trainingLogCommand();
 Command figureCommand();
 Command flopsCommand();
 Command pretrainCommand();

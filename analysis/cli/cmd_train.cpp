@@ -1,7 +1,10 @@
 // posescope-cli train: trains a model on a COCO-format keypoint dataset (analysis/train.h).
 #include "cli.h"
 
+#include "posescope/analysis/figure.h"
 #include "posescope/analysis/train.h"
+#include "posescope/analysis/training_figure.h"
+#include "posescope/analysis/training_log.h"
 #include "posescope/models/model_config.h"
 
 #include <cstdio>
@@ -227,6 +230,37 @@ Command trainCommand() {
         "                                    to MODEL.PRUNING_RATIO at epoch E (10, 100 as PPT's recipe;\n"
         "                                    fractional epochs allowed)\n",
         runTrain};
+}
+
+Command trainingLogCommand() {
+    return {"training-log", "summarise a training's log.csv, and draw its curves as a figure",
+            "usage: posescope-cli training-log DIR|log.csv [--figure F.pdf|.png|.svg] [--dpi N]\n"
+            "                                  [--panel-width MM]\n"
+            "\n"
+            "Reads the log of `train`, `distill` or `pretrain` (its --out folder or log.csv; also while\n"
+            "the training runs) and prints one line per epoch (loss, learning rate, samples/s, validation\n"
+            "AP…) and the best validation AP. --figure draws the training loss and the learning rate over\n"
+            "the steps and the validation AP, AP50 and AP75 over the epochs (pretrain: the teacher's\n"
+            "entropy) as a figure for papers: PNG at --dpi (300), SVG or PDF; --panel-width is one\n"
+            "plot's width on paper (50 mm).\n",
+            [](const std::vector<std::string>& argv) {
+                const Args a(argv, {}, {"--figure", "--dpi", "--panel-width"});
+                if (a.positional().size() != 1) throw UsageError("training-log takes one training folder or log.csv");
+                const analysis::TrainingLog log = analysis::readTrainingLog(a.positional()[0]);
+                std::cout << analysis::formatTrainingLogText(log);
+                if (a.has("--figure")) {
+                    analysis::TrainingFigureOptions o;
+                    o.dpi = static_cast<int>(a.integer("--dpi", o.dpi));
+                    o.panelWidthMm = a.number("--panel-width", o.panelWidthMm);
+                    if (o.dpi < 10 || o.dpi > 2400) throw UsageError("--dpi must be between 10 and 2400");
+                    if (!(o.panelWidthMm >= 20 && o.panelWidthMm <= 500))
+                        throw UsageError("--panel-width must be between 20 and 500 mm");
+                    analysis::ensureGuiApplication();
+                    analysis::writeTrainingFigure(log, a.value("--figure"), o);
+                    std::cout << "wrote " << a.value("--figure") << '\n';
+                }
+                return 0;
+            }};
 }
 
 }  // namespace posescope::cli

@@ -24,6 +24,7 @@ const std::vector<posescope::cli::Command>& commands() {
         posescope::cli::mergeCommand(),
         posescope::cli::trainCommand(),
         posescope::cli::distillCommand(),
+        posescope::cli::trainingLogCommand(),
         posescope::cli::pretrainCommand(),
         posescope::cli::figureCommand(),
         posescope::cli::flopsCommand(),

@@ -1,5 +1,6 @@
 // pretrainDino: DINO's views, head, loss, EMA teacher, schedules, checkpoints and resume.
 #include "posescope/analysis/dino.h"
+#include "posescope/analysis/training_log.h"
 
 #include "adam.h"
 #include "posescope/datasets/error.h"
@@ -328,17 +329,7 @@ DinoResult pretrainDino(const DinoOptions& o, const DinoCallbacks& cb) {
             result.epochLoss.push_back(std::stod(it->second));
         }
         restoreTorchRng(c.tensor("posescope.rng"));
-        std::ifstream old(result.log);
-        std::string line;
-        std::getline(old, line);  // header
-        while (std::getline(old, line)) {
-            std::istringstream row(line);
-            std::string kind, e, s;
-            std::getline(row, kind, ',');
-            std::getline(row, e, ',');
-            std::getline(row, s, ',');
-            if (!s.empty() && std::stoll(s) <= step) logRows.push_back(line);
-        }
+        logRows = trainingLogRowsUpTo(result.log, step);
         say("resumed from " + result.checkpoint + " at epoch " + std::to_string(startEpoch + 1) + ", step " +
             std::to_string(step));
     }

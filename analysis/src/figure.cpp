@@ -941,6 +941,59 @@ void drawColorbar(QPainter& p, const Colormap& cm, double x, double top, double 
     p.restore();
 }
 
+// Paints a figure of width × height points into `path` as PNG (at `dpi`), SVG or PDF, by its
+// extension, and writes it atomically.
+void writePaintedFigure(const std::string& path, double width, double height, int dpi,
+                        const std::function<void(QPainter&)>& paint) {
+    const std::string ext = fs::path(path).extension().string();
+    QByteArray bytes;
+    if (ext == ".png") {
+        const double k = dpi / 72.0;
+        QImage image(static_cast<int>(std::ceil(width * k)), static_cast<int>(std::ceil(height * k)),
+                     QImage::Format_RGB32);
+        image.fill(Qt::white);
+        image.setDotsPerMeterX(static_cast<int>(std::lround(dpi / 0.0254)));
+        image.setDotsPerMeterY(static_cast<int>(std::lround(dpi / 0.0254)));
+        {
+            QPainter p(&image);
+            p.setRenderHint(QPainter::SmoothPixmapTransform, true);
+            p.scale(k, k);
+            paint(p);
+        }
+        QBuffer buffer(&bytes);
+        buffer.open(QIODevice::WriteOnly);
+        if (!image.save(&buffer, "PNG")) throw FileError(path, "cannot encode the PNG");
+    } else if (ext == ".svg") {
+        QBuffer buffer(&bytes);
+        buffer.open(QIODevice::WriteOnly);
+        QSvgGenerator svg;
+        svg.setOutputDevice(&buffer);
+        svg.setResolution(72);
+        svg.setSize(QSize(static_cast<int>(std::ceil(width)), static_cast<int>(std::ceil(height))));
+        svg.setViewBox(QRectF(0, 0, width, height));
+        svg.setTitle(QStringLiteral("PoseScope figure"));
+        QPainter p;
+        if (!p.begin(&svg)) throw FileError(path, "cannot start the SVG");
+        paint(p);
+        p.end();
+    } else if (ext == ".pdf") {
+        QBuffer buffer(&bytes);
+        buffer.open(QIODevice::WriteOnly);
+        QPdfWriter pdf(&buffer);
+        pdf.setResolution(72);
+        pdf.setPageSize(QPageSize(QSizeF(width, height), QPageSize::Point, QString(), QPageSize::ExactMatch));
+        pdf.setPageMargins(QMarginsF(0, 0, 0, 0));
+        pdf.setCreator(QStringLiteral("PoseScope"));
+        QPainter p;
+        if (!p.begin(&pdf)) throw FileError(path, "cannot start the PDF");
+        paint(p);
+        p.end();
+    } else {
+        throw FileError(path, "unknown figure format \"" + ext + "\" (use .png, .svg or .pdf)");
+    }
+    writeFileAtomically(path, std::string(bytes.constData(), static_cast<size_t>(bytes.size())));
+}
+
 // A line through the points, broken where one is missing (a NaN coordinate); `dots` receives the
 // points drawn.
 QPainterPath brokenLine(const std::vector<QPointF>& points, std::vector<QPointF>& dots) {
@@ -2491,54 +2544,8 @@ void FigureRenderer::paint(QPainter& p, const FigureSpec& s, int64_t row, double
 }
 
 void FigureRenderer::write(const FigureSpec& spec, int64_t row, const std::string& path) const {
-    const std::string ext = fs::path(path).extension().string();
     const FigureLayout lay = layout(spec, row);
-    QByteArray bytes;
-    if (ext == ".png") {
-        const double k = spec.dpi / 72.0;
-        QImage image(static_cast<int>(std::ceil(lay.width * k)), static_cast<int>(std::ceil(lay.height * k)),
-                     QImage::Format_RGB32);
-        image.fill(Qt::white);
-        image.setDotsPerMeterX(static_cast<int>(std::lround(spec.dpi / 0.0254)));
-        image.setDotsPerMeterY(static_cast<int>(std::lround(spec.dpi / 0.0254)));
-        {
-            QPainter p(&image);
-            p.setRenderHint(QPainter::SmoothPixmapTransform, true);
-            p.scale(k, k);
-            paint(p, spec, row);
-        }
-        QBuffer buffer(&bytes);
-        buffer.open(QIODevice::WriteOnly);
-        if (!image.save(&buffer, "PNG")) throw FileError(path, "cannot encode the PNG");
-    } else if (ext == ".svg") {
-        QBuffer buffer(&bytes);
-        buffer.open(QIODevice::WriteOnly);
-        QSvgGenerator svg;
-        svg.setOutputDevice(&buffer);
-        svg.setResolution(72);
-        svg.setSize(QSize(static_cast<int>(std::ceil(lay.width)), static_cast<int>(std::ceil(lay.height))));
-        svg.setViewBox(QRectF(0, 0, lay.width, lay.height));
-        svg.setTitle(QStringLiteral("PoseScope figure"));
-        QPainter p;
-        if (!p.begin(&svg)) throw FileError(path, "cannot start the SVG");
-        paint(p, spec, row);
-        p.end();
-    } else if (ext == ".pdf") {
-        QBuffer buffer(&bytes);
-        buffer.open(QIODevice::WriteOnly);
-        QPdfWriter pdf(&buffer);
-        pdf.setResolution(72);
-        pdf.setPageSize(QPageSize(QSizeF(lay.width, lay.height), QPageSize::Point, QString(), QPageSize::ExactMatch));
-        pdf.setPageMargins(QMarginsF(0, 0, 0, 0));
-        pdf.setCreator(QStringLiteral("PoseScope"));
-        QPainter p;
-        if (!p.begin(&pdf)) throw FileError(path, "cannot start the PDF");
-        paint(p, spec, row);
-        p.end();
-    } else {
-        throw FileError(path, "unknown figure format \"" + ext + "\" (use .png, .svg or .pdf)");
-    }
-    writeFileAtomically(path, std::string(bytes.constData(), static_cast<size_t>(bytes.size())));
+    writePaintedFigure(path, lay.width, lay.height, spec.dpi, [&](QPainter& p) { paint(p, spec, row); });
 }
 
 std::vector<std::string> writeComparisonFigures(const ComparisonReport& report, const std::string& dir,

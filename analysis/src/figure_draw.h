@@ -9,11 +9,13 @@
 #include <QColor>
 #include <QFont>
 #include <QPainter>
+#include <QPainterPath>
 #include <QPen>
 #include <QString>
 
 #include <array>
 #include <cstddef>
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -60,6 +62,13 @@ void drawLegend(QPainter& p, double left, double baseline, double width, const s
 /// A linear y axis with labelled ticks and light grid lines, and the axis label; the frame.
 void drawYAxis(QPainter& p, const PlotArea& a, double lo, double hi, double step, const QString& name);
 void drawFrame(QPainter& p, const PlotArea& a);
+/// A line through the points, broken where one is missing (a NaN coordinate); `dots` receives the
+/// points drawn.
+QPainterPath brokenLine(const std::vector<QPointF>& points, std::vector<QPointF>& dots);
+/// Paints a figure of width × height points into `path` as PNG (at `dpi`), SVG or PDF, by the
+/// extension (FileError for another one), and writes it atomically.
+void writePaintedFigure(const std::string& path, double width, double height, int dpi,
+                        const std::function<void(QPainter&)>& paint);
 /// Per layer plots: layer numbers when every model has as many layers, else relative depth; each
 /// model's solid and dashed values in its tab10 colour.
 void drawLayerPlot(QPainter& p, const PlotArea& a, const std::vector<int>& layers,

@@ -1,5 +1,6 @@
 // trainModel: loader threads, the optimisation loop, validation, checkpoints and resume.
 #include "posescope/analysis/train.h"
+#include "posescope/analysis/training_log.h"
 
 #include "adam.h"
 #include "posescope/analysis/distill.h"
@@ -486,15 +487,7 @@ TrainResult trainModel(const TrainOptions& o, const TrainCallbacks& cb) {
         }
         restoreTorchRng(c.tensor("posescope.rng"));
         // Keep the log rows up to the resumed step (later ones are trained again).
-        std::ifstream log(result.log);
-        for (std::string line; std::getline(log, line);) {
-            if (line == kLogHeader) continue;
-            std::vector<std::string> cells;
-            std::stringstream ss(line);
-            for (std::string cell; std::getline(ss, cell, ',');)
-                cells.push_back(cell);
-            if (cells.size() >= 3 && std::stoll(cells[2]) <= step) logRows.push_back(line);
-        }
+        logRows = trainingLogRowsUpTo(result.log, step);
         say("resumed " + result.checkpoint + " at epoch " + std::to_string(startEpoch + 1) + ", iteration " +
             std::to_string(startIteration) + " (step " + std::to_string(step) + ")");
     }
@@ -589,7 +582,7 @@ TrainResult trainModel(const TrainOptions& o, const TrainCallbacks& cb) {
         result.epochs.push_back(e);
         log << "epoch,0,0,,,"
             << "," << numberText(e.valAp) << ',' << numberText(e.valAp50) << ',' << numberText(e.valAp75) << ','
-            << e.seconds << '\n';
+            << e.seconds << ",\n";
         log.flush();
         if (cb.epochEnd) cb.epochEnd(e);
     }
@@ -671,7 +664,7 @@ TrainResult trainModel(const TrainOptions& o, const TrainCallbacks& cb) {
             }
             if (o.logEvery > 0 && step % o.logEvery == 0) {
                 log << "iter," << epoch + 1 << ',' << step << ',' << numberText(logLossSum / logCount) << ','
-                    << numberText(lr) << ',' << rate << ",,,," << seconds(runStart) << '\n';
+                    << numberText(lr) << ',' << rate << ",,,," << seconds(runStart) << ",\n";
                 log.flush();
                 logLossSum = 0;
                 logCount = 0;

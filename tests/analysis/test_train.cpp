@@ -2,6 +2,7 @@
 // checkpoints, exact resume after a kill, and its errors.
 #include "official_configs.h"
 #include "posescope/analysis/train.h"
+#include "posescope/analysis/training_log.h"
 #include "posescope/datasets/crop.h"
 #include "posescope/datasets/error.h"
 #include "posescope/datasets/image.h"
@@ -17,6 +18,7 @@
 #include <torch/torch.h>
 #include <opencv2/imgproc.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -202,6 +204,18 @@ TEST(Train, TwoEpochsBeatTheUntrainedModel) {
     while (std::getline(log, line))
         epochRows += line.rfind("epoch,", 0) == 0;
     EXPECT_EQ(epochRows, 3);
+    // The log reads back (training_log.h) with the epochs' validation APs and every row complete.
+    const TrainingLog written = readTrainingLog(o.outDir);
+    const TrainingSeries ap = written.series("epoch", "val_ap");
+    ASSERT_EQ(ap.value.size(), 3u);
+    for (size_t e = 0; e < 3; ++e) {
+        EXPECT_EQ(ap.x[e], static_cast<double>(e));
+        EXPECT_EQ(ap.value[e], r.epochs[e].valAp);
+    }
+    EXPECT_FALSE(written.series("iter", "loss").empty());
+    std::ifstream again(r.log);
+    while (std::getline(again, line))
+        EXPECT_EQ(std::count(line.begin(), line.end(), ','), std::count(header.begin(), header.end(), ',')) << line;
 }
 
 TEST(Train, ResumeAfterAKillEqualsUninterruptedTraining) {
@@ -240,6 +254,13 @@ TEST(Train, ResumeAfterAKillEqualsUninterruptedTraining) {
     for (size_t i = 0; i < ra.epochs.size(); ++i) {
         EXPECT_EQ(ra.epochs[i].valAp, rb.epochs[i].valAp);
         EXPECT_EQ(ra.epochs[i].trainLoss, rb.epochs[i].trainLoss);
+    }
+    // The log holds every step once: the rows after the checkpoint were dropped on resuming.
+    const TrainingLog la = readTrainingLog(ra.log), lb = readTrainingLog(rb.log);
+    ASSERT_EQ(la.rows.size(), lb.rows.size());
+    for (size_t i = 0; i < la.rows.size(); ++i) {
+        EXPECT_EQ(la.rows[i].kind, lb.rows[i].kind) << i;
+        EXPECT_EQ(la.rows[i].step, lb.rows[i].step) << i;
     }
     // The optimizer state too (Adam's moments and steps).
     const auto ca = models::loadCheckpointContents(ra.checkpoint);

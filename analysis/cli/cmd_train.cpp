@@ -7,6 +7,7 @@
 #include "posescope/analysis/training_log.h"
 #include "posescope/models/model_config.h"
 
+#include <cmath>
 #include <cstdio>
 #include <iostream>
 #include <sstream>
@@ -85,6 +86,14 @@ int runTraining(const std::vector<std::string>& argv, bool distill) {
     o.lr = a.number("--lr", -1);
     o.lrEnd = a.number("--lr-end", -1);
     o.sigma = a.number("--sigma", o.config.number("MODEL.SIGMA", 2));
+    // Given values are checked here: the library reads a negative one as "the config's".
+    if (a.has("--epochs") && o.epochs < 1) throw UsageError("--epochs must be at least 1");
+    if (a.has("--batch") && o.batchSize < 1) throw UsageError("--batch must be at least 1");
+    if (a.has("--lr") && !(o.lr > 0 && std::isfinite(o.lr))) throw UsageError("--lr must be a positive number");
+    if (a.has("--lr-end") && !(o.lrEnd >= 0 && std::isfinite(o.lrEnd)))
+        throw UsageError("--lr-end must be a number of at least 0");
+    if (a.has("--sigma") && !(o.sigma > 0 && std::isfinite(o.sigma)))
+        throw UsageError("--sigma must be a positive number");
     const long long seed = a.integer("--seed", 1);
     if (seed < 0) throw UsageError("--seed must be a non-negative integer");
     o.seed = static_cast<uint64_t>(seed);

@@ -299,6 +299,10 @@ DinoResult pretrainDino(const DinoOptions& o, const DinoCallbacks& cb) {
     double lossSum = 0;
     int64_t lossCount = 0;
     std::vector<std::string> logRows;
+    if (!o.resume && fs::exists(result.checkpoint))  // never overwrite a training the user has
+        throw FileError(result.checkpoint,
+                        "a training is saved in this folder already: continue it with --resume, "
+                        "or choose another --out (nothing was changed)");
     if (o.resume) {
         if (!fs::exists(result.checkpoint))
             throw FileError(result.checkpoint, "nothing to resume: no checkpoint in " + o.outDir);

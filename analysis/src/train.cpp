@@ -262,8 +262,11 @@ TrainResult trainModel(const TrainOptions& o, const TrainCallbacks& cb) {
     const int batchSize = o.batchSize > 0 ? o.batchSize : static_cast<int>(cfg.integer("TRAIN.BATCH_SIZE_PER_GPU", 16));
     const double lr0 = o.lr > 0 ? o.lr : cfg.number("TRAIN.LR", 1e-4);
     const double lrEnd = o.lrEnd >= 0 ? o.lrEnd : cfg.number("TRAIN.LR_END", 1e-5);
-    if (epochs < 1 || batchSize < 1 || !(lr0 > 0) || lrEnd < 0)
+    if (epochs < 1 || batchSize < 1 || !(lr0 > 0 && std::isfinite(lr0)) || !(lrEnd >= 0 && std::isfinite(lrEnd)))
         throw Error("train: epochs and batch size must be at least 1 and the learning rates positive");
+    if (!(o.sigma > 0 && std::isfinite(o.sigma)))
+        throw Error("train: the Gaussian target sigma (--sigma, MODEL.SIGMA) must be a positive number, not " +
+                    numberText(o.sigma));
     // TokenPose/PPT's recipe steps the rate down at TRAIN.LR_STEP epochs (MultiStepLR); TransPose's
     // anneals it along a cosine (CosineAnnealingLR to TRAIN.LR_END).
     std::vector<long long> lrSteps = cfg.integers("TRAIN.LR_STEP", {});
@@ -444,6 +447,10 @@ TrainResult trainModel(const TrainOptions& o, const TrainCallbacks& cb) {
     const int64_t perEpochSamples = static_cast<int64_t>(trainSplit.persons.size()) * o.repeat;
     const int64_t perEpoch = (perEpochSamples + batchSize - 1) / static_cast<int64_t>(batchSize);
     std::vector<std::string> logRows;
+    if (!o.resume && fs::exists(result.checkpoint))  // never overwrite a training the user has
+        throw FileError(result.checkpoint,
+                        "a training is saved in this folder already: continue it with --resume, "
+                        "or choose another --out (nothing was changed)");
     if (o.resume) {
         if (!fs::exists(result.checkpoint))
             throw FileError(result.checkpoint, "--resume: no checkpoint to resume from");

@@ -80,6 +80,20 @@ TransPoseConfig transposeConfig(const ModelConfig& c) {
     t.posEmbedding = c.string("MODEL.POS_EMBEDDING", "learnable");
     if (t.posEmbedding != "sine" && t.posEmbedding != "learnable" && t.posEmbedding != "none")
         throw ConfigError("MODEL.POS_EMBEDDING: expected sine, learnable or none (" + c.source() + ")");
+    const auto positive = [&](long long v, const char* key) {
+        if (v < 1)
+            throw ConfigError(std::string(key) + ": expected a positive number, got " + std::to_string(v) + " (" +
+                              c.source() + ")");
+    };
+    positive(t.imageWidth, "MODEL.IMAGE_SIZE");
+    positive(t.imageHeight, "MODEL.IMAGE_SIZE");
+    positive(t.heatmapWidth, "MODEL.HEATMAP_SIZE");
+    positive(t.heatmapHeight, "MODEL.HEATMAP_SIZE");
+    positive(t.joints, "MODEL.NUM_JOINTS");
+    positive(t.dModel, "MODEL.DIM_MODEL");
+    positive(t.ffn, "MODEL.DIM_FEEDFORWARD");
+    positive(t.heads, "MODEL.N_HEAD");
+    positive(t.layers, "MODEL.ENCODER_LAYERS");
     if (t.dModel % t.heads != 0)
         throw ConfigError("MODEL.DIM_MODEL must be divisible by MODEL.N_HEAD (" + c.source() + ")");
     t.finalKernel = c.integer("MODEL.EXTRA.FINAL_CONV_KERNEL", 1);
@@ -111,6 +125,10 @@ TransPoseConfig transposeConfig(const ModelConfig& c) {
         for (long long v : c.integers("MODEL.EXTRA.NUM_DECONV_KERNELS", {4}))
             t.deconvKernels.push_back(v);
         t.deconvBias = c.boolean("MODEL.EXTRA.DECONV_WITH_BIAS", false);
+        for (int64_t v : t.deconvFilters)
+            positive(v, "MODEL.EXTRA.NUM_DECONV_FILTERS");
+        for (int64_t v : t.deconvKernels)
+            positive(v, "MODEL.EXTRA.NUM_DECONV_KERNELS");
         if (static_cast<int64_t>(t.deconvFilters.size()) != t.deconvLayers ||
             static_cast<int64_t>(t.deconvKernels.size()) != t.deconvLayers)
             throw ConfigError("MODEL.EXTRA.NUM_DECONV_FILTERS/KERNELS need NUM_DECONV_LAYERS entries (" + c.source() +

@@ -21,6 +21,11 @@ std::string errorStack();
 /// Turns HDF5's automatic error printing off (once per process).
 void quiet();
 
+/// Throws H5Error with a plain reason when `path` is a folder or exists but is not an HDF5 file
+/// (no signature: a truncated download, another format); does nothing otherwise (a missing
+/// file is left to the caller's own message).
+void requireHdf5File(const std::string& path);
+
 /// Owns one hid_t and closes it with the right function.
 class Handle {
 public:

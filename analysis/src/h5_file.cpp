@@ -6,6 +6,8 @@
 #include <torch/torch.h>
 
 #include <algorithm>
+#include <filesystem>
+#include <string>
 #include <vector>
 
 namespace posescope::analysis {
@@ -58,6 +60,18 @@ std::string errorStack() {
     throw H5Error(path, what + " (" + errorStack() + ")");
 }
 
+void requireHdf5File(const std::string& path) {
+    std::error_code ec;
+    if (std::filesystem::is_directory(path, ec)) throw H5Error(path, "is a folder, not an HDF5 file");
+    if (!std::filesystem::exists(path, ec)) return;
+    quiet();
+    if (H5Fis_hdf5(path.c_str()) == 0)
+        throw H5Error(path, std::filesystem::file_size(path, ec) == 0
+                                ? "empty file, not an HDF5 file"
+                                : "not an HDF5 file (no HDF5 signature: another format, or only its end was kept)");
+    errorStack();  // a failed check leaves the real open to report
+}
+
 void quiet() {
     static const bool once = [] {
         H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
@@ -89,6 +103,7 @@ H5File H5File::create(const std::string& path) {
 
 H5File H5File::open(const std::string& path, bool writable) {
     quiet();
+    h5::requireHdf5File(path);
     const hid_t id = H5Fopen(path.c_str(), writable ? H5F_ACC_RDWR : H5F_ACC_RDONLY, H5P_DEFAULT);
     if (id < 0) fail(path, "cannot open as HDF5");
     return H5File(id, path);

@@ -424,7 +424,9 @@ RecordResult recordRun(const RecordOptions& o, const RecordCallbacks& cb) {
     // Refuse an unwritable destination before loading anything.
     const std::filesystem::path outPath(o.out);
     const std::filesystem::path dir = outPath.has_parent_path() ? outPath.parent_path() : ".";
-    if (!std::filesystem::is_directory(dir)) throw FileError(o.out, "the folder " + dir.string() + " does not exist");
+    if (!std::filesystem::is_directory(dir))
+        throw FileError(o.out, std::filesystem::exists(dir) ? dir.string() + " is not a folder"
+                                                            : "the folder " + dir.string() + " does not exist");
     if (::access(dir.c_str(), W_OK) != 0) throw FileError(o.out, "the folder " + dir.string() + " is not writable");
     const bool resuming = o.resume && std::filesystem::exists(outPath);
     if (!resuming && std::filesystem::exists(outPath))
@@ -460,11 +462,28 @@ RecordResult recordRun(const RecordOptions& o, const RecordCallbacks& cb) {
         occlusionFill += "}";
     }
 
+    {  // a wrong image folder would otherwise skip every sample and "succeed" with an empty run
+        std::error_code ec;
+        if (!std::filesystem::is_directory(o.images, ec))
+            throw FileError(o.images,
+                            std::string(std::filesystem::exists(o.images, ec) ? "is not a folder" : "no such folder") +
+                                " (--images: the folder of the dataset's images)");
+    }
     const auto model = models::loadModel(o.config, o.checkpoint);
     const models::ModelInfo& info = model->info();
     const cv::Size inputSize(info.inputWidth, info.inputHeight);
     if (occluding) occlusion.decode = {o.decode, static_cast<int>(o.config.integer("TEST.BLUR_KERNEL", 11))};
     const Selection sel = selectSamples({o.dataset, o.images, o.boxes, o.imageIds, o.subset, inputSize});
+    if (!o.imageIds.empty()) {  // an id without persons would be left out without a word
+        std::set<int64_t> found;
+        for (const auto& p : sel.samples)
+            found.insert(p.imageId);
+        for (int64_t id : o.imageIds)
+            if (!found.count(id) && (o.subset < 0 || static_cast<int64_t>(sel.samples.size()) < o.subset))
+                throw FileError(o.dataset, "image id " + std::to_string(id) + " (--ids) is not in the dataset" +
+                                               (o.boxes.empty() ? "" : " or has no detected box") +
+                                               " or holds no person");
+    }
     if (sel.keypoints != info.keypoints)
         throw FileError(o.dataset, "has " + std::to_string(sel.keypoints) + " keypoints per person, the model " +
                                        std::to_string(info.keypoints));

@@ -5,6 +5,7 @@
 #include <torch/torch.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <optional>
 
 namespace posescope::analysis {
@@ -88,29 +89,38 @@ MergeResult mergeRuns(const std::vector<std::string>& inputs, const std::string&
     int64_t skipped = 0;
     for (const RunReader& r : readers)
         skipped += r.header().skippedSamples;
-    RunWriter writer = RunWriter::create(out, h);
-    int64_t done = 0;
-    for (const RunReader& r : readers) {
-        std::vector<RunSample> batch;
-        for (int64_t row = 0; row < r.size(); ++row) {
-            batch.push_back(wholeSample(r, row));
-            if (batch.size() == 16 || row + 1 == r.size()) {
-                writer.append(batch);
-                done += static_cast<int64_t>(batch.size());
-                batch.clear();
-                if (progress) progress(done, total);
-            }
-        }
-        writer.flush();
-    }
+    // The output is derived from the shards: when the copy fails (a full disk, a damaged shard) the
+    // partial file is removed, so that the merge can simply be run again.
+    const bool existed = std::filesystem::exists(out);
     MergeResult result;
-    result.samples = writer.size();
-    result.missing = h.totalSamples - result.samples - skipped;
-    result.complete = allComplete && result.missing == 0;
-    if (result.complete)
-        writer.finish(skipped);
-    else
-        writer.close();
+    try {
+        RunWriter writer = RunWriter::create(out, h);
+        int64_t done = 0;
+        for (const RunReader& r : readers) {
+            std::vector<RunSample> batch;
+            for (int64_t row = 0; row < r.size(); ++row) {
+                batch.push_back(wholeSample(r, row));
+                if (batch.size() == 16 || row + 1 == r.size()) {
+                    writer.append(batch);
+                    done += static_cast<int64_t>(batch.size());
+                    batch.clear();
+                    if (progress) progress(done, total);
+                }
+            }
+            writer.flush();
+        }
+        result.samples = writer.size();
+        result.missing = h.totalSamples - result.samples - skipped;
+        result.complete = allComplete && result.missing == 0;
+        if (result.complete)
+            writer.finish(skipped);
+        else
+            writer.close();
+    } catch (...) {
+        std::error_code ec;
+        if (!existed) std::filesystem::remove(out, ec);
+        throw;
+    }
     return result;
 }
 

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
 #include <cstring>
 #include <ctime>
@@ -665,7 +666,43 @@ RunLevel parseRunLevel(const std::string& name) {
 
 // ---- writer -------------------------------------------------------------------------------
 
+// One writer per run file: a POSIX write lock (fcntl) held while a RunWriter has the file open,
+// so that a second record/occlude/merge on the same file stops with a message instead of writing
+// beside the first (HDF5's own lock is gone once single-writer mode starts, and resuming clears
+// the "open for writing" mark). fcntl locks do not interact with the flock HDF5 takes itself.
+class WriterLock {
+public:
+    WriterLock() = default;
+    explicit WriterLock(const std::string& path) {
+        m_fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
+        if (m_fd < 0) return;  // the HDF5 open that follows reports it
+        struct flock lock {};
+        lock.l_type = F_WRLCK;
+        lock.l_whence = SEEK_SET;
+        if (::fcntl(m_fd, F_SETLK, &lock) == 0) return;
+        const int err = errno;
+        ::close(m_fd);
+        m_fd = -1;
+        if (err == EACCES || err == EAGAIN)
+            throw H5Error(path,
+                          "is being written by another process (a record, occlude or merge still running): "
+                          "let it finish or stop it first");
+    }
+    ~WriterLock() {
+        if (m_fd >= 0) ::close(m_fd);
+    }
+    WriterLock(WriterLock&& o) noexcept : m_fd(o.m_fd) { o.m_fd = -1; }
+    WriterLock& operator=(WriterLock&& o) noexcept {
+        std::swap(m_fd, o.m_fd);
+        return *this;
+    }
+
+private:
+    int m_fd = -1;
+};
+
 struct RunWriter::State {
+    WriterLock lock;  // first: released after the file is closed
     std::string path;
     RunHeader header;
     std::vector<Column> columns;
@@ -751,6 +788,7 @@ RunWriter RunWriter::create(const std::string& path, const RunHeader& header) {
     Handle fapl(fileAccess(true), H5Pclose);
     s->file = Handle(H5Fcreate(path.c_str(), H5F_ACC_EXCL, H5P_DEFAULT, fapl.get()), H5Fclose);
     if (!s->file.ok()) fail(path, "cannot create the run file");
+    s->lock = WriterLock(path);
     writeHeader(s->file.get(), path, s->header);
     {
         Handle group(H5Gcreate2(s->file.get(), "samples", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose);
@@ -767,7 +805,9 @@ RunWriter RunWriter::create(const std::string& path, const RunHeader& header) {
 RunWriter RunWriter::resume(const std::string& path, RunHeader& header) {
     h5::quiet();
     if (!std::filesystem::exists(path)) throw H5Error(path, "cannot resume: no such file");
+    h5::requireHdf5File(path);
     auto s = std::make_unique<State>();
+    s->lock = WriterLock(path);  // before anything touches the file
     s->path = path;
     Handle fapl(fileAccess(true), H5Pclose);
     // A writer killed in single-writer mode leaves the superblock marked "open for writing";
@@ -1057,6 +1097,7 @@ RunReader::~RunReader() = default;
 RunReader RunReader::open(const std::string& path) {
     h5::quiet();
     if (!std::filesystem::exists(path)) throw H5Error(path, "no such file");
+    h5::requireHdf5File(path);
     auto s = std::make_unique<State>();
     s->path = path;
     extendTruncatedFile(path);

@@ -12,6 +12,7 @@ namespace {
 
 // Every subcommand, in the order --help lists them.
 const std::vector<posescope::cli::Command>& commands() {
+    // clang-format off
     static const std::vector<posescope::cli::Command> list = {
         posescope::cli::infoCommand(),
         posescope::cli::convertCommand(),
@@ -34,6 +35,7 @@ const std::vector<posescope::cli::Command>& commands() {
         posescope::cli::attentionStatsCommand(),
         posescope::cli::compareCommand(),
     };
+    // clang-format on
     return list;
 }
 

@@ -106,7 +106,7 @@ int evalRun(const Args& a, const std::string& path) {
     const analysis::RunReader run = analysis::RunReader::open(path);
     const analysis::RunHeader& h = run.header();
     const long long layer = a.integer("--layer", -1);
-    if (layer < -1 || layer >= h.layers)
+    if ((a.has("--layer") && layer < 0) || layer >= h.layers)
         throw UsageError("--layer must be between 0 and " + std::to_string(h.layers - 1));
     if (layer >= 0 && !h.layerwise)
         throw FileError(path, "was recorded with --no-layerwise: it has no layer-wise keypoints");
@@ -117,6 +117,8 @@ int evalRun(const Args& a, const std::string& path) {
     };
     const std::string what = layer < 0 ? "final keypoints" : "layer " + std::to_string(layer) + " keypoints";
     if (h.datasetKind == "coco") {
+        if (a.has("--mpii-gt") || a.has("--mpii-preds"))
+            throw UsageError("--mpii-gt is for MPII runs; " + path + " is a COCO-format run (its ground truth: --gt)");
         const analysis::RunCocoInput in =
             analysis::cocoInputOfRun(run, a.value("--gt", h.dataset), static_cast<int>(layer));
         try {

@@ -571,8 +571,9 @@ RecordResult recordRun(const RecordOptions& o, const RecordCallbacks& cb) {
         const double need = static_cast<double>(estimatedBytesPerSample(h)) * static_cast<double>(todo.size());
         if (need + kDiskMargin > free)
             throw FileError(o.out, "not enough disk space: " + std::to_string(todo.size()) + " samples at level " +
-                                       runLevelName(h.level) + " need up to " + humanBytes(need) + ", " +
-                                       humanBytes(free) + " free (choose a lower --level or fewer samples)");
+                                       runLevelName(h.level) + " need up to " + humanBytes(need) + " and " +
+                                       humanBytes(kDiskMargin) + " are kept free, " + humanBytes(free) +
+                                       " free (choose a lower --level or fewer samples)");
     }
     if (!writer) writer.emplace(RunWriter::create(o.out, h));
     result.resumedFrom = writer->size();

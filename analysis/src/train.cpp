@@ -397,6 +397,20 @@ TrainResult trainModel(const TrainOptions& o, const TrainCallbacks& cb) {
                 return std::nullopt;
             };
         }
+        if (!prefixes.empty()) {  // a prefix with a typo would otherwise "initialise" nothing
+            size_t matched = 0;
+            for (const auto& entry : init.tensors)
+                matched += lo.keyMap(entry.first).has_value();
+            if (matched == 0) {
+                std::string list;
+                for (const std::string& p : prefixes)
+                    list += (list.empty() ? "" : ",") + p;
+                throw FileError(o.initCheckpoint, "--init-prefix " + list + " matches none of its " +
+                                                      std::to_string(init.tensors.size()) + " keys (the first is " +
+                                                      (init.tensors.empty() ? "none" : init.tensors.front().first) +
+                                                      ")");
+            }
+        }
         models::loadStateDict(model->module(), init.tensors, o.initCheckpoint, lo);
         say("initialised from " + o.initCheckpoint +
             (keptOwnEmbedding ? " (sine position embedding recomputed for this input size)" : ""));

@@ -111,6 +111,15 @@ std::string joined(const std::vector<std::string>& v) {
     return s;
 }
 
+// The first few of a mismatch list: a checkpoint of another family would list every key (tens of
+// kilobytes in one message); the exception keeps the whole lists.
+std::string firstFew(const std::vector<std::string>& v) {
+    constexpr size_t kShown = 12;
+    if (v.size() <= kShown) return joined(v);
+    return joined(std::vector<std::string>(v.begin(), v.begin() + kShown)) + ", … (" +
+           std::to_string(v.size() - kShown) + " more)";
+}
+
 std::string shapeText(const torch::Tensor& t) {
     std::string s = "[";
     for (int64_t i = 0; i < t.dim(); ++i)
@@ -351,21 +360,26 @@ StateDict stateDictOf(const torch::nn::Module& module) {
 }
 
 StateDictMismatch::StateDictMismatch(const std::string& source, std::vector<std::string> missing,
-                                     std::vector<std::string> unexpected, std::vector<std::string> misshaped)
+                                     std::vector<std::string> unexpected, std::vector<std::string> misshaped,
+                                     const std::string& note)
     : FileError(
           source, "the checkpoint does not match the model (" +
                       [&] {
+                          // Another model altogether: its every key would be listed, so only the first few.
+                          const auto list = [&](const std::vector<std::string>& v) {
+                              return note.empty() ? joined(v) : firstFew(v);
+                          };
                           std::string s;
-                          if (!missing.empty()) s += std::to_string(missing.size()) + " missing: " + joined(missing);
+                          if (!missing.empty()) s += std::to_string(missing.size()) + " missing: " + list(missing);
                           if (!unexpected.empty())
                               s += (s.empty() ? "" : "; ") + std::to_string(unexpected.size()) +
-                                   " unexpected: " + joined(unexpected);
+                                   " unexpected: " + list(unexpected);
                           if (!misshaped.empty())
                               s += (s.empty() ? "" : "; ") + std::to_string(misshaped.size()) +
-                                   " with a different shape: " + joined(misshaped);
+                                   " with a different shape: " + list(misshaped);
                           return s;
                       }() +
-                      ")"),
+                      ")" + note),
       m_missing(std::move(missing)),
       m_unexpected(std::move(unexpected)),
       m_misshaped(std::move(misshaped)) {}

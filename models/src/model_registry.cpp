@@ -1,5 +1,7 @@
 #include "posescope/models/model_registry.h"
 
+#include "posescope/models/checkpoint_info.h"
+
 #include "hrpvt/hrpvt_model.h"
 #include "posescope/models/checkpoint.h"
 #include "tokenpose/tokenpose_model.h"
@@ -80,7 +82,20 @@ std::shared_ptr<const PoseModel> loadModel(const ModelConfig& config, const std:
     std::shared_ptr<PoseModel> model = createModel(built);
     LoadOptions options;
     options.keyMap = ModelRegistry::builtin().family(built).keyMap;
-    loadStateDict(model->module(), ckpt.tensors, checkpointPath, options);
+    try {
+        loadStateDict(model->module(), ckpt.tensors, checkpointPath, options);
+    } catch (const StateDictMismatch& e) {
+        // Say what the file is when it is another model: the key lists alone do not.
+        std::vector<TensorInfo> tensors;
+        for (const auto& [name, t] : ckpt.tensors)
+            tensors.push_back({name, t.sizes().vec(), ""});
+        const ArchitectureMatch file = recogniseArchitecture(tensors);
+        const std::string built = model->info().family;
+        if (!file.recognised() || file.family == built) throw;
+        throw StateDictMismatch(e.file(), e.missing(), e.unexpected(), e.misshaped(),
+                                "; the file holds a " + file.text() + ", the configuration builds a " + built + " (" +
+                                    config.source() + ")");
+    }
     model->module().eval();
     return model;
 }

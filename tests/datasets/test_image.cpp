@@ -55,3 +55,33 @@ TEST(LoadImageRgb, MissingAndCorruptFilesNameThePath) {
         EXPECT_EQ(std::string(e.what()), corrupt + ": not a readable image (corrupt or unsupported format)");
     }
 }
+
+TEST(LoadImageRgb, RefusesAJpegCutShortButNotDataAfterTheImage) {
+    cv::Mat bgr(64, 48, CV_8UC3);
+    cv::randu(bgr, cv::Scalar::all(0), cv::Scalar::all(255));
+    std::vector<uchar> jpeg;
+    ASSERT_TRUE(cv::imencode(".jpg", bgr, jpeg));
+    auto write = [](const std::string& path, const std::vector<uchar>& bytes, size_t n) {
+        std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(bytes.data()), n);
+    };
+    const std::string whole = test::outputPath("whole.jpg"), cut = test::outputPath("cut.jpg"),
+                      headers = test::outputPath("cut_in_headers.jpg"), appended = test::outputPath("appended.jpg");
+    write(whole, jpeg, jpeg.size());
+    EXPECT_EQ(loadImageRgb(whole).size(), cv::Size(48, 64));
+    write(cut, jpeg, jpeg.size() * 7 / 10);
+    ASSERT_FALSE(cv::imread(cut).empty()) << "OpenCV decodes it (lower part grey)";
+    for (const std::string& path : {cut, headers}) {
+        if (path == headers) write(headers, jpeg, 100);
+        try {
+            loadImageRgb(path);
+            FAIL() << path;
+        } catch (const FileError& e) {
+            EXPECT_EQ(std::string(e.what()), path + ": truncated JPEG (its end is missing: the file was cut short)");
+        }
+    }
+    std::vector<uchar> more = jpeg;
+    for (int i = 0; i < 1000; ++i)
+        more.push_back(static_cast<uchar>(i * 7));
+    write(appended, more, more.size());
+    EXPECT_EQ(cv::norm(loadImageRgb(appended), loadImageRgb(whole), cv::NORM_INF), 0.0);
+}

@@ -5,7 +5,8 @@
 //   cv::Mat rgb = posescope::loadImageRgb("images/val2017/000000000785.jpg");
 //
 // Errors: FileError naming the path: "cannot open: No such file or directory" for a missing
-// file, "not a readable image (corrupt or unsupported format)" for anything OpenCV cannot decode.
+// file, "truncated JPEG (…)" for a JPEG cut short (libjpeg would decode its lower part grey),
+// "not a readable image (corrupt or unsupported format)" for anything OpenCV cannot decode.
 // A failing image is an error for that sample only; callers keep going with the rest.
 // Thread-safety: safe to call concurrently.
 #pragma once

@@ -120,8 +120,10 @@ struct LoadOptions {
 
 class StateDictMismatch : public FileError {
 public:
+    /// `note` (what the file is instead, when it is another model) is appended to the message,
+    /// whose lists are then cut to their first 12 keys; the accessors keep every key.
     StateDictMismatch(const std::string& source, std::vector<std::string> missing, std::vector<std::string> unexpected,
-                      std::vector<std::string> misshaped);
+                      std::vector<std::string> misshaped, const std::string& note = "");
     const std::vector<std::string>& missing() const { return m_missing; }        // in the module, not the file
     const std::vector<std::string>& unexpected() const { return m_unexpected; }  // in the file, not the module
     const std::vector<std::string>& misshaped() const { return m_misshaped; }    // "key: file [..] vs model [..]"

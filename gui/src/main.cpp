@@ -1,14 +1,17 @@
 // posescope: the desktop workbench.
-//   posescope [run.h5 | annotations.json | checkpoint.pth]… [--compare run2.h5] [--add-model run2.h5]…
+//   posescope [run.h5 | annotations.json | checkpoint.pth | log.csv | training folder]… [--compare run2.h5]
+//             [--add-model run2.h5]…
 //             [--sample ROW] [--view NAME] [--keypoint K] [--overlay none|heatmap|dependency|sensitivity]
 //             [--screenshot out.png]
 // Files open by extension. --compare shows a second run of the same samples beside the last one
 // opened (the Compare tab); --add-model (repeatable) adds a run of the same samples to the Models
 // tab. --sample selects a row of the run or dataset, --keypoint a keypoint (0-based), --view a tab
-// (dependencies, heatmaps, pose, image, tokens, pruning, layerwise, scales, occlusion, compare, models), --overlay
+// (dependencies, heatmaps, pose, image, tokens, pruning, layerwise, scales, occlusion, compare, models,
+// checkpoint, training), --overlay
 // what the image tab lays over the image. --screenshot draws the window once everything is open (and what the
 // Scales, Occlusion and Models tabs compute on a worker is shown), saves it as a PNG and quits (the test that starts
 // the real app under Xvfb uses it, and the README's screenshots come from it).
+#include "checkpoint_view.h"
 #include "figure_view.h"
 #include "layerwise_plot.h"
 #include "main_window.h"
@@ -16,6 +19,7 @@
 #include "occlusion_view.h"
 #include "posescope/models/runtime.h"
 #include "scale_view.h"
+#include "training_view.h"
 
 #include <QApplication>
 #include <QTabWidget>
@@ -69,17 +73,19 @@ int main(int argc, char** argv) {
     if (overlay == QStringLiteral("sensitivity"))
         window.setImageOverlay(posescope::analysis::ImageOverlay::Sensitivity);
     if (!view.isEmpty()) {
-        QWidget* tab = view == QStringLiteral("heatmaps")    ? static_cast<QWidget*>(window.heatmapView())
-                       : view == QStringLiteral("pose")      ? static_cast<QWidget*>(window.poseView())
-                       : view == QStringLiteral("image")     ? window.imagePage()
-                       : view == QStringLiteral("tokens")    ? static_cast<QWidget*>(window.tokenView())
-                       : view == QStringLiteral("pruning")   ? static_cast<QWidget*>(window.pruningView())
-                       : view == QStringLiteral("layerwise") ? static_cast<QWidget*>(window.layerwisePlot())
-                       : view == QStringLiteral("scales")    ? static_cast<QWidget*>(window.scaleView())
-                       : view == QStringLiteral("occlusion") ? static_cast<QWidget*>(window.occlusionView())
-                       : view == QStringLiteral("compare")   ? window.comparePage()
-                       : view == QStringLiteral("models")    ? static_cast<QWidget*>(window.modelsView())
-                                                             : static_cast<QWidget*>(window.dependencyView());
+        QWidget* tab = view == QStringLiteral("heatmaps")     ? static_cast<QWidget*>(window.heatmapView())
+                       : view == QStringLiteral("pose")       ? static_cast<QWidget*>(window.poseView())
+                       : view == QStringLiteral("image")      ? window.imagePage()
+                       : view == QStringLiteral("tokens")     ? static_cast<QWidget*>(window.tokenView())
+                       : view == QStringLiteral("pruning")    ? static_cast<QWidget*>(window.pruningView())
+                       : view == QStringLiteral("layerwise")  ? static_cast<QWidget*>(window.layerwisePlot())
+                       : view == QStringLiteral("scales")     ? static_cast<QWidget*>(window.scaleView())
+                       : view == QStringLiteral("occlusion")  ? static_cast<QWidget*>(window.occlusionView())
+                       : view == QStringLiteral("compare")    ? window.comparePage()
+                       : view == QStringLiteral("models")     ? static_cast<QWidget*>(window.modelsView())
+                       : view == QStringLiteral("checkpoint") ? static_cast<QWidget*>(window.checkpointView())
+                       : view == QStringLiteral("training")   ? static_cast<QWidget*>(window.trainingView())
+                                                              : static_cast<QWidget*>(window.dependencyView());
         window.tabs()->setCurrentWidget(tab);
     }
     if (!screenshot.isEmpty()) {

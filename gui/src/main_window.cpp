@@ -7,11 +7,14 @@
 #include "occlusion_view.h"
 #include "posescope/analysis/colormap.h"
 #include "posescope/analysis/dataset_browser.h"
+#include "posescope/analysis/training_figure.h"
+#include "posescope/analysis/training_log.h"
 #include "posescope/datasets/error.h"
 #include "posescope/models/checkpoint_info.h"
 #include "record_dialog.h"
 #include "sample_list.h"
 #include "scale_view.h"
+#include "training_view.h"
 
 #include <QAction>
 #include <QApplication>
@@ -74,6 +77,7 @@ MainWindow::MainWindow(QWidget* parent)
       m_occlusion(new OcclusionView),
       m_models(new ModelsView),
       m_checkpointView(new CheckpointView),
+      m_trainingView(new TrainingView),
       m_progress(new QProgressBar),
       m_cancelButton(new QPushButton(tr("Cancel"))) {
     setWindowTitle(QStringLiteral("PoseScope"));
@@ -111,6 +115,7 @@ MainWindow::MainWindow(QWidget* parent)
     m_tabs->addTab(buildComparePage(), tr("Compare"));
     m_tabs->addTab(m_models, tr("Models"));
     m_tabs->addTab(m_checkpointView, tr("Checkpoint"));
+    m_tabs->addTab(m_trainingView, tr("Training"));
     auto* centre = new QWidget;
     auto* centreLayout = new QVBoxLayout(centre);
     centreLayout->setContentsMargins(4, 4, 4, 4);
@@ -384,6 +389,12 @@ void MainWindow::buildMenus() {
     open->setShortcut(QKeySequence::Open);
     file->addAction(tr("Open &Dataset…"), this, &MainWindow::chooseDataset)
         ->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_O));
+    file->addAction(tr("Open &Training Log…"), this, [this] {
+        const QString path = QFileDialog::getOpenFileName(
+            this, tr("Open Training Log"), QString(),
+            tr("Training logs (log.csv, written by posescope-cli train/distill/pretrain) (*.csv);;All files (*)"));
+        if (!path.isEmpty()) openTrainingLog(path);
+    });
     m_recentMenu = file->addMenu(tr("Open &Recent"));
     file->addAction(tr("&Compare With Run…"), this, [this] {
         const QString path = QFileDialog::getOpenFileName(this, tr("Compare with a run of the same samples"), QString(),
@@ -449,7 +460,20 @@ void MainWindow::fail(const QString& message) {
     if (m_interactive) QMessageBox::warning(this, tr("PoseScope"), message);
 }
 
+bool MainWindow::openTrainingLog(const QString& path) {
+    analysis::TrainingLog log;
+    if (!attempt([&] { log = analysis::readTrainingLog(path.toStdString()); })) return false;
+    m_trainingView->show(log);
+    m_tabs->setCurrentWidget(m_trainingView);
+    m_lastError.clear();
+    rememberRecent(path);
+    statusBar()->showMessage(tr("Opened %1").arg(QString::fromStdString(log.path)));
+    return true;
+}
+
 bool MainWindow::openFile(const QString& path) {
+    if (path.endsWith(QStringLiteral(".csv"), Qt::CaseInsensitive) || QFileInfo(path).isDir())
+        return openTrainingLog(path);
     if (path.endsWith(QStringLiteral(".h5"), Qt::CaseInsensitive) ||
         path.endsWith(QStringLiteral(".hdf5"), Qt::CaseInsensitive))
         return openRun(path);
@@ -789,6 +813,16 @@ void MainWindow::refresh() {
 }
 
 bool MainWindow::exportFigure(const QString& path) {
+    if (m_tabs->currentWidget() == m_trainingView) {  // no run needed: the log is the figure
+        if (!m_trainingView->log()) {
+            fail(tr("Nothing to export on the Training tab: open a training log first."));
+            return false;
+        }
+        if (!attempt([&] { analysis::writeTrainingFigure(*m_trainingView->log(), path.toStdString()); })) return false;
+        m_lastError.clear();
+        statusBar()->showMessage(tr("Exported %1").arg(path));
+        return true;
+    }
     if (!m_source || m_row < 0) {
         fail(tr("Nothing to export: open a recorded run or a dataset first."));
         return false;

@@ -50,6 +50,7 @@ class QTabWidget;
 namespace posescope::gui {
 
 class CheckpointView;
+class TrainingView;
 class FigureView;
 class LayerwisePlot;
 class ModelsView;
@@ -71,7 +72,11 @@ public:
     /// Opens a dataset (COCO/SynthPose or MPII annotations and their images) to browse its persons
     /// and ground truth; Run › Record Run… then runs a model over it.
     bool openDataset(const QString& annotations, const QString& images);
-    /// Opens by extension (.h5 run, .json dataset with its images beside it, else a checkpoint).
+    /// Shows a training's log.csv (or the folder holding one) on the Training tab, followed while
+    /// it grows. On failure keeps the previous log.
+    bool openTrainingLog(const QString& path);
+    /// Opens by extension (.h5 run, .json dataset with its images beside it, .csv or a folder:
+    /// a training log, else a checkpoint).
     bool openFile(const QString& path);
     /// Exports the current tab's figure (.png, .svg or .pdf) and its spec (same name, .json); on the
     /// Compare tab, the second run's; on the Scales tab the `scales` figure of the tab's analysis
@@ -132,6 +137,7 @@ public:
     const analysis::SampleSource* source() const { return m_source.get(); }
 
     CheckpointView* checkpointView() const { return m_checkpointView; }
+    TrainingView* trainingView() const { return m_trainingView; }
     FigureView* dependencyView() const { return m_dependencies; }
     FigureView* heatmapView() const { return m_heatmaps; }
     FigureView* poseView() const { return m_pose; }
@@ -221,6 +227,7 @@ private:
     OcclusionView* m_occlusion;
     ModelsView* m_models;
     CheckpointView* m_checkpointView;
+    TrainingView* m_trainingView;
     QComboBox* m_layerBox;
     QComboBox* m_keypointBox;
     QComboBox* m_headBox;

@@ -93,8 +93,8 @@ std::shared_ptr<const PoseModel> loadModel(const ModelConfig& config, const std:
         const std::string built = model->info().family;
         if (!file.recognised() || file.family == built) throw;
         throw StateDictMismatch(e.file(), e.missing(), e.unexpected(), e.misshaped(),
-                                "; the file holds a " + file.text() + ", the configuration builds a " + built + " (" +
-                                    config.source() + ")");
+                                "; the file is a checkpoint of " + file.text() + ", the configuration builds " + built +
+                                    " (" + config.source() + ")");
     }
     model->module().eval();
     return model;

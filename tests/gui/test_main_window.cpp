@@ -14,6 +14,7 @@
 #include "sample_list.h"
 #include "scale_view.h"
 #include "test_paths.h"
+#include "training_view.h"
 
 #include <gtest/gtest.h>
 #include <hdf5.h>
@@ -72,6 +73,58 @@ TEST(MainWindow, OpensAnOfficialCheckpoint) {
     EXPECT_EQ(w.checkpointView()->table()->item(0, 1)->text(), QStringLiteral("[768, 1, 64]"));
     EXPECT_TRUE(w.checkpointView()->summary()->text().contains(QStringLiteral("TransPose-R")));
     EXPECT_EQ(w.checkpointView()->plot()->plottableCount(), 1);
+}
+
+TEST(MainWindow, TrainingTabFollowsALogAsItGrowsAndExportsItsFigure) {
+    app();
+    const std::string dir = test::outputPath("gui_training");
+    std::filesystem::remove_all(dir);
+    std::filesystem::create_directories(dir);
+    const std::string log = dir + "/log.csv";
+    std::ofstream(log) << "kind,epoch,step,loss,lr,samples_per_s,val_ap,val_ap50,val_ap75,seconds,data_wait_s\n"
+                          "epoch,0,0,,,,0.01,0.04,0,3,\n"
+                          "iter,1,20,0.003,0.001,12,,,,20,\n"
+                          "iter,1,40,0.0028,0.001,12.5,,,,40,\n";
+    gui::MainWindow w;
+    w.setInteractive(false);
+    w.show();
+    ASSERT_TRUE(w.openFile(QString::fromStdString(dir))) << w.lastError().toStdString();  // the folder
+    gui::TrainingView* view = w.trainingView();
+    ASSERT_NE(view->log(), nullptr);
+    EXPECT_EQ(view->log()->path, log);
+    ASSERT_EQ(view->plot(0)->graphCount(), 1);
+    EXPECT_EQ(view->plot(0)->graph(0)->dataCount(), 2);  // loss over the steps
+    EXPECT_EQ(view->plot(1)->graph(0)->dataCount(), 2);  // learning rate
+    ASSERT_EQ(view->plot(2)->graphCount(), 3);           // AP, AP50, AP75 over the epochs
+    EXPECT_EQ(view->plot(2)->graph(0)->dataCount(), 1);
+    EXPECT_TRUE(view->summary()->text().contains(QStringLiteral("0 epochs finished, step 40")))
+        << view->summary()->text().toStdString();
+    EXPECT_FALSE(view->reload()) << "nothing changed";
+
+    // The training goes on: an epoch ends, and the next row is being written (no newline yet).
+    std::ofstream(log, std::ios::app) << "epoch,1,50,0.0029,0.001,12.4,0.2,0.45,0.15,52,0.1\n"
+                                         "iter,2,60,0.0025,0.0005,12,,,,61,\n"
+                                         "iter,2,8";
+    ASSERT_TRUE(view->reload());
+    EXPECT_EQ(view->plot(0)->graph(0)->dataCount(), 3);
+    EXPECT_EQ(view->plot(2)->graph(0)->dataCount(), 2);
+    EXPECT_TRUE(view->summary()->text().contains(QStringLiteral("best validation AP 0.2000 after epoch 1")))
+        << view->summary()->text().toStdString();
+
+    // Export Figure on this tab draws the log (no run is open).
+    const QString svg = QString::fromStdString(dir + "/curves.svg");
+    ASSERT_TRUE(w.exportFigure(svg)) << w.lastError().toStdString();
+    QFile file(svg);
+    ASSERT_TRUE(file.open(QIODevice::ReadOnly));
+    EXPECT_TRUE(file.readAll().contains("validation"));
+
+    // A file that is not a training log: one message, the shown log stays.
+    const std::string bad = dir + "/other.csv";
+    std::ofstream(bad) << "image_id,x\n1,2\n";
+    EXPECT_FALSE(w.openFile(QString::fromStdString(bad)));
+    EXPECT_TRUE(w.lastError().contains(QStringLiteral("other.csv: not a PoseScope training log")))
+        << w.lastError().toStdString();
+    EXPECT_EQ(view->log()->path, log);
 }
 
 TEST(MainWindow, CorruptFileShowsOneMessageAndKeepsTheView) {

@@ -108,8 +108,8 @@ TEST(TransPose, WrongArchitectureListsTheMismatchedKeys) {
                   unexpected.end());
         // The message says what the file is instead and lists only the first keys (not 20 KB of them).
         const std::string what = e.what();
-        EXPECT_NE(what.find("; the file holds a TransPose-H"), std::string::npos) << what;
-        EXPECT_NE(what.find(", the configuration builds a TransPose-R (preset transpose-r-a4"), std::string::npos)
+        EXPECT_NE(what.find("; the file is a checkpoint of TransPose-H"), std::string::npos) << what;
+        EXPECT_NE(what.find(", the configuration builds TransPose-R (preset transpose-r-a4"), std::string::npos)
             << what;
         EXPECT_NE(what.find(" more)"), std::string::npos) << what;
         EXPECT_LT(what.size(), 3000u) << what;

@@ -10,6 +10,7 @@
 #include <csignal>
 #include <cstdio>
 #include <iostream>
+#include <map>
 #include <sstream>
 
 namespace posescope::cli {
@@ -118,7 +119,14 @@ int recordWith(const analysis::RecordOptions& o) {
     ProgressPrinter printer;
     analysis::RecordCallbacks cb;
     cb.progress = [&](const analysis::RecordProgress& p) { printer(p); };
-    cb.issue = [](int64_t index, const std::string& problem) {
+    // One line per problem: the persons of one broken image share it.
+    std::map<std::string, int64_t> problems;
+    int64_t repeated = 0;
+    cb.issue = [&](int64_t index, const std::string& problem) {
+        if (problems[problem]++ > 0) {
+            ++repeated;
+            return;
+        }
         std::cerr << "\nskipped sample " << index << ": " << problem << '\n';
     };
     cb.cancel = [] { return StopOnSignals::stopRequested(); };
@@ -138,7 +146,14 @@ int recordWith(const analysis::RecordOptions& o) {
                 static_cast<long long>(r.total), r.out.c_str(), r.seconds);
     if (r.resumedFrom > 0) std::printf(" (resumed after %lld)", static_cast<long long>(r.resumedFrom));
     if (r.skipped > 0) std::printf(", %lld skipped", static_cast<long long>(r.skipped));
+    if (repeated > 0) std::printf(" (%lld of them for a problem reported above)", static_cast<long long>(repeated));
     std::printf("\n");
+    if (r.recorded == 0 && r.skipped > 0 && r.resumedFrom == 0) {
+        std::fflush(stdout);
+        std::fprintf(stderr, "posescope-cli: error: %s: nothing recorded: every sample was skipped (see above)\n",
+                     r.out.c_str());
+        return 1;
+    }
     return 0;
 }
 

@@ -527,14 +527,15 @@ void readBlock(hid_t d, const std::string& path, const std::string& name, std::v
 // the bytes that reached the disk; HDF5 then refuses the file as truncated. The missing tail only
 // held data of unflushed rows, so extending the file with zeros (sparse) to the recorded length
 // makes it open again. Superblock versions 2 and 3 (what the run store writes) only.
-void extendTruncatedFile(const std::string& path) {
+// Returns the bytes the file was short by (0: it was whole).
+uint64_t extendTruncatedFile(const std::string& path) {
     std::FILE* f = std::fopen(path.c_str(), "rb");
-    if (!f) return;
+    if (!f) return 0;
     unsigned char b[48] = {0};
     const size_t n = std::fread(b, 1, sizeof b, f);
     std::fclose(f);
     static const unsigned char signature[8] = {0x89, 'H', 'D', 'F', '\r', '\n', 0x1a, '\n'};
-    if (n < 44 || std::memcmp(b, signature, 8) != 0 || b[8] < 2 || b[9] != 8) return;
+    if (n < 44 || std::memcmp(b, signature, 8) != 0 || b[8] < 2 || b[9] != 8) return 0;
     auto u64 = [&](size_t at) {
         uint64_t v = 0;
         for (int i = 7; i >= 0; --i)
@@ -543,8 +544,10 @@ void extendTruncatedFile(const std::string& path) {
     };
     const uint64_t end = u64(12) + u64(28);  // base address + end-of-file address
     struct stat st {};
-    if (::stat(path.c_str(), &st) == 0 && static_cast<uint64_t>(st.st_size) < end)
-        (void)::truncate(path.c_str(), static_cast<off_t>(end));
+    if (::stat(path.c_str(), &st) == 0 && static_cast<uint64_t>(st.st_size) < end &&
+        ::truncate(path.c_str(), static_cast<off_t>(end)) == 0)
+        return end - static_cast<uint64_t>(st.st_size);
+    return 0;
 }
 
 hid_t fileAccess(bool latest) {
@@ -1100,7 +1103,18 @@ RunReader RunReader::open(const std::string& path) {
     h5::requireHdf5File(path);
     auto s = std::make_unique<State>();
     s->path = path;
-    extendTruncatedFile(path);
+    // A file shorter than HDF5 recorded: normal for a run being recorded or stopped by a kill or a
+    // full disk (the missing bytes lie past its last flush), damage for a finished run (a copy cut
+    // short), whose samples would read as zeros. The latter is refused and the file put back as it was.
+    const uint64_t shortBy = extendTruncatedFile(path);
+    const auto cutShort = [&](const std::string& detail) {
+        s->file = Handle();
+        const uint64_t size = std::filesystem::file_size(path);
+        (void)::truncate(path.c_str(), static_cast<off_t>(size - shortBy));
+        return RunFormatError(path, "was cut short: its last " + std::to_string(shortBy) + " of " +
+                                        std::to_string(size) + " bytes are missing" + detail +
+                                        " (an interrupted copy or download?); copy it again");
+    };
     Handle fapl(fileAccess(false), H5Pclose);
     s->file = Handle(H5Fopen(path.c_str(), H5F_ACC_RDONLY, fapl.get()), H5Fclose);
     if (!s->file.ok()) {
@@ -1109,10 +1123,17 @@ RunReader RunReader::open(const std::string& path) {
         s->file = Handle(H5Fopen(path.c_str(), H5F_ACC_RDONLY | H5F_ACC_SWMR_READ, fapl.get()), H5Fclose);
         if (!s->file.ok()) {
             h5::errorStack();
+            if (shortBy > 0) throw cutShort("");
             throw H5Error(path, "cannot open as HDF5 (" + plain + ")");
         }
     }
-    s->header = readHeader(s->file.get(), path);
+    try {
+        s->header = readHeader(s->file.get(), path);
+    } catch (const RunFormatError&) {
+        if (shortBy > 0) throw cutShort(", with its run attributes");
+        throw;
+    }
+    if (shortBy > 0 && s->header.complete) throw cutShort(" although the run was finished");
     s->columns = columnsFor(s->header);
     Handle group(H5Gopen2(s->file.get(), "samples", H5P_DEFAULT), H5Gclose);
     if (!group.ok()) {

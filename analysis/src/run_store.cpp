@@ -2,6 +2,7 @@
 
 #include "h5_detail.h"
 
+#include <simdjson.h>
 #include <torch/torch.h>
 
 #include <fcntl.h>
@@ -13,8 +14,10 @@
 #include <cstring>
 #include <ctime>
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <stdexcept>
+#include <string_view>
 
 namespace posescope::analysis {
 namespace {
@@ -628,7 +631,44 @@ int layerAtSameDepth(int layer, int fromLayers, int toLayers) {
     return std::clamp(static_cast<int>(std::floor(depth * toLayers)), 0, toLayers - 1);
 }
 
+namespace {
+
+void flattenJson(simdjson::dom::element e, const std::string& prefix, std::map<std::string, std::string>& out) {
+    simdjson::dom::object object;
+    if (e.get(object) == simdjson::SUCCESS) {
+        for (const auto field : object)
+            flattenJson(field.value, prefix.empty() ? std::string(field.key) : prefix + "." + std::string(field.key),
+                        out);
+        return;
+    }
+    std::string_view text;
+    out[prefix] = e.get(text) == simdjson::SUCCESS ? std::string(text) : simdjson::minify(e);
+}
+
+// The first key on which two configurations (as JSON) differ, e.g. "config MODEL.N_HEAD", instead
+// of both configurations whole; nullopt when either does not parse.
+std::optional<RunDifference> configKeyDifference(const std::string& a, const std::string& b) {
+    simdjson::dom::parser pa, pb;
+    simdjson::dom::element ea, eb;
+    if (pa.parse(a).get(ea) != simdjson::SUCCESS || pb.parse(b).get(eb) != simdjson::SUCCESS) return std::nullopt;
+    std::map<std::string, std::string> fa, fb;
+    flattenJson(ea, "", fa);
+    flattenJson(eb, "", fb);
+    for (const auto& [key, value] : fa) {
+        const auto it = fb.find(key);
+        const std::string other = it == fb.end() ? "(not set)" : it->second;
+        if (value != other) return RunDifference{"config " + key, value, other};
+    }
+    for (const auto& [key, value] : fb)
+        if (!fa.count(key)) return RunDifference{"config " + key, "(not set)", value};
+    return std::nullopt;
+}
+
+}  // namespace
+
 std::optional<RunDifference> identityDifference(const RunHeader& a, const RunHeader& b) {
+    if (a.checkpointSha256 == b.checkpointSha256 && a.config != b.config)
+        if (auto key = configKeyDifference(a.config, b.config)) return key;
     return firstDifference({
         {"checkpoint_sha256", {a.checkpointSha256, b.checkpointSha256}},
         {"config", {a.config, b.config}},

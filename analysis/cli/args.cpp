@@ -1,5 +1,7 @@
 #include "cli.h"
 
+#include <iostream>
+
 #include <algorithm>
 
 namespace posescope::cli {
@@ -74,6 +76,8 @@ double Args::number(const std::string& option, double fallback) const {
 
 models::ModelConfig configFrom(const Args& a) {
     models::ModelConfig config = models::ModelConfig::resolve(a.value("--config"));
+    for (const std::string& w : config.warnings())
+        std::cerr << "posescope-cli: warning: " << config.source() << ": " << w << '\n';
     for (const std::string& s : a.values("--set"))
         config.set(s);
     return config;

@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <fstream>
 #include <limits>
+#include <set>
 #include <sstream>
 
 namespace posescope::models {
@@ -766,6 +767,50 @@ void flatten(const YAML::Node& map, const std::string& prefix, std::map<std::str
 
 // ---------------------------------------------------------------------------------------------
 
+std::vector<std::string> ModelConfig::likelyTypos(const ModelConfig& config) {
+    // Every key of every preset, the sections of the official yacs defaults, and the keys read
+    // outside the presets (the trainer's, PoseScope's own model keys).
+    static const std::vector<std::string> known = [] {
+        std::set<std::string> keys = {
+            "TRAIN.BATCH_SIZE_PER_GPU", "TRAIN.END_EPOCH",      "TRAIN.BEGIN_EPOCH", "TRAIN.LR",      "TRAIN.LR_END",
+            "TRAIN.LR_FACTOR",          "TRAIN.LR_STEP",        "TRAIN.OPTIMIZER",   "TRAIN.SHUFFLE", "TRAIN.WD",
+            "MODEL.EXTRA.STEM_WIDTH",   "MODEL.ENCODER_DROPOUT"};
+        for (const Preset& p : kPresets)
+            for (const auto& entry : fromYamlText(p.text(), p.name).m_values)
+                keys.insert(entry.first);
+        return std::vector<std::string>(keys.begin(), keys.end());
+    }();
+    static const std::set<std::string> sections = [] {
+        std::set<std::string> s = {"AUTO_RESUME", "CUDNN", "DATA_DIR", "DATASET",    "DEBUG",      "GPUS",
+                                   "LOG_DIR",     "LOSS",  "MODEL",    "OUTPUT_DIR", "PIN_MEMORY", "PRINT_FREQ",
+                                   "RANK",        "TEST",  "TRAIN",    "WORKERS"};
+        for (const std::string& k : known)
+            s.insert(k.substr(0, k.find('.')));
+        return s;
+    }();
+    std::vector<std::string> warnings;
+    for (const auto& entry : config.m_values) {
+        const std::string& key = entry.first;
+        if (std::binary_search(known.begin(), known.end(), key)) continue;
+        const std::string section = key.substr(0, key.find('.'));
+        std::string best;
+        size_t bestDistance = 3;
+        if (!sections.count(section)) {  // a misspelt section: every key under it is lost
+            for (const std::string& s : sections) {
+                const size_t d = editDistance(section, s);
+                if (d < bestDistance) best = s + key.substr(section.size()), bestDistance = d;
+            }
+        } else {
+            for (const std::string& k : known) {
+                const size_t d = editDistance(key, k);
+                if (d < bestDistance) best = k, bestDistance = d;
+            }
+        }
+        if (!best.empty()) warnings.push_back(key + " is not read (did you mean " + best + "?)");
+    }
+    return warnings;
+}
+
 ModelConfig ModelConfig::fromYamlFile(const std::string& path) {
     std::error_code ec;
     if (std::filesystem::is_directory(path, ec)) throw FileError(path, "cannot read (it is a directory)");
@@ -774,7 +819,9 @@ ModelConfig ModelConfig::fromYamlFile(const std::string& path) {
     std::ostringstream text;
     text << in.rdbuf();
     if (in.bad()) throw FileError(path, std::string("cannot read (") + std::strerror(errno) + ")");
-    return fromYamlText(text.str(), path);
+    ModelConfig config = fromYamlText(text.str(), path);
+    config.m_warnings = likelyTypos(config);
+    return config;
 }
 
 ModelConfig ModelConfig::fromYamlText(const std::string& text, const std::string& source) {

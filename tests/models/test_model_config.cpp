@@ -7,6 +7,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <set>
 #include <string>
@@ -177,6 +179,31 @@ TEST(ModelConfig, PresetsEqualTheirExperimentFilesForTheModelKeys) {
             EXPECT_EQ(file.at(key), value) << key;
         }
     }
+}
+
+TEST(ModelConfig, WarnsOfKeysThatLookLikeTyposOnly) {
+    // Official experiment files, the test configs and PoseScope's own demo configs: no warning.
+    for (const char* name :
+         {"TP_H_w32_256x192_stage3_1_4_d64_h128_relu_enc4_mh1.yaml",
+          "TP_H_w48_256x192_stage3_1_4_d96_h192_relu_enc4_mh1.yaml",
+          "TP_H_w48_256x192_stage3_1_4_d96_h192_relu_enc6_mh1.yaml", "TP_R_256x192_d256_h1024_enc3_mh8.yaml",
+          "TP_R_256x192_d256_h1024_enc4_mh8.yaml", "tiny_transpose_r.yaml", "tokenpose_style.yaml"})
+        EXPECT_EQ(ModelConfig::fromYamlFile(configPath(name)).warnings(), std::vector<std::string>{}) << name;
+    for (const auto& entry : std::filesystem::directory_iterator(test::dataPath("../../resources/models")))
+        if (entry.path().extension() == ".yaml")
+            EXPECT_EQ(ModelConfig::fromYamlFile(entry.path().string()).warnings(), std::vector<std::string>{})
+                << entry.path();
+    const std::string dir = test::outputPath("config_warnings");
+    std::filesystem::create_directories(dir);
+    // A misspelt key and a misspelt section: named, with the key meant; a key of one's own: silent.
+    const std::string path = dir + "/typos.yaml";
+    std::ofstream(path) << "MODEL:\n  NAME: transpose_r\n  DIM_MODLE: 64\n  MY_NOTE: anything\n"
+                           "TRIAN:\n  END_EPOCH: 3\nTEST:\n  FLIP_TSET: true\n";
+    const ModelConfig c = ModelConfig::fromYamlFile(path);
+    EXPECT_EQ(c.warnings(), (std::vector<std::string>{"MODEL.DIM_MODLE is not read (did you mean MODEL.DIM_MODEL?)",
+                                                      "TEST.FLIP_TSET is not read (did you mean TEST.FLIP_TEST?)",
+                                                      "TRIAN.END_EPOCH is not read (did you mean TRAIN.END_EPOCH?)"}));
+    EXPECT_TRUE(ModelConfig::preset("transpose-r-a4").warnings().empty());
 }
 
 TEST(ModelConfig, ReadsTheOfficialLayout) {

@@ -84,6 +84,11 @@ public:
     /// Every key with its value as YAML text ("[48, 96]" for lists, "null", '' for an empty string),
     /// sorted by key; each "KEY=VALUE" set()s the same value back.
     std::vector<std::pair<std::string, std::string>> entries() const;
+    /// For a file (fromYamlFile): its keys that no preset has and PoseScope does not read but that
+    /// lie within two edits of one that it does — most likely typos, which would otherwise be
+    /// ignored silently: "MODEL.DIM_MODLE is not read (did you mean MODEL.DIM_MODEL?)". Empty for
+    /// presets and text. Callers show them as warnings.
+    const std::vector<std::string>& warnings() const { return m_warnings; }
 
 private:
     using Value = detail::ConfigValue;
@@ -92,10 +97,12 @@ private:
     const Value* find(const std::string& key) const;
     const std::string& scalar(const std::string& key, const Value& value, const char* expected) const;
     std::string unknownKeyMessage(const std::string& key) const;
+    static std::vector<std::string> likelyTypos(const ModelConfig& config);
     [[noreturn]] void fail(const std::string& key, const std::string& problem) const;
 
     std::map<std::string, Value> m_values;
     std::string m_source;
+    std::vector<std::string> m_warnings;
 };
 
 /// The built-in preset of a recognised paper variant (checkpoint_info.h's ArchitectureMatch):

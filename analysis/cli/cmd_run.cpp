@@ -200,6 +200,7 @@ int runOcclude(const std::vector<std::string>& argv) {
 int runInspect(const std::vector<std::string>& argv) {
     const Args a(argv, {}, {"--sample"});
     if (a.positional().size() != 1) throw UsageError("inspect takes one run file");
+    if (a.has("--sample")) (void)a.integer("--sample", 0);  // a usage error before any output
     const analysis::RunReader r = analysis::RunReader::open(a.positional()[0]);
     const analysis::RunHeader& h = r.header();
     std::printf("run:         %s (%.1f MB)\n", r.path().c_str(), static_cast<double>(r.fileBytes()) / 1e6);

@@ -23,12 +23,15 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include <fcntl.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
+#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <condition_variable>
 #include <cstdlib>
+#include <cstring>
 #include <deque>
 #include <exception>
 #include <filesystem>
@@ -428,6 +431,14 @@ RecordResult recordRun(const RecordOptions& o, const RecordCallbacks& cb) {
         throw FileError(o.out, std::filesystem::exists(dir) ? dir.string() + " is not a folder"
                                                             : "the folder " + dir.string() + " does not exist");
     if (::access(dir.c_str(), W_OK) != 0) throw FileError(o.out, "the folder " + dir.string() + " is not writable");
+    {  // access() says yes to root everywhere (even under /proc): create and remove a file to know
+        const std::string probe = (dir / (".posescope-write-test-" + std::to_string(::getpid()))).string();
+        const int fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        if (fd < 0)
+            throw FileError(o.out, "cannot write in the folder " + dir.string() + " (" + std::strerror(errno) + ")");
+        ::close(fd);
+        ::unlink(probe.c_str());
+    }
     const bool resuming = o.resume && std::filesystem::exists(outPath);
     if (!resuming && std::filesystem::exists(outPath))
         throw FileError(o.out, "already exists; pass --resume to continue it or remove it first");

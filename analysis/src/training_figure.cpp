@@ -18,66 +18,27 @@ namespace {
 
 constexpr double kPointsPerMm = 72.0 / 25.4;
 
-struct Panel {
-    QString title, xName, yName;
-    std::vector<QString> names;  // one per series (legend)
-    std::vector<TrainingSeries> series;
-    bool withZero = false;
-    bool integerX = false;  // epochs
-};
-
-// What the log can show: loss and learning rate over steps, then validation AP over epochs or
-// the teacher's entropy over steps; panels without values are left out.
-std::vector<Panel> panelsOf(const TrainingLog& log) {
-    std::vector<Panel> panels;
-    auto add = [&](Panel p) {
-        const bool any = std::any_of(p.series.begin(), p.series.end(), [](const auto& s) { return !s.empty(); });
-        if (any) panels.push_back(std::move(p));
-    };
-    const bool iterLoss = !log.series("iter", "loss").empty();
-    add({QStringLiteral("training loss"),
-         iterLoss ? QStringLiteral("step") : QStringLiteral("epoch"),
-         QStringLiteral("loss"),
-         {QStringLiteral("loss")},
-         {iterLoss ? log.series("iter", "loss") : log.series("epoch", "loss")},
-         false,
-         !iterLoss});
-    add({QStringLiteral("learning rate"),
-         QStringLiteral("step"),
-         QStringLiteral("learning rate"),
-         {QStringLiteral("lr")},
-         {log.series("iter", "lr")},
-         true,
-         false});
-    if (log.columnIndex("val_ap") >= 0)
-        add({QStringLiteral("validation"),
-             QStringLiteral("epoch"),
-             QStringLiteral("OKS AP"),
-             {QStringLiteral("AP"), QStringLiteral("AP50"), QStringLiteral("AP75")},
-             {log.series("epoch", "val_ap"), log.series("epoch", "val_ap50"), log.series("epoch", "val_ap75")},
-             true,
-             true});
-    else
-        add({QStringLiteral("teacher entropy"),
-             QStringLiteral("step"),
-             QStringLiteral("entropy (nats)"),
-             {QStringLiteral("entropy")},
-             {log.series("iter", "teacher_entropy")},
-             true,
-             false});
-    return panels;
-}
-
 struct Geometry {
     double width = 0, height = 0, panelW = 0, panelH = 0, header = 0;
 };
 
-Geometry geometryOf(const std::vector<Panel>& panels, const TrainingFigureOptions& o) {
+QString text(const std::string& s) {
+    return QString::fromStdString(s);
+}
+
+std::vector<QString> texts(const std::vector<std::string>& v) {
+    std::vector<QString> out;
+    for (const std::string& s : v)
+        out.push_back(text(s));
+    return out;
+}
+
+Geometry geometryOf(const std::vector<TrainingPlot>& panels, const TrainingFigureOptions& o) {
     Geometry g;
     g.panelW = std::max(20.0, o.panelWidthMm) * kPointsPerMm;
     g.panelH = g.panelW * 0.62;
-    for (const Panel& p : panels)
-        g.header = std::max(g.header, plotHeaderHeight(tab10Entries(p.names, Swatch::Line), g.panelW));
+    for (const TrainingPlot& p : panels)
+        g.header = std::max(g.header, plotHeaderHeight(tab10Entries(texts(p.names), Swatch::Line), g.panelW));
     const double n = static_cast<double>(std::max<size_t>(1, panels.size()));
     g.width = kMargin * 2 + n * (kAxisWidth + g.panelW) + (n - 1) * kGap * 3;
     g.height = kMargin * 2 + g.header + g.panelH + kXAxisH;
@@ -99,14 +60,14 @@ void drawXAxis(QPainter& p, const PlotArea& a, double lo, double hi, double step
     drawText(p, a.x0 + a.w / 2, base + kSmallFontPt * 1.4 + kFontPt * 1.3, name, kFontPt, true);
 }
 
-void drawPanel(QPainter& p, const PlotArea& a, const Panel& panel) {
+void drawPanel(QPainter& p, const PlotArea& a, const TrainingPlot& panel) {
     std::vector<double> xs, ys;
-    for (const TrainingSeries& s : panel.series) {
+    for (const TrainingSeries& s : panel.lines) {
         xs.insert(xs.end(), s.x.begin(), s.x.end());
         ys.insert(ys.end(), s.value.begin(), s.value.end());
     }
     auto [xlo, xhi, xstep] = niceRange(xs, true);
-    if (panel.integerX) {
+    if (panel.overEpochs) {
         xstep = std::max(1.0, std::round(xstep));
         xhi = std::max(xhi, xlo + xstep);
         xhi = xlo + std::ceil((xhi - xlo) / xstep) * xstep;
@@ -120,16 +81,16 @@ void drawPanel(QPainter& p, const PlotArea& a, const Panel& panel) {
     for (double& v : ys)
         v /= unit;
     const auto [ylo, yhi, ystep] = niceRange(ys, panel.withZero);
-    const auto entries = tab10Entries(panel.names, Swatch::Line);
-    drawPlotHeader(p, a, panel.title, panel.series.size() > 1 ? entries : std::vector<LegendEntry>{});
+    const auto entries = tab10Entries(texts(panel.names), Swatch::Line);
+    drawPlotHeader(p, a, text(panel.title), panel.lines.size() > 1 ? entries : std::vector<LegendEntry>{});
     drawYAxis(p, a, ylo, yhi, ystep,
-              power == 0 ? panel.yName : QStringLiteral("%1 (× 1e%2)").arg(panel.yName).arg(power));
-    drawXAxis(p, a, xlo, xhi, xstep, panel.xName);
+              power == 0 ? text(panel.yName) : QStringLiteral("%1 (× 1e%2)").arg(text(panel.yName)).arg(power));
+    drawXAxis(p, a, xlo, xhi, xstep, text(panel.xName));
     p.save();
     p.setRenderHint(QPainter::Antialiasing, true);
     p.setClipRect(QRectF(a.x0 - 2, a.y0 - 2, a.w + 4, a.h + 4));
-    for (size_t k = 0; k < panel.series.size(); ++k) {
-        const TrainingSeries& s = panel.series[k];
+    for (size_t k = 0; k < panel.lines.size(); ++k) {
+        const TrainingSeries& s = panel.lines[k];
         std::vector<QPointF> points, dots;
         for (size_t i = 0; i < s.value.size(); ++i)
             points.emplace_back(a.x0 + a.w * (s.x[i] - xlo) / (xhi - xlo),
@@ -152,17 +113,17 @@ void drawPanel(QPainter& p, const PlotArea& a, const Panel& panel) {
 }  // namespace
 
 std::pair<double, double> trainingFigureSize(const TrainingLog& log, const TrainingFigureOptions& o) {
-    const Geometry g = geometryOf(panelsOf(log), o);
+    const Geometry g = geometryOf(trainingPlots(log), o);
     return {g.width, g.height};
 }
 
 void paintTrainingFigure(QPainter& p, const TrainingLog& log, const TrainingFigureOptions& o) {
-    const std::vector<Panel> panels = panelsOf(log);
+    const std::vector<TrainingPlot> panels = trainingPlots(log);
     const Geometry g = geometryOf(panels, o);
     p.save();
     if (panels.empty()) drawText(p, g.width / 2, g.height / 2, QStringLiteral("no rows logged yet"), kFontPt, true);
     double x = kMargin;
-    for (const Panel& panel : panels) {
+    for (const TrainingPlot& panel : panels) {
         const PlotArea a{x + kAxisWidth, kMargin + g.header, g.panelW, g.panelH};
         drawPanel(p, a, panel);
         x += kAxisWidth + g.panelW + kGap * 3;
@@ -171,8 +132,9 @@ void paintTrainingFigure(QPainter& p, const TrainingLog& log, const TrainingFigu
 }
 
 void writeTrainingFigure(const TrainingLog& log, const std::string& path, const TrainingFigureOptions& o) {
-    if (panelsOf(log).empty()) throw FileError(log.path, "holds no rows to draw yet");
-    const Geometry g = geometryOf(panelsOf(log), o);
+    const std::vector<TrainingPlot> panels = trainingPlots(log);
+    if (panels.empty()) throw FileError(log.path, "holds no rows to draw yet");
+    const Geometry g = geometryOf(panels, o);
     writePaintedFigure(path, g.width, g.height, o.dpi, [&](QPainter& p) { paintTrainingFigure(p, log, o); });
 }
 

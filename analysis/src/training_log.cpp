@@ -122,6 +122,40 @@ const TrainingLog::Row* TrainingLog::best(const std::string& column) const {
     return found;
 }
 
+std::vector<TrainingPlot> trainingPlots(const TrainingLog& log) {
+    std::vector<TrainingPlot> plots;
+    auto add = [&](TrainingPlot p) {
+        if (std::any_of(p.lines.begin(), p.lines.end(), [](const TrainingSeries& s) { return !s.empty(); }))
+            plots.push_back(std::move(p));
+    };
+    const bool iterLoss = !log.series("iter", "loss").empty();
+    add({"training loss",
+         iterLoss ? "step" : "epoch",
+         "loss",
+         {"loss"},
+         {iterLoss ? log.series("iter", "loss") : log.series("epoch", "loss")},
+         !iterLoss,
+         false});
+    add({"learning rate", "step", "learning rate", {"lr"}, {log.series("iter", "lr")}, false, true});
+    if (log.columnIndex("val_ap") >= 0)
+        add({"validation",
+             "epoch",
+             "OKS AP",
+             {"AP", "AP50", "AP75"},
+             {log.series("epoch", "val_ap"), log.series("epoch", "val_ap50"), log.series("epoch", "val_ap75")},
+             true,
+             true});
+    else
+        add({"teacher entropy",
+             "step",
+             "entropy (nats)",
+             {"entropy"},
+             {log.series("iter", "teacher_entropy")},
+             false,
+             true});
+    return plots;
+}
+
 TrainingLog parseTrainingLog(const std::string& text, const std::string& file) {
     TrainingLog log;
     log.path = file;

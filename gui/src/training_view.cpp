@@ -19,25 +19,22 @@ namespace posescope::gui {
 
 namespace {
 
-struct Line {
-    QString name;
-    analysis::TrainingSeries series;
-};
-
-void fill(QCustomPlot* plot, const QString& title, const QString& xName, const QString& yName,
-          const std::vector<Line>& lines, bool scatter) {
+void fill(QCustomPlot* plot, const analysis::TrainingPlot& p) {
+    const QString title = QString::fromStdString(p.title), yName = QString::fromStdString(p.yName);
+    const bool scatter = p.overEpochs;
     plot->clearGraphs();
-    plot->xAxis->setLabel(xName);
+    plot->xAxis->setLabel(QString::fromStdString(p.xName));
     plot->yAxis->setLabel(yName);
     bool any = false;
-    for (size_t i = 0; i < lines.size(); ++i) {
-        if (lines[i].series.empty()) continue;
+    for (size_t i = 0; i < p.lines.size(); ++i) {
+        const analysis::TrainingSeries& line = p.lines[i];
+        if (line.empty()) continue;
         QCPGraph* g = plot->addGraph();
-        g->setName(lines[i].name);
+        g->setName(QString::fromStdString(p.names[i]));
         g->setPen(QPen(paletteColour(i), 1.4));
         if (scatter) g->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssDisc, 5));
-        g->setData(QVector<double>(lines[i].series.x.begin(), lines[i].series.x.end()),
-                   QVector<double>(lines[i].series.value.begin(), lines[i].series.value.end()), true);
+        g->setData(QVector<double>(line.x.begin(), line.x.end()), QVector<double>(line.value.begin(), line.value.end()),
+                   true);
         any = true;
     }
     plot->legend->setVisible(plot->graphCount() > 1);
@@ -54,7 +51,7 @@ void fill(QCustomPlot* plot, const QString& title, const QString& xName, const Q
         plot->rescaleAxes();
         plot->xAxis->scaleRange(1.06, plot->xAxis->range().center());
         plot->yAxis->scaleRange(1.1, plot->yAxis->range().center());
-        if (plot->yAxis->range().lower > 0 && yName.contains(QStringLiteral("AP"))) plot->yAxis->setRangeLower(0);
+        if (p.withZero && plot->yAxis->range().lower > 0) plot->yAxis->setRangeLower(0);
     }
     // The title as the first row of the layout (added once).
     if (plot->plotLayout()->rowCount() == 1) {
@@ -129,21 +126,15 @@ bool TrainingView::reload() {
 
 void TrainingView::draw() {
     const analysis::TrainingLog& log = *m_log;
-    const bool iterLoss = !log.series("iter", "loss").empty();
-    fill(m_plots[0], tr("training loss"), iterLoss ? tr("step") : tr("epoch"), tr("loss"),
-         {{tr("loss"), iterLoss ? log.series("iter", "loss") : log.series("epoch", "loss")}}, !iterLoss);
-    fill(m_plots[1], tr("learning rate"), tr("step"), tr("learning rate"), {{tr("lr"), log.series("iter", "lr")}},
-         false);
-    const bool validated = log.columnIndex("val_ap") >= 0;
-    if (validated)
-        fill(m_plots[2], tr("validation"), tr("epoch"), tr("OKS AP"),
-             {{tr("AP"), log.series("epoch", "val_ap")},
-              {tr("AP50"), log.series("epoch", "val_ap50")},
-              {tr("AP75"), log.series("epoch", "val_ap75")}},
-             true);
-    else
-        fill(m_plots[2], tr("teacher entropy"), tr("step"), tr("entropy (nats)"),
-             {{tr("entropy"), log.series("iter", "teacher_entropy")}}, false);
+    const std::vector<analysis::TrainingPlot> plots = analysis::trainingPlots(log);
+    for (size_t i = 0; i < m_plots.size(); ++i) {
+        if (i < plots.size()) {
+            fill(m_plots[i], plots[i]);
+        } else {
+            m_plots[i]->clearGraphs();
+            m_plots[i]->replot();
+        }
+    }
 
     int epochs = 0;
     int64_t step = 0;

@@ -38,7 +38,8 @@ public:
 
     const analysis::TrainingLog* log() const { return m_log ? &*m_log : nullptr; }
     QLabel* summary() const { return m_summary; }
-    /// 0: loss, 1: learning rate, 2: validation (or teacher entropy).
+    /// The plots of analysis::trainingPlots in order (0: loss, 1: learning rate, 2: validation or
+    /// teacher entropy); those a log has no values for stay empty.
     QCustomPlot* plot(int i) const { return m_plots[static_cast<size_t>(i)]; }
 
 private:

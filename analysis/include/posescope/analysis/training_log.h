@@ -53,6 +53,20 @@ struct TrainingLog {
     const Row* best(const std::string& column) const;
 };
 
+/// One plot of a log, as the workbench's Training tab and training figures both draw it.
+struct TrainingPlot {
+    std::string title, xName, yName;
+    std::vector<std::string> names;     // one per line (the legend)
+    std::vector<TrainingSeries> lines;  // parallel to names; x as TrainingSeries says
+    bool overEpochs = false;            // x is the epoch (whole numbers), else the step
+    bool withZero = false;              // the y axis starts at 0
+};
+/// The plots a log has values for, in order: the training loss (over the steps, or over the
+/// epochs when the log has no iteration rows), the learning rate over the steps, and the
+/// validation AP, AP50 and AP75 over the epochs — or, for a pretraining log (no val_ap column),
+/// the teacher's entropy over the steps.
+std::vector<TrainingPlot> trainingPlots(const TrainingLog& log);
+
 /// Reads `path`: a log.csv, or a folder holding one. Throws FileError as above.
 TrainingLog readTrainingLog(const std::string& path);
 /// Parses the text of a log; `file` names it in errors.

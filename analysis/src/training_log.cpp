@@ -32,6 +32,17 @@ std::vector<std::string> splitCells(const std::string& line) {
     return cells;
 }
 
+// The text's complete lines without their line ends; a last line without its newline is left
+// out (a row a running training is writing, or one torn by a kill).
+std::vector<std::string> completeLines(const std::string& text) {
+    std::vector<std::string> lines;
+    for (size_t start = 0, newline; (newline = text.find('\n', start)) != std::string::npos; start = newline + 1) {
+        lines.push_back(text.substr(start, newline - start));
+        if (!lines.back().empty() && lines.back().back() == '\r') lines.back().pop_back();
+    }
+    return lines;
+}
+
 // The whole cell as a finite or infinite number; false for text.
 bool parseNumber(const std::string& cell, double* out) {
     if (cell.empty() || std::isspace(static_cast<unsigned char>(cell.front()))) return false;
@@ -159,32 +170,21 @@ std::vector<TrainingPlot> trainingPlots(const TrainingLog& log) {
 TrainingLog parseTrainingLog(const std::string& text, const std::string& file) {
     TrainingLog log;
     log.path = file;
-    size_t start = 0, lineNo = 0;
-    while (start < text.size()) {
-        const size_t newline = text.find('\n', start);
-        if (newline == std::string::npos) break;  // the row a running training is writing
-        std::string line = text.substr(start, newline - start);
-        start = newline + 1;
-        ++lineNo;
-        if (!line.empty() && line.back() == '\r') line.pop_back();
-        if (lineNo == 1) {
-            const std::vector<std::string> header = splitCells(line);
-            if (header.size() < 3 || header[0] != "kind" || header[1] != "epoch" || header[2] != "step")
-                throw FileError(file,
-                                "not a PoseScope training log (its first line should start with "
-                                "kind,epoch,step)");
-            log.columns.assign(header.begin() + 3, header.end());
-            for (const std::string& name : log.columns)
-                if (name.empty()) throw FileError(file, "line 1: a column without a name");
-            continue;
-        }
-        if (line.empty()) continue;
+    const std::vector<std::string> lines = completeLines(text);
+    if (lines.empty()) throw FileError(file, "empty: not a PoseScope training log (no header line)");
+    const std::vector<std::string> header = splitCells(lines.front());
+    if (header.size() < 3 || header[0] != "kind" || header[1] != "epoch" || header[2] != "step")
+        throw FileError(file, "not a PoseScope training log (its first line should start with kind,epoch,step)");
+    log.columns.assign(header.begin() + 3, header.end());
+    for (const std::string& name : log.columns)
+        if (name.empty()) throw FileError(file, "line 1: a column without a name");
+    for (size_t i = 1; i < lines.size(); ++i) {
+        if (lines[i].empty()) continue;
         TrainingLog::Row row;
-        const std::string problem = parseRow(line, log.columns, &row);
-        if (!problem.empty()) throw FileError(file, "line " + std::to_string(lineNo) + ": " + problem);
+        const std::string problem = parseRow(lines[i], log.columns, &row);
+        if (!problem.empty()) throw FileError(file, "line " + std::to_string(i + 1) + ": " + problem);
         log.rows.push_back(std::move(row));
     }
-    if (lineNo == 0) throw FileError(file, "empty: not a PoseScope training log (no header line)");
     return log;
 }
 
@@ -252,20 +252,14 @@ std::vector<std::string> trainingLogRowsUpTo(const std::string& path, int64_t st
     std::vector<std::string> kept;
     std::error_code ec;
     if (!fs::exists(path, ec)) return kept;
-    const std::string text = readWhole(path);
-    size_t start = text.find('\n');
-    if (start == std::string::npos) return kept;
-    std::vector<std::string> columns = splitCells(text.substr(0, start));
+    const std::vector<std::string> lines = completeLines(readWhole(path));
+    if (lines.empty()) return kept;
+    std::vector<std::string> columns = splitCells(lines.front());
     if (columns.size() < 3) return kept;
     columns.erase(columns.begin(), columns.begin() + 3);
-    ++start;
-    while (start < text.size()) {
-        const size_t newline = text.find('\n', start);
-        if (newline == std::string::npos) break;  // torn by a kill
-        const std::string line = text.substr(start, newline - start);
-        start = newline + 1;
+    for (size_t i = 1; i < lines.size(); ++i) {
         TrainingLog::Row row;
-        if (parseRow(line, columns, &row).empty() && row.step <= step) kept.push_back(line);
+        if (parseRow(lines[i], columns, &row).empty() && row.step <= step) kept.push_back(lines[i]);
     }
     return kept;
 }

@@ -121,38 +121,6 @@ private:
     std::map<int64_t, std::vector<const PersonAnnotation*>> m_byImage;
 };
 
-// The share of the tokens within `radius` cells of the token under crop point (x, y) (clamped to
-// the grid, as the neighbourhood) that are not alive: RunBrowser::pruningError's neighbourhood.
-double prunedShare(const std::vector<uint8_t>& alive, const RunHeader& h, double x, double y, int radius) {
-    const double dsx = static_cast<double>(h.inputWidth) / h.gridCols,
-                 dsy = static_cast<double>(h.inputHeight) / h.gridRows;
-    const int c0 = std::clamp(static_cast<int>(std::floor(x / dsx)), 0, h.gridCols - 1);
-    const int r0 = std::clamp(static_cast<int>(std::floor(y / dsy)), 0, h.gridRows - 1);
-    int cells = 0, pruned = 0;
-    for (int r = std::max(0, r0 - radius); r <= std::min(h.gridRows - 1, r0 + radius); ++r)
-        for (int c = std::max(0, c0 - radius); c <= std::min(h.gridCols - 1, c0 + radius); ++c) {
-            ++cells;
-            pruned += alive[static_cast<std::size_t>(r * h.gridCols + c)] ? 0 : 1;
-        }
-    return static_cast<double>(pruned) / cells;
-}
-
-// The tokens alive after the last pruning of a row (TokenPruning::aliveAt after every layer).
-std::vector<uint8_t> aliveAfterPruning(const RunSample& s, const RunHeader& h, const std::string& path) {
-    const auto T = static_cast<std::size_t>(h.tokens());
-    const auto stages = static_cast<std::size_t>(h.pruningStages());
-    if (s.keptRank.size() != stages * T)
-        throw RunFormatError(path, "row " + std::to_string(s.index) + " has " + std::to_string(s.keptRank.size()) +
-                                       " kept ranks, expected " + std::to_string(stages * T) +
-                                       " (pruning stages × tokens)");
-    TokenPruning p;
-    p.layers = h.pruningLayers;
-    for (std::size_t st = 0; st < stages; ++st)
-        p.ranks.emplace_back(s.keptRank.begin() + static_cast<std::ptrdiff_t>(st * T),
-                             s.keptRank.begin() + static_cast<std::ptrdiff_t>((st + 1) * T));
-    return p.aliveAt(std::numeric_limits<int>::max());
-}
-
 }  // namespace
 
 double ErrorSum::mean() const {
@@ -343,7 +311,8 @@ RunBreakdown breakdownRun(const RunReader& run, const std::string& gtFile, const
         RunSample sample;  // pruning runs: the kept ranks, the crop transform and the stored GT
         if (out.pruning) {
             sample = run.sample(static_cast<int64_t>(r));
-            alive = aliveAfterPruning(sample, h, run.path());
+            alive =
+                tokenPruningOf(sample, h, run.path()).aliveAt(std::numeric_limits<int>::max());  // after every pruning
             if (sample.groundTruth.size() != static_cast<std::size_t>(3 * K))
                 throw RunFormatError(run.path(), "row " + std::to_string(r) + " has no ground truth keypoints");
         }
@@ -363,7 +332,7 @@ RunBreakdown breakdownRun(const RunReader& run, const std::string& gtFile, const
                 const float x = sample.groundTruth[static_cast<std::size_t>(3 * k)],
                             y = sample.groundTruth[static_cast<std::size_t>(3 * k + 1)];
                 const float cx = t[0] * x + t[1] * y + t[2], cy = t[3] * x + t[4] * y + t[5];
-                const double share = prunedShare(alive, h, cx, cy, o.pruningRadius);
+                const double share = prunedShareAround(alive, h, tokenUnder(h, cx, cy), o.pruningRadius);
                 add(e.byPruning, prunedShareBin(share, o.prunedShareEdges), k, value);
             }
         }

@@ -169,12 +169,19 @@ SamplePose poseOf(const RunSample& s, const RunHeader& h) {
     return p;
 }
 
-// A stored sample's pruning stages (empty for runs without pruning).
-TokenPruning pruningOf(const RunSample& s, const RunHeader& h) {
+}  // namespace
+
+TokenPruning tokenPruningOf(const RunSample& s, const RunHeader& h, const std::string& path) {
     TokenPruning p;
     const auto T = static_cast<size_t>(h.tokens());
+    const size_t stages = h.pruningLayers.size();
+    if (s.pruningScores.size() != stages * T || s.keptRank.size() != stages * T)
+        throw RunFormatError(path, "row " + std::to_string(s.index) + " has " + std::to_string(s.pruningScores.size()) +
+                                       " pruning scores and " + std::to_string(s.keptRank.size()) +
+                                       " kept ranks, expected " + std::to_string(stages * T) +
+                                       " each (pruning stages × tokens)");
     p.layers = h.pruningLayers;
-    for (size_t st = 0; st < p.layers.size(); ++st) {
+    for (size_t st = 0; st < stages; ++st) {
         p.scores.emplace_back(s.pruningScores.begin() + static_cast<std::ptrdiff_t>(st * T),
                               s.pruningScores.begin() + static_cast<std::ptrdiff_t>((st + 1) * T));
         p.ranks.emplace_back(s.keptRank.begin() + static_cast<std::ptrdiff_t>(st * T),
@@ -183,7 +190,24 @@ TokenPruning pruningOf(const RunSample& s, const RunHeader& h) {
     return p;
 }
 
-}  // namespace
+int tokenUnder(const RunHeader& h, double cropX, double cropY) {
+    const double dsx = static_cast<double>(h.inputWidth) / h.gridCols,
+                 dsy = static_cast<double>(h.inputHeight) / h.gridRows;
+    const int c = std::clamp(static_cast<int>(std::floor(cropX / dsx)), 0, h.gridCols - 1);
+    const int r = std::clamp(static_cast<int>(std::floor(cropY / dsy)), 0, h.gridRows - 1);
+    return r * h.gridCols + c;
+}
+
+double prunedShareAround(const std::vector<uint8_t>& alive, const RunHeader& h, int token, int radius) {
+    const int r0 = token / h.gridCols, c0 = token % h.gridCols;
+    int cells = 0, pruned = 0;
+    for (int r = std::max(0, r0 - radius); r <= std::min(h.gridRows - 1, r0 + radius); ++r)
+        for (int c = std::max(0, c0 - radius); c <= std::min(h.gridCols - 1, c0 + radius); ++c) {
+            ++cells;
+            pruned += alive[static_cast<size_t>(r * h.gridCols + c)] ? 0 : 1;
+        }
+    return static_cast<double>(pruned) / cells;
+}
 
 SamplePose RunBrowser::pose(int64_t row) const {
     return poseOf(m->reader.sample(row), header());
@@ -247,12 +271,7 @@ cv::Mat RunBrowser::image(int64_t row) const {
 }
 
 int RunBrowser::tokenAt(float cropX, float cropY) const {
-    const RunHeader& h = header();
-    const double dsx = static_cast<double>(h.inputWidth) / h.gridCols,
-                 dsy = static_cast<double>(h.inputHeight) / h.gridRows;
-    const int c = std::clamp(static_cast<int>(std::floor(cropX / dsx)), 0, h.gridCols - 1);
-    const int r = std::clamp(static_cast<int>(std::floor(cropY / dsy)), 0, h.gridRows - 1);
-    return r * h.gridCols + c;
+    return tokenUnder(header(), cropX, cropY);
 }
 
 bool RunBrowser::hasHeatmaps() const {
@@ -284,7 +303,7 @@ std::vector<uint8_t> TokenPruning::aliveAt(int layer) const {
 
 TokenPruning RunBrowser::tokenPruning(int64_t row) const {
     if (!hasPruning()) return {};
-    return pruningOf(m->reader.sample(row), header());
+    return tokenPruningOf(m->reader.sample(row), header(), path());
 }
 
 std::vector<PruningErrorBin> RunBrowser::pruningError(const std::vector<int>& keypoints, int radius, int bins) const {
@@ -311,21 +330,13 @@ std::vector<PruningErrorBin> RunBrowser::pruningError(const std::vector<int>& ke
     }
     for (int64_t row = 0; row < size(); ++row) {
         const RunSample sample = m->reader.sample(row);  // read once for the pose and the pruning
-        const std::vector<uint8_t> alive = pruningOf(sample, h).aliveAt(h.layers);  // after every pruning
+        const std::vector<uint8_t> alive = tokenPruningOf(sample, h, path()).aliveAt(h.layers);  // after every pruning
         const SamplePose pose = poseOf(sample, h);
         for (int k : ks) {
             const auto& g = pose.groundTruth[static_cast<size_t>(k)];
             const auto& p = pose.predicted[static_cast<size_t>(k)];
             if (g[2] <= 0) continue;
-            const int token = tokenAt(g[0], g[1]);
-            const int r0 = token / h.gridCols, c0 = token % h.gridCols;
-            int cells = 0, pruned = 0;
-            for (int r = std::max(0, r0 - radius); r <= std::min(h.gridRows - 1, r0 + radius); ++r)
-                for (int c = std::max(0, c0 - radius); c <= std::min(h.gridCols - 1, c0 + radius); ++c) {
-                    ++cells;
-                    pruned += alive[static_cast<size_t>(r * h.gridCols + c)] ? 0 : 1;
-                }
-            const double share = static_cast<double>(pruned) / cells;
+            const double share = prunedShareAround(alive, h, tokenUnder(h, g[0], g[1]), radius);
             const auto bin = static_cast<size_t>(std::min(bins - 1, static_cast<int>(share * bins)));
             ++out[bin].count;
             sums[bin] += std::hypot(p[0] - g[0], p[1] - g[1]);

@@ -72,6 +72,16 @@ struct TokenPruning {
     std::vector<uint8_t> aliveAt(int layer) const;
 };
 
+struct RunSample;
+/// A stored row's pruning stages (empty when the header has none); RunFormatError naming `path`
+/// when the row's scores or ranks are not stages × tokens long.
+TokenPruning tokenPruningOf(const RunSample& sample, const RunHeader& header, const std::string& path);
+/// The token under a crop point, as the recorder picks query tokens (clamped to the grid).
+int tokenUnder(const RunHeader& header, double cropX, double cropY);
+/// The share of the tokens within `radius` cells of `token` (the square clamped to the grid) that
+/// `alive` (per token, as TokenPruning::aliveAt) marks pruned.
+double prunedShareAround(const std::vector<uint8_t>& alive, const RunHeader& header, int token, int radius);
+
 /// Per-keypoint error against how much of its neighbourhood the pruning removed, over a run.
 struct PruningErrorBin {
     double shareFrom = 0, shareTo = 0;  // share of the (2r+1)² tokens around the ground truth pruned

@@ -63,6 +63,7 @@ MainWindow::MainWindow(QWidget* parent)
       m_filtered(new SampleFilterModel(this)),
       m_list(new QListView),
       m_filter(new QComboBox),
+      m_order(new QComboBox),
       m_tabs(new QTabWidget),
       m_dependencies(new FigureView),
       m_heatmaps(new FigureView),
@@ -92,10 +93,15 @@ MainWindow::MainWindow(QWidget* parent)
     m_list->setUniformItemSizes(true);
     m_list->setSelectionMode(QAbstractItemView::SingleSelection);
     m_filter->addItems(sampleFilterNames());
+    m_filter->setToolTip(tr("Which samples the list shows"));
+    m_order->addItems(sampleOrderNames());
+    m_order->setObjectName(QStringLiteral("SampleOrder"));
+    m_order->setToolTip(tr("How the list is sorted (Page Up/Down step in this order)"));
     auto* samplesPanel = new QWidget;
     auto* samplesLayout = new QVBoxLayout(samplesPanel);
     samplesLayout->setContentsMargins(4, 4, 4, 4);
     samplesLayout->addWidget(m_filter);
+    samplesLayout->addWidget(m_order);
     samplesLayout->addWidget(m_list);
     auto* dock = new QDockWidget(tr("Samples"), this);
     dock->setObjectName(QStringLiteral("SamplesDock"));
@@ -131,6 +137,12 @@ MainWindow::MainWindow(QWidget* parent)
     connect(m_filter, &QComboBox::currentIndexChanged, this, [this](int i) {
         m_filtered->setFilter(static_cast<SampleFilter>(i));
         statusBar()->showMessage(tr("%1 of %2 samples shown").arg(m_filtered->rowCount()).arg(m_samples->rowCount()));
+    });
+    connect(m_order, &QComboBox::currentIndexChanged, this, [this](int i) {
+        m_filtered->setOrder(static_cast<SampleOrder>(i));
+        // The selection moves with its sample; keep it in sight.
+        const QModelIndex current = m_filtered->mapFromSource(m_samples->index(static_cast<int>(m_row), 0));
+        if (current.isValid()) m_list->scrollTo(current);
     });
     // The Models tab's tables choose the window's sample (and keypoint): every tab follows.
     connect(m_models, &ModelsView::sampleChosen, this, [this](qint64 row) { selectSample(row); });

@@ -209,6 +209,7 @@ private:
     SampleFilterModel* m_filtered;
     QListView* m_list;
     QComboBox* m_filter;
+    QComboBox* m_order;
     QTabWidget* m_tabs;
     FigureView* m_dependencies;
     FigureView* m_heatmaps;

@@ -2,6 +2,8 @@
 
 #include <opencv2/imgproc.hpp>
 
+#include <utility>
+
 namespace posescope::gui {
 
 SampleListModel::SampleListModel(QObject* parent) : QAbstractListModel(parent) {}
@@ -70,7 +72,47 @@ QStringList sampleFilterNames() {
             QStringLiteral("Medium (32²–96²)"),   QStringLiteral("Large (> 96²)")};
 }
 
-SampleFilterModel::SampleFilterModel(QObject* parent) : QSortFilterProxyModel(parent) {}
+QStringList sampleOrderNames() {
+    return {QStringLiteral("Recorded order"),      QStringLiteral("Worst OKS first"),
+            QStringLiteral("Best OKS first"),      QStringLiteral("Largest error first"),
+            QStringLiteral("Lowest score first"),  QStringLiteral("Smallest person first"),
+            QStringLiteral("Largest person first")};
+}
+
+SampleFilterModel::SampleFilterModel(QObject* parent) : QSortFilterProxyModel(parent) {
+    sort(0);  // lessThan follows m_order; the recorded order until one is chosen
+}
+
+void SampleFilterModel::setOrder(SampleOrder order) {
+    m_order = order;
+    invalidate();  // re-sorts with the new lessThan
+}
+
+bool SampleFilterModel::lessThan(const QModelIndex& left, const QModelIndex& right) const {
+    const auto* model = qobject_cast<const SampleListModel*>(sourceModel());
+    if (!model || !model->run()) return left.row() < right.row();
+    const std::vector<analysis::SampleFacts>& facts = model->run()->facts();
+    const analysis::SampleFacts& a = facts[static_cast<size_t>(left.row())];
+    const analysis::SampleFacts& b = facts[static_cast<size_t>(right.row())];
+    // A key per order (smaller first) and whether the sample has one (those without come last).
+    const auto key = [this](const analysis::SampleFacts& f) -> std::pair<bool, double> {
+        switch (m_order) {
+            case SampleOrder::Recorded: return {true, 0.0};
+            case SampleOrder::WorstOksFirst: return {f.oks >= 0, f.oks};
+            case SampleOrder::BestOksFirst: return {f.oks >= 0, -f.oks};
+            case SampleOrder::LargestErrorFirst: return {f.meanError >= 0, -f.meanError};
+            case SampleOrder::LowestScoreFirst: return {true, f.meanScore};
+            case SampleOrder::SmallestFirst: return {true, f.boxArea};
+            case SampleOrder::LargestFirst: return {true, -f.boxArea};
+        }
+        return {true, 0.0};
+    };
+    const auto [hasA, ka] = key(a);
+    const auto [hasB, kb] = key(b);
+    if (hasA != hasB) return hasA;
+    if (hasA && ka != kb) return ka < kb;
+    return a.row < b.row;
+}
 
 void SampleFilterModel::setFilter(SampleFilter filter) {
     m_filter = filter;

@@ -1,10 +1,12 @@
 // The sample browser's models: one row per recorded sample with a thumbnail of its crop, and a
-// filter on the facts the analysis layer computes (occluded keypoints, person size, error).
+// filter and an order on the facts the analysis layer computes (occluded keypoints, person size,
+// OKS, error, score).
 //
 // Usage:
 //   SampleListModel samples;  samples.setRun(run.get());
 //   SampleFilterModel filtered;  filtered.setSourceModel(&samples);
 //   filtered.setFilter(SampleFilter::Errors);              // OKS < 0.5
+//   filtered.setOrder(SampleOrder::WorstOksFirst);         // samples without ground truth last
 //   int64_t row = filtered.data(index, SampleListModel::RunRowRole).toLongLong();
 //
 // Thumbnails are decoded on first display and cached (a 10k-sample run opens at once).
@@ -40,18 +42,36 @@ enum class SampleFilter { All, Occluded, Errors, Small, Medium, Large };
 /// Menu texts of the filters, in enum order.
 QStringList sampleFilterNames();
 
+/// The list's orders; samples without ground truth (no OKS, no error) come last in the orders
+/// on OKS and error, ties keep the recorded order.
+enum class SampleOrder {
+    Recorded,
+    WorstOksFirst,
+    BestOksFirst,
+    LargestErrorFirst,
+    LowestScoreFirst,
+    SmallestFirst,
+    LargestFirst
+};
+/// Menu texts of the orders, in enum order.
+QStringList sampleOrderNames();
+
 class SampleFilterModel : public QSortFilterProxyModel {
     Q_OBJECT
 public:
     explicit SampleFilterModel(QObject* parent = nullptr);
     void setFilter(SampleFilter filter);
     SampleFilter filter() const { return m_filter; }
+    void setOrder(SampleOrder order);
+    SampleOrder order() const { return m_order; }
 
 protected:
     bool filterAcceptsRow(int sourceRow, const QModelIndex& sourceParent) const override;
+    bool lessThan(const QModelIndex& left, const QModelIndex& right) const override;
 
 private:
     SampleFilter m_filter = SampleFilter::All;
+    SampleOrder m_order = SampleOrder::Recorded;
 };
 
 }  // namespace posescope::gui

@@ -228,6 +228,66 @@ TEST(Workbench, KeysAndControlsChangeSampleLayerAndKeypoint) {
     }
 }
 
+TEST(Workbench, TheSampleListSortsByOksErrorScoreAndSizeAndPagingFollowsTheOrder) {
+    app();
+    gui::MainWindow w;
+    w.setInteractive(false);
+    w.show();
+    ASSERT_TRUE(w.openRun(QString::fromStdString(test::sharedRun())));
+    activate(w);
+    auto* order = w.findChild<QComboBox*>(QStringLiteral("SampleOrder"));
+    ASSERT_NE(order, nullptr);
+    ASSERT_EQ(order->count(), static_cast<int>(gui::sampleOrderNames().size()));
+    const QAbstractItemModel* list = w.sampleList()->model();
+    const auto& facts = w.run()->facts();
+    const auto factsAt = [&](int i) -> const analysis::SampleFacts& {
+        return facts[static_cast<size_t>(list->index(i, 0).data(gui::SampleListModel::RunRowRole).toLongLong())];
+    };
+    ASSERT_EQ(list->rowCount(), static_cast<int>(facts.size()));
+    // Worst OKS first: OKS never falls along the list, samples without ground truth last.
+    order->setCurrentIndex(static_cast<int>(gui::SampleOrder::WorstOksFirst));
+    EXPECT_EQ(w.sampleFilter()->order(), gui::SampleOrder::WorstOksFirst);
+    bool sawNoTruth = false, differs = false;
+    for (int i = 0; i < list->rowCount(); ++i) {
+        const analysis::SampleFacts& f = factsAt(i);
+        if (f.oks < 0) {
+            sawNoTruth = true;
+            continue;
+        }
+        EXPECT_FALSE(sawNoTruth) << "a sample with ground truth after one without, at " << i;
+        if (i > 0 && factsAt(i - 1).oks >= 0) {
+            EXPECT_LE(factsAt(i - 1).oks, f.oks) << i;
+        }
+        differs = differs || f.row != i;
+    }
+    EXPECT_TRUE(differs) << "the fixture run is already in OKS order: the test proves nothing";
+    // Page Down steps through the list in this order.
+    w.sampleList()->setCurrentIndex(list->index(0, 0));
+    EXPECT_EQ(w.currentRow(), factsAt(0).row);
+    QTest::keyClick(&w, Qt::Key_PageDown);
+    EXPECT_EQ(w.currentRow(), factsAt(1).row);
+    // Largest person first, within a filter.
+    w.sampleFilter()->setFilter(gui::SampleFilter::Occluded);
+    order->setCurrentIndex(static_cast<int>(gui::SampleOrder::LargestFirst));
+    ASSERT_GT(list->rowCount(), 1);
+    for (int i = 0; i < list->rowCount(); ++i) {
+        EXPECT_GT(factsAt(i).occluded, 0);
+        if (i > 0) {
+            EXPECT_GE(factsAt(i - 1).boxArea, factsAt(i).boxArea);
+        }
+    }
+    // Largest error first, then back to the recorded order.
+    w.sampleFilter()->setFilter(gui::SampleFilter::All);
+    order->setCurrentIndex(static_cast<int>(gui::SampleOrder::LargestErrorFirst));
+    for (int i = 1; i < list->rowCount(); ++i)
+        if (factsAt(i).meanError >= 0) {
+            EXPECT_GE(factsAt(i - 1).meanError, factsAt(i).meanError) << i;
+        }
+    order->setCurrentIndex(static_cast<int>(gui::SampleOrder::Recorded));
+    for (int i = 0; i < list->rowCount(); ++i)
+        EXPECT_EQ(factsAt(i).row, i);
+}
+
 TEST(Workbench, ClickingTheCropShowsThatPointsDependenciesInEveryLayer) {
     app();
     gui::MainWindow w;

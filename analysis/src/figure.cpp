@@ -5,22 +5,13 @@
 #include "posescope/analysis/run_pairing.h"
 #include "posescope/analysis/run_store.h"
 #include "posescope/analysis/scale_analysis.h"
-#include "posescope/datasets/atomic_file.h"
 #include "posescope/datasets/error.h"
-#include "posescope/datasets/json.h"
-#include "posescope/datasets/json_text.h"
 
-#include <QBuffer>
-#include <QByteArray>
 #include <QFont>
-#include <QFontMetricsF>
 #include <QGuiApplication>
 #include <QImage>
-#include <QPageSize>
 #include <QPainter>
 #include <QPainterPath>
-#include <QPdfWriter>
-#include <QSvgGenerator>
 
 #include <opencv2/imgproc.hpp>
 
@@ -31,7 +22,6 @@
 #include <array>
 #include <cerrno>
 #include <cmath>
-#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <functional>
@@ -44,278 +34,6 @@
 namespace posescope::analysis {
 
 namespace fs = std::filesystem;
-
-std::string figureKindName(FigureKind kind) {
-    switch (kind) {
-        case FigureKind::Dependencies: return "dependencies";
-        case FigureKind::Heatmaps: return "heatmaps";
-        case FigureKind::Pose: return "pose";
-        case FigureKind::Layerwise: return "layerwise";
-        case FigureKind::Image: return "image";
-        case FigureKind::Tokens: return "tokens";
-        case FigureKind::Pruning: return "pruning";
-        case FigureKind::Scales: return "scales";
-        case FigureKind::Sensitivity: return "sensitivity";
-        case FigureKind::Targeted: return "targeted";
-        case FigureKind::Occlusion: return "occlusion";
-        case FigureKind::Models: return "models";
-        case FigureKind::Comparison: return "comparison";
-    }
-    return "dependencies";
-}
-
-// ---------------------------------------------------------------------------------------------
-// The spec as JSON.
-
-namespace {
-
-std::string number(double v) {
-    char buf[40];
-    std::snprintf(buf, sizeof buf, "%.10g", v);
-    return buf;
-}
-
-template <typename T>
-std::string list(const std::vector<T>& v) {
-    std::string out = "[";
-    for (size_t i = 0; i < v.size(); ++i)
-        out += (i ? ", " : "") + std::to_string(v[i]);
-    return out + "]";
-}
-
-std::string stringList(const std::vector<std::string>& v) {
-    std::string out = "[";
-    for (size_t i = 0; i < v.size(); ++i)
-        out += (i ? ", " : "") + jsonString(v[i]);
-    return out + "]";
-}
-
-}  // namespace
-
-std::string figureSpecJson(const FigureSpec& s) {
-    std::string j = "{\n";
-    j += "  \"format\": \"posescope-figure\",\n  \"version\": 1,\n";
-    j += "  \"kind\": " + jsonString(figureKindName(s.kind)) + ",\n";
-    j += "  \"run\": " + jsonString(s.run) + ",\n";
-    j += "  \"rows\": " + list(s.rows) + ",\n";
-    j += "  \"layers\": " + list(s.layers) + ",\n";
-    j += "  \"keypoints\": " + list(s.keypoints) + ",\n";
-    j += "  \"head\": " + std::to_string(s.head) + ",\n";
-    j += "  \"mhsa_blocks\": " + list(s.mhsaBlocks) + ",\n";
-    j += "  \"mhsa_head\": " + std::to_string(s.mhsaHead) + ",\n";
-    j += std::string("  \"direction\": ") + (s.direction == MapDirection::Affect ? "\"affect\"" : "\"dependency\"") +
-         ",\n";
-    j += "  \"point\": " + (s.usePoint ? "[" + number(s.pointX) + ", " + number(s.pointY) + "]" : "null") + ",\n";
-    j += "  \"colormap\": " + jsonString(s.colormap) + ",\n";
-    j += std::string("  \"scale\": ") + (s.sharedScale ? "\"shared\"" : "\"panel\"") + ",\n";
-    j += "  \"threshold\": " + number(s.threshold) + ",\n";
-    j += "  \"alpha\": " + number(s.alpha) + ",\n";
-    j += std::string("  \"show_pose\": ") + (s.showPose ? "true" : "false") + ",\n";
-    j += std::string("  \"colorbar\": ") + (s.showColorbar ? "true" : "false") + ",\n";
-    j += std::string("  \"labels\": ") + (s.showLabels ? "true" : "false") + ",\n";
-    j += "  \"panel_width_mm\": " + number(s.panelWidthMm) + ",\n";
-    j += "  \"dpi\": " + std::to_string(s.dpi) + ",\n";
-    j += std::string("  \"overlay\": ") +
-         (s.overlay == ImageOverlay::Heatmap       ? "\"heatmap\""
-          : s.overlay == ImageOverlay::Dependency  ? "\"dependency\""
-          : s.overlay == ImageOverlay::Sensitivity ? "\"sensitivity\""
-                                                   : "\"none\"") +
-         ",\n";
-    j += std::string("  \"whole_image\": ") + (s.wholeImage ? "true" : "false") + ",\n";
-    j += "  \"context\": " + number(s.context) + ",\n";
-    j += "  \"bands\": " + jsonString(s.bands) + ",\n";
-    j += "  \"gt\": " + jsonString(s.gt) + ",\n";
-    j += std::string("  \"quantisation_unit\": ") +
-         (s.quantisationUnit == QuantisationUnit::Normalised ? "\"normalised\"" : "\"pixels\"") + ",\n";
-    j += "  \"measure\": " + jsonString(sensitivityMeasureName(s.measure)) + ",\n";
-    j += "  \"runs\": " + stringList(s.runs) + ",\n";
-    j += "  \"part\": " + jsonString(s.part) + ",\n";
-    j += "  \"chart\": " + jsonString(s.chart) + ",\n";
-    j += "  \"output\": " + jsonString(s.output) + "\n}\n";
-    return j;
-}
-
-FigureSpec parseFigureSpec(const std::string& text, const std::string& file) {
-    const json::JsonDocument doc(text, file);
-    const json::JsonValue root = doc.root();
-    if (!root.isObject()) root.fail("expected an object (a figure spec)");
-    FigureSpec s;
-    json::JsonValue v = root;
-    if (root.optional("format", &v) && v.string() != "posescope-figure")
-        v.fail("expected \"posescope-figure\", got \"" + v.string() + "\"");
-    if (root.optional("version", &v) && v.integer() > 1)
-        v.fail("version " + std::to_string(v.integer()) + " is newer than this PoseScope reads (1)");
-    if (root.optional("kind", &v)) {
-        const std::string k = v.string();
-        if (k == "dependencies")
-            s.kind = FigureKind::Dependencies;
-        else if (k == "heatmaps")
-            s.kind = FigureKind::Heatmaps;
-        else if (k == "pose")
-            s.kind = FigureKind::Pose;
-        else if (k == "layerwise")
-            s.kind = FigureKind::Layerwise;
-        else if (k == "image")
-            s.kind = FigureKind::Image;
-        else if (k == "tokens")
-            s.kind = FigureKind::Tokens;
-        else if (k == "pruning")
-            s.kind = FigureKind::Pruning;
-        else if (k == "scales")
-            s.kind = FigureKind::Scales;
-        else if (k == "sensitivity")
-            s.kind = FigureKind::Sensitivity;
-        else if (k == "targeted")
-            s.kind = FigureKind::Targeted;
-        else if (k == "occlusion")
-            s.kind = FigureKind::Occlusion;
-        else if (k == "models")
-            s.kind = FigureKind::Models;
-        else if (k == "comparison")
-            s.kind = FigureKind::Comparison;
-        else
-            v.fail("unknown kind \"" + k +
-                   "\" (dependencies, heatmaps, pose, layerwise, image, tokens, pruning, scales, sensitivity, "
-                   "targeted, occlusion, models or comparison)");
-    }
-    s.run = root.field("run").string();
-    auto ints = [](const json::JsonValue& a) {
-        std::vector<int64_t> out;
-        for (const json::JsonValue& e : a.array())
-            out.push_back(e.integer());
-        return out;
-    };
-    if (root.optional("rows", &v)) s.rows = ints(v);
-    if (root.optional("layers", &v))
-        for (int64_t x : ints(v))
-            s.layers.push_back(static_cast<int>(x));
-    if (root.optional("keypoints", &v))
-        for (int64_t x : ints(v))
-            s.keypoints.push_back(static_cast<int>(x));
-    if (root.optional("head", &v)) s.head = static_cast<int>(v.integer());
-    if (root.optional("mhsa_blocks", &v))
-        for (int64_t x : ints(v))
-            s.mhsaBlocks.push_back(static_cast<int>(x));
-    if (root.optional("mhsa_head", &v)) s.mhsaHead = static_cast<int>(v.integer());
-    if (root.optional("direction", &v)) {
-        const std::string d = v.string();
-        if (d == "dependency")
-            s.direction = MapDirection::Dependency;
-        else if (d == "affect")
-            s.direction = MapDirection::Affect;
-        else
-            v.fail("unknown direction \"" + d + "\" (dependency or affect)");
-    }
-    if (root.optional("point", &v)) {
-        const std::vector<double> p = v.numbers(2);
-        s.usePoint = true;
-        s.pointX = p[0];
-        s.pointY = p[1];
-    }
-    if (root.optional("colormap", &v)) s.colormap = v.string();
-    if (root.optional("scale", &v)) {
-        const std::string sc = v.string();
-        if (sc != "shared" && sc != "panel") v.fail("expected \"panel\" or \"shared\", got \"" + sc + "\"");
-        s.sharedScale = sc == "shared";
-    }
-    if (root.optional("threshold", &v)) s.threshold = v.number();
-    if (root.optional("alpha", &v)) s.alpha = v.number();
-    if (root.optional("show_pose", &v)) s.showPose = v.boolean();
-    if (root.optional("colorbar", &v)) s.showColorbar = v.boolean();
-    if (root.optional("labels", &v)) s.showLabels = v.boolean();
-    if (root.optional("panel_width_mm", &v)) s.panelWidthMm = v.number();
-    if (root.optional("dpi", &v)) s.dpi = static_cast<int>(v.integer());
-    if (root.optional("output", &v)) s.output = v.string();
-    if (root.optional("overlay", &v)) {
-        const std::string o = v.string();
-        if (o == "none")
-            s.overlay = ImageOverlay::None;
-        else if (o == "heatmap")
-            s.overlay = ImageOverlay::Heatmap;
-        else if (o == "dependency")
-            s.overlay = ImageOverlay::Dependency;
-        else if (o == "sensitivity")
-            s.overlay = ImageOverlay::Sensitivity;
-        else
-            v.fail("unknown overlay \"" + o + "\" (none, heatmap, dependency or sensitivity)");
-    }
-    if (root.optional("whole_image", &v)) s.wholeImage = v.boolean();
-    if (root.optional("context", &v)) s.context = v.number();
-    if (root.optional("bands", &v)) s.bands = v.string();
-    if (root.optional("gt", &v)) s.gt = v.string();
-    if (root.optional("part", &v)) s.part = v.string();
-    if (root.optional("chart", &v)) {
-        s.chart = v.string();
-        if (s.chart != "accuracy" && s.chart != "errors" && s.chart != "attention" && s.chart != "keypoints")
-            v.fail("unknown chart \"" + s.chart + "\" (accuracy, errors, attention or keypoints)");
-    }
-    if (root.optional("quantisation_unit", &v)) {
-        const std::string u = v.string();
-        if (u == "pixels")
-            s.quantisationUnit = QuantisationUnit::Pixels;
-        else if (u == "normalised")
-            s.quantisationUnit = QuantisationUnit::Normalised;
-        else
-            v.fail("unknown quantisation unit \"" + u + "\" (pixels or normalised)");
-    }
-    if (root.optional("measure", &v)) {
-        const std::string m = v.string();
-        try {
-            s.measure = parseSensitivityMeasure(m);
-        } catch (const Error&) {
-            v.fail("unknown measure \"" + m + "\" (score, displacement or oks)");
-        }
-    }
-    if (root.optional("runs", &v))
-        for (const json::JsonValue& e : v.array())
-            s.runs.push_back(e.string());
-    // Checks that need no run: the rest are checked against the run when drawing.
-    auto bad = [&](const char* field, const std::string& problem) { throw FileError(file, field + (": " + problem)); };
-    if (std::find(colormapNames().begin(), colormapNames().end(), s.colormap) == colormapNames().end())
-        bad("colormap", "unknown colormap \"" + s.colormap + "\"");
-    if (!(s.threshold >= 0 && s.threshold <= 1)) bad("threshold", "expected a number in [0, 1]");
-    if (!(s.alpha >= 0 && s.alpha <= 1)) bad("alpha", "expected a number in [0, 1]");
-    if (!(s.panelWidthMm >= 2 && s.panelWidthMm <= 500)) bad("panel_width_mm", "expected 2 … 500");
-    if (s.dpi < 10 || s.dpi > 2400) bad("dpi", "expected 10 … 2400");
-    if (s.rows.empty()) bad("rows", "expected at least one row");
-    if (!(s.context >= 0 && s.context <= 20)) bad("context", "expected 0 … 20 (times the crop's size)");
-    if (!s.bands.empty()) {
-        try {
-            (void)parseScaleBands(s.bands);
-        } catch (const EvaluationError& e) {
-            bad("bands", e.what());
-        }
-    }
-    return s;
-}
-
-FigureSpec readFigureSpec(const std::string& path) {
-    const simdjson::padded_string bytes = json::readJsonFile(path);
-    FigureSpec s = parseFigureSpec(std::string(bytes.data(), bytes.size()), path);
-    // A relative run path is relative to the spec's folder, so a figure and its run move together
-    // (and so does an annotation file named beside them).
-    if (!s.run.empty() && fs::path(s.run).is_relative()) s.run = (fs::path(path).parent_path() / s.run).string();
-    if (!s.gt.empty() && fs::path(s.gt).is_relative()) s.gt = (fs::path(path).parent_path() / s.gt).string();
-    for (std::string& r : s.runs)
-        if (!r.empty() && fs::path(r).is_relative()) r = (fs::path(path).parent_path() / r).string();
-    return s;
-}
-
-void writeFigureSpec(const FigureSpec& spec, const std::string& path) {
-    writeFileAtomically(path, figureSpecJson(spec));
-}
-
-std::string figureOutputPath(const FigureSpec& spec, int64_t row, const std::string& fallback) {
-    if (!spec.output.empty()) {
-        std::string out = spec.output;
-        const size_t at = out.find("{row}");
-        if (at != std::string::npos) out.replace(at, 5, std::to_string(row));
-        return out;
-    }
-    if (spec.rows.size() <= 1) return fallback;
-    const fs::path p(fallback);
-    return (p.parent_path() / (p.stem().string() + "_" + std::to_string(row) + p.extension().string())).string();
-}
 
 void ensureGuiApplication() {
     if (QGuiApplication::instance()) return;
@@ -338,37 +56,6 @@ void ensureGuiApplication() {
 // Layout and drawing. Units are points (1/72 inch).
 
 namespace figure_draw {
-
-QFont figureFont() {
-    QFont f(QStringLiteral("DejaVu Sans"));
-    f.setPixelSize(100);  // drawn scaled: sizes stay in points whatever the device's DPI
-    return f;
-}
-
-double textWidth(const QString& text, double sizePt) {
-    static const QFontMetricsF metrics(figureFont());
-    return metrics.horizontalAdvance(text) * sizePt / 100.0;
-}
-
-// Draws text with its baseline-left at (x, y), or centred on x when `centre`.
-void drawText(QPainter& p, double x, double y, const QString& text, double sizePt, bool centre, double angle,
-              const QColor& colour) {
-    p.save();
-    p.translate(x, y);
-    if (angle != 0) p.rotate(angle);
-    p.scale(sizePt / 100.0, sizePt / 100.0);
-    p.setFont(figureFont());
-    p.setPen(colour);
-    const double w = centre ? textWidth(text, sizePt) * 100.0 / sizePt : 0;
-    p.drawText(QPointF(-w / 2, 0), text);
-    p.restore();
-}
-
-QString label(const std::string& name) {
-    QString s = QString::fromStdString(name);
-    s.replace(QLatin1Char('_'), QLatin1Char(' '));
-    return s;
-}
 
 QColor sideColour(const std::string& a, const std::string& b) {
     auto side = [](const std::string& n) {
@@ -474,13 +161,6 @@ std::array<double, 6> panelToCrop(double x, double y, double width, int cropWidt
 
 // ---- Scales figures: three plots over the whole run, one above the other.
 
-// matplotlib's tab10, as the workbench's plots.
-QColor tab10(size_t i) {
-    static const QColor colours[] = {{31, 119, 180}, {255, 127, 14},  {44, 160, 44},   {214, 39, 40},  {148, 103, 189},
-                                     {140, 86, 75},  {227, 119, 194}, {127, 127, 127}, {188, 189, 34}, {23, 190, 207}};
-    return colours[i % (sizeof colours / sizeof colours[0])];
-}
-
 // The bands of a scales spec (checked when the spec was read; Error here for one built in code).
 std::vector<AreaRange> scaleBands(const FigureSpec& s) {
     if (s.bands.empty()) return defaultScaleBands();
@@ -489,29 +169,6 @@ std::vector<AreaRange> scaleBands(const FigureSpec& s) {
     } catch (const EvaluationError& e) {
         throw Error(std::string("figure: bands: ") + e.what());
     }
-}
-
-// Legend entries left to right, wrapped at `width`: each entry's x offset and row.
-std::vector<std::pair<double, int>> legendPlaces(const std::vector<QString>& names, double width,
-                                                 double swatch = kSwatch) {
-    std::vector<std::pair<double, int>> out;
-    double x = 0;
-    int row = 0;
-    for (const QString& name : names) {
-        const double w = swatch + 2 + textWidth(name, kSmallFontPt);
-        if (x > 0 && x + w > width) {  // the next row
-            x = 0;
-            ++row;
-        }
-        out.emplace_back(x, row);
-        x += w + kLegendGap;
-    }
-    return out;
-}
-
-int legendRows(const std::vector<QString>& names, double width, double swatch = kSwatch) {
-    const auto places = legendPlaces(names, width, swatch);
-    return places.empty() ? 0 : places.back().second + 1;
 }
 
 struct ScalesGeometry {
@@ -941,79 +598,6 @@ void drawColorbar(QPainter& p, const Colormap& cm, double x, double top, double 
     p.restore();
 }
 
-// Paints a figure of width × height points into `path` as PNG (at `dpi`), SVG or PDF, by its
-// extension, and writes it atomically.
-void writePaintedFigure(const std::string& path, double width, double height, int dpi,
-                        const std::function<void(QPainter&)>& paint) {
-    const std::string ext = fs::path(path).extension().string();
-    QByteArray bytes;
-    if (ext == ".png") {
-        const double k = dpi / 72.0;
-        QImage image(static_cast<int>(std::ceil(width * k)), static_cast<int>(std::ceil(height * k)),
-                     QImage::Format_RGB32);
-        image.fill(Qt::white);
-        image.setDotsPerMeterX(static_cast<int>(std::lround(dpi / 0.0254)));
-        image.setDotsPerMeterY(static_cast<int>(std::lround(dpi / 0.0254)));
-        {
-            QPainter p(&image);
-            p.setRenderHint(QPainter::SmoothPixmapTransform, true);
-            p.scale(k, k);
-            paint(p);
-        }
-        QBuffer buffer(&bytes);
-        buffer.open(QIODevice::WriteOnly);
-        if (!image.save(&buffer, "PNG")) throw FileError(path, "cannot encode the PNG");
-    } else if (ext == ".svg") {
-        QBuffer buffer(&bytes);
-        buffer.open(QIODevice::WriteOnly);
-        QSvgGenerator svg;
-        svg.setOutputDevice(&buffer);
-        svg.setResolution(72);
-        svg.setSize(QSize(static_cast<int>(std::ceil(width)), static_cast<int>(std::ceil(height))));
-        svg.setViewBox(QRectF(0, 0, width, height));
-        svg.setTitle(QStringLiteral("PoseScope figure"));
-        QPainter p;
-        if (!p.begin(&svg)) throw FileError(path, "cannot start the SVG");
-        paint(p);
-        p.end();
-    } else if (ext == ".pdf") {
-        QBuffer buffer(&bytes);
-        buffer.open(QIODevice::WriteOnly);
-        QPdfWriter pdf(&buffer);
-        pdf.setResolution(72);
-        pdf.setPageSize(QPageSize(QSizeF(width, height), QPageSize::Point, QString(), QPageSize::ExactMatch));
-        pdf.setPageMargins(QMarginsF(0, 0, 0, 0));
-        pdf.setCreator(QStringLiteral("PoseScope"));
-        QPainter p;
-        if (!p.begin(&pdf)) throw FileError(path, "cannot start the PDF");
-        paint(p);
-        p.end();
-    } else {
-        throw FileError(path, "unknown figure format \"" + ext + "\" (use .png, .svg or .pdf)");
-    }
-    writeFileAtomically(path, std::string(bytes.constData(), static_cast<size_t>(bytes.size())));
-}
-
-// A line through the points, broken where one is missing (a NaN coordinate); `dots` receives the
-// points drawn.
-QPainterPath brokenLine(const std::vector<QPointF>& points, std::vector<QPointF>& dots) {
-    QPainterPath path;
-    bool open = false;
-    for (const QPointF& q : points) {
-        if (!std::isfinite(q.x()) || !std::isfinite(q.y())) {
-            open = false;
-            continue;
-        }
-        if (open)
-            path.lineTo(q);
-        else
-            path.moveTo(q);
-        open = true;
-        dots.push_back(q);
-    }
-    return path;
-}
-
 // The layer-wise plot: per layer, the keypoint's layer-wise peak and its dependency row's entropy
 // (relative to a uniform row) on the left axis, its distances to the final prediction and to the
 // ground truth (crop pixels) on the right one; gaps where a value is missing.
@@ -1135,106 +719,6 @@ void drawPruningPlot(QPainter& p, const std::vector<PruningErrorBin>& bins, cons
         p.drawEllipse(q, 1.4, 1.4);
         drawText(p, q.x(), q.y() - kSmallFontPt * 0.8, QStringLiteral("n=%1").arg(b.count), kSmallFontPt, true);
     }
-}
-
-// A step of about a quarter of `span` (1, 2, 2.5 or 5 × a power of ten), for ticks.
-double niceStep(double span) {
-    const double raw = span / 4, magnitude = std::pow(10.0, std::floor(std::log10(raw)));
-    for (double m : {1.0, 2.0, 2.5, 5.0})
-        if (m * magnitude >= raw * 0.999) return m * magnitude;
-    return 10 * magnitude;
-}
-
-std::vector<LegendEntry> tab10Entries(const std::vector<QString>& names, Swatch swatch) {
-    std::vector<LegendEntry> out;
-    for (size_t i = 0; i < names.size(); ++i)
-        out.push_back({names[i], tab10(i), swatch});
-    return out;
-}
-
-std::vector<QString> legendNames(const std::vector<LegendEntry>& entries) {
-    std::vector<QString> names;
-    for (const LegendEntry& e : entries)
-        names.push_back(e.name);
-    return names;
-}
-
-// The pen of a plotted line: solid, or dashed (short dashes, so a legend swatch shows them).
-QPen linePen(const QColor& colour, Swatch swatch, double width) {
-    QPen pen(colour, width);
-    if (swatch == Swatch::Dashed) pen.setDashPattern({2.6, 1.6});
-    return pen;
-}
-
-// The swatch width of a legend: longer when it shows dashed lines, so that their dashes show.
-double swatchWidth(const std::vector<LegendEntry>& entries) {
-    for (const LegendEntry& e : entries)
-        if (e.swatch == Swatch::Dashed) return kSwatch * 2;
-    return kSwatch;
-}
-
-// The legend of `entries` left to right from `left`, wrapped at `width`, its first row's baseline
-// at `baseline`.
-void drawLegend(QPainter& p, double left, double baseline, double width, const std::vector<LegendEntry>& entries) {
-    const double sw = swatchWidth(entries);
-    const auto places = legendPlaces(legendNames(entries), width, sw);
-    for (size_t i = 0; i < entries.size(); ++i) {
-        const LegendEntry& e = entries[i];
-        const double x = left + places[i].first, y = baseline + places[i].second * kLegendRowH;
-        p.save();
-        if (e.swatch == Swatch::Bar) {
-            p.fillRect(QRectF(x, y - kSmallFontPt * 0.75, sw, kSmallFontPt * 0.75), e.colour);
-        } else {
-            p.setPen(linePen(e.colour, e.swatch));
-            p.drawLine(QPointF(x, y - kSmallFontPt * 0.35), QPointF(x + sw, y - kSmallFontPt * 0.35));
-            if (e.swatch == Swatch::Line) {  // a dot as on the lines; dashed swatches show their dashes
-                p.setPen(Qt::NoPen);
-                p.setBrush(e.colour);
-                p.drawEllipse(QPointF(x + sw / 2, y - kSmallFontPt * 0.35), 1.2, 1.2);
-            }
-        }
-        p.restore();
-        drawText(p, x + sw + 2, y, e.name, kSmallFontPt);
-    }
-}
-
-// The height a plot's title and legend take above its area.
-double plotHeaderHeight(const std::vector<LegendEntry>& entries, double width) {
-    return kTitleH + legendRows(legendNames(entries), width, swatchWidth(entries)) * kLegendRowH;
-}
-
-// A plot's title and legend above its area.
-void drawPlotHeader(QPainter& p, const PlotArea& a, const QString& title, const std::vector<LegendEntry>& entries) {
-    const double top = a.y0 - plotHeaderHeight(entries, a.w);
-    drawText(p, a.x0 + a.w / 2, top + kFontPt * 1.05, title, kFontPt, true);
-    drawLegend(p, a.x0, top + kTitleH + kSmallFontPt * 1.1, a.w, entries);
-}
-
-// A linear y axis from `lo` to `hi` with labelled ticks every `step` and light grid lines, and the
-// axis label.
-void drawYAxis(QPainter& p, const PlotArea& a, double lo, double hi, double step, const QString& name) {
-    p.save();
-    for (int i = 0; lo + i * step <= hi + step * 1e-4; ++i) {
-        double v = lo + i * step;
-        if (std::abs(v) < step * 1e-6) v = 0;
-        const double y = a.y0 + a.h - a.h * (v - lo) / (hi - lo);
-        p.setPen(QPen(QColor(225, 225, 225), 0.3));
-        if (i > 0) p.drawLine(QPointF(a.x0, y), QPointF(a.x0 + a.w, y));
-        p.setPen(QPen(QColor(20, 20, 20), 0.5));
-        p.drawLine(QPointF(a.x0 - 2, y), QPointF(a.x0, y));
-        const QString t = QString::number(v, 'g', 3);
-        drawText(p, a.x0 - 3 - textWidth(t, kSmallFontPt), y + kSmallFontPt * 0.35, t, kSmallFontPt);
-    }
-    p.restore();
-    drawText(p, a.x0 - kAxisWidth * 0.75, a.y0 + a.h / 2, name, kSmallFontPt, true, -90);
-}
-
-void drawFrame(QPainter& p, const PlotArea& a) {
-    p.save();
-    p.setPen(QPen(QColor(20, 20, 20), 0.5));
-    p.setBrush(Qt::NoBrush);
-    p.drawRect(QRectF(a.x0, a.y0, a.w, a.h));
-    p.restore();
 }
 
 // The scales figure: (a) AP, AP50 and AP75 per band with its persons; (b) the mean keypoint error
@@ -1432,95 +916,6 @@ OcclusionGeometry occlusionGeometry(const FigureSpec& s, const OcclusionFigureDa
     g.width = g.x0 + g.w + kMargin * 2;
     g.height = y + kMargin;
     return g;
-}
-
-// A y range over the finite `values` (and 0 when `withZero`) at nice ticks: lo, hi, step.
-std::array<double, 3> niceRange(const std::vector<double>& values, bool withZero) {
-    double lo = std::numeric_limits<double>::infinity(), hi = -lo;
-    for (double v : values)
-        if (std::isfinite(v)) lo = std::min(lo, v), hi = std::max(hi, v);
-    if (!std::isfinite(lo)) return {0, 1, 0.25};
-    if (withZero) lo = std::min(lo, 0.0), hi = std::max(hi, 0.0);
-    if (hi - lo < 1e-9) {
-        const double pad = std::max(0.05, std::abs(hi) * 0.1);
-        lo -= withZero && lo >= 0 ? 0 : pad;
-        hi += pad;
-    }
-    const double step = niceStep(hi - lo);
-    const double a = std::floor(lo / step + 1e-9) * step, b = std::ceil(hi / step - 1e-9) * step;
-    return {a, b > a ? b : a + step, step};
-}
-
-// The layer axis under a plot: layer numbers when every model has as many layers, else the
-// relative depth (layer + ½) / layers. Values lie at (l + ½) / L either way.
-void drawLayerAxis(QPainter& p, const PlotArea& a, const std::vector<int>& layers) {
-    const bool same = std::all_of(layers.begin(), layers.end(), [&](int L) { return L == layers.front(); });
-    p.save();
-    p.setPen(QPen(QColor(20, 20, 20), 0.5));
-    const double base = a.y0 + a.h;
-    if (same && !layers.empty()) {
-        const int L = std::max(1, layers.front());
-        const int every =
-            std::max(1, static_cast<int>(std::ceil(L * (textWidth(QStringLiteral("88"), kSmallFontPt) + 3) / a.w)));
-        for (int l = 0; l < L; ++l) {
-            const double x = a.x0 + a.w * (l + 0.5) / L;
-            p.drawLine(QPointF(x, base), QPointF(x, base + 2));
-            if (l % every == 0) drawText(p, x, base + kSmallFontPt * 1.4, QString::number(l + 1), kSmallFontPt, true);
-        }
-        drawText(p, a.x0 + a.w / 2, base + kSmallFontPt * 1.4 + kFontPt * 1.3, QStringLiteral("layer"), kFontPt, true);
-    } else {
-        for (double f : {0.0, 0.25, 0.5, 0.75, 1.0}) {
-            const double x = a.x0 + a.w * f;
-            p.drawLine(QPointF(x, base), QPointF(x, base + 2));
-            drawText(p, x, base + kSmallFontPt * 1.4, QString::number(f, 'g', 2), kSmallFontPt, true);
-        }
-        drawText(p, a.x0 + a.w / 2, base + kSmallFontPt * 1.4 + kFontPt * 1.3,
-                 QStringLiteral("relative depth (layer + ½) / layers"), kFontPt, true);
-    }
-    p.restore();
-}
-
-// One model's values per layer (at (l + ½) / L) as a line with dots; gaps where a value is missing.
-void drawLayerSeries(QPainter& p, const PlotArea& a, const std::vector<double>& values, double lo, double hi,
-                     const QColor& colour, Swatch swatch) {
-    const size_t L = values.size();
-    std::vector<QPointF> points, dots;
-    for (size_t l = 0; l < L; ++l)
-        points.emplace_back(a.x0 + a.w * (static_cast<double>(l) + 0.5) / static_cast<double>(L),
-                            a.y0 + a.h - a.h * (values[l] - lo) / (hi - lo));  // NaN where missing
-    const QPainterPath path = brokenLine(points, dots);
-    p.save();
-    p.setClipRect(QRectF(a.x0 - 2, a.y0 - 2, a.w + 4, a.h + 4));
-    p.setPen(linePen(colour, swatch));
-    p.setBrush(Qt::NoBrush);
-    p.drawPath(path);
-    p.setPen(Qt::NoPen);
-    p.setBrush(colour);
-    for (const QPointF& q : dots)
-        p.drawEllipse(q, 1.3, 1.3);
-    p.restore();
-}
-
-// A plot of per layer series: each model's solid and dashed values in its colour, axes, frame;
-// `empty` is written in the area when no model has a value.
-void drawLayerPlot(QPainter& p, const PlotArea& a, const std::vector<int>& layers,
-                   const std::vector<std::pair<std::vector<double>, std::vector<double>>>& series, bool withZero,
-                   const QString& yName, const QString& empty) {
-    std::vector<double> all;
-    for (const auto& [solid, dashed] : series) {
-        all.insert(all.end(), solid.begin(), solid.end());
-        all.insert(all.end(), dashed.begin(), dashed.end());
-    }
-    const bool any = std::any_of(all.begin(), all.end(), [](double v) { return std::isfinite(v); });
-    const auto [lo, hi, step] = niceRange(all, withZero);
-    drawYAxis(p, a, lo, hi, step, yName);
-    drawLayerAxis(p, a, layers);
-    if (!any) drawText(p, a.x0 + a.w / 2, a.y0 + a.h / 2, empty, kSmallFontPt, true);
-    for (size_t m = 0; m < series.size(); ++m) {
-        drawLayerSeries(p, a, series[m].first, lo, hi, tab10(m), Swatch::Line);
-        drawLayerSeries(p, a, series[m].second, lo, hi, tab10(m), Swatch::Dashed);
-    }
-    drawFrame(p, a);
 }
 
 // The occlusion figure: (a) per layer agreement of attention with the causal effect for all

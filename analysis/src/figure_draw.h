@@ -1,6 +1,7 @@
-// Private: the drawing vocabulary of figures (figure.cpp) shared with the comparison charts
-// (figure_comparison.cpp): sizes in points, text, the tab10 colours, plot areas with axes, legends
-// and per-layer series. Thread-safety: as QPainter; textWidth's font metrics are built once.
+// Private: the drawing vocabulary of figures, defined in figure_plots.cpp and used by figure.cpp,
+// the comparison charts (figure_comparison.cpp) and the training figure (training_figure.cpp):
+// sizes in points, text, the tab10 colours, plot areas with axes, legends, per-layer series and
+// the PNG/SVG/PDF writer. Thread-safety: as QPainter; textWidth's font metrics are built once.
 #pragma once
 
 #include "posescope/analysis/comparison.h"
@@ -56,6 +57,8 @@ QPen linePen(const QColor& colour, Swatch swatch, double width = 1.1);
 double niceStep(double span);
 std::array<double, 3> niceRange(const std::vector<double>& values, bool withZero);
 /// The height a plot's title and legend take above its area; drawing them there.
+/// How many rows a legend of these names takes in `width` (swatch: the marker before each name).
+int legendRows(const std::vector<QString>& names, double width, double swatch = kSwatch);
 double plotHeaderHeight(const std::vector<LegendEntry>& entries, double width);
 void drawPlotHeader(QPainter& p, const PlotArea& a, const QString& title, const std::vector<LegendEntry>& entries);
 void drawLegend(QPainter& p, double left, double baseline, double width, const std::vector<LegendEntry>& entries);

@@ -83,7 +83,7 @@ analysis::RecordOptions recordOptionsFrom(const Args& a, int defaultBatch) {
     o.config = configFrom(a);
     o.checkpoint = a.value("--checkpoint");
     o.dataset = a.value("--dataset");
-    o.images = a.value("--images", "");
+    o.images = a.value("--images");
     o.boxes = a.value("--boxes", "");
     o.subset = a.integer("--subset", -1);
     if (a.has("--subset") && o.subset < 0) throw UsageError("--subset must be a count >= 0");
@@ -288,7 +288,7 @@ int runMerge(const std::vector<std::string>& argv) {
 Command recordCommand() {
     return {"record", "record a model over a dataset into a run file (HDF5)",
             "usage: posescope-cli record --config PRESET|YAML [--set KEY=VALUE]… --checkpoint F.pth\n"
-            "         --dataset ann.json [--images DIR] [--subset N | --ids ID,ID…] [--boxes det.json]\n"
+            "         --dataset ann.json --images DIR [--subset N | --ids ID,ID…] [--boxes det.json]\n"
             "         [--level keypoints|heatmaps|full] [--flip] [--decode dark|argmax|quarter]\n"
             "         [--no-layerwise]\n"
             "         [--shard i/n] [--batch N] [--flush-seconds S] --out run.h5 [--resume]\n"
@@ -312,7 +312,7 @@ Command recordCommand() {
 Command occludeCommand() {
     return {"occlude", "occlusion analysis of a model over a dataset, into a run file (HDF5)",
             "usage: posescope-cli occlude --config PRESET|YAML [--set KEY=VALUE]… --checkpoint F.pth\n"
-            "         --dataset ann.json [--images DIR] [--subset N | --ids ID,ID…] [--boxes det.json]\n"
+            "         --dataset ann.json --images DIR [--subset N | --ids ID,ID…] [--boxes det.json]\n"
             "         [--window PX] [--stride PX] [--fill mean|black|blur|noise|texture]\n"
             "         [--blur-sigma S] [--seed N] [--texture IMAGE] [--targeted-margin PX]\n"
             "         [--targeted-parts auto|none|NAME=KP,KP;…] [--targeted-all-rows]\n"

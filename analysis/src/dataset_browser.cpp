@@ -89,7 +89,8 @@ std::string DatasetBrowser::imagePath(int64_t row) const {
 cv::Mat DatasetBrowser::image(int64_t row) const {
     const std::string file = imagePath(row);
     if (file != m->cachedPath) {
-        m->cachedImage = loadImageRgb(file);
+        const detail::Planned& p = m->selection.samples[static_cast<size_t>(row)];
+        m->cachedImage = loadImageRgb(file, p.imageWidth, p.imageHeight);
         m->cachedPath = file;
     }
     return m->cachedImage;

@@ -125,7 +125,7 @@ private:
                         cachedPath = p.planned->imagePath;
                         cachedProblem.clear();
                         try {
-                            cached = loadImageRgb(cachedPath);
+                            cached = loadImageRgb(cachedPath, p.planned->imageWidth, p.planned->imageHeight);
                         } catch (const Error& e) {
                             cached = cv::Mat();
                             cachedProblem = e.what();

@@ -60,7 +60,10 @@ Selection selectSamples(const SelectionRequest& o) {
             Planned p;
             p.imageId = person.imageId;
             p.annotationId = person.annotationId;
-            p.imagePath = coco.imagePath(*coco.image(person.imageId));
+            const ImageInfo& image = *coco.image(person.imageId);
+            p.imagePath = coco.imagePath(image);
+            p.imageWidth = image.width;
+            p.imageHeight = image.height;
             p.box = person.box;
             p.score = static_cast<float>(person.score);
             p.cs = boxToCenterScale(person.box, aspect, 1.25);

@@ -25,6 +25,7 @@ struct Planned {
     int64_t index = 0;
     int64_t imageId = 0, annotationId = 0;
     std::string imagePath;
+    int imageWidth = 0, imageHeight = 0;  // as the annotation file gives them (0: not given)
     Box box;
     float score = 1;
     CenterScale cs;

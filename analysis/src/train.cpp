@@ -171,7 +171,7 @@ private:
         for (size_t i = begin; i < end; ++i) {
             const PersonInstance& p = *m_persons[m_order[i]];
             const ImageInfo* info = m_coco.image(p.imageId);
-            const cv::Mat rgb = loadImageRgb(m_coco.imagePath(*info));
+            const cv::Mat rgb = loadImageRgb(m_coco.imagePath(*info), info->width, info->height);
             // SimCC: joints in crop pixels (the "heatmap" is the input), no Gaussian maps (σ 0).
             const TrainingSample s = makeTrainingSample(
                 rgb, *p.annotation, p.box, m_input, m_simcc ? m_input : m_heatmap, m_simcc ? 0.0 : m_o.sigma,
@@ -563,7 +563,8 @@ TrainResult trainModel(const TrainOptions& o, const TrainCallbacks& cb) {
                 torch::empty({static_cast<int64_t>(end - begin), 3, inputSize.height, inputSize.width});
             for (size_t i = begin; i < end; ++i) {
                 const PersonInstance& p = *valSplit.persons[i];
-                const cv::Mat rgb = loadImageRgb(val.imagePath(*val.image(p.imageId)));
+                const ImageInfo& image = *val.image(p.imageId);
+                const cv::Mat rgb = loadImageRgb(val.imagePath(image), image.width, image.height);
                 cs.push_back(boxToCenterScale(p.box, static_cast<double>(inputSize.width) / inputSize.height, 1.25));
                 input[static_cast<int64_t>(i - begin)].copy_(models::preprocessCrop(rgb, cs.back(), inputSize));
             }

@@ -502,7 +502,7 @@ std::vector<const PersonAnnotation*> CocoDataset::annotationsOf(int64_t imageId)
 }
 
 std::string CocoDataset::imagePath(const ImageInfo& image) const {
-    if (m_imageDir.empty()) return image.fileName;
+    if (m_imageDir.empty() || (!image.fileName.empty() && image.fileName.front() == '/')) return image.fileName;
     return m_imageDir.back() == '/' ? m_imageDir + image.fileName : m_imageDir + "/" + image.fileName;
 }
 
@@ -533,7 +533,7 @@ std::vector<PersonInstance> detectedPersons(const CocoDataset& coco, const std::
     std::vector<PersonInstance> out;
     for (size_t i = 0; i < detections.size(); ++i) {
         const Detection& d = detections[i];
-        if (d.categoryId != 1 || d.score < minScore) continue;
+        if (d.categoryId != 1 || d.score < minScore || !(d.bbox.w > 0 && d.bbox.h > 0)) continue;
         if (!coco.image(d.imageId))
             throw FileError(detectionsFile, "[" + std::to_string(i) + "].image_id: image " + std::to_string(d.imageId) +
                                                 " is not in " + coco.annotationFile());

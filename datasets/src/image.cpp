@@ -10,6 +10,7 @@
 #include <cstring>
 #include <fstream>
 #include <iterator>
+#include <string>
 #include <vector>
 
 namespace posescope {
@@ -68,6 +69,26 @@ cv::Mat loadImageRgb(const std::string& path) {
     cv::Mat rgb;
     cv::cvtColor(bgr, rgb, cv::COLOR_BGR2RGB);
     return rgb;
+}
+
+cv::Mat loadImageRgb(const std::string& path, int expectedWidth, int expectedHeight) {
+    cv::Mat rgb = loadImageRgb(path);
+    const std::string problem = imageSizeProblem(rgb, expectedWidth, expectedHeight);
+    if (!problem.empty()) throw FileError(path, problem);
+    return rgb;
+}
+
+std::string imageSizeProblem(const cv::Mat& image, int expectedWidth, int expectedHeight) {
+    if (expectedWidth <= 0 || expectedHeight <= 0 || (image.cols == expectedWidth && image.rows == expectedHeight))
+        return "";
+    std::string out = "is " + std::to_string(image.cols) + "×" + std::to_string(image.rows) +
+                      " pixels, the annotation file says " + std::to_string(expectedWidth) + "×" +
+                      std::to_string(expectedHeight) + " (its boxes and keypoints would be cropped in the wrong place)";
+    if (image.cols == expectedHeight && image.rows == expectedWidth)
+        out +=
+            "; width and height are swapped: the file probably has an EXIF orientation tag, which PoseScope "
+            "ignores as the official pipelines do — save the image rotated as the annotations see it";
+    return out;
 }
 
 }  // namespace posescope

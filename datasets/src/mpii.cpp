@@ -43,7 +43,7 @@ MpiiDataset MpiiDataset::load(const std::string& jsonFile, const std::string& im
 }
 
 std::string MpiiDataset::imagePath(const MpiiSample& s) const {
-    if (m_imageDir.empty()) return s.image;
+    if (m_imageDir.empty() || (!s.image.empty() && s.image.front() == '/')) return s.image;
     return m_imageDir.back() == '/' ? m_imageDir + s.image : m_imageDir + "/" + s.image;
 }
 

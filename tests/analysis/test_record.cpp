@@ -18,6 +18,8 @@
 #include "test_paths.h"
 
 #include <gtest/gtest.h>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -101,6 +103,37 @@ TEST(Record, UnreadableImagesAreIssuesNotErrors) {
     EXPECT_EQ(r.skipped, static_cast<int64_t>(issues.size()));
     EXPECT_EQ(r.recorded + r.skipped, r.total);
     EXPECT_EQ(RunReader::open(o.out).header().skippedSamples, r.skipped);
+}
+
+TEST(Record, AnImageOfAnotherSizeThanTheAnnotationsSayIsSkippedNotCroppedWrong) {
+    RecordOptions o = smallRun("record_resized.h5");
+    const std::string folder = test::outputPath("record_resized");
+    std::filesystem::remove_all(folder);
+    std::filesystem::copy(std::filesystem::path(o.images), folder);
+    // Image 2 replaced by a half-size copy: its boxes would cut the wrong region.
+    const cv::Mat full = cv::imread(folder + "/000000000002.jpg");
+    ASSERT_FALSE(full.empty());
+    cv::Mat half;
+    cv::resize(full, half, cv::Size(full.cols / 2, full.rows / 2));
+    ASSERT_TRUE(cv::imwrite(folder + "/000000000002.jpg", half));
+    o.images = folder;
+    std::vector<std::pair<int64_t, std::string>> issues;
+    RecordCallbacks cb;
+    cb.issue = [&](int64_t index, const std::string& problem) { issues.emplace_back(index, problem); };
+    const RecordResult r = recordRun(o, cb);
+    ASSERT_FALSE(issues.empty());
+    const std::string said = std::to_string(half.cols) + "×" + std::to_string(half.rows) +
+                             " pixels, the annotation file says " + std::to_string(full.cols) + "×" +
+                             std::to_string(full.rows);
+    for (const auto& [index, problem] : issues) {
+        EXPECT_NE(problem.find("000000000002.jpg"), std::string::npos) << index << ": " << problem;
+        EXPECT_NE(problem.find(said), std::string::npos) << index << ": " << problem;
+    }
+    EXPECT_EQ(r.skipped, static_cast<int64_t>(issues.size()));
+    EXPECT_GT(r.recorded, 0);
+    const RunReader run = RunReader::open(o.out);
+    for (int64_t row = 0; row < run.size(); ++row)
+        EXPECT_NE(run.sample(row).imageId, 2);
 }
 
 TEST(Record, RefusesAnExistingFileAndAMissingFolder) {

@@ -133,6 +133,9 @@ TEST(CocoDataset, ReadsEveryField) {
     EXPECT_EQ(coco.image(9)->width, 100);
     EXPECT_EQ(coco.image(8), nullptr);
     EXPECT_EQ(coco.imagePath(*coco.image(7)), "/data/images/a.jpg");
+    ImageInfo absolute;
+    absolute.fileName = "/elsewhere/c.jpg";  // an absolute file_name is used as it is
+    EXPECT_EQ(coco.imagePath(absolute), "/elsewhere/c.jpg");
     EXPECT_EQ(coco.annotationsOf(7).size(), 3u);
     EXPECT_EQ(coco.annotationsOf(9).size(), 3u);
 }
@@ -239,10 +242,13 @@ TEST(CocoResults, DetectionsAndKeypointResults) {
 
 TEST(CocoResults, DetectedPersonsAsTheOfficialPipeline) {
     const CocoDataset coco = CocoDataset::parse(sampleJson(), "ann.json");
-    const std::vector<Detection> dets = {
-        {7, 1, {-5, 1, 30, 40}, 0.9}, {9, 3, {0, 0, 10, 10}, 0.8}, {9, 1, {0, 0, 10, 10}, 0.0}};
+    const std::vector<Detection> dets = {{7, 1, {-5, 1, 30, 40}, 0.9},
+                                         {9, 3, {0, 0, 10, 10}, 0.8},
+                                         {9, 1, {0, 0, 10, 10}, 0.0},
+                                         {9, 1, {3, 3, 0, 10}, 0.9},
+                                         {9, 1, {3, 3, 10, 0}, 0.9}};
     const auto persons = detectedPersons(coco, dets, "dets.json");
-    ASSERT_EQ(persons.size(), 2u);    // the car is dropped; score 0 passes IMAGE_THRE = 0
+    ASSERT_EQ(persons.size(), 2u);    // the car and the empty boxes are dropped; score 0 passes IMAGE_THRE = 0
     EXPECT_EQ(persons[0].box.x, -5);  // not clipped
     EXPECT_EQ(persons[0].score, 0.9);
     EXPECT_EQ(persons[0].annotation, nullptr);

@@ -38,6 +38,31 @@ TEST(LoadImageRgb, IgnoresExifOrientation) {
     EXPECT_EQ(loadImageRgb(path).size(), cv::Size(6, 4));
 }
 
+TEST(LoadImageRgb, AnImageOfAnotherSizeThanItsAnnotationFileSaysIsRefused) {
+    const std::string path = test::outputPath("sized.png");
+    ASSERT_TRUE(cv::imwrite(path, cv::Mat(4, 6, CV_8UC3, cv::Scalar::all(9))));
+    EXPECT_EQ(loadImageRgb(path, 6, 4).size(), cv::Size(6, 4));
+    EXPECT_EQ(loadImageRgb(path, 0, 0).size(), cv::Size(6, 4));  // no size given: not checked
+    EXPECT_EQ(imageSizeProblem(loadImageRgb(path), 6, 4), "");
+    try {
+        loadImageRgb(path, 12, 8);
+        FAIL();
+    } catch (const FileError& e) {
+        EXPECT_EQ(std::string(e.what()), path +
+                                             ": is 6×4 pixels, the annotation file says 12×8 (its boxes and "
+                                             "keypoints would be cropped in the wrong place)");
+    }
+    // Width and height swapped: most likely a photo with an EXIF orientation tag.
+    try {
+        loadImageRgb(path, 4, 6);
+        FAIL();
+    } catch (const FileError& e) {
+        const std::string m = e.what();
+        EXPECT_NE(m.find("is 6×4 pixels, the annotation file says 4×6"), std::string::npos) << m;
+        EXPECT_NE(m.find("EXIF orientation"), std::string::npos) << m;
+    }
+}
+
 TEST(LoadImageRgb, MissingAndCorruptFilesNameThePath) {
     const std::string missing = test::outputPath("missing.jpg");
     try {

@@ -64,6 +64,46 @@ TEST(ImageFolder, BoxesFromCsvAndJson) {
     EXPECT_EQ(ImageFolder::open(dir, dir + "/list.json").items()[0].boxes[0].h, 4);
 }
 
+TEST(ImageFolder, CsvAsSpreadsheetsWriteIt) {
+    const std::string dir = makeFolder("5");
+    cv::imwrite(dir + "/file1.png", cv::Mat(20, 30, CV_8UC3, cv::Scalar::all(1)));
+    cv::imwrite(dir + "/my, photo.png", cv::Mat(20, 30, CV_8UC3, cv::Scalar::all(2)));
+    // No header: a first row whose file name starts with "file" is a box, not a header.
+    std::ofstream(dir + "/rows.csv") << "file1.png,1,2,10,12\nb.png,3,4,5,6\n";
+    const ImageFolder rows = ImageFolder::open(dir, dir + "/rows.csv");
+    ASSERT_EQ(rows.items().size(), 4u);  // a.JPG, b.png, file1.png, my, photo.png
+    EXPECT_EQ(rows.items()[2].name, "file1.png");
+    ASSERT_EQ(rows.items()[2].boxes.size(), 1u);
+    EXPECT_EQ(rows.items()[2].boxes[0].h, 12);
+    // A byte order mark, a header of other words, quoted fields with commas and quotes, upper-case .CSV.
+    std::ofstream(dir + "/EXCEL.CSV") << "\xEF\xBB\xBF\"image\",\"left\",\"top\",\"width\",\"height\"\r\n"
+                                      << "\"my, photo.png\",\"1\",2,3,4\r\nfile1.png, 5 ,6,7,8\r\n";
+    const ImageFolder excel = ImageFolder::open(dir, dir + "/EXCEL.CSV");
+    ASSERT_EQ(excel.items()[3].boxes.size(), 1u);
+    EXPECT_EQ(excel.items()[3].boxes[0].x, 1);
+    EXPECT_EQ(excel.items()[3].boxes[0].h, 4);
+    ASSERT_EQ(excel.items()[2].boxes.size(), 1u);
+    EXPECT_EQ(excel.items()[2].boxes[0].x, 5);
+    std::ofstream(dir + "/open.csv") << "\"b.png,1,2,3,4\n";
+    EXPECT_EQ(errorOf(dir, dir + "/open.csv"), dir + "/open.csv: line 1: a quoted field is not closed");
+    // Only the first row may be a header.
+    std::ofstream(dir + "/late.csv") << "b.png,1,2,3,4\nfile,x,y,w,h\n";
+    EXPECT_EQ(errorOf(dir, dir + "/late.csv"), dir + "/late.csv: line 2: x, y, w, h must be numbers");
+}
+
+TEST(ImageFolder, DanglingLinksAndMacResourceForksAreLeftOutWhereverTheyAre) {
+    const std::string dir = makeFolder("6");
+    std::filesystem::create_symlink(dir + "/nowhere.jpg", dir + "/0_dangling.jpg");
+    std::filesystem::create_symlink(dir + "/nowhere.jpg", dir + "/z_dangling.jpg");
+    std::filesystem::create_symlink(dir + "/b.png", dir + "/link.png");
+    std::ofstream(dir + "/._b.png") << "AppleDouble";
+    const ImageFolder f = ImageFolder::open(dir);
+    std::vector<std::string> names;
+    for (const FolderImage& i : f.items())
+        names.push_back(i.name);
+    EXPECT_EQ(names, (std::vector<std::string>{"a.JPG", "b.png", "link.png"}));
+}
+
 TEST(ImageFolder, ErrorsNameTheFileAndPlace) {
     const std::string dir = makeFolder("3");
     EXPECT_EQ(errorOf(dir + "/missing", ""), dir + "/missing: not a folder (or it cannot be read)");

@@ -65,7 +65,7 @@ public:
     std::vector<const PersonAnnotation*> annotationsOf(int64_t imageId) const;
     /// The person instances of the official pipelines, image by image in file order.
     const std::vector<PersonInstance>& personInstances() const { return m_persons; }
-    /// imageDir / file_name.
+    /// imageDir / file_name (file_name itself when it is an absolute path).
     std::string imagePath(const ImageInfo& image) const;
     /// The person category's keypoint names (COCO's 17 for COCO files).
     const std::vector<std::string>& keypointNames() const;
@@ -100,7 +100,9 @@ std::vector<Detection> loadDetections(const std::string& path);
 
 /// The person instances of a detections file as the official pipelines use them for detected-box
 /// evaluation (TEST.USE_GT_BBOX false): category 1 only, score ≥ `minScore` (IMAGE_THRE, 0.0),
-/// boxes as detected, not clipped. Images unknown to `coco` are a FileError naming `detectionsFile`.
+/// boxes as detected, not clipped; boxes of zero width or height are left out (the official code
+/// would crop them with a degenerate transform). Images unknown to `coco` are a FileError naming
+/// `detectionsFile`.
 std::vector<PersonInstance> detectedPersons(const CocoDataset& coco, const std::vector<Detection>& detections,
                                             const std::string& detectionsFile, double minScore = 0.0);
 

@@ -8,6 +8,10 @@
 // file, "truncated JPEG (…)" for a JPEG cut short (libjpeg would decode its lower part grey),
 // "not a readable image (corrupt or unsupported format)" for anything OpenCV cannot decode.
 // A failing image is an error for that sample only; callers keep going with the rest.
+// imageSizeProblem compares a loaded image with the size its annotation file gives: COCO
+// keypoints are in that frame, so an image of another size (a replaced file, or a photo whose
+// EXIF orientation tag turns it, which the pixels as stored do not show) would be cropped in the
+// wrong place without any error.
 // Thread-safety: safe to call concurrently.
 #pragma once
 
@@ -18,5 +22,14 @@
 namespace posescope {
 
 cv::Mat loadImageRgb(const std::string& path);
+
+/// loadImageRgb, and a FileError (imageSizeProblem's) when the image is not the size its
+/// annotation file gives (0: not given, not checked).
+cv::Mat loadImageRgb(const std::string& path, int expectedWidth, int expectedHeight);
+
+/// "" when `image` is expectedWidth × expectedHeight pixels or the annotation file gives no size
+/// (0), else one line for a FileError on the image: "is 300×400 pixels, the annotation file says
+/// 400×300 …" (with a note on EXIF orientation when width and height are swapped).
+std::string imageSizeProblem(const cv::Mat& image, int expectedWidth, int expectedHeight);
 
 }  // namespace posescope

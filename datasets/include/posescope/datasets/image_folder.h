@@ -8,9 +8,11 @@
 //       for (const posescope::Box& b : folder.boxesFor(item, rgb.size())) …
 //   }
 //
-// Images: *.jpg, *.jpeg, *.png, *.bmp, *.tif, *.tiff, *.webp directly in the folder (not in
-// subfolders), sorted by name. Boxes file (optional):
-//   CSV  — one box per line: file,x,y,w,h (a header line starting with "file" is skipped);
+// Images: *.jpg, *.jpeg, *.png, *.bmp, *.tif, *.tiff, *.webp (any case) directly in the folder
+// (not in subfolders; dangling links and macOS "._*" files are left out), sorted by name (byte
+// order). Boxes file (optional; .csv in any case is CSV, anything else JSON):
+//   CSV  — one box per line: file,x,y,w,h; a first line whose x, y, w, h are not numbers is a
+//          header and skipped; fields may be double-quoted; a UTF-8 byte order mark is ignored;
 //   JSON — {"file.jpg": [[x, y, w, h], …], …} or [{"file": "file.jpg", "bbox": [x, y, w, h]}, …].
 // Images without boxes use the whole image.
 // Errors: FileError naming the folder or boxes file and the problem (line number or JSON path).

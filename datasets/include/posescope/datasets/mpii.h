@@ -37,6 +37,7 @@ class MpiiDataset {
 public:
     static MpiiDataset load(const std::string& jsonFile, const std::string& imageDir = "");
     const std::vector<MpiiSample>& samples() const { return m_samples; }
+    /// imageDir / image (the image itself when it is an absolute path).
     std::string imagePath(const MpiiSample& s) const;
 
 private:

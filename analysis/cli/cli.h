@@ -53,6 +53,13 @@ struct Command {
 /// --config PRESET|FILE.yaml with every --set KEY=VALUE applied in order (args.cpp).
 models::ModelConfig configFrom(const Args& a);
 
+/// Before any work, the output file named by `option` (output.cpp): not a folder, in a folder
+/// that exists, not one of `inputs` (also under another name), and not an HDF5 file that would be
+/// replaced — a recorded run never, another HDF5 file only by an `hdf5Output`. UsageError or
+/// FileError naming the option and the path. Nothing the user recorded is overwritten by mistake.
+void checkOutput(const std::string& option, const std::string& out, const std::vector<std::string>& inputs,
+                 bool hdf5Output = false);
+
 /// "1h05m" or "3m07s"; "?" when unknown (progress.cpp).
 std::string durationText(double seconds);
 

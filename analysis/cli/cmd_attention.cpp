@@ -61,6 +61,11 @@ int runAttentionStats(const std::vector<std::string>& argv) {
     const Args a(argv, {"--labelled"}, {"--csv", "--annotations"});
     if (a.positional().empty()) throw UsageError("attention-stats takes one or more run files");
     if (a.has("--annotations") && a.positional().size() > 1) throw UsageError("--annotations applies to one run only");
+    if (a.has("--csv")) {
+        std::vector<std::string> inputs = a.positional();
+        inputs.push_back(a.value("--annotations", ""));
+        checkOutput("--csv", a.value("--csv"), inputs);
+    }
     analysis::AttentionStatsOptions o;
     o.labelledOnly = a.flag("--labelled");
     o.annotationFile = a.value("--annotations", "");

@@ -38,6 +38,7 @@ Command convertCommand() {
             [](const std::vector<std::string>& argv) {
                 const Args a(argv, {}, {});
                 if (a.positional().size() != 2) throw UsageError("convert takes an input and an output file");
+                checkOutput("the output", a.positional()[1], {a.positional()[0]});
                 const auto ckpt = models::loadCheckpoint(a.positional()[0]);
                 models::saveStateDict(ckpt.tensors, a.positional()[1]);
                 std::cout << "wrote " << ckpt.tensors.size() << " tensors to " << a.positional()[1] << '\n';

@@ -4,10 +4,12 @@
 #include "cli.h"
 #include "posescope/analysis/comparison.h"
 #include "posescope/analysis/figure.h"
+#include "posescope/datasets/error.h"
 
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -75,6 +77,15 @@ int runCompare(const std::vector<std::string>& argv) {
     const long long figures = a.integer("--figures", 3);
     if (figures < 0) throw UsageError("--figures must be 0 or more");
     const std::string out = a.value("--out");
+    {  // found out now, not after hours of analysis
+        std::error_code ec;
+        if (std::filesystem::exists(out, ec) && !std::filesystem::is_directory(out, ec))
+            throw UsageError("--out " + out + " is a file; compare writes its tables into a folder");
+        const std::filesystem::path parent = std::filesystem::path(out).parent_path();
+        if (!parent.empty() && !std::filesystem::is_directory(parent, ec))
+            throw FileError(out, "cannot be created: " + parent.string() +
+                                     (std::filesystem::exists(parent, ec) ? " is not a folder" : " does not exist"));
+    }
 
     analysis::ComparisonOptions o;
     o.gtFile = a.value("--gt", "");

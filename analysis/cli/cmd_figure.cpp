@@ -66,7 +66,11 @@ Command figureCommand() {
                 const auto run = analysis::RunBrowser::open(spec.run);
                 if (a.has("--rows")) spec.rows = parseRows(a.value("--rows"), run->size());
                 if (spec.rows.empty()) throw UsageError("no rows to draw");
-                if (a.has("--out")) spec.output = a.value("--out");
+                if (a.has("--out")) {
+                    spec.output = a.value("--out");
+                    if (spec.output.find("{row}") == std::string::npos)
+                        checkOutput("--out", spec.output, {specPath, spec.run});
+                }
                 const std::string fallback = std::filesystem::path(specPath).replace_extension(".png").string();
                 if (spec.rows.size() > 1 && !spec.output.empty() && spec.output.find("{row}") == std::string::npos) {
                     const std::filesystem::path p(spec.output);

@@ -3,6 +3,7 @@
 #include "posescope/analysis/dependencies.h"
 #include "posescope/analysis/dependency_figure.h"
 #include "posescope/analysis/h5_file.h"
+#include "posescope/datasets/atomic_file.h"
 #include "posescope/datasets/image.h"
 #include "posescope/datasets/json_text.h"
 #include "posescope/datasets/skeleton.h"
@@ -14,7 +15,9 @@
 #include "posescope/models/pose_output.h"
 #include "posescope/models/preprocess.h"
 
+#include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <optional>
@@ -37,9 +40,11 @@ std::optional<Box> parseBox(const std::string& text) {
     std::stringstream in(text);
     for (std::string part; std::getline(in, part, ',');) {
         try {
-            v.push_back(std::stod(part));
+            size_t used = 0;
+            v.push_back(std::stod(part, &used));
+            if (used != part.size() || !std::isfinite(v.back())) throw std::invalid_argument(part);
         } catch (const std::exception&) {
-            throw UsageError("--box must be x,y,w,h");
+            throw UsageError("--box must be x,y,w,h (finite numbers)");
         }
     }
     if (v.size() != 4 || !(v[2] > 0 && v[3] > 0)) throw UsageError("--box must be x,y,w,h with a positive size");
@@ -77,6 +82,11 @@ int runPredict(const std::vector<std::string>& argv) {
         {"--config", "--set", "--checkpoint", "--image", "--box", "--decode", "--out", "--figure", "--threshold"});
     if (!a.positional().empty()) throw UsageError("predict takes no positional arguments");
     const std::optional<Box> givenBox = parseBox(a.value("--box", ""));
+    const std::vector<std::string> inputs = {a.value("--image"), a.value("--checkpoint"), a.value("--config")};
+    checkOutput("--out", a.value("--out"), inputs);
+    if (a.has("--figure")) checkOutput("--figure", a.value("--figure"), inputs);
+    if (a.has("--figure") && a.value("--figure") == a.value("--out"))
+        throw UsageError("--figure and --out name the same file");
     const models::ModelConfig config = configFrom(a);
     const models::DecodeOptions decode{decodeMethod(a.value("--decode", "dark")),
                                        static_cast<int>(config.integer("TEST.BLUR_KERNEL", 11))};
@@ -86,6 +96,9 @@ int runPredict(const std::vector<std::string>& argv) {
 
     const cv::Mat rgb = loadImageRgb(a.value("--image"));
     const Box box = givenBox ? *givenBox : Box{0, 0, static_cast<double>(rgb.cols), static_cast<double>(rgb.rows)};
+    if (box.x >= rgb.cols || box.y >= rgb.rows || box.x + box.w <= 0 || box.y + box.h <= 0)
+        throw UsageError("--box lies outside the image (" + std::to_string(rgb.cols) + "×" + std::to_string(rgb.rows) +
+                         " pixels)");
     const models::PersonInput person = models::preprocessPerson(rgb, box, {info.inputWidth, info.inputHeight});
     const torch::Tensor input = person.tensor.unsqueeze(0);
     const bool figure = a.has("--figure");
@@ -116,11 +129,7 @@ int runPredict(const std::vector<std::string>& argv) {
         json << "]";
     }
     json << "}\n";
-    {
-        std::ofstream out(a.value("--out"));
-        out << json.str();
-        if (!out.flush()) throw FileError(a.value("--out"), "cannot write");
-    }
+    writeFileAtomically(a.value("--out"), json.str());
     if (figure) {
         analysis::DependencyFigure fig;
         fig.crop = analysis::denormalizeCrop(person.tensor);
@@ -208,23 +217,47 @@ Command forwardCommand() {
             const std::string input = a.value("--input");
             const size_t colon = input.rfind(":/");
             if (colon == std::string::npos) throw UsageError("--input must be FILE.h5:/dataset");
+            const std::string outPath = a.value("--out");
+            checkOutput("--out", outPath, {input.substr(0, colon), a.value("--checkpoint"), a.value("--config")},
+                        /*hdf5Output=*/true);
             const models::ModelConfig config = configFrom(a);
             const auto model = models::loadModel(config, a.value("--checkpoint"));
             const torch::Tensor x =
                 analysis::H5File::open(input.substr(0, colon)).readTensor(input.substr(colon + 1)).to(torch::kFloat32);
             models::Trace trace;
             const torch::Tensor heatmaps = model->forward(x, &trace);
-            analysis::H5File out = analysis::H5File::create(a.value("--out"));
-            out.writeTensor("/heatmaps", heatmaps);
-            for (const models::LayerTrace& t : trace.layers)
-                out.writeTensor("/attention/layer_" + std::to_string(t.index), t.attentionMean);
-            for (const auto& [name, value] : trace.extras)
-                out.writeTensor("/" + name, value);
-            const models::ModelInfo& info = model->info();
-            out.writeAttribute("/", "model", info.family + (info.variant.empty() ? "" : " " + info.variant));
-            out.writeAttribute("/", "config", config.source());
-            out.writeAttribute("/", "checkpoint", a.value("--checkpoint"));
-            out.close();
+            // Written beside the destination and renamed over it when complete: a failure (a full
+            // disk) leaves the old file, if any, and no half-written one.
+            const std::string temporary = outPath + ".partial";
+            struct RemoveUnlessKept {
+                std::string path;
+                bool keep = false;
+                ~RemoveUnlessKept() {
+                    std::error_code ec;
+                    if (!keep) std::filesystem::remove(path, ec);
+                }
+            } cleanup{temporary};
+            try {
+                analysis::H5File out = analysis::H5File::create(temporary);
+                out.writeTensor("/heatmaps", heatmaps);
+                for (const models::LayerTrace& t : trace.layers)
+                    out.writeTensor("/attention/layer_" + std::to_string(t.index), t.attentionMean);
+                for (const auto& [name, value] : trace.extras)
+                    out.writeTensor("/" + name, value);
+                const models::ModelInfo& info = model->info();
+                out.writeAttribute("/", "model", info.family + (info.variant.empty() ? "" : " " + info.variant));
+                out.writeAttribute("/", "config", config.source());
+                out.writeAttribute("/", "checkpoint", a.value("--checkpoint"));
+                out.close();
+            } catch (const FileError& e) {  // name the destination, not the temporary file
+                std::string what = e.what();
+                if (what.rfind(temporary + ": ", 0) == 0) what.erase(0, temporary.size() + 2);
+                throw FileError(outPath, what);
+            }
+            std::error_code ec;
+            std::filesystem::rename(temporary, outPath, ec);
+            if (ec) throw FileError(outPath, "cannot write: " + ec.message());
+            cleanup.keep = true;
             std::cout << "wrote heatmaps " << c10::str(heatmaps.sizes()) << " and " << trace.layers.size()
                       << " attention layers to " << a.value("--out") << '\n';
             return 0;

@@ -54,6 +54,7 @@ void addLayerValues(Table& t, const std::string& run, const std::string& model, 
 int runOcclusionReport(const std::vector<std::string>& argv) {
     const Args a(argv, {}, {"--measure", "--top", "--csv"});
     if (a.positional().empty()) throw UsageError("occlusion-report takes one or more occlusion run files");
+    if (a.has("--csv")) checkOutput("--csv", a.value("--csv"), a.positional());
     analysis::OcclusionReportOptions o;
     const std::string measure = a.value("--measure", "score");
     try {

@@ -5,6 +5,7 @@
 #include "posescope/analysis/run_scales.h"
 #include "posescope/analysis/run_store.h"
 #include "posescope/analysis/scale_analysis.h"
+#include "posescope/datasets/atomic_file.h"
 #include "posescope/datasets/error.h"
 
 #include <cerrno>
@@ -40,31 +41,28 @@ std::string number(double v, const char* format) {
 }
 
 // Tidy CSV: one value per line.
+// The --csv table, kept in memory and written at the end in one atomic step (an interrupted or
+// failed command leaves no half table, nor a truncated file of that name).
 class Csv {
 public:
     explicit Csv(const std::string& path) : m_path(path) {
-        if (path.empty()) return;
-        m_out.open(path);
-        if (!m_out) throw FileError(path, std::string("cannot write: ") + std::strerror(errno));
-        m_out << "table,band,keypoint,decoder,person_height,count,metric,value\n";
+        if (!path.empty()) m_text = "table,band,keypoint,decoder,person_height,count,metric,value\n";
     }
     void row(const std::string& table, const std::string& band, const std::string& keypoint, const std::string& decoder,
              const std::string& height, long long count, const std::string& metric, double value) {
-        if (!m_out.is_open()) return;
+        if (m_path.empty()) return;
         char v[64];
         std::snprintf(v, sizeof v, "%.17g", value);
-        m_out << table << ',' << band << ',' << keypoint << ',' << decoder << ',' << height << ',' << count << ','
-              << metric << ',' << (std::isnan(value) ? "" : v) << '\n';
+        m_text += table + ',' + band + ',' + keypoint + ',' + decoder + ',' + height + ',' + std::to_string(count) +
+                  ',' + metric + ',' + (std::isnan(value) ? "" : v) + '\n';
     }
     void close() {
-        if (!m_out.is_open()) return;
-        m_out.close();
-        if (!m_out) throw FileError(m_path, "cannot write");
+        if (!m_path.empty()) writeFileAtomically(m_path, m_text);
     }
 
 private:
     std::string m_path;
-    std::ofstream m_out;
+    std::string m_text;
 };
 
 void printAccuracy(const std::vector<analysis::BandAccuracy>& accuracy, Csv& csv) {
@@ -178,6 +176,11 @@ int runScales(const Args& a) {
     quantisation.seed = static_cast<uint64_t>(seed);
     if (!(quantisation.sigma > 0)) throw UsageError("--sigma must be positive");
 
+    if (a.has("--csv")) {
+        std::vector<std::string> inputs = a.positional();
+        if (a.has("--gt")) inputs.push_back(a.value("--gt"));
+        checkOutput("--csv", a.value("--csv"), inputs);
+    }
     Csv csv(a.value("--csv", ""));
     std::optional<analysis::RunReader> run;
     if (!a.positional().empty()) {

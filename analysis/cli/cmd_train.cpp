@@ -9,6 +9,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 #include <sstream>
 
@@ -255,15 +256,20 @@ Command trainingLogCommand() {
             [](const std::vector<std::string>& argv) {
                 const Args a(argv, {}, {"--figure", "--dpi", "--panel-width"});
                 if (a.positional().size() != 1) throw UsageError("training-log takes one training folder or log.csv");
+                analysis::TrainingFigureOptions o;  // checked before anything is printed
+                const long long dpi = a.integer("--dpi", o.dpi);
+                o.panelWidthMm = a.number("--panel-width", o.panelWidthMm);
+                if (dpi < 10 || dpi > 2400) throw UsageError("--dpi must be between 10 and 2400");
+                o.dpi = static_cast<int>(dpi);
+                if (!(o.panelWidthMm >= 20 && o.panelWidthMm <= 500))
+                    throw UsageError("--panel-width must be between 20 and 500 mm");
+                if (a.has("--figure")) {
+                    const std::filesystem::path given(a.positional()[0]);
+                    checkOutput("--figure", a.value("--figure"), {given.string(), (given / "log.csv").string()});
+                }
                 const analysis::TrainingLog log = analysis::readTrainingLog(a.positional()[0]);
                 std::cout << analysis::formatTrainingLogText(log);
                 if (a.has("--figure")) {
-                    analysis::TrainingFigureOptions o;
-                    o.dpi = static_cast<int>(a.integer("--dpi", o.dpi));
-                    o.panelWidthMm = a.number("--panel-width", o.panelWidthMm);
-                    if (o.dpi < 10 || o.dpi > 2400) throw UsageError("--dpi must be between 10 and 2400");
-                    if (!(o.panelWidthMm >= 20 && o.panelWidthMm <= 500))
-                        throw UsageError("--panel-width must be between 20 and 500 mm");
                     analysis::ensureGuiApplication();
                     analysis::writeTrainingFigure(log, a.value("--figure"), o);
                     std::cout << "wrote " << a.value("--figure") << '\n';

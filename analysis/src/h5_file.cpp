@@ -74,6 +74,9 @@ void requireHdf5File(const std::string& path) {
 
 void quiet() {
     static const bool once = [] {
+        // Every file is closed by its owner (RAII); HDF5's own clean-up at exit would retry a close
+        // that already failed (a full disk) and crash inside the library (SIGSEGV in H5F__close_cb).
+        H5dont_atexit();
         H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
         return true;
     }();

@@ -58,6 +58,7 @@ cv::Mat loadImageRgb(const std::string& path) {
         bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
         if (in.bad()) throw FileError(path, "read failed");
     }
+    if (bytes.empty()) throw FileError(path, "empty file, not an image");
     if (truncatedJpeg(bytes)) throw FileError(path, "truncated JPEG (its end is missing: the file was cut short)");
     cv::Mat bgr;
     try {

@@ -17,6 +17,10 @@ simdjson::padded_string readJsonFile(const std::string& path) {
         throw FileError(path,
                         std::string("cannot read: ") + (err ? std::strerror(err) : simdjson::error_message(error)));
     }
+    // A UTF-8 byte order mark (Windows editors write one) is not JSON: simdjson reads the document
+    // after it as the wrong type. Drop it.
+    if (text.size() >= 3 && std::memcmp(text.data(), "\xEF\xBB\xBF", 3) == 0)
+        return simdjson::padded_string(text.data() + 3, text.size() - 3);
     return text;
 }
 

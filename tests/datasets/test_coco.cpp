@@ -210,6 +210,13 @@ TEST(CocoDataset, MissingFileIsAClearError) {
     }
 }
 
+TEST(CocoDataset, AByteOrderMarkBeforeTheJsonIsIgnored) {
+    const std::string path = writeText("bom.json", "\xEF\xBB\xBF" + sampleJson());
+    const CocoDataset coco = CocoDataset::load(path);
+    EXPECT_EQ(coco.image(9)->width, 100);
+    EXPECT_EQ(coco.personInstances().size(), CocoDataset::parse(sampleJson(), "ann.json").personInstances().size());
+}
+
 TEST(CocoResults, DetectionsAndKeypointResults) {
     const std::string dets =
         writeText("dets.json", R"([{"image_id": 7, "category_id": 1, "bbox": [1.5, 2, 30, 40], "score": 0.9},

@@ -79,6 +79,14 @@ TEST(LoadImageRgb, MissingAndCorruptFilesNameThePath) {
     } catch (const FileError& e) {
         EXPECT_EQ(std::string(e.what()), corrupt + ": not a readable image (corrupt or unsupported format)");
     }
+    const std::string empty = test::outputPath("empty.jpg");
+    std::ofstream{empty};
+    try {
+        loadImageRgb(empty);
+        FAIL();
+    } catch (const FileError& e) {
+        EXPECT_EQ(std::string(e.what()), empty + ": empty file, not an image");  // not OpenCV's assertion text
+    }
 }
 
 TEST(LoadImageRgb, RefusesAJpegCutShortButNotDataAfterTheImage) {

@@ -57,7 +57,13 @@ std::string errorStack() {
 }
 
 [[noreturn]] void fail(const std::string& path, const std::string& what) {
-    throw H5Error(path, what + " (" + errorStack() + ")");
+    const std::string stack = errorStack();
+    // A chunk that no longer decompresses or matches its checksum: the bytes on disk are damaged.
+    const bool damaged = stack.find("inflate() failed") != std::string::npos ||
+                         stack.find("data error detected by") != std::string::npos ||
+                         stack.find("checksum") != std::string::npos;
+    throw H5Error(path,
+                  what + (damaged ? ": the file's data is damaged (a broken copy or disk?)" : "") + " (" + stack + ")");
 }
 
 void requireHdf5File(const std::string& path) {

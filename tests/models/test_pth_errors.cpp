@@ -77,6 +77,13 @@ struct Pickle {
         b.push_back(static_cast<uint8_t>(v));
         return *this;
     }
+    Pickle& big(int64_t v) {  // LONG1: 8 bytes, little-endian two's complement
+        b.push_back(0x8a);
+        b.push_back(8);
+        for (int i = 0; i < 8; ++i)
+            b.push_back(static_cast<uint8_t>(static_cast<uint64_t>(v) >> (8 * i)));
+        return *this;
+    }
     // OrderedDict{"w": FloatTensor of `size` elements over a storage of `numel`}
     static Pickle tensorDict(int numel, int size) {
         Pickle p;
@@ -182,6 +189,20 @@ TEST(PthErrors, ViewLargerThanItsStorage) {
     const std::string msg =
         errorOf(checkpointWith("big_view.pth", Pickle::tensorDict(4, 10), std::vector<uint8_t>(16)));
     EXPECT_NE(msg.find("tensor view needs 10 elements of storage '0', which holds only 4"), std::string::npos) << msg;
+}
+
+TEST(PthErrors, ShapesWhoseElementCountOverflowsAreRefusedNotPassedToLibTorch) {
+    // A 2^32 × 2^32 view with zero strides fits any storage, but its element count (2^64) overflows
+    // LibTorch's numel ("integer multiplication overflow", without a file name).
+    Pickle p;
+    p.global("collections", "OrderedDict").op(')').op('R').op('(').text("w");
+    p.global("torch._utils", "_rebuild_tensor_v2").op('(');
+    p.op('(').text("storage").global("torch", "FloatStorage").text("0").text("cpu").small(4).op('t').op('Q');
+    p.small(0).op('(').big(int64_t{1} << 32).big(int64_t{1} << 32).op('t').op('(').small(0).small(0).op('t');
+    p.raw({0x89}).op(')').op('t').op('R').op('u').op('.');
+    const std::string msg = errorOf(checkpointWith("overflow.pth", p, std::vector<uint8_t>(16)));
+    EXPECT_NE(msg.find("overflow.pth: data.pkl: tensor has more elements than any memory holds"), std::string::npos)
+        << msg;
 }
 
 TEST(PthErrors, StorageRecordShorterThanDeclared) {

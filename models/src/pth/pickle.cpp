@@ -2,6 +2,7 @@
 
 #include "posescope/datasets/error.h"
 
+#include <algorithm>
 #include <cstring>
 #include <set>
 #include <unordered_map>
@@ -301,16 +302,22 @@ Node* Machine::rebuildTensor(const std::vector<Node*>& a) {
     if (t->sizes.size() != t->strides.size()) fail("tensor size and stride have different lengths");
     if (t->offset < 0) fail("tensor has a negative storage offset");
     // The furthest element the view touches must lie inside the storage.
-    __int128 last = t->offset;
+    // Sizes and strides are below 2^63 each, so neither sum nor product overflows 128 bits before
+    // it is capped.
+    constexpr __int128 kCap = static_cast<__int128>(1) << 62;
+    __int128 last = t->offset, elements = 1;
     bool empty = false;
     for (size_t d = 0; d < t->sizes.size(); ++d) {
         if (t->sizes[d] < 0 || t->strides[d] < 0) fail("tensor has a negative size or stride");
         if (t->sizes[d] == 0) empty = true;
-        last += static_cast<__int128>(t->sizes[d] > 0 ? t->sizes[d] - 1 : 0) * t->strides[d];
+        last = std::min(kCap, last + static_cast<__int128>(t->sizes[d] > 0 ? t->sizes[d] - 1 : 0) * t->strides[d]);
+        elements = std::min(kCap, elements * t->sizes[d]);
     }
+    if (!empty && elements >= kCap) fail("tensor has more elements than any memory holds (2^62 or more)");
     if (!empty && last >= t->storage->numel)
-        fail("tensor view needs " + std::to_string(static_cast<long long>(last + 1)) + " elements of storage '" +
-             t->storage->key + "', which holds only " + std::to_string(t->storage->numel));
+        fail("tensor view needs " +
+             (last >= kCap ? std::string("2^62 or more") : std::to_string(static_cast<long long>(last + 1))) +
+             " elements of storage '" + t->storage->key + "', which holds only " + std::to_string(t->storage->numel));
     return t;
 }
 

@@ -55,7 +55,9 @@ bool parseNumber(const std::string& cell, double* out) {
 }
 
 // One data row against the header's width; an empty string when it is fine, else the problem.
-std::string parseRow(const std::string& line, const std::vector<std::string>& columns, TrainingLog::Row* row) {
+// `notFinite` (when not null and empty) receives the first nan/inf cell as "COLUMN is TEXT".
+std::string parseRow(const std::string& line, const std::vector<std::string>& columns, TrainingLog::Row* row,
+                     std::string* notFinite = nullptr) {
     std::vector<std::string> cells = splitCells(line);
     if (cells.size() < 3) return "the row needs kind, epoch and step";
     if (cells.size() > columns.size() + 3)
@@ -64,9 +66,9 @@ std::string parseRow(const std::string& line, const std::vector<std::string>& co
     if (cells[0].empty()) return "the row has no kind";
     row->kind = cells[0];
     double epoch = 0, step = 0;
-    if (!parseNumber(cells[1], &epoch) || epoch < 0 || epoch != std::floor(epoch))
+    if (!parseNumber(cells[1], &epoch) || epoch < 0 || epoch != std::floor(epoch) || epoch > 1e9)
         return "column epoch: \"" + cells[1] + "\" is not an epoch number";
-    if (!parseNumber(cells[2], &step) || step < 0 || step != std::floor(step))
+    if (!parseNumber(cells[2], &step) || step < 0 || step != std::floor(step) || step > 1e15)
         return "column step: \"" + cells[2] + "\" is not a step number";
     row->epoch = static_cast<int>(epoch);
     row->step = static_cast<int64_t>(step);
@@ -75,6 +77,10 @@ std::string parseRow(const std::string& line, const std::vector<std::string>& co
         const std::string& cell = cells[c + 3];
         if (cell.empty()) continue;
         if (!parseNumber(cell, &row->cells[c])) return "column " + columns[c] + ": \"" + cell + "\" is not a number";
+        if (!std::isfinite(row->cells[c])) {
+            if (notFinite && notFinite->empty()) *notFinite = columns[c] + " is " + cell;
+            row->cells[c] = std::numeric_limits<double>::quiet_NaN();
+        }
     }
     return {};
 }
@@ -181,8 +187,11 @@ TrainingLog parseTrainingLog(const std::string& text, const std::string& file) {
     for (size_t i = 1; i < lines.size(); ++i) {
         if (lines[i].empty()) continue;
         TrainingLog::Row row;
-        const std::string problem = parseRow(lines[i], log.columns, &row);
+        std::string notFinite;
+        const std::string problem = parseRow(lines[i], log.columns, &row, &notFinite);
         if (!problem.empty()) throw FileError(file, "line " + std::to_string(i + 1) + ": " + problem);
+        if (!notFinite.empty() && log.notFinite.empty())
+            log.notFinite = notFinite + " at epoch " + std::to_string(row.epoch) + ", step " + std::to_string(row.step);
         log.rows.push_back(std::move(row));
     }
     return log;
@@ -241,6 +250,8 @@ std::string formatTrainingLogText(const TrainingLog& log) {
             out << (i ? "  " : "") << std::setw(static_cast<int>(width[i])) << (i ? std::right : std::left) << line[i];
         out << '\n';
     }
+    if (!log.notFinite.empty())
+        out << "not a number: " << log.notFinite << " (the training diverged; a lower --lr may help)\n";
     if (const TrainingLog::Row* b = log.best("val_ap")) {
         out << "best validation AP " << numberCell(b->cells[static_cast<size_t>(log.columnIndex("val_ap"))])
             << " after epoch " << b->epoch << " (step " << b->step << ")\n";

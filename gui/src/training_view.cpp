@@ -152,6 +152,9 @@ void TrainingView::draw() {
                     .arg(best->epoch);
     const analysis::TrainingSeries rate = log.series("iter", "samples_per_s");
     if (!rate.empty()) text += tr(" · %1 samples/s").arg(rate.value.back(), 0, 'f', 1);
+    if (!log.notFinite.empty())
+        text += tr("<br><font color=\"#c0392b\">Not a number: %1 — the training diverged.</font>")
+                    .arg(QString::fromStdString(log.notFinite).toHtmlEscaped());
     m_summary->setText(text);
 }
 

@@ -93,6 +93,19 @@ TEST(TrainingLog, ReadsTheColumnsOfTrainAndPretrainLogs) {
     EXPECT_EQ(pretrain.best("val_ap"), nullptr);
 }
 
+TEST(TrainingLog, ADivergedTrainingSaysWhereItsLossStoppedBeingANumber) {
+    const std::string text = std::string(kTrainLog) + "iter,3,120,nan,0.0005,11,,,,160\n" +
+                             "iter,3,140,inf,0.0005,11,,,,180\n" + "epoch,3,150,nan,0.0005,11,0,0,0,200\n";
+    const TrainingLog log = parseTrainingLog(text, "log.csv");
+    EXPECT_EQ(log.notFinite, "loss is nan at epoch 3, step 120");
+    EXPECT_EQ(log.series("iter", "loss").value.size(), 3u);  // the finite losses only: the plot stays drawable
+    EXPECT_NE(formatTrainingLogText(log).find("not a number: loss is nan at epoch 3, step 120 (the training diverged"),
+              std::string::npos)
+        << formatTrainingLogText(log);
+    EXPECT_EQ(parseTrainingLog(kTrainLog, "log.csv").notFinite, "");
+    EXPECT_THROW(parseTrainingLog(std::string(kTrainLog) + "epoch,99999999999,0,1\n", "log.csv"), FileError);
+}
+
 TEST(TrainingLog, ARowStillBeingWrittenIsLeftOut) {
     // A training appends while the workbench reads: the last line has no newline yet.
     const TrainingLog log = parseTrainingLog(std::string(kTrainLog) + "iter,3,120,0.00", "log.csv");

@@ -45,6 +45,9 @@ struct TrainingLog {
     std::string path;                  // the log.csv read
     std::vector<std::string> columns;  // after kind,epoch,step, as the header names them
     std::vector<Row> rows;
+    /// Where a value first was not a finite number (a diverged training: "loss is nan at epoch 2,
+    /// step 57"); "" when every value is finite. Such cells read as NaN (empty) in rows.
+    std::string notFinite;
 
     /// -1 when the log has no such column.
     int columnIndex(const std::string& name) const;

@@ -80,12 +80,32 @@ RunCocoInput cocoInputOfRun(const RunReader& run, const std::string& gtFile, int
     const RunHeader& h = run.header();
     requireCoco(run, "COCO evaluation needs a COCO-format run");
     const int K = h.keypoints();
-    const CocoDataset gt = CocoDataset::load(gtFile.empty() ? h.dataset : gtFile);
+    const std::string gtPath = gtFile.empty() ? h.dataset : gtFile;
+    const CocoDataset gt = CocoDataset::load(gtPath);
+    // Another file than the run was recorded from may be right (a copy, the full file of a
+    // subset), but one of another dataset whose ids happen to overlap (SynthPose splits of other
+    // seeds) would score every prediction against other people: every row's person must be in it.
+    const auto notTheRunsDataset = [&](int64_t row, const std::string& why) {
+        return FileError(gtPath, "does not hold the persons " + run.path() + " was recorded on (row " +
+                                     std::to_string(row) + ": " + why +
+                                     "); give the annotation file the run was recorded from");
+    };
     RunCocoInput in;
     std::vector<PersonPose> people;
     std::set<int64_t> imageIds;
     for (int64_t row = 0; row < run.size(); ++row) {
         const RunSample s = run.sample(row);
+        if (!gt.image(s.imageId)) throw notTheRunsDataset(row, "no image " + std::to_string(s.imageId));
+        if (s.annotationId > 0) {
+            const PersonAnnotation* a = gt.annotation(s.annotationId);
+            const std::string which = "annotation " + std::to_string(s.annotationId);
+            if (!a || a->imageId != s.imageId)
+                throw notTheRunsDataset(row, which + " of image " + std::to_string(s.imageId) + " is not in it");
+            if (s.groundTruth.size() == a->keypoints.size())
+                for (size_t i = 0; i < a->keypoints.size(); ++i)
+                    if (std::fabs(a->keypoints[i] - s.groundTruth[i]) > 0.01)
+                        throw notTheRunsDataset(row, which + " has other keypoints than the run stored");
+        }
         const float* p = layer < 0 ? s.keypoints.data() : s.layerKeypoints.data() + 3 * K * layer;
         std::vector<double> keypoints(p, p + 3 * K);
         people.push_back({s.imageId, keypoints, areaFromScale(s.scale[0], s.scale[1]), s.boxScore});

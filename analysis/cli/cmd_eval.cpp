@@ -119,8 +119,7 @@ int evalRun(const Args& a, const std::string& path) {
     if (h.datasetKind == "coco") {
         if (a.has("--mpii-gt") || a.has("--mpii-preds"))
             throw UsageError("--mpii-gt is for MPII runs; " + path + " is a COCO-format run (its ground truth: --gt)");
-        const analysis::RunCocoInput in =
-            analysis::cocoInputOfRun(run, a.value("--gt", h.dataset), static_cast<int>(layer));
+        const analysis::RunCocoInput in = analysis::cocoInputOfRun(run, a.value("--gt", ""), static_cast<int>(layer));
         try {
             const auto r = analysis::evaluateCocoKeypoints(in.images, in.annotations, in.predictions);
             std::cout << analysis::formatCocoKeypointSummary(r);

@@ -200,7 +200,7 @@ int runScales(const Args& a) {
 
     if (run && !decodersOnly) {
         const analysis::RunHeader& h = run->header();
-        const analysis::RunScaleAnalysis r = analysis::analyseRunScales(*run, a.value("--gt", h.dataset), options);
+        const analysis::RunScaleAnalysis r = analysis::analyseRunScales(*run, a.value("--gt", ""), options);
         std::printf(
             "AP by person scale (GT area in pixels^2, bounds inclusive as pycocotools): final keypoints of %lld "
             "samples in %zu images, rescored and OKS-NMS as eval%s\n",

@@ -161,15 +161,6 @@ void measure(const float* p, int T, const SampleGeometry& g, Sums& s) {
     }
 }
 
-// A file recorded as given: as it is, else relative to the run's folder (a run moved with its
-// data); as RunBrowser finds the dataset.
-std::string locate(const std::string& recorded, const std::string& runPath) {
-    namespace fs = std::filesystem;
-    if (recorded.empty() || fs::exists(recorded) || fs::path(recorded).is_absolute()) return recorded;
-    const fs::path beside = fs::path(runPath).parent_path() / recorded;
-    return fs::exists(beside) ? beside.string() : recorded;
-}
-
 // The persons of each image: annotation id and box (boxes of positive size only).
 struct Person {
     int64_t id = 0;
@@ -188,7 +179,7 @@ std::optional<CocoDataset> otherPeopleSource(const RunReader& run, const Attenti
         return refuse(run.path(),
                       "is " + (h.datasetKind == "mpii" ? std::string("an MPII run") : "a " + h.datasetKind + " run") +
                           ": its annotation file has no other persons' boxes");
-    const std::string file = o.annotationFile.empty() ? locate(h.dataset, run.path()) : o.annotationFile;
+    const std::string file = o.annotationFile.empty() ? locateRecordedFile(h.dataset, run.path()) : o.annotationFile;
     if (file.empty()) return refuse(run.path(), "names no annotation file");
     if (!std::filesystem::exists(file))
         return refuse(file, "not found (the share of attention on other people needs the run's annotation file)");

@@ -129,6 +129,12 @@ ComparisonReport compareRuns(const std::vector<std::string>& runPaths, const Com
         headers.push_back(r.header());
     }
 
+    {
+        const std::string gt =
+            o.gtFile.empty() ? locateRecordedFile(headers.front().dataset, runPaths.front()) : o.gtFile;
+        std::error_code ec;
+        report.gtFile = std::filesystem::exists(gt, ec) ? std::filesystem::absolute(gt, ec).string() : gt;
+    }
     stages.report("pairing", 0, 1);
     PairingOptions pairing;
     if (static_cast<int>(o.breakdown.eval.sigmas.size()) == headers.front().keypoints())

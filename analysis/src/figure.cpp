@@ -1164,7 +1164,9 @@ OcclusionFigureData occlusionFigureData(const RunBrowser& run, const FigureSpec&
 ComparisonReport comparisonFigureData(const RunBrowser& run, const FigureSpec& spec) {
     std::vector<std::string> paths{run.path()};
     paths.insert(paths.end(), spec.runs.begin(), spec.runs.end());
-    return compareRuns(paths);
+    ComparisonOptions o;
+    o.gtFile = spec.gt;  // "": the first run's dataset, as recorded or beside the run
+    return compareRuns(paths, o);
 }
 
 void FigureRenderer::setComparisonData(const FigureSpec& spec, ComparisonReport report) {
@@ -1954,6 +1956,7 @@ std::vector<std::string> writeComparisonFigures(const ComparisonReport& report, 
     const auto first = RunBrowser::open(report.models.front().run);
     FigureSpec base;
     base.run = fs::absolute(report.models.front().run).string();
+    base.gt = report.gtFile;  // redrawn from any folder, the specs find the same ground truth
     for (size_t m = 1; m < report.models.size(); ++m)
         base.runs.push_back(fs::absolute(report.models[m].run).string());
     auto write = [&](const FigureRenderer& renderer, const FigureSpec& spec, int64_t row, const std::string& name) {

@@ -220,18 +220,6 @@ std::array<double, 6> RunBrowser::cropTransform(int64_t row) const {
     return out;
 }
 
-namespace {
-
-// A file recorded as given: as it is, else relative to the run's folder (a run moved with its data).
-std::string locate(const std::string& recorded, const std::string& runPath) {
-    namespace fs = std::filesystem;
-    if (recorded.empty() || fs::exists(recorded) || fs::path(recorded).is_absolute()) return recorded;
-    const fs::path beside = fs::path(runPath).parent_path() / recorded;
-    return fs::exists(beside) ? beside.string() : recorded;
-}
-
-}  // namespace
-
 std::string RunBrowser::imagePath(int64_t row) const {
     if (row < 0 || row >= size())
         throw RunFormatError(
@@ -239,9 +227,9 @@ std::string RunBrowser::imagePath(int64_t row) const {
     if (!m->imagesFound) {
         const RunHeader& h = header();
         try {
-            const detail::Selection all = detail::selectSamples({locate(h.dataset, path()),
-                                                                 locate(h.images, path()),
-                                                                 locate(h.boxes, path()),
+            const detail::Selection all = detail::selectSamples({locateRecordedFile(h.dataset, path()),
+                                                                 locateRecordedFile(h.images, path()),
+                                                                 locateRecordedFile(h.boxes, path()),
                                                                  {},
                                                                  -1,
                                                                  cv::Size(h.inputWidth, h.inputHeight)});

@@ -7,6 +7,7 @@
 #include "posescope/datasets/error.h"
 
 #include <cmath>
+#include <filesystem>
 #include <map>
 #include <set>
 #include <utility>
@@ -80,7 +81,11 @@ RunCocoInput cocoInputOfRun(const RunReader& run, const std::string& gtFile, int
     const RunHeader& h = run.header();
     requireCoco(run, "COCO evaluation needs a COCO-format run");
     const int K = h.keypoints();
-    const std::string gtPath = gtFile.empty() ? h.dataset : gtFile;
+    const std::string gtPath = gtFile.empty() ? locateRecordedFile(h.dataset, run.path()) : gtFile;
+    std::error_code ec;
+    if (gtFile.empty() && !std::filesystem::exists(gtPath, ec))
+        throw FileError(run.path(), "was recorded from the annotation file " + h.dataset +
+                                        ", which is not there (nor beside the run): give it with --gt");
     const CocoDataset gt = CocoDataset::load(gtPath);
     // Another file than the run was recorded from may be right (a copy, the full file of a
     // subset), but one of another dataset whose ids happen to overlap (SynthPose splits of other

@@ -691,6 +691,14 @@ std::optional<RunDifference> identityDifference(const RunHeader& a, const RunHea
     });
 }
 
+std::string locateRecordedFile(const std::string& recorded, const std::string& runPath) {
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    if (recorded.empty() || fs::exists(recorded, ec) || fs::path(recorded).is_absolute()) return recorded;
+    const fs::path beside = fs::path(runPath).parent_path() / recorded;
+    return fs::exists(beside, ec) ? beside.string() : recorded;
+}
+
 std::string runLevelName(RunLevel level) {
     switch (level) {
         case RunLevel::Keypoints: return "keypoints";

@@ -156,6 +156,7 @@ struct ComparisonReport {
     RunPairing pairing;                       // every paired sample, in the first run's row order
     std::vector<PairedSample> disagreements;  // sorted, largest first; at most topDisagreements
     bool cancelled = false;                   // stopped early: models and tables incomplete
+    std::string gtFile;                       // the ground truth the models were scored against (absolute when found)
 };
 
 /// Compares the runs (at least one). Throws as described above.

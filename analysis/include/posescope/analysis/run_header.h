@@ -107,5 +107,9 @@ std::optional<RunDifference> sampleDifference(const RunHeader& a, const RunHeade
 /// The layer of a `toLayers`-layer model at the same relative depth as `layer` of a
 /// `fromLayers`-layer one (the layer's middle); −1 stays −1 (every layer).
 int layerAtSameDepth(int layer, int fromLayers, int toLayers);
+/// A file a run names as it was given when recording (its dataset, image folder): as it is when it
+/// exists or is absolute, else relative to the run's folder when it is there (a run moved with its
+/// data, or read from another working folder), else as recorded.
+std::string locateRecordedFile(const std::string& recorded, const std::string& runPath);
 
 }  // namespace posescope::analysis

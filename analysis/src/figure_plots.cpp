@@ -14,6 +14,7 @@
 #include <QSvgGenerator>
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <filesystem>
 #include <limits>
@@ -158,7 +159,9 @@ int legendRows(const std::vector<QString>& names, double width, double swatch) {
 // extension, and writes it atomically.
 void writePaintedFigure(const std::string& path, double width, double height, int dpi,
                         const std::function<void(QPainter&)>& paint) {
-    const std::string ext = fs::path(path).extension().string();
+    std::string ext = fs::path(path).extension().string();  // .PNG as .png
+    std::transform(ext.begin(), ext.end(), ext.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
     QByteArray bytes;
     if (ext == ".png") {
         const double k = dpi / 72.0;

@@ -819,6 +819,8 @@ ModelConfig ModelConfig::fromYamlFile(const std::string& path) {
     std::ostringstream text;
     text << in.rdbuf();
     if (in.bad()) throw FileError(path, std::string("cannot read (") + std::strerror(errno) + ")");
+    if (text.str().find('\0') != std::string::npos)  // a checkpoint or an image given as --config
+        throw FileError(path, "not a YAML configuration (a binary file: was a checkpoint or image given as --config?)");
     ModelConfig config = fromYamlText(text.str(), path);
     config.m_warnings = likelyTypos(config);
     return config;

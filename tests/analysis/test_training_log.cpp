@@ -184,6 +184,8 @@ TEST(TrainingFigure, DrawsLossLearningRateAndValidationAsPngSvgAndPdf) {
 
     writeTrainingFigure(log, dir + "/curves.pdf", o);
     EXPECT_EQ(readText(dir + "/curves.pdf").substr(0, 5), "%PDF-");
+    writeTrainingFigure(log, dir + "/CURVES.PDF", o);  // the extension in any case
+    EXPECT_EQ(readText(dir + "/CURVES.PDF").substr(0, 5), "%PDF-");
 
     // A pretraining log: the teacher's entropy instead of validation AP.
     writeTrainingFigure(parseTrainingLog(kPretrainLog, "pretrain/log.csv"), dir + "/pretrain.svg", o);

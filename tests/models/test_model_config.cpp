@@ -425,6 +425,13 @@ TEST(ModelConfig, MalformedYamlIsAFileErrorWithLineAndColumn) {
               0u);
 }
 
+TEST(ModelConfig, ABinaryFileGivenAsConfigIsNamedForWhatItIs) {
+    const std::string path = test::outputPath("checkpoint_as_config.yaml");
+    std::ofstream(path, std::ios::binary) << std::string("PK\x03\x04\0\0binary", 12);
+    EXPECT_EQ(messageOf<FileError>([&] { ModelConfig::fromYamlFile(path); }),
+              path + ": not a YAML configuration (a binary file: was a checkpoint or image given as --config?)");
+}
+
 TEST(ModelConfig, AListHoldingAListIsAFileErrorNamingTheKey) {
     const std::string path = configPath("nested_list.yaml");
     EXPECT_EQ(messageOf<FileError>([&] { ModelConfig::fromYamlFile(path); }),

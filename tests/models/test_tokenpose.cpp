@@ -247,3 +247,19 @@ TEST(TokenPose, StemWidthNarrowsTheSStem) {
     c.set("MODEL.EXTRA.STEM_WIDTH=0");
     EXPECT_THROW(createModel(c), ConfigError);
 }
+
+TEST(TokenPose, SizesOfZeroAreConfigErrorsNamingTheKeys) {
+    for (const char* set : {"MODEL.IMAGE_SIZE=[0,0]", "MODEL.HEATMAP_SIZE=[0,48]", "MODEL.PATCH_SIZE=[0,4]"}) {
+        ModelConfig c = ModelConfig::preset("ppt-s");
+        c.set(set);
+        try {
+            createModel(c);
+            FAIL() << set;
+        } catch (const ConfigError& e) {
+            EXPECT_NE(std::string(e.what()).find(
+                          "MODEL.IMAGE_SIZE, MODEL.HEATMAP_SIZE and MODEL.PATCH_SIZE must be positive"),
+                      std::string::npos)
+                << set << ": " << e.what();
+        }
+    }
+}

@@ -47,6 +47,9 @@ TokenPoseConfig tokenposeConfig(const ModelConfig& c) {
     t.heatmapHeight = heatmap[1];
     t.patchWidth = patch[0];
     t.patchHeight = patch[1];
+    require(t.imageWidth > 0 && t.imageHeight > 0 && t.heatmapWidth > 0 && t.heatmapHeight > 0 && t.patchWidth > 0 &&
+                t.patchHeight > 0,
+            c, "MODEL.IMAGE_SIZE, MODEL.HEATMAP_SIZE and MODEL.PATCH_SIZE must be positive");
     t.joints = c.integer("MODEL.NUM_JOINTS", 17);
     t.dim = c.integer("MODEL.DIM");
     t.depth = c.integer("MODEL.TRANSFORMER_DEPTH");

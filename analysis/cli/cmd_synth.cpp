@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <filesystem>
 #include <iomanip>
 #include <iostream>
 
@@ -68,6 +69,17 @@ Command synthCommand() {
                 o.jpegQuality = intOption(a, "--quality", o.jpegQuality, 1, 100);
                 const std::string problem = checkSynthOptions(o);
                 if (!problem.empty()) throw UsageError(problem);
+                {  // a second split of the same name would replace the first and leave its other images behind
+                    namespace fs = std::filesystem;
+                    std::error_code ec;
+                    const fs::path annotations =
+                        fs::path(o.outputDir) / "annotations" / ("person_keypoints_" + o.split + ".json");
+                    const fs::path images = fs::path(o.outputDir) / "images" / o.split;
+                    if (fs::exists(annotations, ec) || (fs::is_directory(images, ec) && !fs::is_empty(images, ec)))
+                        throw FileError(o.outputDir, "already holds a split '" + o.split +
+                                                         "'; synth does not replace one: choose another --out or "
+                                                         "--split, or remove it first");
+                }
 
                 SynthCallbacks callbacks;
                 const auto start = std::chrono::steady_clock::now();

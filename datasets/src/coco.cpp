@@ -55,8 +55,10 @@ public:
             case od::json_type::object: return "an object";
             case od::json_type::number: {
                 od::number_type nt;
-                return !v.get_number_type().get(nt) && nt == od::number_type::floating_point_number ? "a number"
-                                                                                                    : "an integer";
+                if (v.get_number_type().get(nt)) return "an integer";
+                if (nt == od::number_type::floating_point_number) return "a number";
+                return nt == od::number_type::unsigned_integer ? "a whole number too large for one (64 bits)"
+                                                               : "an integer";
             }
             case od::json_type::string: return "a string";
             case od::json_type::boolean: return "a boolean";

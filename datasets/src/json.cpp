@@ -76,7 +76,7 @@ std::string JsonValue::kindName() const {
         case simdjson::dom::element_type::ARRAY: return "an array";
         case simdjson::dom::element_type::OBJECT: return "an object";
         case simdjson::dom::element_type::INT64:
-        case simdjson::dom::element_type::UINT64: return "an integer";
+        case simdjson::dom::element_type::UINT64: return "a whole number too large for one (64 bits)";
         case simdjson::dom::element_type::DOUBLE: return "a number";
         case simdjson::dom::element_type::STRING: return "a string";
         case simdjson::dom::element_type::BOOL: return "a boolean";
@@ -126,9 +126,11 @@ int64_t JsonValue::integer() const {
     int64_t v = 0;
     if (!m_e.get_int64().get(v)) return v;
     double d = 0;
-    // 3.0 is an integer too (some writers emit every number as a float).
-    if (!m_e.get_double().get(d) && std::isfinite(d) && d == std::floor(d) && std::fabs(d) < 9.0e15)
-        return static_cast<int64_t>(d);
+    if (!m_e.get_double().get(d) && std::isfinite(d) && d == std::floor(d)) {
+        // 3.0 is an integer too (some writers emit every number as a float).
+        if (std::fabs(d) < 9.0e15) return static_cast<int64_t>(d);
+        fail("expected an integer, got a whole number too large for one (64 bits)");
+    }
     fail(std::string("expected an integer, got ") + kindName());
 }
 

@@ -175,6 +175,8 @@ TEST(CocoDataset, MalformedInputNamesTheJsonPath) {
               "ann.json: annotations[3].keypoints: expected 51 numbers, got 48");
     EXPECT_EQ(errorOf(replaceOnce(good, R"({"id": 7,)", R"({"id": "7",)")),
               "ann.json: images[0].id: expected an integer, got a string");
+    EXPECT_EQ(errorOf(replaceOnce(good, R"({"id": 7,)", R"({"id": 18446744073709551615,)")),
+              "ann.json: images[0].id: expected an integer, got a whole number too large for one (64 bits)");
     EXPECT_EQ(errorOf(replaceOnce(good, R"("bbox": [100, 50, 60, 120], )", "")),
               "ann.json: annotations[0].bbox: missing");
     EXPECT_EQ(errorOf(replaceOnce(good, "[100, 50, 60, 120]", "[100, 50, -60, 120]")),

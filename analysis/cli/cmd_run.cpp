@@ -184,6 +184,8 @@ int runOcclude(const std::vector<std::string>& argv) {
     r.seed = static_cast<uint64_t>(a.integer("--seed", 1));
     r.texture = a.value("--texture", "");
     if (r.fill == "texture" && r.texture.empty()) throw UsageError("--fill texture needs --texture IMAGE");
+    if (r.fill != "texture" && !r.texture.empty())
+        throw UsageError("--texture is used by --fill texture only (the fill is " + r.fill + ")");
     r.targetedMargin = static_cast<int>(a.integer("--targeted-margin", 16));
     if (r.targetedMargin < 0) throw UsageError("--targeted-margin must be >= 0 (0: no targeted occlusion)");
     r.targetedAllRows = a.flag("--targeted-all-rows");
@@ -316,8 +318,8 @@ Command occludeCommand() {
             "         [--window PX] [--stride PX] [--fill mean|black|blur|noise|texture]\n"
             "         [--blur-sigma S] [--seed N] [--texture IMAGE] [--targeted-margin PX]\n"
             "         [--targeted-parts auto|none|NAME=KP,KP;…] [--targeted-all-rows]\n"
-            "         [--occlusion-batch N] [--decode dark|argmax|quarter] [--no-layerwise]\n"
-            "         [--shard i/n] [--batch N] [--flush-seconds S] --out occ.h5 [--resume]\n"
+            "         [--occlusion-batch N] [--level keypoints|heatmaps|full] [--decode dark|argmax|quarter]\n"
+            "         [--no-layerwise] [--shard i/n] [--batch N] [--flush-seconds S] --out occ.h5 [--resume]\n"
             "\n"
             "Records a run as `record` does (keypoints, crops, dependency rows of every layer) and per\n"
             "sample: (1) a sliding occluder of --window pixels (default 32) at every --stride (16) over\n"

@@ -30,6 +30,10 @@ Selection selectSamples(const SelectionRequest& o) {
     if (looksLikeMpii(o.dataset)) {
         if (!o.boxes.empty()) throw FileError(o.boxes, "detected boxes are for COCO datasets, not MPII");
         const MpiiDataset mpii = MpiiDataset::load(o.dataset, o.images);
+        if (mpii.samples().empty())
+            throw FileError(o.dataset,
+                            "an empty list: no persons (a COCO file is an object with images, annotations "
+                            "and categories; an MPII file a list of persons)");
         sel.kind = "mpii";
         sel.keypoints = kMpiiJoints;
         sel.keypointNames = mpiiSkeleton().keypoints;

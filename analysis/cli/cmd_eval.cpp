@@ -116,6 +116,9 @@ int evalRun(const Args& a, const std::string& path) {
         return std::vector<double>(p, p + 3 * K);
     };
     const std::string what = layer < 0 ? "final keypoints" : "layer " + std::to_string(layer) + " keypoints";
+    if (h.datasetKind == "images")
+        throw FileError(path,
+                        "is a run over your own images (" + h.images + "): it has no ground truth to score against");
     if (h.datasetKind == "coco") {
         if (a.has("--mpii-gt") || a.has("--mpii-preds"))
             throw UsageError("--mpii-gt is for MPII runs; " + path + " is a COCO-format run (its ground truth: --gt)");

@@ -82,7 +82,7 @@ analysis::RecordOptions recordOptionsFrom(const Args& a, int defaultBatch) {
     analysis::RecordOptions o;
     o.config = configFrom(a);
     o.checkpoint = a.value("--checkpoint");
-    o.dataset = a.value("--dataset");
+    o.dataset = a.value("--dataset", "");  // none: a folder of your own images
     o.images = a.value("--images");
     o.boxes = a.value("--boxes", "");
     o.subset = a.integer("--subset", -1);
@@ -250,9 +250,16 @@ int runInspect(const std::vector<std::string>& argv) {
     }
     std::printf("config:      %s\n", h.configSource.c_str());
     std::printf("checkpoint:  %s (sha256 %s)\n", h.checkpoint.c_str(), h.checkpointSha256.c_str());
-    std::printf("dataset:     %s %s (sha256 %s), images %s, %s\n", h.datasetKind.c_str(), h.dataset.c_str(),
-                h.datasetSha256.c_str(), h.images.c_str(), h.selection.c_str());
-    std::printf("boxes:       %s\n", h.boxes.empty() ? "ground truth" : h.boxes.c_str());
+    if (h.datasetKind == "images") {
+        std::printf("dataset:     your own images in %s (no ground truth), %s\n", h.images.c_str(),
+                    h.selection.c_str());
+        std::printf("boxes:       %s\n",
+                    h.boxes.empty() ? "whole images" : (h.boxes + ", whole images without one").c_str());
+    } else {
+        std::printf("dataset:     %s %s (sha256 %s), images %s, %s\n", h.datasetKind.c_str(), h.dataset.c_str(),
+                    h.datasetSha256.c_str(), h.images.c_str(), h.selection.c_str());
+        std::printf("boxes:       %s\n", h.boxes.empty() ? "ground truth" : h.boxes.c_str());
+    }
     std::printf("level:       %s, decoder %s, flip %s%s\n", analysis::runLevelName(h.level).c_str(), h.decoder.c_str(),
                 h.flip ? "on" : "off", h.layerwise ? "" : ", no layer-wise keypoints");
     std::printf("keypoints:   %d (", h.keypoints());
@@ -290,13 +297,16 @@ int runMerge(const std::vector<std::string>& argv) {
 Command recordCommand() {
     return {"record", "record a model over a dataset into a run file (HDF5)",
             "usage: posescope-cli record --config PRESET|YAML [--set KEY=VALUE]… --checkpoint F.pth\n"
-            "         --dataset ann.json --images DIR [--subset N | --ids ID,ID…] [--boxes det.json]\n"
+            "         [--dataset ann.json] --images DIR [--subset N | --ids ID,ID…] [--boxes det.json]\n"
             "         [--level keypoints|heatmaps|full] [--flip] [--decode dark|argmax|quarter]\n"
             "         [--no-layerwise]\n"
             "         [--shard i/n] [--batch N] [--flush-seconds S] --out run.h5 [--resume]\n"
             "\n"
             "Runs the model on every person instance of a COCO keypoints file (ground-truth boxes, or\n"
-            "the detected boxes of --boxes) or an MPII annotation file, and records per sample the\n"
+            "the detected boxes of --boxes) or an MPII annotation file — or, without --dataset, on a\n"
+            "folder of your own images (sorted by name; image id i is the i-th): every box of --boxes\n"
+            "(CSV file,x,y,w,h or JSON {\"a.jpg\": [[x,y,w,h], …]}), the whole image for images\n"
+            "without one; such runs have no ground truth. It records per sample the\n"
             "ground truth, the predicted keypoints, the crop (JPEG), the layer-wise keypoints and the\n"
             "keypoint dependencies of every layer (per head and averaged). --level heatmaps adds the\n"
             "heatmaps, --level full the whole attention matrices (large). Layout: docs/hdf5-schema.md.\n"

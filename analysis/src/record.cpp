@@ -491,11 +491,11 @@ RecordResult recordRun(const RecordOptions& o, const RecordCallbacks& cb) {
             found.insert(p.imageId);
         for (int64_t id : o.imageIds)
             if (!found.count(id) && (o.subset < 0 || static_cast<int64_t>(sel.samples.size()) < o.subset))
-                throw FileError(o.dataset, "image id " + std::to_string(id) + " (--ids) is not in the dataset" +
-                                               (o.boxes.empty() ? "" : " or has no detected box") +
-                                               " or holds no person");
+                throw FileError(o.dataset.empty() ? o.images : o.dataset,
+                                "image id " + std::to_string(id) + " (--ids) is not in the dataset" +
+                                    (o.boxes.empty() ? "" : " or has no detected box") + " or holds no person");
     }
-    if (sel.keypoints != info.keypoints)
+    if (sel.kind != "images" && sel.keypoints != info.keypoints)
         throw FileError(o.dataset, "has " + std::to_string(sel.keypoints) + " keypoints per person, the model " +
                                        std::to_string(info.keypoints));
     const Skeleton& skeleton = info.keypoints == kMpiiJoints ? mpiiSkeleton() : cocoSkeleton();
@@ -509,7 +509,7 @@ RecordResult recordRun(const RecordOptions& o, const RecordCallbacks& cb) {
     h.checkpointSha256 = sha256File(o.checkpoint);
     h.datasetKind = sel.kind;
     h.dataset = o.dataset;
-    h.datasetSha256 = sha256File(o.dataset);
+    h.datasetSha256 = o.dataset.empty() ? "" : sha256File(o.dataset);
     h.images = o.images;
     h.boxes = o.boxes;
     h.boxesSha256 = o.boxes.empty() ? "" : sha256File(o.boxes);

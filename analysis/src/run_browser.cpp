@@ -232,7 +232,8 @@ std::string RunBrowser::imagePath(int64_t row) const {
                                                                  locateRecordedFile(h.boxes, path()),
                                                                  {},
                                                                  -1,
-                                                                 cv::Size(h.inputWidth, h.inputHeight)});
+                                                                 cv::Size(h.inputWidth, h.inputHeight),
+                                                                 /*pathsOnly=*/true});
             for (const detail::Planned& p : all.samples)
                 m->imageFiles.emplace(p.imageId, p.imagePath);
         } catch (const Error& e) {

@@ -19,7 +19,9 @@ namespace {
 void requireCoco(const RunReader& run, const std::string& purpose) {
     const std::string& kind = run.header().datasetKind;
     if (kind == "coco") return;
-    const std::string what = kind == "mpii" ? "an MPII run" : "a '" + kind + "' run";
+    const std::string what = kind == "mpii"     ? "an MPII run"
+                             : kind == "images" ? "a run over your own images (no ground truth)"
+                                                : "a '" + kind + "' run";
     throw FileError(run.path(), "is " + what + "; " + purpose);
 }
 

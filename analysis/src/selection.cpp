@@ -3,6 +3,8 @@
 
 #include "posescope/datasets/coco.h"
 #include "posescope/datasets/error.h"
+#include "posescope/datasets/image.h"
+#include "posescope/datasets/image_folder.h"
 #include "posescope/datasets/mpii.h"
 #include "posescope/datasets/skeleton.h"
 
@@ -27,7 +29,41 @@ Selection selectSamples(const SelectionRequest& o) {
     Selection sel;
     const double aspect = inputSize.width * 1.0 / inputSize.height;
     const std::set<int64_t> ids(o.imageIds.begin(), o.imageIds.end());
-    if (looksLikeMpii(o.dataset)) {
+    if (o.dataset.empty()) {
+        // Your own images, by name: image id i is the i-th (from 1); every box of the boxes file,
+        // else the whole image (decoded here for its size; an unreadable one is left to the
+        // recorder, which reports it as the sample's issue).
+        const ImageFolder folder = ImageFolder::open(o.images, o.boxes);
+        sel.kind = "images";
+        for (size_t i = 0; i < folder.items().size(); ++i) {
+            const FolderImage& item = folder.items()[i];
+            const auto imageId = static_cast<int64_t>(i) + 1;
+            if (!ids.empty() && !ids.count(imageId)) continue;
+            std::vector<Box> boxes = item.boxes;
+            int width = 0, height = 0;
+            if (boxes.empty() && !o.pathsOnly) {
+                try {
+                    const cv::Mat rgb = loadImageRgb(item.path);
+                    width = rgb.cols;
+                    height = rgb.rows;
+                    boxes = ImageFolder::boxesFor(item, rgb.size());
+                } catch (const Error&) {
+                    boxes = {Box{0, 0, 1, 1}};
+                }
+            }
+            if (boxes.empty()) boxes = {Box{}};
+            for (const Box& box : boxes) {
+                Planned p;
+                p.imageId = imageId;
+                p.imagePath = item.path;
+                p.imageWidth = width;
+                p.imageHeight = height;
+                p.box = box;
+                p.cs = boxToCenterScale(box, aspect, 1.25);
+                sel.samples.push_back(std::move(p));
+            }
+        }
+    } else if (looksLikeMpii(o.dataset)) {
         if (!o.boxes.empty()) throw FileError(o.boxes, "detected boxes are for COCO datasets, not MPII");
         const MpiiDataset mpii = MpiiDataset::load(o.dataset, o.images);
         if (mpii.samples().empty())

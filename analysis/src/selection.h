@@ -36,7 +36,7 @@ struct Planned {
 };
 
 struct Selection {
-    std::string kind;  // coco or mpii
+    std::string kind;  // coco, mpii or images (own images: no ground truth, keypoints 0 = the model's)
     std::vector<Planned> samples;
     int keypoints = 0;
     std::vector<std::string> keypointNames;
@@ -45,12 +45,13 @@ struct Selection {
 };
 
 struct SelectionRequest {
-    std::string dataset;  // COCO/SynthPose or MPII annotation JSON
+    std::string dataset;  // COCO/SynthPose or MPII annotation JSON; "" = your own images (ImageFolder)
     std::string images;
-    std::string boxes;  // COCO detections; "" = ground-truth boxes
+    std::string boxes;  // COCO detections ("" = ground-truth boxes); own images: the boxes CSV/JSON
     std::vector<int64_t> imageIds;
     int64_t subset = -1;
-    cv::Size inputSize;  // the crop's aspect ratio sets the boxes' (center, scale)
+    cv::Size inputSize;      // the crop's aspect ratio sets the boxes' (center, scale)
+    bool pathsOnly = false;  // own images: leave whole-image boxes empty instead of decoding images
 };
 
 /// True when the file is MPII's annotation list (a JSON array) rather than a COCO object.

@@ -696,22 +696,11 @@ void drawPruningPlot(QPainter& p, const std::vector<PruningErrorBin>& bins, cons
              QStringLiteral("share of the 3×3 tokens around the ground truth pruned"), kFontPt, true);
     drawText(p, x0 - kAxisWidth * 0.75, y0 + h / 2, QStringLiteral("mean error (crop px)"), kSmallFontPt, true, -90);
     const QColor colour(214, 39, 40);
-    QPainterPath path;
-    bool open = false;
+    std::vector<QPointF> points, dots;  // empty bins break the line
+    for (const PruningErrorBin& b : bins)
+        points.emplace_back(xAt(b), b.count == 0 ? std::nan("") : yAt(b.meanError));
     p.setPen(QPen(colour, 1.1));
-    for (const PruningErrorBin& b : bins) {
-        if (b.count == 0) {
-            open = false;
-            continue;
-        }
-        const QPointF q(xAt(b), yAt(b.meanError));
-        if (open)
-            path.lineTo(q);
-        else
-            path.moveTo(q);
-        open = true;
-    }
-    p.drawPath(path);
+    p.drawPath(brokenLine(points, dots));
     p.setBrush(colour);
     for (const PruningErrorBin& b : bins) {
         if (b.count == 0) continue;

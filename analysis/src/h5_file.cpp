@@ -6,6 +6,7 @@
 #include <torch/torch.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -62,8 +63,19 @@ std::string errorStack() {
     const bool damaged = stack.find("inflate() failed") != std::string::npos ||
                          stack.find("data error detected by") != std::string::npos ||
                          stack.find("checksum") != std::string::npos;
-    throw H5Error(path,
-                  what + (damaged ? ": the file's data is damaged (a broken copy or disk?)" : "") + " (" + stack + ")");
+    // HDF5 finds the end missing when it opens a file: say so in words, with the sizes.
+    std::string cut;
+    if (const size_t at = stack.find("truncated file: eof = "); at != std::string::npos) {
+        const size_t stored = stack.find("stored_eof = ", at);
+        const long long have = std::atoll(stack.c_str() + at + 22);
+        const long long want = stored == std::string::npos ? 0 : std::atoll(stack.c_str() + stored + 13);
+        cut = ": the file was cut short (" +
+              (want > 0 ? std::to_string(have) + " of its " + std::to_string(want) + " bytes are there"
+                        : std::string("its end is missing")) +
+              "; an interrupted copy or download?)";
+    }
+    throw H5Error(path, what + (damaged ? ": the file's data is damaged (a broken copy or disk?)" : "") + cut + " (" +
+                            stack + ")");
 }
 
 void requireHdf5File(const std::string& path) {

@@ -359,6 +359,7 @@ CocoDataset CocoBuilder::build(const simdjson::padded_string& text, const std::s
                 if (!id) r.fail(p.at("id"), "missing");
                 if (!name) r.fail(p.at("name"), "missing");
                 const int k = static_cast<int>(cat.keypoints.size());
+                if (k == 0 && !limbs.empty()) r.fail(p.at("keypoints"), "missing (the skeleton names keypoints)");
                 for (size_t i = 0; i < limbs.size(); ++i) {
                     const auto& l = limbs[i];
                     const bool ok = l.size() == 2 && l[0] >= 1 && l[1] >= 1 && l[0] <= k && l[1] <= k &&

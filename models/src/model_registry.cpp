@@ -7,6 +7,8 @@
 #include "tokenpose/tokenpose_model.h"
 #include "transpose/transpose_model.h"
 
+#include <algorithm>
+
 namespace posescope::models {
 
 void registerBuiltinModels(ModelRegistry& registry) {
@@ -91,7 +93,18 @@ std::shared_ptr<const PoseModel> loadModel(const ModelConfig& config, const std:
             tensors.push_back({name, t.sizes().vec(), ""});
         const ArchitectureMatch file = recogniseArchitecture(tensors);
         const std::string built = model->info().family;
-        if (!file.recognised() || file.family == built) throw;
+        if (!file.recognised()) {
+            // Mostly not this model's keys: a checkpoint of something else (listing all would be kilobytes).
+            const size_t modelKeys = stateDictOf(model->module()).size();
+            const size_t present = modelKeys - std::min(modelKeys, e.missing().size());
+            if (2 * present >= modelKeys) throw;
+            throw StateDictMismatch(e.file(), e.missing(), e.unexpected(), e.misshaped(),
+                                    "; the file holds " + std::to_string(present) + " of the " +
+                                        std::to_string(modelKeys) + " keys of the " + built +
+                                        " the configuration builds (" + config.source() +
+                                        ") and matches no architecture PoseScope recognises");
+        }
+        if (file.family == built) throw;
         throw StateDictMismatch(e.file(), e.missing(), e.unexpected(), e.misshaped(),
                                 "; the file is a checkpoint of " + file.text() + ", the configuration builds " + built +
                                     " (" + config.source() + ")");

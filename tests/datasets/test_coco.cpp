@@ -177,6 +177,9 @@ TEST(CocoDataset, MalformedInputNamesTheJsonPath) {
               "ann.json: images[0].id: expected an integer, got a string");
     EXPECT_EQ(errorOf(replaceOnce(good, R"({"id": 7,)", R"({"id": 18446744073709551615,)")),
               "ann.json: images[0].id: expected an integer, got a whole number too large for one (64 bits)");
+    EXPECT_EQ(errorOf(replaceOnce(good, R"("supercategory": "person", "keypoints": [)",
+                                  R"("supercategory": "person", "kp": [)")),
+              "ann.json: categories[0].keypoints: missing (the skeleton names keypoints)");
     EXPECT_EQ(errorOf(replaceOnce(good, R"("bbox": [100, 50, 60, 120], )", "")),
               "ann.json: annotations[0].bbox: missing");
     EXPECT_EQ(errorOf(replaceOnce(good, "[100, 50, 60, 120]", "[100, 50, -60, 120]")),

@@ -116,6 +116,24 @@ TEST(TransPose, WrongArchitectureListsTheMismatchedKeys) {
     }
 }
 
+TEST(TransPose, ACheckpointOfNoKnownArchitectureIsNamedNotListedWhole) {
+    const std::string path = test::outputPath("one_tensor.pth");
+    saveStateDict({{"w", torch::zeros({10})}}, path);
+    try {
+        loadModel(ModelConfig::preset("transpose-r-a4"), path);
+        FAIL() << "loaded a one-tensor file";
+    } catch (const StateDictMismatch& e) {
+        const std::string what = e.what();
+        EXPECT_GT(e.missing().size(), 100u);  // the exception keeps every key
+        EXPECT_NE(what.find("; the file holds 0 of the " + std::to_string(e.missing().size()) +
+                            " keys of the TransPose-R the configuration builds (preset transpose-r-a4) and matches no "
+                            "architecture PoseScope recognises"),
+                  std::string::npos)
+            << what;
+        EXPECT_LT(what.size(), 3000u) << what;
+    }
+}
+
 TEST(TransPose, SinePositionEmbeddingTestVectors) {
     // transpose.md §1.5, computed in float64.
     const torch::Tensor r = transpose::sinePositionEmbedding(32, 24, 256);

@@ -54,6 +54,7 @@ RecordDialog::RecordDialog(QWidget* parent)
       m_checkpoint(new QLineEdit),
       m_dataset(new QLineEdit),
       m_images(new QLineEdit),
+      m_boxes(new QLineEdit),
       m_subset(new QSpinBox),
       m_imageIds(new QLineEdit),
       m_level(new QComboBox),
@@ -98,6 +99,9 @@ RecordDialog::RecordDialog(QWidget* parent)
     form->addRow(tr("Annotations"), withBrowse(m_dataset, this, tr("Annotations"),
                                                tr("COCO / SynthPose / MPII JSON (*.json);;All files (*)"), false));
     form->addRow(tr("Images"), withBrowse(m_images, this, tr("Image folder"), QString(), true));
+    m_dataset->setPlaceholderText(tr("empty: the image folder holds your own images (no ground truth)"));
+    m_boxes->setPlaceholderText(tr("optional: detections JSON (COCO), or boxes CSV/JSON for your own images"));
+    form->addRow(tr("Boxes"), withBrowse(m_boxes, this, tr("Boxes"), tr("Boxes (*.json *.csv);;All files (*)"), false));
     form->addRow(tr("First N samples"), m_subset);
     form->addRow(tr("Images"), m_imageIds);
     form->addRow(tr("Level"), m_level);
@@ -146,6 +150,7 @@ void RecordDialog::prefill(const analysis::RunHeader& h, const QString& runPath)
     m_checkpoint->setText(QString::fromStdString(h.checkpoint));
     m_dataset->setText(QString::fromStdString(h.dataset));
     m_images->setText(QString::fromStdString(h.images));
+    m_boxes->setText(QString::fromStdString(h.boxes));
     m_level->setCurrentText(QString::fromStdString(analysis::runLevelName(h.level)));
     m_flip->setChecked(h.flip);
     QString out = runPath;
@@ -161,6 +166,7 @@ analysis::RecordOptions RecordDialog::options() const {
     o.checkpoint = m_checkpoint->text().trimmed().toStdString();
     o.dataset = m_dataset->text().trimmed().toStdString();
     o.images = m_images->text().trimmed().toStdString();
+    o.boxes = m_boxes->text().trimmed().toStdString();
     o.subset = m_subset->value() > 0 ? m_subset->value() : -1;
     for (const QString& id : m_imageIds->text().split(QLatin1Char(','), Qt::SkipEmptyParts)) {
         bool ok = false;
@@ -172,7 +178,8 @@ analysis::RecordOptions RecordDialog::options() const {
     o.flip = m_flip->isChecked();
     o.out = m_output->text().trimmed().toStdString();
     if (o.checkpoint.empty()) throw Error("choose a checkpoint");
-    if (o.dataset.empty()) throw Error("choose an annotation file");
+    if (o.dataset.empty() && o.images.empty())
+        throw Error("choose an annotation file and its image folder, or a folder of your own images");
     if (o.out.empty()) throw Error("choose an output file");
     return o;
 }

@@ -39,6 +39,7 @@ public:
     QLineEdit* checkpoint() const { return m_checkpoint; }
     QLineEdit* dataset() const { return m_dataset; }
     QLineEdit* images() const { return m_images; }
+    QLineEdit* boxes() const { return m_boxes; }
     QSpinBox* subset() const { return m_subset; }
     QLineEdit* imageIds() const { return m_imageIds; }
     QComboBox* level() const { return m_level; }
@@ -55,6 +56,7 @@ private:
     QLineEdit* m_checkpoint;
     QLineEdit* m_dataset;
     QLineEdit* m_images;
+    QLineEdit* m_boxes;
     QSpinBox* m_subset;
     QLineEdit* m_imageIds;
     QComboBox* m_level;

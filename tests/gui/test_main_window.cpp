@@ -542,6 +542,21 @@ TEST(Workbench, RecordDialogFillsFromARunAndReportsBadInput) {
     d.checkpoint()->setText(QString::fromStdString(test::outputPath("nope.pth")));
     d.recogniseCheckpoint();
     EXPECT_TRUE(d.recognised()->text().contains(QStringLiteral("nope.pth")));
+    // Without annotations: a folder of your own images, with optional boxes.
+    d.config()->setCurrentText(QStringLiteral("transpose-r-a4"));
+    d.dataset()->clear();
+    d.boxes()->setText(QStringLiteral("photos/boxes.csv"));
+    const analysis::RecordOptions own = d.options();
+    EXPECT_TRUE(own.dataset.empty());
+    EXPECT_EQ(own.images, run->header().images);
+    EXPECT_EQ(own.boxes, "photos/boxes.csv");
+    d.images()->clear();
+    try {
+        (void)d.options();
+        FAIL() << "no annotations and no images";
+    } catch (const Error& e) {
+        EXPECT_NE(std::string(e.what()).find("or a folder of your own images"), std::string::npos) << e.what();
+    }
 }
 
 TEST(Workbench, OpensADatasetToBrowseItsGroundTruth) {

@@ -121,6 +121,24 @@ private:
     std::map<int64_t, std::vector<const PersonAnnotation*>> m_byImage;
 };
 
+// What every breakdown needs of a run and the options: COCO ground truth, sigmas for its keypoints.
+void checkRun(const RunReader& run, const BreakdownOptions& o) {
+    checkOptions(o);
+    const RunHeader& h = run.header();
+    if (h.datasetKind != "coco")
+        throw FileError(run.path(),
+                        "is " +
+                            (h.datasetKind == "mpii" ? std::string("an MPII run") : "a '" + h.datasetKind + "' run") +
+                            "; the breakdowns need COCO-format ground truth (person areas)");
+    const int K = h.keypoints();
+    if (K != static_cast<int>(o.eval.sigmas.size()))
+        throw FileError(run.path(),
+                        "has " + std::to_string(K) + " keypoints; " +
+                            (o.eval.sigmas == cocoKeypointSigmas()
+                                 ? std::string("OKS sigmas are known for COCO's 17 only")
+                                 : "the options give " + std::to_string(o.eval.sigmas.size()) + " OKS sigmas"));
+}
+
 }  // namespace
 
 double ErrorSum::mean() const {
@@ -172,21 +190,14 @@ std::size_t prunedShareBin(double share, const std::vector<double>& edges) {
 }
 
 RunBreakdown breakdownRun(const RunReader& run, const std::string& gtFile, const BreakdownOptions& o) {
-    checkOptions(o);
+    checkRun(run, o);
+    return breakdownRun(run, cocoInputOfRun(run, gtFile), o);
+}
+
+RunBreakdown breakdownRun(const RunReader& run, const RunCocoInput& in, const BreakdownOptions& o) {
+    checkRun(run, o);
     const RunHeader& h = run.header();
-    if (h.datasetKind != "coco")
-        throw FileError(run.path(),
-                        "is " +
-                            (h.datasetKind == "mpii" ? std::string("an MPII run") : "a '" + h.datasetKind + "' run") +
-                            "; the breakdowns need COCO-format ground truth (person areas)");
     const int K = h.keypoints();
-    if (K != static_cast<int>(o.eval.sigmas.size()))
-        throw FileError(run.path(),
-                        "has " + std::to_string(K) + " keypoints; " +
-                            (o.eval.sigmas == cocoKeypointSigmas()
-                                 ? std::string("OKS sigmas are known for COCO's 17 only")
-                                 : "the options give " + std::to_string(o.eval.sigmas.size()) + " OKS sigmas"));
-    const RunCocoInput in = cocoInputOfRun(run, gtFile);
     const auto rows = static_cast<std::size_t>(run.size());
     const std::vector<int64_t> imageIds = run.int64Column("image_id");
     const std::vector<float> center = run.floatColumn("center"), scale = run.floatColumn("scale");

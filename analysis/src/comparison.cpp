@@ -162,7 +162,8 @@ ComparisonReport compareRuns(const std::vector<std::string>& runPaths, const Com
         }
         const std::string breakdownStage = "breakdown " + m.name;
         stages.report(breakdownStage, 0, 1);
-        m.breakdown = breakdownRun(run, o.gtFile, o.breakdown);
+        const RunCocoInput in = cocoInputOfRun(run, o.gtFile);  // read once, for the breakdowns and the taxonomy
+        m.breakdown = breakdownRun(run, in, o.breakdown);
         stages.report(breakdownStage, 1, 1);
 
         if (stages.cancelled()) {
@@ -171,7 +172,6 @@ ComparisonReport compareRuns(const std::vector<std::string>& runPaths, const Com
         }
         const std::string taxonomyStage = "error taxonomy " + m.name;
         stages.report(taxonomyStage, 0, 1);
-        const RunCocoInput in = cocoInputOfRun(run, o.gtFile);
         m.predictions = static_cast<int64_t>(in.predictions.size());
         try {
             m.taxonomy = errorTaxonomy(in.images, in.annotations, in.predictions, o.taxonomy);

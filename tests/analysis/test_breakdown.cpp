@@ -307,6 +307,11 @@ TEST(Breakdown, WholeRunAndSizeBinsAreTheScaleAnalysisAndCrowdingBinsAreKnownByH
     // Through an open reader with the annotation file named: the same.
     const RunReader reader = RunReader::open(s.runFile);
     EXPECT_EQ(breakdownRun(reader, s.gtFile).byCrowding[1].ap, got.byCrowding[1].ap);
+    // From the run's COCO input read once (as compare shares it with the taxonomy): the same.
+    const RunBreakdown shared = breakdownRun(reader, cocoInputOfRun(reader, s.gtFile));
+    EXPECT_EQ(shared.byCrowding[1].ap, got.byCrowding[1].ap);
+    EXPECT_EQ(shared.overall.ap, got.overall.ap);
+    EXPECT_EQ(shared.errors.overall.count, got.errors.overall.count);
 
     // Other people-in-crop bins: {1, 3} → "1-2", "3+".
     BreakdownOptions o;

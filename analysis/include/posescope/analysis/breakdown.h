@@ -59,7 +59,8 @@
 
 namespace posescope::analysis {
 
-class RunReader;  // run_store.h
+class RunReader;      // run_store.h
+struct RunCocoInput;  // run_scales.h
 
 struct BreakdownOptions {
     /// Person size bins (areas in pixels²), contiguous from 0: each max is the next min. Default:
@@ -130,6 +131,8 @@ struct RunBreakdown {
 /// The breakdowns of a COCO run's final keypoints against `gtFile` ("" = the annotation file the
 /// run was recorded from).
 RunBreakdown breakdownRun(const RunReader& run, const std::string& gtFile = "", const BreakdownOptions& options = {});
+/// The same from the run's COCO input already read (cocoInputOfRun), e.g. shared with other analyses.
+RunBreakdown breakdownRun(const RunReader& run, const RunCocoInput& input, const BreakdownOptions& options = {});
 /// The same for the run file at `runPath` (opened and closed here).
 RunBreakdown breakdownRun(const std::string& runPath, const std::string& gtFile = "",
                           const BreakdownOptions& options = {});

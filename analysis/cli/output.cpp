@@ -42,8 +42,10 @@ void checkOutput(const std::string& option, const std::string& out, const std::v
         if (!in.empty() && fs::exists(in, ec) && fs::equivalent(out, in, ec))
             throw UsageError(option + " " + out + " is an input of this command (" + in +
                              "); write the result to another file");
-    if (hasHdf5Signature(out) && (!hdf5Output || isRecordedRun(out)))
-        throw FileError(out, std::string(isRecordedRun(out) ? "is a recorded run" : "is an HDF5 file") + "; " + option +
+    if (!hasHdf5Signature(out)) return;
+    const bool run = isRecordedRun(out);  // opened once: HDF5 reads the file's metadata
+    if (run || !hdf5Output)
+        throw FileError(out, std::string(run ? "is a recorded run" : "is an HDF5 file") + "; " + option +
                                  " does not replace it: choose another name, or remove it first");
 }
 
